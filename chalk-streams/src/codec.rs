@@ -1,0 +1,113 @@
+//! Payload decoding: JSON into any `Deserialize` type, or the raw bytes / text.
+//!
+//! `#[stream]` picks the codec from the parameter type: `Vec<u8>` takes the raw bytes, `String`
+//! the payload as UTF-8 text, and any other type is decoded from JSON.
+
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+
+/// Why a payload could not be decoded. The message is failed in phase `parse`.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The record has no value (a tombstone) but the resolver needs one.
+    #[error("the message has no payload (null value)")]
+    NullPayload,
+    /// The payload is not valid JSON of the expected shape.
+    #[error("invalid JSON for `{type_name}`: {source}")]
+    Json {
+        /// The type the payload was decoded into.
+        type_name: &'static str,
+        /// serde_json's description, with line and column.
+        source: serde_json::Error,
+    },
+    /// The payload is not UTF-8 text.
+    #[error("payload is not valid UTF-8: {0}")]
+    Utf8(#[from] std::str::Utf8Error),
+}
+
+/// Decodes a record's payload into a resolver's input type.
+pub trait Decode {
+    /// What the payload decodes into.
+    type Output;
+    /// Decodes `payload`, which is `None` for a tombstone.
+    fn decode(payload: Option<&[u8]>) -> Result<Self::Output, DecodeError>;
+}
+
+/// JSON payloads, decoded with serde_json into `T`.
+pub struct Json<T>(PhantomData<fn() -> T>);
+
+impl<T: JsonPayload> Decode for Json<T> {
+    type Output = T;
+
+    fn decode(payload: Option<&[u8]>) -> Result<T, DecodeError> {
+        let bytes = payload.ok_or(DecodeError::NullPayload)?;
+        serde_json::from_slice(bytes).map_err(|source| DecodeError::Json {
+            type_name: std::any::type_name::<T>(),
+            source,
+        })
+    }
+}
+
+/// Types a stream can decode from JSON: every `serde::de::DeserializeOwned` type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be decoded from a message payload",
+    label = "this type does not implement `serde::Deserialize`",
+    note = "add `#[derive(serde::Deserialize)]` to `{Self}`, or take `Vec<u8>` or `String` for the raw payload"
+)]
+pub trait JsonPayload: DeserializeOwned {}
+
+impl<T: DeserializeOwned> JsonPayload for T {}
+
+/// Raw payloads: the bytes as they are (empty for a tombstone).
+pub struct Bytes;
+
+impl Decode for Bytes {
+    type Output = Vec<u8>;
+
+    fn decode(payload: Option<&[u8]>) -> Result<Vec<u8>, DecodeError> {
+        Ok(payload.map(<[u8]>::to_vec).unwrap_or_default())
+    }
+}
+
+/// Text payloads: the bytes as UTF-8 (empty for a tombstone).
+pub struct Utf8;
+
+impl Decode for Utf8 {
+    type Output = String;
+
+    fn decode(payload: Option<&[u8]>) -> Result<String, DecodeError> {
+        let bytes = payload.unwrap_or_default();
+        Ok(std::str::from_utf8(bytes)?.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Body {
+        user_id: String,
+    }
+
+    #[test]
+    fn json_decodes_and_reports_errors() {
+        let ok = Json::<Body>::decode(Some(br#"{"user_id":"u1"}"#)).expect("valid JSON");
+        assert_eq!(ok.user_id, "u1");
+        let err = Json::<Body>::decode(Some(b"{")).expect_err("truncated JSON");
+        assert!(err.to_string().contains("invalid JSON for"), "{err}");
+        assert!(matches!(
+            Json::<Body>::decode(None),
+            Err(DecodeError::NullPayload)
+        ));
+    }
+
+    #[test]
+    fn raw_codecs() {
+        assert_eq!(Bytes::decode(Some(&[0xff, 0])).expect("bytes"), vec![0xff, 0]);
+        assert_eq!(Bytes::decode(None).expect("tombstone"), Vec::<u8>::new());
+        assert_eq!(Utf8::decode(Some(b"hi")).expect("text"), "hi");
+        assert!(Utf8::decode(Some(&[0xff])).is_err());
+    }
+}

@@ -1,0 +1,51 @@
+//! What a resolver may return: a Features row, `Option` (skip), `Vec` (fan-out), or `Result`.
+
+use std::fmt::Display;
+
+use crate::features::{FeatureRow, Features};
+use crate::message::Timestamp;
+
+/// A resolver's return type. Implemented for every [`Features`] type `F` and for `Option<F>`,
+/// `Vec<F>` and `Result<F, E>` (and their nestings) where `E: Display`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a stream resolver output",
+    label = "not a Features type",
+    note = "return a `#[derive(Features)]` struct, or `Option`, `Vec` or `Result<_, E: Display>` of one"
+)]
+pub trait StreamOutput {
+    /// Appends the rows this output sets, stamped with feature time `time`. An `Err` output
+    /// returns its error text: the message has failed in phase `resolver`.
+    fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String>;
+}
+
+impl<F: Features> StreamOutput for F {
+    fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {
+        rows.push(self.into_row(time));
+        Ok(())
+    }
+}
+
+impl<O: StreamOutput> StreamOutput for Option<O> {
+    fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {
+        match self {
+            Some(output) => output.into_rows(time, rows),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<O: StreamOutput> StreamOutput for Vec<O> {
+    fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {
+        self.into_iter()
+            .try_for_each(|output| output.into_rows(time, rows))
+    }
+}
+
+impl<O: StreamOutput, E: Display> StreamOutput for Result<O, E> {
+    fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {
+        match self {
+            Ok(output) => output.into_rows(time, rows),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Every `#[stream]` in the program, collected before `main` by `inventory`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::resolver::Resolver;
+use crate::source::KafkaSource;
+
+/// One declared stream resolver: what `#[stream]` registers.
+#[derive(Debug)]
+pub struct StreamDescriptor {
+    name: &'static str,
+    function: &'static str,
+    source: &'static KafkaSource,
+    resolver: Resolver,
+    file: &'static str,
+    line: u32,
+}
+
+impl StreamDescriptor {
+    /// A descriptor. Called by generated code; `name` is `module::function` unless the
+    /// attribute names the stream.
+    pub const fn new(
+        name: &'static str,
+        function: &'static str,
+        source: &'static KafkaSource,
+        resolver: Resolver,
+        file: &'static str,
+        line: u32,
+    ) -> Self {
+        Self {
+            name,
+            function,
+            source,
+            resolver,
+            file,
+            line,
+        }
+    }
+
+    /// The stream's name: its consumer group is `{group_id_prefix}{name}`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The resolver function's path, `module::function`.
+    pub fn function(&self) -> &'static str {
+        self.function
+    }
+
+    /// The Kafka source it consumes.
+    pub fn source(&self) -> &'static KafkaSource {
+        self.source
+    }
+
+    /// The resolver the runtime calls for each message.
+    pub fn resolver(&self) -> Resolver {
+        self.resolver
+    }
+
+    /// Where the stream is declared, `file:line`.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+inventory::collect!(StreamDescriptor);
+
+/// A start-up problem with the set of declared streams.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RegistryError {
+    /// No `#[stream]` is linked into the program.
+    #[error(
+        "no streams are registered: annotate a function with #[stream(source = ...)]; \
+         a #[stream] in a library crate needs a `use` of that crate from the binary so that it is linked"
+    )]
+    Empty,
+    /// Two streams share a name, so they would share a consumer group.
+    #[error(
+        "two streams are named `{name}` ({first} and {second}): each stream needs its own consumer group; \
+         give one of them #[stream(name = \"...\")]"
+    )]
+    Duplicate {
+        /// The shared name.
+        name: &'static str,
+        /// Where the first is declared.
+        first: String,
+        /// Where the second is declared.
+        second: String,
+    },
+    /// `--only` named a stream that does not exist.
+    #[error("no stream is named `{name}`{hint}; registered streams: {known}")]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// A did-you-mean hint, or empty.
+        hint: String,
+        /// The registered names, comma-separated.
+        known: String,
+    },
+}
+
+/// The validated set of declared streams, sorted by name.
+#[derive(Clone)]
+pub struct Registry {
+    streams: Vec<&'static StreamDescriptor>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.streams.iter().map(|s| s.name))
+            .finish()
+    }
+}
+
+impl Registry {
+    /// Every stream registered in this program, checked for emptiness and duplicate names.
+    pub fn collect() -> Result<Self, RegistryError> {
+        Self::from_descriptors(inventory::iter::<StreamDescriptor>.into_iter().collect())
+    }
+
+    /// A registry over the given descriptors, with the same checks as [`Registry::collect`].
+    pub fn from_descriptors(
+        mut streams: Vec<&'static StreamDescriptor>,
+    ) -> Result<Self, RegistryError> {
+        if streams.is_empty() {
+            return Err(RegistryError::Empty);
+        }
+        streams.sort_by_key(|s| (s.name, s.file, s.line));
+        let mut seen: BTreeMap<&str, &StreamDescriptor> = BTreeMap::new();
+        for stream in &streams {
+            if let Some(first) = seen.insert(stream.name, stream) {
+                return Err(RegistryError::Duplicate {
+                    name: stream.name,
+                    first: first.location(),
+                    second: stream.location(),
+                });
+            }
+        }
+        Ok(Self { streams })
+    }
+
+    /// The streams, sorted by name.
+    pub fn streams(&self) -> &[&'static StreamDescriptor] {
+        &self.streams
+    }
+
+    /// The stream called `name`.
+    pub fn get(&self, name: &str) -> Option<&'static StreamDescriptor> {
+        self.streams.iter().copied().find(|s| s.name == name)
+    }
+
+    /// Only the named streams; every name must exist. An empty list keeps every stream.
+    pub fn select<S: AsRef<str>>(&self, names: &[S]) -> Result<Self, RegistryError> {
+        if names.is_empty() {
+            return Ok(self.clone());
+        }
+        let mut streams = Vec::with_capacity(names.len());
+        for name in names {
+            let name = name.as_ref();
+            let stream = self.get(name).ok_or_else(|| self.unknown(name))?;
+            if !streams.iter().any(|s: &&StreamDescriptor| s.name == name) {
+                streams.push(stream);
+            }
+        }
+        Ok(Self { streams })
+    }
+
+    fn unknown(&self, name: &str) -> RegistryError {
+        let names = self.streams.iter().map(|s| s.name);
+        let hint = crate::suggest::closest(name, names.clone())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        RegistryError::Unknown {
+            name: name.to_owned(),
+            hint,
+            known: names.collect::<Vec<_>>().join(", "),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The type-erased form of a resolver that `#[stream]` generates, and how a message fails.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::codec::Decode;
+use crate::features::FeatureRow;
+use crate::message::{Message, RawMessage, Timestamp};
+use crate::output::StreamOutput;
+
+/// Where in a message's path processing failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// The payload did not decode.
+    Parse,
+    /// The resolver returned `Err` or panicked.
+    Resolver,
+    /// The outputs could not be written to the feature store.
+    Store,
+}
+
+impl Phase {
+    /// The phase's name as it appears in logs and dead-letter headers.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Phase::Parse => "parse",
+            Phase::Resolver => "resolver",
+            Phase::Store => "store",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why one message failed: its phase and the error text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{phase} failed: {message}")]
+pub struct MessageError {
+    /// Where it failed.
+    pub phase: Phase,
+    /// The error text.
+    pub message: String,
+}
+
+impl MessageError {
+    /// A failure in `phase` with the given text.
+    pub fn new(phase: Phase, message: impl Into<String>) -> Self {
+        Self {
+            phase,
+            message: message.into(),
+        }
+    }
+}
+
+/// The future an async resolver returns once its input is decoded.
+pub type ResolverFuture = Pin<Box<dyn Future<Output = Result<Vec<FeatureRow>, MessageError>> + Send>>;
+
+/// A resolver as the runtime calls it: decode, run the user's function, collect its rows.
+#[derive(Clone, Copy)]
+pub enum Resolver {
+    /// A plain `fn`: appends the message's rows to the buffer.
+    Sync(fn(&RawMessage<'_>, &mut Vec<FeatureRow>) -> Result<(), MessageError>),
+    /// An `async fn`: decodes now, then returns the future computing the rows.
+    Async(fn(&RawMessage<'_>) -> Result<ResolverFuture, MessageError>),
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Resolver::Sync(_) => "Resolver::Sync",
+            Resolver::Async(_) => "Resolver::Async",
+        })
+    }
+}
+
+fn feature_time(raw: &RawMessage<'_>) -> Timestamp {
+    raw.timestamp.unwrap_or_else(Timestamp::now)
+}
+
+fn decode<D: Decode>(raw: &RawMessage<'_>) -> Result<D::Output, MessageError> {
+    D::decode(raw.payload).map_err(|e| MessageError::new(Phase::Parse, e.to_string()))
+}
+
+fn collect<O: StreamOutput>(
+    output: O,
+    time: Timestamp,
+    rows: &mut Vec<FeatureRow>,
+) -> Result<(), MessageError> {
+    output
+        .into_rows(time, rows)
+        .map_err(|e| MessageError::new(Phase::Resolver, e))
+}
+
+/// Runs a sync resolver that takes the decoded value.
+pub fn call_with_value<D: Decode, O: StreamOutput>(
+    raw: &RawMessage<'_>,
+    rows: &mut Vec<FeatureRow>,
+    resolver: impl FnOnce(D::Output) -> O,
+) -> Result<(), MessageError> {
+    let value = decode::<D>(raw)?;
+    collect(resolver(value), feature_time(raw), rows)
+}
+
+/// Runs a sync resolver that takes a [`Message`].
+pub fn call_with_message<D: Decode, O: StreamOutput>(
+    raw: &RawMessage<'_>,
+    rows: &mut Vec<FeatureRow>,
+    resolver: impl FnOnce(Message<D::Output>) -> O,
+) -> Result<(), MessageError> {
+    let value = decode::<D>(raw)?;
+    collect(resolver(raw.envelope(value)), feature_time(raw), rows)
+}
+
+fn boxed<O: StreamOutput>(
+    future: impl Future<Output = O> + Send + 'static,
+    time: Timestamp,
+) -> ResolverFuture {
+    Box::pin(async move {
+        let mut rows = Vec::new();
+        collect(future.await, time, &mut rows)?;
+        Ok(rows)
+    })
+}
+
+/// Starts an async resolver that takes the decoded value.
+pub fn call_async_with_value<D: Decode, O: StreamOutput, F>(
+    raw: &RawMessage<'_>,
+    resolver: impl FnOnce(D::Output) -> F,
+) -> Result<ResolverFuture, MessageError>
+where
+    F: Future<Output = O> + Send + 'static,
+{
+    let value = decode::<D>(raw)?;
+    Ok(boxed(resolver(value), feature_time(raw)))
+}
+
+/// Starts an async resolver that takes a [`Message`].
+pub fn call_async_with_message<D: Decode, O: StreamOutput, F>(
+    raw: &RawMessage<'_>,
+    resolver: impl FnOnce(Message<D::Output>) -> F,
+) -> Result<ResolverFuture, MessageError>
+where
+    F: Future<Output = O> + Send + 'static,
+{
+    let value = decode::<D>(raw)?;
+    Ok(boxed(resolver(raw.envelope(value)), feature_time(raw)))
+}

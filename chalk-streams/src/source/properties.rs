@@ -1,0 +1,185 @@
+//! Mapping a resolved source to librdkafka properties.
+
+use std::fmt;
+
+use rdkafka::ClientConfig;
+
+use super::resolve::ResolvedSource;
+use super::secret::REDACTED;
+
+/// Properties chalk-streams sets itself; `additional_kafka_args` may not override them.
+const MANAGED: &[(&str, &str)] = &[
+    ("bootstrap.servers", "set bootstrap_server"),
+    ("metadata.broker.list", "set bootstrap_server"),
+    ("group.id", "set group_id_prefix (the group is {prefix}{stream name})"),
+    ("client.id", "set client_id_prefix (the client id is {prefix}{stream name})"),
+    ("security.protocol", "set security_protocol"),
+    ("sasl.mechanism", "set sasl_mechanism"),
+    ("sasl.mechanisms", "set sasl_mechanism"),
+    ("sasl.username", "set sasl_username"),
+    ("sasl.password", "set sasl_password"),
+    ("ssl.keystore.location", "set ssl_keystore_location"),
+    ("ssl.ca.location", "set ssl_ca_file"),
+    ("enable.auto.commit", "chalk-streams commits offsets itself, only past processed messages"),
+    ("enable.auto.offset.store", "chalk-streams stores offsets itself, only past processed messages"),
+];
+
+/// Java / kafka-python names that librdkafka spells differently.
+const RENAMED: &[(&str, &str)] = &[
+    ("fetch.max.wait.ms", "fetch.wait.max.ms"),
+    ("receive.buffer.bytes", "socket.receive.buffer.bytes"),
+    ("send.buffer.bytes", "socket.send.buffer.bytes"),
+];
+
+/// Keys Chalk documents that librdkafka has no equivalent for.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("max.poll.records", "librdkafka has no such limit; chalk-streams sizes its batches itself, remove it"),
+    ("consumer.timeout.ms", "librdkafka has no consumer timeout; remove it"),
+    ("poll.timeout", "librdkafka has no poll timeout; remove it"),
+    ("exclude.internal.topics", "librdkafka never subscribes to internal topics by name; remove it"),
+    ("key.deserializer", "payloads are decoded by the resolver's parameter type; remove it"),
+    ("value.deserializer", "payloads are decoded by the resolver's parameter type; remove it"),
+    ("ssl.truststore.location", "Java trust stores are not supported; use ssl_ca_file with a PEM file"),
+    ("ssl.keystore.type", "the keystore is always PKCS#12; remove it"),
+    ("sasl.jaas.config", "JAAS is Java-only; use sasl_username and sasl_password"),
+];
+
+/// The librdkafka name of an `additional_kafka_args` key, or why it cannot be used.
+pub(crate) fn translate_additional_arg(key: &str) -> Result<&str, String> {
+    let key = key.trim();
+    if let Some((_, why)) = MANAGED.iter().find(|(k, _)| *k == key) {
+        return Err(format!("chalk-streams manages `{key}`: {why}"));
+    }
+    if let Some((_, why)) = UNSUPPORTED.iter().find(|(k, _)| *k == key) {
+        return Err(format!("`{key}`: {why}"));
+    }
+    Ok(RENAMED
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(key, |(_, renamed)| renamed))
+}
+
+/// Property names whose values are secrets.
+fn is_secret(key: &str) -> bool {
+    key.ends_with(".password") || key.ends_with(".secret") || key == "sasl.oauthbearer.config"
+}
+
+/// librdkafka properties, in the order they are set. `Debug` and `Display` redact secrets.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct KafkaProperties {
+    entries: Vec<(String, String)>,
+}
+
+impl KafkaProperties {
+    /// Sets `key`, replacing an earlier value.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every property, secrets included: for building a client, never for printing.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// A librdkafka client configuration with these properties.
+    pub fn to_client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        for (k, v) in self.iter() {
+            config.set(k, v);
+        }
+        config
+    }
+}
+
+impl fmt::Debug for KafkaProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.entries
+                    .iter()
+                    .map(|(k, v)| (k, if is_secret(k) { REDACTED } else { v.as_str() })),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Display for KafkaProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (k, v) in &self.entries {
+            let v = if is_secret(k) { REDACTED } else { v.as_str() };
+            writeln!(f, "{k}={v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ResolvedSource {
+    /// The consumer group of the stream called `stream`: `{group_id_prefix}{stream}`.
+    pub fn group_id(&self, stream: &str) -> String {
+        format!("{}{stream}", self.group_id_prefix)
+    }
+
+    /// The client id of the stream called `stream`: `{client_id_prefix}{stream}`.
+    pub fn client_id(&self, stream: &str) -> String {
+        format!("{}{stream}", self.client_id_prefix)
+    }
+
+    /// What every client of this source needs: brokers and security.
+    pub fn connection_properties(&self) -> KafkaProperties {
+        let mut p = KafkaProperties::default();
+        p.set("bootstrap.servers", self.bootstrap_servers.join(","));
+        p.set(
+            "security.protocol",
+            self.security_protocol.as_str().to_ascii_lowercase(),
+        );
+        if self.security_protocol.uses_sasl() {
+            p.set("sasl.mechanism", self.sasl_mechanism.as_str());
+            if let Some(user) = &self.sasl_username {
+                p.set("sasl.username", user);
+            }
+            if let Some(password) = &self.sasl_password {
+                p.set("sasl.password", password.expose());
+            }
+        }
+        if let Some(keystore) = &self.ssl_keystore_location {
+            p.set("ssl.keystore.location", keystore);
+        }
+        if let Some(ca) = &self.ssl_ca_file {
+            p.set("ssl.ca.location", ca);
+        }
+        p
+    }
+
+    /// The consumer of stream `stream`: connection, group, at-least-once offset handling,
+    /// then `additional_kafka_args`.
+    pub fn consumer_properties(&self, stream: &str) -> KafkaProperties {
+        let mut p = self.connection_properties();
+        p.set("group.id", self.group_id(stream));
+        p.set("client.id", self.client_id(stream));
+        // Offsets are stored by the runtime only once a message's outputs are durable, and
+        // librdkafka commits what is stored in the background and on close.
+        p.set("enable.auto.commit", "true");
+        p.set("enable.auto.offset.store", "false");
+        p.set("auto.commit.interval.ms", "1000");
+        p.set("enable.partition.eof", "false");
+        // A new group starts from the beginning: nothing on the topic is silently passed over.
+        p.set("auto.offset.reset", "earliest");
+        for (k, v) in &self.additional_kafka_args {
+            p.set(k, v);
+        }
+        p
+    }
+}

@@ -1,0 +1,365 @@
+//! Resolving a source at start-up: explicit values, then environment variables, then defaults;
+//! then the checks that catch contradictory options before any client is created.
+
+use std::fmt;
+
+use super::options::{split_list, SaslMechanism, SecurityProtocol};
+use super::properties::translate_additional_arg;
+use super::{KafkaSource, Secret};
+use crate::duration::LateArrivalDeadline;
+
+/// Chalk's default prefix of client and group ids.
+pub const DEFAULT_ID_PREFIX: &str = "chalk/";
+
+/// A source with every option resolved and checked.
+#[derive(Debug, Clone)]
+pub struct ResolvedSource {
+    /// The integration name, for named sources.
+    pub name: Option<String>,
+    /// The brokers to bootstrap from.
+    pub bootstrap_servers: Vec<String>,
+    /// The topics to subscribe to.
+    pub topics: Vec<String>,
+    /// The PKCS#12 client keystore.
+    pub ssl_keystore_location: Option<String>,
+    /// The CA file that verifies the brokers.
+    pub ssl_ca_file: Option<String>,
+    /// Prefix of client ids.
+    pub client_id_prefix: String,
+    /// Prefix of group ids.
+    pub group_id_prefix: String,
+    /// The security protocol.
+    pub security_protocol: SecurityProtocol,
+    /// The SASL mechanism (used only with a SASL protocol).
+    pub sasl_mechanism: SaslMechanism,
+    /// The SASL username.
+    pub sasl_username: Option<String>,
+    /// The SASL password (never printed).
+    pub sasl_password: Option<Secret>,
+    /// How late a message may be and still be processed.
+    pub late_arrival_deadline: LateArrivalDeadline,
+    /// Where failed messages go.
+    pub dead_letter_queue_topic: Option<String>,
+    /// Extra consumer properties, already translated to librdkafka names.
+    pub additional_kafka_args: Vec<(String, String)>,
+}
+
+/// One problem with a source's options: which option, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("option `{option}`: {problem}; {fix}")]
+pub struct SourceError {
+    /// The option at fault (as the builder method and Chalk name it).
+    pub option: &'static str,
+    /// What is wrong.
+    pub problem: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+impl SourceError {
+    fn new(option: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            option,
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// Settings applied on top of every source, e.g. by `run --embedded` or a test.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Brokers to use instead of every source's own.
+    pub bootstrap_servers: Option<String>,
+}
+
+/// Looks up an environment variable; tests pass a map, the runtime `std::env::var`.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment, with empty values treated as unset.
+pub fn process_env(var: &str) -> Option<String> {
+    std::env::var(var).ok()
+}
+
+struct Resolver<'a> {
+    source: &'a KafkaSource,
+    env: EnvLookup<'a>,
+    errors: Vec<SourceError>,
+}
+
+impl Resolver<'_> {
+    /// The variable an option is read from: `{name}_KAFKA_{OPTION}` or `KAFKA_{OPTION}`.
+    fn var(&self, option: &str) -> String {
+        let option = option.to_ascii_uppercase();
+        match self.source.name {
+            Some(name) => format!("{name}_KAFKA_{option}"),
+            None => format!("KAFKA_{option}"),
+        }
+    }
+
+    fn lookup(&self, option: &str) -> Option<(String, String)> {
+        let var = self.var(option);
+        (self.env)(&var)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (var, v))
+    }
+
+    fn string(&self, option: &str, explicit: Option<&'static str>) -> Option<String> {
+        match explicit.filter(|v| !v.is_empty()) {
+            Some(v) => Some(v.to_owned()),
+            None => self.lookup(option).map(|(_, v)| v),
+        }
+    }
+
+    fn parsed<T: std::str::FromStr>(
+        &mut self,
+        option: &'static str,
+        explicit: Option<T>,
+    ) -> Option<T>
+    where
+        T::Err: fmt::Display,
+    {
+        if explicit.is_some() {
+            return explicit;
+        }
+        let (var, text) = self.lookup(option)?;
+        match text.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(SourceError::new(
+                    option,
+                    format!("{var}={text:?} is invalid: {e}"),
+                    format!("fix or unset {var}"),
+                ));
+                None
+            }
+        }
+    }
+
+    fn missing(&self, option: &'static str, what: &str, builder: &str) -> SourceError {
+        let var = self.var(option);
+        let problem = match self.source.name {
+            Some(name) => format!("named source `{name}` has no {what}: {var} is not set"),
+            None => format!("no {what} is set"),
+        };
+        SourceError::new(option, problem, format!("call {builder} or set {var}"))
+    }
+}
+
+impl KafkaSource {
+    /// Resolves every option from code, then the environment (`env`), then the defaults, and
+    /// checks the result. All problems are returned at once.
+    pub fn resolve(
+        &self,
+        env: EnvLookup<'_>,
+        overrides: &Overrides,
+    ) -> Result<ResolvedSource, Vec<SourceError>> {
+        let mut r = Resolver {
+            source: self,
+            env,
+            errors: Vec::new(),
+        };
+
+        let bootstrap_servers = match (&overrides.bootstrap_servers, self.bootstrap_server) {
+            (Some(forced), _) => split_list(forced),
+            (None, Some(list)) => list.to_vec(),
+            (None, None) => r
+                .lookup("bootstrap_server")
+                .map(|(_, v)| split_list(&v))
+                .unwrap_or_default(),
+        };
+        if bootstrap_servers.is_empty() {
+            let e = r.missing(
+                "bootstrap_server",
+                "bootstrap server",
+                ".bootstrap_server(\"host:port\")",
+            );
+            r.errors.push(e);
+        }
+        let topics = match self.topic {
+            Some(list) => list.to_vec(),
+            None => r
+                .lookup("topic")
+                .map(|(_, v)| split_list(&v))
+                .unwrap_or_default(),
+        };
+        if topics.is_empty() {
+            let e = r.missing("topic", "topic", ".topic(\"name\")");
+            r.errors.push(e);
+        }
+
+        let security_protocol = r.parsed("security_protocol", self.security_protocol);
+        let explicit_mechanism = r.parsed("sasl_mechanism", self.sasl_mechanism);
+        let late_arrival_deadline = r
+            .parsed("late_arrival_deadline", self.late_arrival_deadline)
+            .unwrap_or_default();
+        let additional_kafka_args = resolve_additional_args(&mut r);
+
+        let resolved = ResolvedSource {
+            name: self.name.map(str::to_owned),
+            bootstrap_servers,
+            topics,
+            ssl_keystore_location: r.string("ssl_keystore_location", self.ssl_keystore_location),
+            ssl_ca_file: r.string("ssl_ca_file", self.ssl_ca_file),
+            client_id_prefix: r
+                .string("client_id_prefix", self.client_id_prefix)
+                .unwrap_or_else(|| DEFAULT_ID_PREFIX.to_owned()),
+            group_id_prefix: r
+                .string("group_id_prefix", self.group_id_prefix)
+                .unwrap_or_else(|| DEFAULT_ID_PREFIX.to_owned()),
+            security_protocol: security_protocol.unwrap_or_default(),
+            sasl_mechanism: explicit_mechanism.unwrap_or_default(),
+            sasl_username: r.string("sasl_username", self.sasl_username),
+            sasl_password: r.string("sasl_password", self.sasl_password).map(Secret::new),
+            late_arrival_deadline,
+            dead_letter_queue_topic: r
+                .string("dead_letter_queue_topic", self.dead_letter_queue_topic),
+            additional_kafka_args,
+        };
+        check_consistency(&mut r, &resolved, explicit_mechanism.is_some());
+        if r.errors.is_empty() {
+            Ok(resolved)
+        } else {
+            Err(r.errors)
+        }
+    }
+}
+
+fn resolve_additional_args(r: &mut Resolver<'_>) -> Vec<(String, String)> {
+    let raw: Vec<(String, String)> = match r.source.additional_kafka_args {
+        Some(args) => args
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        None => match r.lookup("additional_kafka_args") {
+            None => Vec::new(),
+            Some((var, json)) => match parse_args_json(&json) {
+                Ok(args) => args,
+                Err(e) => {
+                    r.errors.push(SourceError::new(
+                        "additional_kafka_args",
+                        format!("{var} is not a JSON object of scalar values: {e}"),
+                        format!("set {var} to e.g. {{\"fetch.min.bytes\": 1024}}"),
+                    ));
+                    Vec::new()
+                }
+            },
+        },
+    };
+    let mut translated = Vec::with_capacity(raw.len());
+    for (key, value) in raw {
+        match translate_additional_arg(&key) {
+            Ok(name) => translated.push((name.to_owned(), value)),
+            Err(fix) => r.errors.push(SourceError::new(
+                "additional_kafka_args",
+                format!("key `{key}` cannot be used"),
+                fix,
+            )),
+        }
+    }
+    translated
+}
+
+fn parse_args_json(json: &str) -> Result<Vec<(String, String)>, String> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| e.to_string())?;
+    map.into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => Ok((k, s)),
+            serde_json::Value::Number(n) => Ok((k, n.to_string())),
+            serde_json::Value::Bool(b) => Ok((k, b.to_string())),
+            other => Err(format!("the value of `{k}` is {other}, not a string, number or boolean")),
+        })
+        .collect()
+}
+
+fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechanism_set: bool) {
+    let protocol = s.security_protocol;
+    let protocol_var = r.var("security_protocol");
+    if protocol.uses_sasl() {
+        if s.sasl_mechanism.uses_password() {
+            for (option, present) in [
+                ("sasl_username", s.sasl_username.is_some()),
+                ("sasl_password", s.sasl_password.is_some()),
+            ] {
+                if !present {
+                    let var = r.var(option);
+                    r.errors.push(SourceError::new(
+                        option,
+                        format!(
+                            "security_protocol {protocol} with sasl_mechanism {} needs a username and a password, and {option} is not set",
+                            s.sasl_mechanism
+                        ),
+                        format!("call .{option}(...) or set {var}"),
+                    ));
+                }
+            }
+        } else if s.sasl_username.is_some() || s.sasl_password.is_some() {
+            r.errors.push(SourceError::new(
+                "sasl_mechanism",
+                format!(
+                    "sasl_mechanism {} does not use sasl_username or sasl_password, but they are set",
+                    s.sasl_mechanism
+                ),
+                "remove sasl_username and sasl_password, or use PLAIN or SCRAM-SHA-256/512",
+            ));
+        }
+        if s.sasl_mechanism == SaslMechanism::Gssapi {
+            r.errors.push(SourceError::new(
+                "sasl_mechanism",
+                "GSSAPI (Kerberos) is not supported by this build of chalk-streams",
+                "use SCRAM-SHA-256, SCRAM-SHA-512, PLAIN or OAUTHBEARER",
+            ));
+        }
+    } else {
+        let sasl_options = [
+            ("sasl_mechanism", mechanism_set),
+            ("sasl_username", s.sasl_username.is_some()),
+            ("sasl_password", s.sasl_password.is_some()),
+        ];
+        for (option, present) in sasl_options {
+            if present {
+                r.errors.push(SourceError::new(
+                    option,
+                    format!("{option} is set, but security_protocol is {protocol}, which does not use SASL"),
+                    format!("set security_protocol SASL_PLAINTEXT or SASL_SSL (or {protocol_var}), or remove {option}"),
+                ));
+            }
+        }
+    }
+    if !protocol.uses_tls() {
+        for (option, present) in [
+            ("ssl_keystore_location", s.ssl_keystore_location.is_some()),
+            ("ssl_ca_file", s.ssl_ca_file.is_some()),
+        ] {
+            if present {
+                r.errors.push(SourceError::new(
+                    option,
+                    format!("{option} is set, but security_protocol is {protocol}, which does not use TLS"),
+                    format!("set security_protocol SSL or SASL_SSL (or {protocol_var}), or remove {option}"),
+                ));
+            }
+        }
+    }
+    for (option, location) in [
+        ("ssl_keystore_location", &s.ssl_keystore_location),
+        ("ssl_ca_file", &s.ssl_ca_file),
+    ] {
+        if let Some(uri) = location.as_deref().filter(|l| l.contains("://")) {
+            r.errors.push(SourceError::new(
+                option,
+                format!("`{uri}` is a URI; object-store locations are not supported yet"),
+                "download the file and give its local path",
+            ));
+        }
+    }
+    if let Some(dlq) = &s.dead_letter_queue_topic {
+        if s.topics.contains(dlq) {
+            r.errors.push(SourceError::new(
+                "dead_letter_queue_topic",
+                format!("`{dlq}` is also a topic the stream reads, so failed messages would loop"),
+                "choose a separate dead-letter topic",
+            ));
+        }
+    }
+}
