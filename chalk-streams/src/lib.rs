@@ -22,3 +22,13 @@ pub use source::{KafkaSource, SaslMechanism, SecurityProtocol};
 
 // Lets `::chalk_streams::...` paths in generated code resolve inside this crate's own tests.
 extern crate self as chalk_streams;
+
+/// Everything a stream application usually needs: `use chalk_streams::prelude::*;`.
+pub mod prelude {
+    pub use crate::duration::LateArrivalDeadline;
+    pub use crate::features::Features;
+    pub use crate::message::{Headers, Message, Timestamp};
+    pub use crate::source::{KafkaSource, SaslMechanism, SecurityProtocol};
+    pub use chalk_streams_macros::{stream, Features};
+    pub use std::time::Duration;
+}
