@@ -1,27 +1,32 @@
 #![doc = include_str!("../../README.md")]
 
+pub mod cli;
 pub mod codec;
 pub mod duration;
+mod error;
 pub mod features;
 pub mod message;
 pub mod output;
 pub mod registry;
 pub mod resolver;
+pub mod runtime;
 pub mod source;
+pub mod store;
 mod suggest;
+pub mod testing;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
 pub use chalk_streams_macros::{stream, Features};
+pub use cli::App;
 pub use duration::LateArrivalDeadline;
+pub use error::{ConfigProblem, Error, Result};
 pub use features::{FeatureRow, FeatureValue, Features};
 pub use message::{Headers, Message, Timestamp};
+pub use runtime::{RunningStreams, Runtime};
 pub use source::{KafkaSource, SaslMechanism, SecurityProtocol};
-
-// Lets `::chalk_streams::...` paths in generated code resolve inside this crate's own tests.
-extern crate self as chalk_streams;
 
 /// Everything a stream application usually needs: `use chalk_streams::prelude::*;`.
 pub mod prelude {
@@ -32,3 +37,17 @@ pub mod prelude {
     pub use chalk_streams_macros::{stream, Features};
     pub use std::time::Duration;
 }
+
+/// Runs the command line (`run`, `list`) over every `#[stream]` in the program.
+///
+/// ```no_run
+/// fn main() -> chalk_streams::Result<()> {
+///     chalk_streams::main()
+/// }
+/// ```
+pub fn main() -> Result<()> {
+    App::new().main()
+}
+
+// Lets `::chalk_streams::...` paths in generated code resolve inside this crate's own tests.
+extern crate self as chalk_streams;

@@ -1,0 +1,114 @@
+//! `run --embedded`: the whole pipeline on an in-process Kafka cluster, with no broker to install.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::runtime::Runtime;
+use crate::store::Entity;
+use crate::testing::{MockKafka, Record};
+
+/// Partitions of each topic the embedded cluster creates.
+const PARTITIONS: i32 = 4;
+/// How long the samples may take to be processed before the demo gives up.
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub(super) async fn run(
+    runtime: Runtime,
+    samples: &[(String, String)],
+    keep_running: bool,
+) -> Result<()> {
+    let kafka = MockKafka::start(1)?;
+    let runtime = runtime
+        .bootstrap_servers(kafka.bootstrap_servers())
+        // The embedded cluster has one member per group: rejoin fast after a restart.
+        .kafka_property("session.timeout.ms", "6000");
+    let plans = runtime.plan()?;
+
+    let topics: BTreeSet<&str> = plans
+        .iter()
+        .flat_map(|p| {
+            p.source
+                .topics
+                .iter()
+                .chain(&p.source.dead_letter_queue_topic)
+        })
+        .map(String::as_str)
+        .collect();
+    for topic in &topics {
+        kafka.create_topic(topic, PARTITIONS)?;
+    }
+
+    let mut produced: BTreeMap<&str, u64> = BTreeMap::new();
+    for (topic, lines) in samples {
+        for line in lines.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            kafka
+                .produce(&Record::bytes(topic.as_str(), line.as_bytes()))
+                .await?;
+            *produced.entry(topic.as_str()).or_default() += 1;
+        }
+    }
+    let total: u64 = produced.values().sum();
+    println!(
+        "embedded Kafka on {} with topics {}; {total} sample messages produced",
+        kafka.bootstrap_servers(),
+        topics.iter().copied().collect::<Vec<_>>().join(", ")
+    );
+
+    let running = runtime.start().await?;
+    for plan in &plans {
+        let name = plan.descriptor.name();
+        let expected: u64 = plan
+            .source
+            .topics
+            .iter()
+            .map(|t| produced.get(t.as_str()).copied().unwrap_or(0))
+            .sum();
+        let Some(stats) = running.stats(name) else {
+            continue;
+        };
+        let (snapshot, done) = stats
+            .wait_for(PROCESS_TIMEOUT, |s| s.handled() >= expected)
+            .await;
+        println!(
+            "stream {name}: {} processed, {} skipped as late, {} failed, {} feature rows written",
+            snapshot.processed, snapshot.skipped_late, snapshot.failed, snapshot.rows_written
+        );
+        if !done {
+            let _ = running.shutdown().await;
+            return Err(Error::Embedded(format!(
+                "stream `{name}` handled {} of {expected} sample messages within {PROCESS_TIMEOUT:?}",
+                snapshot.handled()
+            )));
+        }
+    }
+
+    let entities = running.store().scan().await?;
+    println!();
+    print!("{}", render_features(&entities));
+    if keep_running {
+        println!("\nstreams keep running; push messages to the embedded cluster or press Ctrl-C");
+        running.run_until_signal().await
+    } else {
+        running.shutdown().await
+    }
+}
+
+/// One line per stored feature: entity, key, feature, value, feature time.
+pub(crate) fn render_features(entities: &[Entity]) -> String {
+    let rows: Vec<[String; 5]> = entities
+        .iter()
+        .flat_map(|e| {
+            e.features.iter().map(|(name, stored)| {
+                [
+                    e.namespace.clone(),
+                    e.key.clone(),
+                    name.clone(),
+                    stored.value.to_string(),
+                    stored.time.to_string(),
+                ]
+            })
+        })
+        .collect();
+    super::table::render(&["ENTITY", "KEY", "FEATURE", "VALUE", "FEATURE TIME"], &rows)
+}

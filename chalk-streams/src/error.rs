@@ -1,0 +1,79 @@
+//! The errors chalk-streams returns to applications.
+
+use std::fmt;
+
+use crate::registry::RegistryError;
+use crate::source::SourceError;
+use crate::store::StoreError;
+
+/// `Result` with chalk-streams' [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A problem with one stream's source, found at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The stream whose source is at fault.
+    pub stream: String,
+    /// The source's integration name, for named sources.
+    pub source_name: Option<String>,
+    /// What is wrong and how to fix it.
+    pub error: SourceError,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stream `{}`", self.stream)?;
+        if let Some(name) = &self.source_name {
+            write!(f, " (source `{name}`)")?;
+        }
+        write!(f, ": {}", self.error)
+    }
+}
+
+/// Everything that can stop chalk-streams from running.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The set of declared streams is unusable.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// One or more sources are misconfigured; every problem is listed, one per line.
+    #[error("{}", ConfigProblems(.0))]
+    Config(Vec<ConfigProblem>),
+    /// librdkafka refused a stream's client configuration.
+    #[error("stream `{stream}`: the Kafka client rejected its configuration: {source}")]
+    Client {
+        /// The stream.
+        stream: String,
+        /// librdkafka's error.
+        source: rdkafka::error::KafkaError,
+    },
+    /// The in-process Kafka cluster could not be started or used.
+    #[error("embedded Kafka: {0}")]
+    Embedded(String),
+    /// The feature store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An I/O error, e.g. reading an input file or starting a thread.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Streams did not stop within the shutdown deadline.
+    #[error("streams did not shut down within {0:?}: {1}")]
+    ShutdownTimeout(std::time::Duration, String),
+}
+
+struct ConfigProblems<'a>(&'a [ConfigProblem]);
+
+impl fmt::Display for ConfigProblems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [one] => write!(f, "configuration problem: {one}"),
+            many => {
+                write!(f, "{} configuration problems:", many.len())?;
+                for problem in many {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

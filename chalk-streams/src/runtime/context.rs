@@ -1,0 +1,171 @@
+//! The consumer context of a stream: starts a worker for each assigned partition, and drains and
+//! commits a partition's in-flight work before it is given up.
+
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientContext, TopicPartitionList};
+use tokio::sync::watch;
+
+use super::partition::{KafkaConsumer, PartitionTask};
+use super::StreamShared;
+
+type PartitionKey = (Arc<str>, i32);
+
+/// A running partition worker.
+struct Worker {
+    stop: watch::Sender<bool>,
+    /// Disconnects when the worker's task ends (or is aborted).
+    finished: mpsc::Receiver<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The [`ConsumerContext`] of every stream's consumer.
+pub(crate) struct StreamContext {
+    shared: Arc<StreamShared>,
+    consumer: OnceLock<Weak<KafkaConsumer>>,
+    workers: Mutex<HashMap<PartitionKey, Worker>>,
+}
+
+impl StreamContext {
+    pub(crate) fn new(shared: Arc<StreamShared>) -> Self {
+        Self {
+            shared,
+            consumer: OnceLock::new(),
+            workers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Gives the context its consumer, which it needs to split partition queues.
+    pub(crate) fn attach(&self, consumer: &Arc<KafkaConsumer>) {
+        let _ = self.consumer.set(Arc::downgrade(consumer));
+    }
+
+    fn name(&self) -> &'static str {
+        self.shared.descriptor.name()
+    }
+
+    fn workers(&self) -> std::sync::MutexGuard<'_, HashMap<PartitionKey, Worker>> {
+        // A worker map is plain data: recover it even if a thread panicked holding the lock.
+        self.workers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn start_worker(&self, topic: &str, partition: i32) {
+        let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let Some(queue) = consumer.split_partition_queue(topic, partition) else {
+            tracing::error!(stream = self.name(), topic, partition, "could not split the partition queue");
+            return;
+        };
+        let topic: Arc<str> = Arc::from(topic);
+        let (stop, stop_rx) = watch::channel(false);
+        let (finished_tx, finished) = mpsc::channel::<()>();
+        let task = PartitionTask {
+            shared: Arc::clone(&self.shared),
+            consumer,
+            queue,
+            topic: Arc::clone(&topic),
+            partition,
+            stop: stop_rx,
+        };
+        let task = self.shared.handle.spawn(async move {
+            let _finished = finished_tx;
+            task.run().await;
+        });
+        tracing::info!(stream = self.name(), %topic, partition, "partition assigned");
+        self.workers().insert(
+            (topic, partition),
+            Worker {
+                stop,
+                finished,
+                task,
+            },
+        );
+    }
+
+    /// Stops the workers of `partitions` (all when `None`), letting each finish the batch in
+    /// hand, for at most `timeout` in all. A worker still busy then is aborted: its messages were
+    /// not committed and will be processed again.
+    pub(crate) fn stop_workers(&self, partitions: Option<&[PartitionKey]>, timeout: Duration) {
+        let stopping: Vec<(PartitionKey, Worker)> = {
+            let mut workers = self.workers();
+            match partitions {
+                None => workers.drain().collect(),
+                Some(keys) => keys
+                    .iter()
+                    .filter_map(|k| workers.remove_entry(k))
+                    .collect(),
+            }
+        };
+        for (_, worker) in &stopping {
+            let _ = worker.stop.send(true);
+        }
+        let deadline = Instant::now() + timeout;
+        for ((topic, partition), worker) in stopping {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Err(mpsc::RecvTimeoutError::Timeout) = worker.finished.recv_timeout(left) {
+                tracing::warn!(stream = self.name(), %topic, partition, ?timeout, "in-flight work did not finish in time; it will be processed again");
+                worker.task.abort();
+            }
+        }
+    }
+
+    fn commit(&self, consumer: &BaseConsumer<Self>) {
+        match consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) => {}
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            Err(error) => tracing::warn!(stream = self.name(), %error, "offset commit failed"),
+        }
+    }
+}
+
+fn keys(tpl: &TopicPartitionList) -> Vec<PartitionKey> {
+    tpl.elements()
+        .iter()
+        .map(|e| (Arc::from(e.topic()), e.partition()))
+        .collect()
+}
+
+impl ClientContext for StreamContext {}
+
+impl ConsumerContext for StreamContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Revoke(tpl) => {
+                let revoked = keys(tpl);
+                self.stop_workers(Some(&revoked), self.shared.drain_timeout);
+                self.commit(consumer);
+                for (topic, partition) in revoked {
+                    tracing::info!(stream = self.name(), %topic, partition, "partition revoked");
+                }
+            }
+            Rebalance::Assign(_) => {}
+            Rebalance::Error(error) => {
+                tracing::warn!(stream = self.name(), %error, "rebalance error");
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            for element in tpl.elements() {
+                self.start_worker(element.topic(), element.partition());
+            }
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        match result {
+            Ok(()) => tracing::trace!(stream = self.name(), ?offsets, "offsets committed"),
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            Err(error) => tracing::warn!(stream = self.name(), %error, "offset commit failed"),
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The runtime for mapping streams: one consumer group per stream, one worker per assigned
+//! partition, at-least-once and gap-free offset commits, clean shutdown.
+//!
+//! A message's path: poll → late-arrival check on the Kafka timestamp (before decoding) →
+//! decode → resolver → rows written to the store (per batch) → offset stored. Offsets are stored
+//! only once every message before them in the partition is done, and librdkafka commits what is
+//! stored in the background, on revoke and at shutdown.
+
+mod context;
+mod log_limit;
+pub mod offsets;
+mod partition;
+mod stats;
+mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::duration::LateArrivalDeadline;
+use crate::error::{ConfigProblem, Error, Result};
+use crate::registry::{Registry, StreamDescriptor};
+use crate::source::resolve::{process_env, Overrides};
+use crate::source::ResolvedSource;
+use crate::store::{FeatureStore, MemoryStore};
+
+pub use stats::{StatsSnapshot, StreamStats};
+use stream::StreamHandle;
+
+/// What every worker of one stream shares.
+pub(crate) struct StreamShared {
+    pub descriptor: &'static StreamDescriptor,
+    pub deadline: LateArrivalDeadline,
+    pub store: Arc<dyn FeatureStore>,
+    pub stats: Arc<StreamStats>,
+    pub handle: tokio::runtime::Handle,
+    pub drain_timeout: Duration,
+}
+
+/// A stream with its source resolved: what `run` starts and `list` shows.
+#[derive(Debug, Clone)]
+pub struct StreamPlan {
+    /// The declared stream.
+    pub descriptor: &'static StreamDescriptor,
+    /// Its source, resolved and checked.
+    pub source: ResolvedSource,
+}
+
+impl StreamPlan {
+    /// The stream's consumer group.
+    pub fn group_id(&self) -> String {
+        self.source.group_id(self.descriptor.name())
+    }
+}
+
+type EnvFn = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+/// Configures and starts the declared streams.
+///
+/// ```no_run
+/// # async fn run() -> chalk_streams::Result<()> {
+/// let running = chalk_streams::Runtime::from_registry()?.start().await?;
+/// running.run_until_signal().await
+/// # }
+/// ```
+pub struct Runtime {
+    registry: Registry,
+    store: Arc<dyn FeatureStore>,
+    overrides: Overrides,
+    properties: Vec<(String, String)>,
+    env: Arc<EnvFn>,
+    drain_timeout: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl Runtime {
+    /// A runtime for the given streams, with an in-memory store.
+    pub fn new(registry: Registry) -> Self {
+        Self {
+            registry,
+            store: Arc::new(MemoryStore::new()),
+            overrides: Overrides::default(),
+            properties: Vec::new(),
+            env: Arc::new(process_env),
+            drain_timeout: Duration::from_secs(20),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// A runtime for every `#[stream]` in the program.
+    pub fn from_registry() -> Result<Self> {
+        Ok(Self::new(Registry::collect()?))
+    }
+
+    /// Runs only the named streams.
+    pub fn only<S: AsRef<str>>(mut self, names: &[S]) -> Result<Self> {
+        self.registry = self.registry.select(names)?;
+        Ok(self)
+    }
+
+    /// Writes features to `store` instead of memory.
+    pub fn store(mut self, store: Arc<dyn FeatureStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The store features are written to.
+    pub fn feature_store(&self) -> Arc<dyn FeatureStore> {
+        Arc::clone(&self.store)
+    }
+
+    /// Uses these brokers for every source, whatever the sources say (embedded mode, tests).
+    pub fn bootstrap_servers(mut self, servers: impl Into<String>) -> Self {
+        self.overrides.bootstrap_servers = Some(servers.into());
+        self
+    }
+
+    /// Sets a librdkafka property on every stream's consumer, after the source's own.
+    pub fn kafka_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.push((key.into(), value.into()));
+        self
+    }
+
+    /// Resolves sources from `env` instead of the process environment.
+    pub fn env(mut self, env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.env = Arc::new(env);
+        self
+    }
+
+    /// How long a revoked or stopping partition may take to finish its batch in hand.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// How long shutdown may take in all.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The streams this runtime runs.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Resolves and checks every stream's source. All problems are reported together.
+    pub fn plan(&self) -> Result<Vec<StreamPlan>> {
+        let mut plans = Vec::new();
+        let mut problems = Vec::new();
+        for &descriptor in self.registry.streams() {
+            let source = descriptor.source();
+            match source.resolve(&*self.env, &self.overrides) {
+                Ok(source) => plans.push(StreamPlan { descriptor, source }),
+                Err(errors) => problems.extend(errors.into_iter().map(|error| ConfigProblem {
+                    stream: descriptor.name().to_owned(),
+                    source_name: source.integration_name().map(str::to_owned),
+                    error,
+                })),
+            }
+        }
+        if problems.is_empty() {
+            Ok(plans)
+        } else {
+            Err(Error::Config(problems))
+        }
+    }
+
+    /// Starts every stream. Sources are checked first: nothing starts if any is misconfigured.
+    pub async fn start(self) -> Result<RunningStreams> {
+        let plans = self.plan()?;
+        let handle = tokio::runtime::Handle::current();
+        let mut streams = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let name = plan.descriptor.name();
+            let mut properties = plan.source.consumer_properties(name);
+            for (k, v) in &self.properties {
+                properties.set(k, v);
+            }
+            let shared = Arc::new(StreamShared {
+                descriptor: plan.descriptor,
+                deadline: plan.source.late_arrival_deadline,
+                store: Arc::clone(&self.store),
+                stats: Arc::new(StreamStats::default()),
+                handle: handle.clone(),
+                drain_timeout: self.drain_timeout,
+            });
+            match StreamHandle::start(shared, properties, plan.source.topics.clone()).await {
+                Ok(stream) => streams.push(stream),
+                Err(error) => {
+                    let started = RunningStreams {
+                        streams,
+                        store: Arc::clone(&self.store),
+                        shutdown_timeout: self.shutdown_timeout,
+                    };
+                    let _ = started.shutdown().await;
+                    return Err(error);
+                }
+            }
+        }
+        tracing::info!(streams = streams.len(), "all streams started");
+        Ok(RunningStreams {
+            streams,
+            store: self.store,
+            shutdown_timeout: self.shutdown_timeout,
+        })
+    }
+}
+
+/// The running streams of a started [`Runtime`].
+pub struct RunningStreams {
+    streams: Vec<StreamHandle>,
+    store: Arc<dyn FeatureStore>,
+    shutdown_timeout: Duration,
+}
+
+impl RunningStreams {
+    /// The names of the running streams.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.streams.iter().map(|s| s.shared.descriptor.name())
+    }
+
+    /// The live counters of stream `name`.
+    pub fn stats(&self, name: &str) -> Option<Arc<StreamStats>> {
+        self.streams
+            .iter()
+            .find(|s| s.shared.descriptor.name() == name)
+            .map(|s| Arc::clone(&s.shared.stats))
+    }
+
+    /// The store the streams write to.
+    pub fn store(&self) -> Arc<dyn FeatureStore> {
+        Arc::clone(&self.store)
+    }
+
+    /// Stops every stream: no new messages, in-flight batches finished and written, offsets
+    /// committed, groups left; within the shutdown timeout.
+    pub async fn shutdown(self) -> Result<()> {
+        for stream in &self.streams {
+            stream.request_stop();
+        }
+        let mut late = Vec::new();
+        for stream in self.streams {
+            if let Err(name) = stream.stopped(self.shutdown_timeout).await {
+                late.push(name);
+            }
+        }
+        if late.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::ShutdownTimeout(self.shutdown_timeout, late.join(", ")))
+        }
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down cleanly.
+    pub async fn run_until_signal(self) -> Result<()> {
+        shutdown_signal().await?;
+        tracing::info!("shutdown requested");
+        self.shutdown().await
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Which offset of a partition is safe to commit.
+//!
+//! Messages may finish out of order (a dead-letter write acknowledged late, a batch written while
+//! the next is decoded). The committable position is the highest offset such that every offset
+//! tracked at or below it has completed: at-least-once, never a gap.
+
+use std::collections::BTreeSet;
+
+/// Tracks in-flight and completed offsets of one partition.
+#[derive(Debug, Default)]
+pub struct OffsetTracker {
+    in_flight: BTreeSet<i64>,
+    completed: BTreeSet<i64>,
+    committed: Option<i64>,
+}
+
+impl OffsetTracker {
+    /// An empty tracker.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `offset` was received and is being processed.
+    pub fn track(&mut self, offset: i64) {
+        self.in_flight.insert(offset);
+    }
+
+    /// Records that `offset` is fully processed (its outputs are durable).
+    pub fn complete(&mut self, offset: i64) {
+        if self.in_flight.remove(&offset) {
+            self.completed.insert(offset);
+        }
+    }
+
+    /// How many offsets are tracked and not yet completed.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// The new last-processed offset to store, if it moved since the previous call: the highest
+    /// completed offset below every in-flight one. Storing `o` commits `o + 1`.
+    pub fn advance(&mut self) -> Option<i64> {
+        let bound = self.in_flight.first().copied();
+        let safe = match bound {
+            Some(lowest_in_flight) => self.completed.range(..lowest_in_flight).next_back(),
+            None => self.completed.last(),
+        }
+        .copied()?;
+        self.completed = self.completed.split_off(&(safe + 1));
+        if self.committed.is_some_and(|c| c >= safe) {
+            return None;
+        }
+        self.committed = Some(safe);
+        Some(safe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OffsetTracker;
+
+    #[test]
+    fn in_order_completion_advances_each_time() {
+        let mut t = OffsetTracker::new();
+        for o in 0..3 {
+            t.track(o);
+        }
+        t.complete(0);
+        assert_eq!(t.advance(), Some(0));
+        t.complete(1);
+        t.complete(2);
+        assert_eq!(t.advance(), Some(2));
+        assert_eq!(t.advance(), None, "nothing new to store");
+    }
+
+    #[test]
+    fn out_of_order_completion_never_skips_a_gap() {
+        let mut t = OffsetTracker::new();
+        for o in [10, 11, 12, 13] {
+            t.track(o);
+        }
+        t.complete(12);
+        t.complete(13);
+        assert_eq!(t.advance(), None, "10 and 11 are still in flight");
+        t.complete(11);
+        assert_eq!(t.advance(), None, "10 is still in flight");
+        t.complete(10);
+        assert_eq!(t.advance(), Some(13));
+        assert_eq!(t.in_flight(), 0);
+    }
+
+    #[test]
+    fn sparse_offsets_are_contiguous_by_what_was_tracked() {
+        // Compacted topics and transaction markers leave holes in offsets.
+        let mut t = OffsetTracker::new();
+        for o in [5, 9, 20] {
+            t.track(o);
+        }
+        t.complete(9);
+        assert_eq!(t.advance(), None);
+        t.complete(5);
+        assert_eq!(t.advance(), Some(9));
+        t.track(21);
+        t.complete(21);
+        assert_eq!(t.advance(), None, "20 is in flight");
+        t.complete(20);
+        assert_eq!(t.advance(), Some(21));
+    }
+
+    #[test]
+    fn completing_an_untracked_offset_is_ignored() {
+        let mut t = OffsetTracker::new();
+        t.complete(3);
+        assert_eq!(t.advance(), None);
+    }
+}

@@ -1,0 +1,83 @@
+//! Per-stream counters, and waiting on them without sleeping.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// Live counters of one stream. Updated once per batch; readers get a [`StatsSnapshot`].
+#[derive(Debug, Default)]
+pub struct StreamStats {
+    processed: AtomicU64,
+    skipped_late: AtomicU64,
+    failed: AtomicU64,
+    rows_written: AtomicU64,
+    changed: Notify,
+}
+
+/// A stream's counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatsSnapshot {
+    /// Messages whose outputs are stored (and whose offsets may be committed).
+    pub processed: u64,
+    /// Messages skipped because they were older than the late-arrival deadline.
+    pub skipped_late: u64,
+    /// Messages that failed to decode or whose resolver failed.
+    pub failed: u64,
+    /// Feature rows written to the store.
+    pub rows_written: u64,
+}
+
+impl StatsSnapshot {
+    /// Every message the stream has finished with, however it ended.
+    pub fn handled(&self) -> u64 {
+        self.processed + self.skipped_late + self.failed
+    }
+}
+
+impl StreamStats {
+    /// Adds one batch's counts and wakes waiters.
+    pub(crate) fn record(&self, batch: StatsSnapshot) {
+        self.processed.fetch_add(batch.processed, Ordering::Relaxed);
+        self.skipped_late
+            .fetch_add(batch.skipped_late, Ordering::Relaxed);
+        self.failed.fetch_add(batch.failed, Ordering::Relaxed);
+        self.rows_written
+            .fetch_add(batch.rows_written, Ordering::Relaxed);
+        self.changed.notify_waiters();
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            processed: self.processed.load(Ordering::Relaxed),
+            skipped_late: self.skipped_late.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            rows_written: self.rows_written.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits until `done` holds for the counters, or `timeout` passes. Returns the last
+    /// snapshot and whether `done` held.
+    pub async fn wait_for(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&StatsSnapshot) -> bool,
+    ) -> (StatsSnapshot, bool) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let snapshot = self.snapshot();
+            if done(&snapshot) {
+                return (snapshot, true);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let snapshot = self.snapshot();
+                let held = done(&snapshot);
+                return (snapshot, held);
+            }
+        }
+    }
+}

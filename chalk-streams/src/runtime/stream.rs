@@ -1,0 +1,153 @@
+//! Starting and stopping one stream: its consumer lives on a thread of its own, which polls the
+//! consumer's main queue (rebalances, commits, errors) and may block in rebalance callbacks while
+//! partition workers, on the shared runtime, finish their batches.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::message::Message as _;
+use tokio::sync::{oneshot, watch};
+
+use super::context::StreamContext;
+use super::log_limit::LogLimiter;
+use super::partition::KafkaConsumer;
+use super::StreamShared;
+use crate::error::Error;
+use crate::source::KafkaProperties;
+
+/// A started stream.
+pub(crate) struct StreamHandle {
+    pub shared: Arc<StreamShared>,
+    shutdown: watch::Sender<bool>,
+    stopped: oneshot::Receiver<()>,
+}
+
+impl StreamHandle {
+    /// Creates the consumer, subscribes, and starts polling. Returns once the consumer exists
+    /// and is subscribed, or with the client's error.
+    pub(crate) async fn start(
+        shared: Arc<StreamShared>,
+        properties: KafkaProperties,
+        topics: Vec<String>,
+    ) -> Result<Self, Error> {
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (stopped_tx, stopped) = oneshot::channel();
+        let thread_shared = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name(format!("chalk:{}", shared.descriptor.name()))
+            .spawn(move || {
+                poll_thread(thread_shared, properties, topics, shutdown_rx, ready_tx);
+                let _ = stopped_tx.send(());
+            })?;
+        let name = shared.descriptor.name().to_owned();
+        match ready_rx.await {
+            Ok(Ok(())) => Ok(Self {
+                shared,
+                shutdown,
+                stopped,
+            }),
+            Ok(Err(source)) => Err(Error::Client {
+                stream: name,
+                source,
+            }),
+            Err(_) => Err(Error::Embedded(format!(
+                "the consumer thread of stream `{name}` ended during start-up"
+            ))),
+        }
+    }
+
+    /// Asks the stream to stop: finish in-flight batches, commit, leave the group.
+    pub(crate) fn request_stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Waits for the stream to have stopped.
+    pub(crate) async fn stopped(self, timeout: Duration) -> Result<(), String> {
+        match tokio::time::timeout(timeout, self.stopped).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(self.shared.descriptor.name().to_owned()),
+        }
+    }
+}
+
+fn poll_thread(
+    shared: Arc<StreamShared>,
+    properties: KafkaProperties,
+    topics: Vec<String>,
+    mut shutdown: watch::Receiver<bool>,
+    ready: oneshot::Sender<Result<(), rdkafka::error::KafkaError>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot build the consumer thread's runtime");
+            return;
+        }
+    };
+    let name = shared.descriptor.name();
+    let drain_timeout = shared.drain_timeout;
+    runtime.block_on(async move {
+        let context = StreamContext::new(Arc::clone(&shared));
+        let consumer: KafkaConsumer = match properties
+            .to_client_config()
+            .create_with_context(context)
+        {
+            Ok(consumer) => consumer,
+            Err(error) => {
+                let _ = ready.send(Err(error));
+                return;
+            }
+        };
+        let consumer = Arc::new(consumer);
+        consumer.context().attach(&consumer);
+        let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        if let Err(error) = consumer.subscribe(&topic_refs) {
+            let _ = ready.send(Err(error));
+            return;
+        }
+        let _ = ready.send(Ok(()));
+        tracing::info!(stream = name, topics = ?topics, "stream started");
+
+        let mut errors = LogLimiter::new(Duration::from_secs(30), 5);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                polled = consumer.recv() => match polled {
+                    // Partition queues are split as soon as partitions are assigned, before any
+                    // fetch completes, so no message should arrive here.
+                    Ok(message) => tracing::error!(
+                        stream = name,
+                        topic = message.topic(),
+                        partition = message.partition(),
+                        offset = message.offset(),
+                        "message arrived on the main queue; it will be redelivered after a restart"
+                    ),
+                    Err(error) => {
+                        if let Some(suppressed) = errors.allow() {
+                            tracing::warn!(stream = name, %error, suppressed, "consumer error");
+                        }
+                    }
+                },
+            }
+        }
+
+        tracing::info!(stream = name, "stopping: finishing in-flight batches");
+        consumer.context().stop_workers(None, drain_timeout);
+        match consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) => {}
+            Err(rdkafka::error::KafkaError::ConsumerCommit(
+                rdkafka::types::RDKafkaErrorCode::NoOffset,
+            )) => {}
+            Err(error) => tracing::warn!(stream = name, %error, "final offset commit failed"),
+        }
+        // Dropping the last handle closes the consumer: it leaves the group. This thread is not a
+        // runtime worker, so the blocking close harms nobody.
+        drop(consumer);
+        tracing::info!(stream = name, "stream stopped");
+    });
+}

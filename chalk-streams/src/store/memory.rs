@@ -1,0 +1,115 @@
+//! An in-memory feature store, for tests and the embedded demo.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::{Entity, FeatureStore, StoreError, StoredFeature};
+use crate::features::FeatureRow;
+
+type Key = (String, String);
+
+/// A feature store in a `BTreeMap` behind a mutex. Nothing survives the process.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    entities: Mutex<BTreeMap<Key, BTreeMap<String, StoredFeature>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, BTreeMap<Key, BTreeMap<String, StoredFeature>>>, StoreError>
+    {
+        self.entities
+            .lock()
+            .map_err(|_| StoreError::Unavailable("in-memory store lock poisoned".into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl FeatureStore for MemoryStore {
+    async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
+        let mut entities = self.lock()?;
+        for row in rows {
+            let features = entities
+                .entry((row.namespace.to_owned(), row.primary_key.clone()))
+                .or_default();
+            for (name, value) in &row.values {
+                let fresher = features
+                    .get(*name)
+                    .is_none_or(|stored| stored.time <= row.time);
+                if fresher {
+                    features.insert(
+                        (*name).to_owned(),
+                        StoredFeature {
+                            value: value.clone(),
+                            time: row.time,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
+        let entities = self.lock()?;
+        Ok(entities
+            .get(&(namespace.to_owned(), key.to_owned()))
+            .map(|features| Entity {
+                namespace: namespace.to_owned(),
+                key: key.to_owned(),
+                features: features.clone(),
+            }))
+    }
+
+    async fn scan(&self) -> Result<Vec<Entity>, StoreError> {
+        let entities = self.lock()?;
+        Ok(entities
+            .iter()
+            .map(|((namespace, key), features)| Entity {
+                namespace: namespace.clone(),
+                key: key.clone(),
+                features: features.clone(),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureValue;
+    use crate::message::Timestamp;
+
+    fn row(color: &str, time: i64) -> FeatureRow {
+        FeatureRow {
+            namespace: "user",
+            primary_key: "u1".into(),
+            values: vec![("favorite_color", FeatureValue::String(color.into()))],
+            time: Timestamp::from_millis(time),
+        }
+    }
+
+    #[tokio::test]
+    async fn older_feature_time_never_overwrites_newer() {
+        let store = MemoryStore::new();
+        store.write(&[row("blue", 20)]).await.expect("write");
+        store.write(&[row("red", 10)]).await.expect("write");
+        let user = store.get("user", "u1").await.expect("get").expect("stored");
+        assert_eq!(
+            user.features["favorite_color"].value,
+            FeatureValue::String("blue".into())
+        );
+        store.write(&[row("green", 20)]).await.expect("write");
+        let user = store.get("user", "u1").await.expect("get").expect("stored");
+        assert_eq!(
+            user.features["favorite_color"].value,
+            FeatureValue::String("green".into())
+        );
+    }
+}

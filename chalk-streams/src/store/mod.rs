@@ -1,0 +1,58 @@
+//! Where features land: the [`FeatureStore`] trait and its implementations.
+//!
+//! Every store keeps, per entity and feature, the value with the newest feature time: a write
+//! whose feature time is older than the stored one is ignored, so a late or replayed message
+//! never clobbers fresher data. Equal times replace, so a recomputed value wins.
+
+mod memory;
+
+use std::collections::BTreeMap;
+
+use crate::features::{FeatureRow, FeatureValue};
+use crate::message::Timestamp;
+
+pub use memory::MemoryStore;
+
+/// Why a store operation failed. The runtime treats every store error as the store being
+/// unavailable: it retries with back-off and never commits past the unwritten messages.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or refused the operation.
+    #[error("feature store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A feature value with the feature time it was observed at.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredFeature {
+    /// The value.
+    pub value: FeatureValue,
+    /// Its feature time.
+    pub time: Timestamp,
+}
+
+/// Everything stored about one entity.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Entity {
+    /// The entity's namespace, e.g. `user`.
+    pub namespace: String,
+    /// Its primary key.
+    pub key: String,
+    /// Its features by name.
+    pub features: BTreeMap<String, StoredFeature>,
+}
+
+/// A feature store: batched writes, reads by entity.
+#[async_trait::async_trait]
+pub trait FeatureStore: Send + Sync + 'static {
+    /// Writes a batch of rows atomically with respect to the newer-time rule: for each feature,
+    /// the value is replaced only if the row's time is not older than the stored one. When this
+    /// returns `Ok`, the batch is durable (as durable as the store is).
+    async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError>;
+
+    /// The entity `key` in `namespace`, if anything is stored for it.
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError>;
+
+    /// Every stored entity, ordered by namespace and key (for small stores and tooling).
+    async fn scan(&self) -> Result<Vec<Entity>, StoreError>;
+}

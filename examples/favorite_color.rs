@@ -1,0 +1,50 @@
+//! The seed's stream: users' favorite colors, from Kafka JSON messages into the feature store.
+//!
+//! Run it with no broker to install:
+//!
+//! ```text
+//! cargo run --example favorite_color -- run --embedded
+//! ```
+//!
+//! On a real cluster, set `KAFKA_BOOTSTRAP_SERVER` (or `user_updates_KAFKA_BOOTSTRAP_SERVER`
+//! for a named source) and run `cargo run --example favorite_color -- run`.
+
+use chalk_streams::prelude::*;
+use serde::Deserialize;
+
+/// The entity the stream computes features for.
+#[derive(Features, Default)]
+struct User {
+    #[primary]
+    uid: String,
+    favorite_color: Option<String>,
+}
+
+/// The JSON body of a message on `user_favorite_color_updates`.
+#[derive(Deserialize)]
+struct UserUpdateBody {
+    user_id: String,
+    favorite_color: String,
+}
+
+/// The brokers come from `KAFKA_BOOTSTRAP_SERVER` (or `--embedded`); the topic is fixed here.
+static USER_UPDATES: KafkaSource = KafkaSource::new()
+    .topic("user_favorite_color_updates")
+    .late_arrival_deadline(Duration::from_secs(30 * 60));
+
+#[stream(source = USER_UPDATES)]
+fn favorite_color(message: Message<UserUpdateBody>) -> User {
+    User {
+        uid: message.value.user_id,
+        favorite_color: Some(message.value.favorite_color),
+    }
+}
+
+fn main() -> chalk_streams::Result<()> {
+    chalk_streams::App::new()
+        .samples(
+            "user_favorite_color_updates",
+            include_str!("favorite_color.jsonl"),
+        )
+        .main()
+}
