@@ -105,7 +105,10 @@ mod tests {
 
     #[test]
     fn raw_codecs() {
-        assert_eq!(Bytes::decode(Some(&[0xff, 0])).expect("bytes"), vec![0xff, 0]);
+        assert_eq!(
+            Bytes::decode(Some(&[0xff, 0])).expect("bytes"),
+            vec![0xff, 0]
+        );
         assert_eq!(Bytes::decode(None).expect("tombstone"), Vec::<u8>::new());
         assert_eq!(Utf8::decode(Some(b"hi")).expect("text"), "hi");
         assert!(Utf8::decode(Some(&[0xff])).is_err());

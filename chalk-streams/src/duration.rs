@@ -151,16 +151,31 @@ mod tests {
             LateArrivalDeadline::parse("250ms"),
             Ok(LateArrivalDeadline::Within(Duration::from_millis(250)))
         );
-        assert_eq!(LateArrivalDeadline::parse("infinity"), Ok(LateArrivalDeadline::Infinity));
-        assert_eq!(LateArrivalDeadline::parse("ALL"), Ok(LateArrivalDeadline::Infinity));
+        assert_eq!(
+            LateArrivalDeadline::parse("infinity"),
+            Ok(LateArrivalDeadline::Infinity)
+        );
+        assert_eq!(
+            LateArrivalDeadline::parse("ALL"),
+            Ok(LateArrivalDeadline::Infinity)
+        );
     }
 
     #[test]
     fn rejects_malformed_strings() {
         assert_eq!(LateArrivalDeadline::parse(""), Err(DurationError::Empty));
-        assert_eq!(LateArrivalDeadline::parse("30"), Err(DurationError::Malformed));
-        assert_eq!(LateArrivalDeadline::parse("m"), Err(DurationError::Malformed));
-        assert_eq!(LateArrivalDeadline::parse("3y"), Err(DurationError::UnknownUnit));
+        assert_eq!(
+            LateArrivalDeadline::parse("30"),
+            Err(DurationError::Malformed)
+        );
+        assert_eq!(
+            LateArrivalDeadline::parse("m"),
+            Err(DurationError::Malformed)
+        );
+        assert_eq!(
+            LateArrivalDeadline::parse("3y"),
+            Err(DurationError::UnknownUnit)
+        );
         assert_eq!(
             LateArrivalDeadline::parse("99999999999999999999s"),
             Err(DurationError::Overflow)
@@ -177,7 +192,10 @@ mod tests {
 
     #[test]
     fn displays_round_trip() {
-        assert_eq!(LateArrivalDeadline::parse("1h30m").map(|d| d.to_string()), Ok("1h 30m".into()));
+        assert_eq!(
+            LateArrivalDeadline::parse("1h30m").map(|d| d.to_string()),
+            Ok("1h 30m".into())
+        );
         assert_eq!(LateArrivalDeadline::Infinity.to_string(), "infinity");
     }
 }

@@ -29,7 +29,9 @@ pub struct Message<T> {
 impl<T> Message<T> {
     /// The key as UTF-8 text, if there is a key and it is valid UTF-8.
     pub fn key_str(&self) -> Option<&str> {
-        self.key.as_deref().and_then(|k| std::str::from_utf8(k).ok())
+        self.key
+            .as_deref()
+            .and_then(|k| std::str::from_utf8(k).ok())
     }
 
     /// Replaces the value, keeping the envelope.
@@ -190,7 +192,9 @@ pub enum RawHeaders<'a> {
 
 impl fmt::Debug for RawHeaders<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.to_owned_headers().iter()).finish()
+        f.debug_list()
+            .entries(self.to_owned_headers().iter())
+            .finish()
     }
 }
 

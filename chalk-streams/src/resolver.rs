@@ -58,7 +58,8 @@ impl MessageError {
 }
 
 /// The future an async resolver returns once its input is decoded.
-pub type ResolverFuture = Pin<Box<dyn Future<Output = Result<Vec<FeatureRow>, MessageError>> + Send>>;
+pub type ResolverFuture =
+    Pin<Box<dyn Future<Output = Result<Vec<FeatureRow>, MessageError>> + Send>>;
 
 /// A resolver as the runtime calls it: decode, run the user's function, collect its rows.
 #[derive(Clone, Copy)]

@@ -16,7 +16,10 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         let names = ["favorite_color", "login_count"];
-        assert_eq!(super::closest("favorit_color", names), Some("favorite_color"));
+        assert_eq!(
+            super::closest("favorit_color", names),
+            Some("favorite_color")
+        );
         assert_eq!(super::closest("zzz", names), None);
     }
 }

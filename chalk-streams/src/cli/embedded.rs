@@ -110,5 +110,8 @@ pub(crate) fn render_features(entities: &[Entity]) -> String {
             })
         })
         .collect();
-    super::table::render(&["ENTITY", "KEY", "FEATURE", "VALUE", "FEATURE TIME"], &rows)
+    super::table::render(
+        &["ENTITY", "KEY", "FEATURE", "VALUE", "FEATURE TIME"],
+        &rows,
+    )
 }

@@ -19,7 +19,10 @@ pub struct App {
 }
 
 #[derive(Debug, Parser)]
-#[command(about = "Run and inspect the Kafka stream resolvers of this program.", version)]
+#[command(
+    about = "Run and inspect the Kafka stream resolvers of this program.",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -61,7 +61,12 @@ impl StreamContext {
             return;
         };
         let Some(queue) = consumer.split_partition_queue(topic, partition) else {
-            tracing::error!(stream = self.name(), topic, partition, "could not split the partition queue");
+            tracing::error!(
+                stream = self.name(),
+                topic,
+                partition,
+                "could not split the partition queue"
+            );
             return;
         };
         let topic: Arc<str> = Arc::from(topic);

@@ -247,7 +247,10 @@ impl RunningStreams {
         if late.is_empty() {
             Ok(())
         } else {
-            Err(Error::ShutdownTimeout(self.shutdown_timeout, late.join(", ")))
+            Err(Error::ShutdownTimeout(
+                self.shutdown_timeout,
+                late.join(", "),
+            ))
         }
     }
 
@@ -263,8 +266,7 @@ impl RunningStreams {
 pub async fn shutdown_signal() -> Result<()> {
     #[cfg(unix)]
     {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             result = tokio::signal::ctrl_c() => result?,
             _ = term.recv() => {}

@@ -8,8 +8,8 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use futures::FutureExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Message as _};
 use tokio::sync::watch;
 
 use super::context::StreamContext;
@@ -138,7 +138,10 @@ impl PartitionTask {
             tracker.complete(offset);
         }
         if let Some(offset) = tracker.advance() {
-            if let Err(error) = self.consumer.store_offset(&self.topic, self.partition, offset) {
+            if let Err(error) = self
+                .consumer
+                .store_offset(&self.topic, self.partition, offset)
+            {
                 // Happens when the partition was revoked meanwhile: the next owner reprocesses.
                 tracing::debug!(stream = shared.descriptor.name(), topic = %self.topic, partition = self.partition, offset, %error, "could not store offset");
             }

@@ -93,16 +93,14 @@ fn poll_thread(
     let drain_timeout = shared.drain_timeout;
     runtime.block_on(async move {
         let context = StreamContext::new(Arc::clone(&shared));
-        let consumer: KafkaConsumer = match properties
-            .to_client_config()
-            .create_with_context(context)
-        {
-            Ok(consumer) => consumer,
-            Err(error) => {
-                let _ = ready.send(Err(error));
-                return;
-            }
-        };
+        let consumer: KafkaConsumer =
+            match properties.to_client_config().create_with_context(context) {
+                Ok(consumer) => consumer,
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                    return;
+                }
+            };
         let consumer = Arc::new(consumer);
         consumer.context().attach(&consumer);
         let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();

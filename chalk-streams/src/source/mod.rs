@@ -214,7 +214,10 @@ impl fmt::Debug for KafkaSource {
             .field("security_protocol", &self.security_protocol)
             .field("sasl_mechanism", &self.sasl_mechanism)
             .field("sasl_username", &self.sasl_username)
-            .field("sasl_password", &self.sasl_password.map(|_| secret::REDACTED))
+            .field(
+                "sasl_password",
+                &self.sasl_password.map(|_| secret::REDACTED),
+            )
             .field("late_arrival_deadline", &self.late_arrival_deadline)
             .field("dead_letter_queue_topic", &self.dead_letter_queue_topic)
             .field("additional_kafka_args", &self.additional_kafka_args)

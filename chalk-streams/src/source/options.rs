@@ -144,8 +144,13 @@ mod tests {
         assert_eq!("sasl_ssl".parse(), Ok(SecurityProtocol::SaslSsl));
         assert_eq!("scram-sha-512".parse(), Ok(SaslMechanism::ScramSha512));
         assert_eq!("SCRAM_SHA_256".parse(), Ok(SaslMechanism::ScramSha256));
-        let err = "TLS".parse::<SecurityProtocol>().expect_err("not a protocol");
-        assert_eq!(err.to_string(), "`TLS` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
+        let err = "TLS"
+            .parse::<SecurityProtocol>()
+            .expect_err("not a protocol");
+        assert_eq!(
+            err.to_string(),
+            "`TLS` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
+        );
     }
 
     #[test]

@@ -11,8 +11,14 @@ use super::secret::REDACTED;
 const MANAGED: &[(&str, &str)] = &[
     ("bootstrap.servers", "set bootstrap_server"),
     ("metadata.broker.list", "set bootstrap_server"),
-    ("group.id", "set group_id_prefix (the group is {prefix}{stream name})"),
-    ("client.id", "set client_id_prefix (the client id is {prefix}{stream name})"),
+    (
+        "group.id",
+        "set group_id_prefix (the group is {prefix}{stream name})",
+    ),
+    (
+        "client.id",
+        "set client_id_prefix (the client id is {prefix}{stream name})",
+    ),
     ("security.protocol", "set security_protocol"),
     ("sasl.mechanism", "set sasl_mechanism"),
     ("sasl.mechanisms", "set sasl_mechanism"),
@@ -20,8 +26,14 @@ const MANAGED: &[(&str, &str)] = &[
     ("sasl.password", "set sasl_password"),
     ("ssl.keystore.location", "set ssl_keystore_location"),
     ("ssl.ca.location", "set ssl_ca_file"),
-    ("enable.auto.commit", "chalk-streams commits offsets itself, only past processed messages"),
-    ("enable.auto.offset.store", "chalk-streams stores offsets itself, only past processed messages"),
+    (
+        "enable.auto.commit",
+        "chalk-streams commits offsets itself, only past processed messages",
+    ),
+    (
+        "enable.auto.offset.store",
+        "chalk-streams stores offsets itself, only past processed messages",
+    ),
 ];
 
 /// Java / kafka-python names that librdkafka spells differently.
@@ -33,15 +45,39 @@ const RENAMED: &[(&str, &str)] = &[
 
 /// Keys Chalk documents that librdkafka has no equivalent for.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("max.poll.records", "librdkafka has no such limit; chalk-streams sizes its batches itself, remove it"),
-    ("consumer.timeout.ms", "librdkafka has no consumer timeout; remove it"),
+    (
+        "max.poll.records",
+        "librdkafka has no such limit; chalk-streams sizes its batches itself, remove it",
+    ),
+    (
+        "consumer.timeout.ms",
+        "librdkafka has no consumer timeout; remove it",
+    ),
     ("poll.timeout", "librdkafka has no poll timeout; remove it"),
-    ("exclude.internal.topics", "librdkafka never subscribes to internal topics by name; remove it"),
-    ("key.deserializer", "payloads are decoded by the resolver's parameter type; remove it"),
-    ("value.deserializer", "payloads are decoded by the resolver's parameter type; remove it"),
-    ("ssl.truststore.location", "Java trust stores are not supported; use ssl_ca_file with a PEM file"),
-    ("ssl.keystore.type", "the keystore is always PKCS#12; remove it"),
-    ("sasl.jaas.config", "JAAS is Java-only; use sasl_username and sasl_password"),
+    (
+        "exclude.internal.topics",
+        "librdkafka never subscribes to internal topics by name; remove it",
+    ),
+    (
+        "key.deserializer",
+        "payloads are decoded by the resolver's parameter type; remove it",
+    ),
+    (
+        "value.deserializer",
+        "payloads are decoded by the resolver's parameter type; remove it",
+    ),
+    (
+        "ssl.truststore.location",
+        "Java trust stores are not supported; use ssl_ca_file with a PEM file",
+    ),
+    (
+        "ssl.keystore.type",
+        "the keystore is always PKCS#12; remove it",
+    ),
+    (
+        "sasl.jaas.config",
+        "JAAS is Java-only; use sasl_username and sasl_password",
+    ),
 ];
 
 /// The librdkafka name of an `additional_kafka_args` key, or why it cannot be used.

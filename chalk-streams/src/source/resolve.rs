@@ -210,7 +210,9 @@ impl KafkaSource {
             security_protocol: security_protocol.unwrap_or_default(),
             sasl_mechanism: explicit_mechanism.unwrap_or_default(),
             sasl_username: r.string("sasl_username", self.sasl_username),
-            sasl_password: r.string("sasl_password", self.sasl_password).map(Secret::new),
+            sasl_password: r
+                .string("sasl_password", self.sasl_password)
+                .map(Secret::new),
             late_arrival_deadline,
             dead_letter_queue_topic: r
                 .string("dead_letter_queue_topic", self.dead_letter_queue_topic),
@@ -268,7 +270,9 @@ fn parse_args_json(json: &str) -> Result<Vec<(String, String)>, String> {
             serde_json::Value::String(s) => Ok((k, s)),
             serde_json::Value::Number(n) => Ok((k, n.to_string())),
             serde_json::Value::Bool(b) => Ok((k, b.to_string())),
-            other => Err(format!("the value of `{k}` is {other}, not a string, number or boolean")),
+            other => Err(format!(
+                "the value of `{k}` is {other}, not a string, number or boolean"
+            )),
         })
         .collect()
 }

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::mocking::MockCluster;
-use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::future_producer::FutureProducerContext;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -91,15 +91,16 @@ impl MockKafka {
             future = future.timestamp(timestamp.as_millis());
         }
         if !record.headers.is_empty() {
-            let headers = record
-                .headers
-                .iter()
-                .fold(OwnedHeaders::new(), |headers, (name, value)| {
-                    headers.insert(Header {
-                        key: name,
-                        value: Some(value),
-                    })
-                });
+            let headers =
+                record
+                    .headers
+                    .iter()
+                    .fold(OwnedHeaders::new(), |headers, (name, value)| {
+                        headers.insert(Header {
+                            key: name,
+                            value: Some(value),
+                        })
+                    });
             future = future.headers(headers);
         }
         let delivery = self
@@ -146,10 +147,12 @@ impl MockKafka {
                     .committed_offsets(wanted, Duration::from_secs(10))
                     .map_err(embedded)?;
                 (0..partitions)
-                    .map(|p| match committed.find_partition(&topic, p).map(|e| e.offset()) {
-                        Some(Offset::Offset(o)) => Some(o),
-                        _ => None,
-                    })
+                    .map(
+                        |p| match committed.find_partition(&topic, p).map(|e| e.offset()) {
+                            Some(Offset::Offset(o)) => Some(o),
+                            _ => None,
+                        },
+                    )
                     .collect()
             };
             drop(consumer);
