@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need when it is missing (reused when present), on Debian.
+set -euo pipefail
+
+need_packages=()
+have_header() { [ -e "/usr/include/$1" ] || [ -e "/usr/include/x86_64-linux-gnu/$1" ]; }
+command -v cc >/dev/null || need_packages+=(gcc)
+command -v c++ >/dev/null || need_packages+=(g++)
+command -v make >/dev/null || need_packages+=(make)
+command -v pkg-config >/dev/null || need_packages+=(pkg-config)
+have_header openssl/ssl.h || need_packages+=(libssl-dev)
+have_header zlib.h || need_packages+=(zlib1g-dev)
+
+if [ "${#need_packages[@]}" -gt 0 ]; then
+  echo "installing missing packages: ${need_packages[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_packages[@]}"
+fi
+
