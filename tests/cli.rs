@@ -1,0 +1,164 @@
+//! The example application's command line, run as a user runs it: `list`, `run --embedded`,
+//! start-up errors, and a clean exit on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The `favorite_color` example, which `cargo test` builds next to the test binaries.
+fn example() -> Command {
+    let deps = std::env::current_exe().expect("test binary path");
+    let path: PathBuf = deps
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps")
+        .join("examples")
+        .join("favorite_color");
+    assert!(
+        path.exists(),
+        "{} missing: run through `cargo test`",
+        path.display()
+    );
+    let mut command = Command::new(path);
+    for (var, _) in std::env::vars() {
+        if var.contains("KAFKA_") {
+            command.env_remove(var);
+        }
+    }
+    command.env("RUST_LOG", "info");
+    command
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("example runs")
+}
+
+#[test]
+fn list_shows_each_stream_with_its_source() {
+    let out = run(example()
+        .arg("list")
+        .env("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<Vec<&str>> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines[0],
+        ["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE"]
+    );
+    assert_eq!(
+        lines[1],
+        [
+            "favorite_color::favorite_color",
+            "-",
+            "user_favorite_color_updates",
+            "chalk/favorite_color::favorite_color",
+            "30m"
+        ]
+    );
+
+    let out = run(example()
+        .args(["list", "--json"])
+        .env("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9")
+        .env("KAFKA_GROUP_ID_PREFIX", "team/"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json[0]["group_id"], "team/favorite_color::favorite_color");
+    assert_eq!(json[0]["bootstrap_servers"][0], "127.0.0.1:9");
+}
+
+#[test]
+fn missing_broker_is_one_clear_start_up_error() {
+    let out = run(example().arg("run"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        "error: configuration problem: stream `favorite_color::favorite_color`: option `bootstrap_server`: \
+         no bootstrap server is set; call .bootstrap_server(\"host:port\") or set KAFKA_BOOTSTRAP_SERVER"
+    );
+}
+
+#[test]
+fn embedded_run_prints_the_features_of_the_samples() {
+    let out = run(example().args(["run", "--embedded"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("5 sample messages produced"), "{stdout}");
+    assert!(
+        stdout.contains("stream favorite_color::favorite_color: 5 processed, 0 skipped as late, 0 failed, 5 feature rows written"),
+        "{stdout}"
+    );
+    let features: Vec<(String, String)> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("ENTITY"))
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            (cells[1].to_owned(), cells[3].to_owned())
+        })
+        .collect();
+    let expected = [
+        ("u1", "purple"),
+        ("u2", "green"),
+        ("u3", "blue"),
+        ("u4", "orange"),
+    ];
+    assert_eq!(
+        features,
+        expected.map(|(k, v)| (k.to_owned(), v.to_owned())),
+        "the later update of u1 wins"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_streams_cleanly() {
+    let mut child = example()
+        .args(["run", "--embedded", "--keep-running"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("example starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (ready_tx, ready) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("streams keep running") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the streams processed the samples and kept running");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+
+    let (exit_tx, exit) = mpsc::channel();
+    let stderr = child.stderr.take().expect("piped");
+    std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            log.push_str(&line);
+            log.push('\n');
+        }
+        let _ = exit_tx.send((child.wait(), log));
+    });
+    let (status, log) = exit
+        .recv_timeout(Duration::from_secs(40))
+        .expect("the process exits within the shutdown deadline");
+    assert!(status.expect("wait").success(), "{log}");
+    assert!(log.contains("shutdown requested"), "{log}");
+    assert!(log.contains("stream stopped"), "{log}");
+}
