@@ -354,7 +354,9 @@ fn librdkafka_properties_per_protocol_and_mechanism() {
             .bootstrap_server("127.0.0.1:9")
             .topic("t")
     };
-    let cases: Vec<(KafkaSource, &[(&str, Option<&str>)])> = vec![
+    /// A source and the properties it must produce (`None`: must be absent).
+    type Case = (KafkaSource, &'static [(&'static str, Option<&'static str>)]);
+    let cases: Vec<Case> = vec![
         (
             base(),
             &[

@@ -68,10 +68,7 @@ impl App {
     pub fn main(self) -> Result<()> {
         init_tracing();
         let cli = Cli::parse();
-        let runtime = match tokio::runtime::Runtime::new() {
-            Ok(runtime) => runtime,
-            Err(error) => return Err(error.into()),
-        };
+        let runtime = tokio::runtime::Runtime::new()?;
         let result = runtime.block_on(self.execute(cli.command));
         if let Err(error) = &result {
             eprintln!("error: {error}");

@@ -7,11 +7,12 @@ use super::{Entity, FeatureStore, StoreError, StoredFeature};
 use crate::features::FeatureRow;
 
 type Key = (String, String);
+type Entities = BTreeMap<Key, BTreeMap<String, StoredFeature>>;
 
 /// A feature store in a `BTreeMap` behind a mutex. Nothing survives the process.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    entities: Mutex<BTreeMap<Key, BTreeMap<String, StoredFeature>>>,
+    entities: Mutex<Entities>,
 }
 
 impl MemoryStore {
@@ -20,10 +21,7 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, BTreeMap<Key, BTreeMap<String, StoredFeature>>>, StoreError>
-    {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Entities>, StoreError> {
         self.entities
             .lock()
             .map_err(|_| StoreError::Unavailable("in-memory store lock poisoned".into()))
