@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod codec;
+pub mod dlq;
 pub mod duration;
 mod error;
 pub mod features;

@@ -85,6 +85,7 @@ impl StreamContext {
             task.run().await;
         });
         tracing::info!(stream = self.name(), %topic, partition, "partition assigned");
+        self.shared.stats.record_assignment(true);
         self.workers().insert(
             (topic, partition),
             Worker {
@@ -111,6 +112,7 @@ impl StreamContext {
         };
         for (_, worker) in &stopping {
             let _ = worker.stop.send(true);
+            self.shared.stats.record_assignment(false);
         }
         let deadline = Instant::now() + timeout;
         for ((topic, partition), worker) in stopping {

@@ -16,6 +16,7 @@ mod stream;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::dlq::DeadLetterQueue;
 use crate::duration::LateArrivalDeadline;
 use crate::error::{ConfigProblem, Error, Result};
 use crate::registry::{Registry, StreamDescriptor};
@@ -34,6 +35,7 @@ pub(crate) struct StreamShared {
     pub stats: Arc<StreamStats>,
     pub handle: tokio::runtime::Handle,
     pub drain_timeout: Duration,
+    pub dlq: Option<crate::dlq::DeadLetterQueue>,
 }
 
 /// A stream with its source resolved: what `run` starts and `list` shows.
@@ -168,41 +170,56 @@ impl Runtime {
     /// Starts every stream. Sources are checked first: nothing starts if any is misconfigured.
     pub async fn start(self) -> Result<RunningStreams> {
         let plans = self.plan()?;
-        let handle = tokio::runtime::Handle::current();
-        let mut streams = Vec::with_capacity(plans.len());
+        let mut running = RunningStreams {
+            streams: Vec::with_capacity(plans.len()),
+            store: Arc::clone(&self.store),
+            shutdown_timeout: self.shutdown_timeout,
+        };
         for plan in plans {
-            let name = plan.descriptor.name();
-            let mut properties = plan.source.consumer_properties(name);
-            for (k, v) in &self.properties {
-                properties.set(k, v);
-            }
-            let shared = Arc::new(StreamShared {
-                descriptor: plan.descriptor,
-                deadline: plan.source.late_arrival_deadline,
-                store: Arc::clone(&self.store),
-                stats: Arc::new(StreamStats::default()),
-                handle: handle.clone(),
-                drain_timeout: self.drain_timeout,
-            });
-            match StreamHandle::start(shared, properties, plan.source.topics.clone()).await {
-                Ok(stream) => streams.push(stream),
+            match self.start_stream(plan).await {
+                Ok(stream) => running.streams.push(stream),
                 Err(error) => {
-                    let started = RunningStreams {
-                        streams,
-                        store: Arc::clone(&self.store),
-                        shutdown_timeout: self.shutdown_timeout,
-                    };
-                    let _ = started.shutdown().await;
+                    let _ = running.shutdown().await;
                     return Err(error);
                 }
             }
         }
-        tracing::info!(streams = streams.len(), "all streams started");
-        Ok(RunningStreams {
-            streams,
-            store: self.store,
-            shutdown_timeout: self.shutdown_timeout,
-        })
+        tracing::info!(streams = running.streams.len(), "all streams started");
+        Ok(running)
+    }
+
+    async fn start_stream(&self, plan: StreamPlan) -> Result<StreamHandle> {
+        let name = plan.descriptor.name();
+        let client_error = |source| Error::Client {
+            stream: name.to_owned(),
+            source,
+        };
+        let mut properties = plan.source.consumer_properties(name);
+        for (k, v) in &self.properties {
+            properties.set(k, v);
+        }
+        let dlq = match &plan.source.dead_letter_queue_topic {
+            None => None,
+            Some(topic) => Some(
+                DeadLetterQueue::new(
+                    plan.source.connection_properties(),
+                    format!("{}/dlq", plan.source.client_id(name)),
+                    topic.clone(),
+                    name,
+                )
+                .map_err(client_error)?,
+            ),
+        };
+        let shared = Arc::new(StreamShared {
+            descriptor: plan.descriptor,
+            deadline: plan.source.late_arrival_deadline,
+            store: Arc::clone(&self.store),
+            stats: Arc::new(StreamStats::default()),
+            handle: tokio::runtime::Handle::current(),
+            drain_timeout: self.drain_timeout,
+            dlq,
+        });
+        StreamHandle::start(shared, properties, plan.source.topics).await
     }
 }
 

@@ -1,6 +1,8 @@
-//! One partition's worker: receive a batch, resolve each message, write the batch, store the
-//! offset. Messages of a partition are handled in order; partitions run in parallel.
+//! One partition's worker: receive a batch, resolve each message, write the batch's rows,
+//! dead-letter its failures, then store the offset. Messages of a partition are handled in
+//! order; partitions run in parallel.
 
+use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,12 +22,22 @@ use super::StreamShared;
 use crate::features::FeatureRow;
 use crate::message::{RawHeaders, RawMessage, Timestamp};
 use crate::resolver::{MessageError, Phase, Resolver};
+use crate::store::StoreError;
 
 /// The consumer type every stream uses.
 pub(crate) type KafkaConsumer = StreamConsumer<StreamContext>;
 
 /// The most messages taken from a partition's queue before writing them as one batch.
 const MAX_BATCH: usize = 1024;
+
+/// Back-off for a dependency that is down (store, dead-letter topic): retried until it is back.
+fn backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_secs(30))
+        .with_jitter()
+        .without_max_times()
+}
 
 /// What a worker needs for one assigned partition.
 pub(crate) struct PartitionTask {
@@ -37,12 +49,22 @@ pub(crate) struct PartitionTask {
     pub stop: watch::Receiver<bool>,
 }
 
+/// The outcome of resolving one batch, before anything is written.
+#[derive(Default)]
+struct Resolved {
+    rows: Vec<FeatureRow>,
+    /// Which rows each successfully resolved message produced: (batch index, rows).
+    spans: Vec<(usize, Range<usize>)>,
+    /// Messages that failed: (batch index, why).
+    failures: Vec<(usize, MessageError)>,
+    counts: StatsSnapshot,
+}
+
 impl PartitionTask {
     /// Runs until told to stop. The batch in hand when the stop arrives is finished first.
     pub async fn run(mut self) {
         let mut tracker = OffsetTracker::new();
-        let mut rows = Vec::new();
-        let mut failures = LogLimiter::new(Duration::from_secs(10), 10);
+        let mut log = LogLimiter::new(Duration::from_secs(10), 10);
         let queue = &self.queue;
         loop {
             let first = tokio::select! {
@@ -51,129 +73,196 @@ impl PartitionTask {
                 message = queue.recv() => message,
             };
             let mut batch = Vec::with_capacity(64);
-            batch.push(first);
+            push_message(&mut batch, first, &self, &mut log);
             while batch.len() < MAX_BATCH {
                 match queue.recv().now_or_never() {
-                    Some(message) => batch.push(message),
+                    Some(message) => push_message(&mut batch, message, &self, &mut log),
                     None => break,
                 }
             }
-            self.handle_batch(&batch, &mut rows, &mut tracker, &mut failures)
-                .await;
+            if !batch.is_empty() {
+                self.handle_batch(&batch, &mut tracker, &mut log).await;
+            }
             drop(batch);
             if *self.stop.borrow() {
                 break;
             }
         }
-        tracing::debug!(stream = self.shared.descriptor.name(), topic = %self.topic, partition = self.partition, "partition worker stopped");
+        tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, "partition worker stopped");
+    }
+
+    fn name(&self) -> &'static str {
+        self.shared.descriptor.name()
+    }
+
+    fn raw<'a>(&'a self, message: &'a BorrowedMessage<'_>) -> RawMessage<'a> {
+        RawMessage {
+            payload: message.payload(),
+            key: message.key(),
+            topic: &self.topic,
+            partition: self.partition,
+            offset: message.offset(),
+            timestamp: message.timestamp().to_millis().map(Timestamp::from_millis),
+            headers: message
+                .headers()
+                .map_or(RawHeaders::None, RawHeaders::Kafka),
+        }
     }
 
     async fn handle_batch(
         &self,
-        batch: &[Result<BorrowedMessage<'_>, KafkaError>],
-        rows: &mut Vec<FeatureRow>,
+        batch: &[BorrowedMessage<'_>],
         tracker: &mut OffsetTracker,
-        failures: &mut LogLimiter,
+        log: &mut LogLimiter,
     ) {
-        let shared = &self.shared;
-        let now = Timestamp::now();
-        let mut counts = StatsSnapshot::default();
-        let mut offsets = Vec::with_capacity(batch.len());
-        rows.clear();
         for message in batch {
-            let message = match message {
-                Ok(message) => message,
-                Err(error) => {
-                    tracing::warn!(stream = shared.descriptor.name(), topic = %self.topic, partition = self.partition, %error, "error from the partition queue");
-                    continue;
-                }
-            };
-            let offset = message.offset();
-            tracker.track(offset);
-            offsets.push(offset);
-            let timestamp = message.timestamp().to_millis().map(Timestamp::from_millis);
-            if let Some(ts) = timestamp {
-                if shared.deadline.is_exceeded_by(ts.age_at(now)) {
-                    counts.skipped_late += 1;
-                    continue;
-                }
+            tracker.track(message.offset());
+        }
+        let mut resolved = self.resolve_batch(batch).await;
+        self.write_rows(&mut resolved).await;
+        resolved.counts.failed = resolved.failures.len() as u64;
+        for (index, error) in &resolved.failures {
+            let raw = self.raw(&batch[*index]);
+            if let Some(suppressed) = log.allow() {
+                tracing::warn!(
+                    stream = self.name(),
+                    topic = %self.topic,
+                    partition = self.partition,
+                    offset = raw.offset,
+                    phase = %error.phase,
+                    error = %error.message,
+                    dead_letter_topic = self.shared.dlq.as_ref().map(|d| d.topic()),
+                    suppressed,
+                    "message failed"
+                );
             }
-            let raw = RawMessage {
-                payload: message.payload(),
-                key: message.key(),
-                topic: &self.topic,
-                partition: self.partition,
-                offset,
-                timestamp,
-                headers: message
-                    .headers()
-                    .map_or(RawHeaders::None, RawHeaders::Kafka),
-            };
-            let before = rows.len();
-            match resolve(shared.descriptor.resolver(), &raw, rows).await {
-                Ok(()) => counts.processed += 1,
-                Err(error) => {
-                    rows.truncate(before);
-                    counts.failed += 1;
-                    if let Some(suppressed) = failures.allow() {
-                        tracing::warn!(
-                            stream = shared.descriptor.name(),
-                            topic = %self.topic,
-                            partition = self.partition,
-                            offset,
-                            phase = %error.phase,
-                            error = %error.message,
-                            suppressed,
-                            "message failed; skipping it"
-                        );
-                    }
-                }
+            if self.dead_letter(&raw, error).await {
+                resolved.counts.dead_lettered += 1;
             }
         }
-        if !rows.is_empty() {
-            self.write_rows(rows).await;
-        }
-        counts.rows_written = rows.len() as u64;
-        for offset in offsets {
-            tracker.complete(offset);
+        for message in batch {
+            tracker.complete(message.offset());
         }
         if let Some(offset) = tracker.advance() {
-            if let Err(error) = self
+            match self
                 .consumer
                 .store_offset(&self.topic, self.partition, offset)
             {
-                // Happens when the partition was revoked meanwhile: the next owner reprocesses.
-                tracing::debug!(stream = shared.descriptor.name(), topic = %self.topic, partition = self.partition, offset, %error, "could not store offset");
+                Ok(()) => self
+                    .shared
+                    .stats
+                    .record_stored_offset(&self.topic, self.partition, offset + 1),
+                // The partition was revoked meanwhile: its next owner processes it again.
+                Err(error) => tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, offset, %error, "could not store offset"),
             }
         }
-        shared.stats.record(counts);
+        self.shared.stats.record(resolved.counts);
     }
 
-    /// Writes the batch, retrying with capped exponential back-off until the store accepts it.
-    /// Nothing after these messages is committed meanwhile: the partition waits.
-    async fn write_rows(&self, rows: &[FeatureRow]) {
+    /// Late check, decode and resolver for every message of the batch.
+    async fn resolve_batch(&self, batch: &[BorrowedMessage<'_>]) -> Resolved {
+        let now = Timestamp::now();
+        let mut out = Resolved::default();
+        for (index, message) in batch.iter().enumerate() {
+            let raw = self.raw(message);
+            if let Some(ts) = raw.timestamp {
+                if self.shared.deadline.is_exceeded_by(ts.age_at(now)) {
+                    out.counts.skipped_late += 1;
+                    continue;
+                }
+            }
+            let before = out.rows.len();
+            match resolve(self.shared.descriptor.resolver(), &raw, &mut out.rows).await {
+                Ok(()) => out.spans.push((index, before..out.rows.len())),
+                Err(error) => {
+                    out.rows.truncate(before);
+                    out.failures.push((index, error));
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes the batch's rows, waiting out an unavailable store. If the store rejects the
+    /// batch, each message is written alone and those rejected fail in phase `store`.
+    async fn write_rows(&self, resolved: &mut Resolved) {
+        let spans = std::mem::take(&mut resolved.spans);
+        let mut written = Vec::with_capacity(spans.len());
+        match self.write_with_retry(&resolved.rows).await {
+            Ok(()) => written = spans,
+            Err(rejected) => {
+                tracing::info!(stream = self.name(), partition = self.partition, error = %rejected, "store rejected a batch; writing its messages one by one");
+                for (index, rows) in spans {
+                    match self.write_with_retry(&resolved.rows[rows.clone()]).await {
+                        Ok(()) => written.push((index, rows)),
+                        Err(error) => resolved
+                            .failures
+                            .push((index, MessageError::new(Phase::Store, error.to_string()))),
+                    }
+                }
+                resolved.failures.sort_by_key(|(index, _)| *index);
+            }
+        }
+        resolved.counts.processed = written.len() as u64;
+        resolved.counts.rows_written = written.iter().map(|(_, r)| r.len() as u64).sum();
+    }
+
+    /// Writes rows, retrying while the store is unavailable. Returns a rejection.
+    async fn write_with_retry(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let store = &self.shared.store;
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(50))
-            .with_max_delay(Duration::from_secs(30))
-            .with_jitter()
-            .without_max_times();
-        let result = (|| store.write(rows))
-            .retry(backoff)
+        (|| store.write(rows))
+            .retry(backoff())
+            .when(|e| matches!(e, StoreError::Unavailable(_)))
             .notify(|error, delay| {
                 tracing::warn!(
-                    stream = self.shared.descriptor.name(),
+                    stream = self.name(),
                     topic = %self.topic,
                     partition = self.partition,
                     %error,
                     retry_in = ?delay,
-                    "feature store write failed; partition waits, nothing is committed past it"
+                    "feature store write failed; the partition waits, nothing is committed past it"
+                );
+            })
+            .await
+    }
+
+    /// Sends a failed message to the dead-letter topic, waiting out a broker that is down.
+    /// Returns whether it was dead-lettered (false when the source has no dead-letter topic).
+    async fn dead_letter(&self, raw: &RawMessage<'_>, error: &MessageError) -> bool {
+        let Some(dlq) = &self.shared.dlq else {
+            return false;
+        };
+        let sent = (|| dlq.send(raw, error))
+            .retry(backoff())
+            .notify(|kafka_error: &KafkaError, delay| {
+                tracing::warn!(
+                    stream = self.name(),
+                    dead_letter_topic = dlq.topic(),
+                    error = %kafka_error,
+                    retry_in = ?delay,
+                    "dead-letter write failed; the partition waits, nothing is committed past it"
                 );
             })
             .await;
-        if let Err(error) = result {
-            // Unreachable with unbounded retries; kept so a change of policy cannot lose data.
-            tracing::error!(stream = self.shared.descriptor.name(), %error, "giving up on store write");
+        sent.is_ok()
+    }
+}
+
+fn push_message<'a>(
+    batch: &mut Vec<BorrowedMessage<'a>>,
+    polled: Result<BorrowedMessage<'a>, KafkaError>,
+    task: &PartitionTask,
+    log: &mut LogLimiter,
+) {
+    match polled {
+        Ok(message) => batch.push(message),
+        Err(error) => {
+            if let Some(suppressed) = log.allow() {
+                tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, suppressed, "error from the partition queue");
+            }
         }
     }
 }

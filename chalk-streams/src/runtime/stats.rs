@@ -1,6 +1,8 @@
 //! Per-stream counters, and waiting on them without sleeping.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -11,7 +13,10 @@ pub struct StreamStats {
     processed: AtomicU64,
     skipped_late: AtomicU64,
     failed: AtomicU64,
+    dead_lettered: AtomicU64,
     rows_written: AtomicU64,
+    assigned_partitions: AtomicU64,
+    stored_offsets: Mutex<BTreeMap<(Arc<str>, i32), i64>>,
     changed: Notify,
 }
 
@@ -22,10 +27,14 @@ pub struct StatsSnapshot {
     pub processed: u64,
     /// Messages skipped because they were older than the late-arrival deadline.
     pub skipped_late: u64,
-    /// Messages that failed to decode or whose resolver failed.
+    /// Messages that failed (parse, resolver or store), dead-lettered or not.
     pub failed: u64,
+    /// Failed messages acknowledged by the dead-letter topic.
+    pub dead_lettered: u64,
     /// Feature rows written to the store.
     pub rows_written: u64,
+    /// Partitions this process currently owns.
+    pub assigned_partitions: u64,
 }
 
 impl StatsSnapshot {
@@ -42,9 +51,43 @@ impl StreamStats {
         self.skipped_late
             .fetch_add(batch.skipped_late, Ordering::Relaxed);
         self.failed.fetch_add(batch.failed, Ordering::Relaxed);
+        self.dead_lettered
+            .fetch_add(batch.dead_lettered, Ordering::Relaxed);
         self.rows_written
             .fetch_add(batch.rows_written, Ordering::Relaxed);
         self.changed.notify_waiters();
+    }
+
+    /// Records a gained (`true`) or lost partition and wakes waiters.
+    pub(crate) fn record_assignment(&self, gained: bool) {
+        if gained {
+            self.assigned_partitions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.assigned_partitions.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Records the offset handed to Kafka for commit (the next offset to read).
+    pub(crate) fn record_stored_offset(&self, topic: &Arc<str>, partition: i32, next: i64) {
+        let mut offsets = self
+            .stored_offsets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        offsets.insert((Arc::clone(topic), partition), next);
+    }
+
+    /// Per partition, the offset this process has handed to Kafka for commit: every message
+    /// before it is done. Partitions with nothing stored yet are absent.
+    pub fn stored_offsets(&self) -> BTreeMap<(String, i32), i64> {
+        let offsets = self
+            .stored_offsets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        offsets
+            .iter()
+            .map(|((t, p), o)| ((t.to_string(), *p), *o))
+            .collect()
     }
 
     /// The counters now.
@@ -53,7 +96,9 @@ impl StreamStats {
             processed: self.processed.load(Ordering::Relaxed),
             skipped_late: self.skipped_late.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
+            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
             rows_written: self.rows_written.load(Ordering::Relaxed),
+            assigned_partitions: self.assigned_partitions.load(Ordering::Relaxed),
         }
     }
 

@@ -13,13 +13,17 @@ use crate::message::Timestamp;
 
 pub use memory::MemoryStore;
 
-/// Why a store operation failed. The runtime treats every store error as the store being
-/// unavailable: it retries with back-off and never commits past the unwritten messages.
+/// Why a store operation failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// The store could not be reached or refused the operation.
+    /// The store could not be reached or failed for a passing reason. The runtime retries with
+    /// back-off; the partition waits and nothing is committed past the unwritten messages.
     #[error("feature store unavailable: {0}")]
     Unavailable(String),
+    /// The store refuses these rows and always will (e.g. a value it cannot hold). The runtime
+    /// writes the batch's messages one by one and fails those refused, in phase `store`.
+    #[error("feature store rejected the write: {0}")]
+    Rejected(String),
 }
 
 /// A feature value with the feature time it was observed at.
