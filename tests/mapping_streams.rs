@@ -1,7 +1,9 @@
 //! Mapping streams end to end on the in-process mock cluster (real Kafka protocol on loopback):
 //! the seed example, late arrivals, at-least-once restarts, and two streams on one topic.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chalk_streams::prelude::*;
 use chalk_streams::registry::Registry;
@@ -11,6 +13,7 @@ use chalk_streams::FeatureValue;
 use serde::Deserialize;
 use serde_json::json;
 use suite::{kafka_with_topics, runtime_for, PATIENCE};
+use tokio::sync::Notify;
 
 #[derive(Features, Default)]
 struct User {
@@ -210,8 +213,23 @@ async fn late_messages_are_skipped_before_decoding_and_counted() {
 
 static RESTART_SOURCE: KafkaSource = KafkaSource::new().topic("restart_events");
 
+/// Messages from this number on wait for the gate: the first run stops with work in flight.
+const GATED_FROM: u64 = 2_000;
+static GATE_OPEN: AtomicBool = AtomicBool::new(false);
+static GATE: Notify = Notify::const_new();
+static GATE_REACHED: Notify = Notify::const_new();
+
 #[stream(source = RESTART_SOURCE, name = "restartable")]
-fn restartable(event: EventBody) -> Event {
+async fn restartable(event: EventBody) -> Event {
+    let number: u64 = event.id[1..].parse().expect("e<number>");
+    while number >= GATED_FROM && !GATE_OPEN.load(Ordering::SeqCst) {
+        let opened = GATE.notified();
+        GATE_REACHED.notify_one();
+        if GATE_OPEN.load(Ordering::SeqCst) {
+            break;
+        }
+        opened.await;
+    }
     Event {
         id: event.id,
         seen_always: Some(true),
@@ -220,30 +238,34 @@ fn restartable(event: EventBody) -> Event {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stopping_mid_stream_and_restarting_loses_nothing() {
+async fn stopping_with_work_in_flight_and_restarting_loses_nothing() {
     let kafka = kafka_with_topics(&["restart_events"], 4);
     let total = 3_000_u64;
-    for i in 0..total {
-        kafka
-            .produce(
-                &Record::json("restart_events", &json!({"id": format!("e{i}")}))
-                    .partition((i % 4) as i32),
-            )
-            .await
-            .expect("produce");
-    }
+    let records: Vec<Record> = (0..total)
+        .map(|i| {
+            Record::json("restart_events", &json!({"id": format!("e{i}")}))
+                .partition((i % 4) as i32)
+        })
+        .collect();
+    kafka.produce_all(&records).await.expect("produce");
     let store = Arc::new(MemoryStore::new());
 
     let first = runtime_for(&kafka, &["restartable"])
         .store(store.clone())
+        .drain_timeout(Duration::from_millis(500))
         .start()
         .await
         .expect("first run starts");
     let stats = first.stats("restartable").expect("stream");
-    let (_, started) = stats.wait_for(PATIENCE, |s| s.processed > 0).await;
-    assert!(started);
-    first.shutdown().await.expect("clean shutdown");
+    tokio::time::timeout(PATIENCE, GATE_REACHED.notified())
+        .await
+        .expect("a resolver is blocked mid-batch");
+    first
+        .shutdown()
+        .await
+        .expect("shutdown within its deadline");
     let handled_first = stats.snapshot().handled();
+    assert!(handled_first < total, "the first run stopped mid-stream");
 
     let committed: i64 = kafka
         .committed_offsets("chalk/restartable", "restart_events", 4)
@@ -255,9 +277,11 @@ async fn stopping_mid_stream_and_restarting_loses_nothing() {
     assert_eq!(
         u64::try_from(committed).expect("non-negative"),
         handled_first,
-        "a clean shutdown commits exactly what was processed"
+        "exactly the finished batches are committed; the blocked one is not"
     );
 
+    GATE_OPEN.store(true, Ordering::SeqCst);
+    GATE.notify_waiters();
     let second = runtime_for(&kafka, &["restartable"])
         .store(store.clone())
         .start()

@@ -148,12 +148,15 @@ impl PartitionTask {
                 .consumer
                 .store_offset(&self.topic, self.partition, offset)
             {
-                Ok(()) => self
-                    .shared
-                    .stats
-                    .record_stored_offset(&self.topic, self.partition, offset + 1),
+                Ok(()) => {
+                    self.shared
+                        .stats
+                        .record_stored_offset(&self.topic, self.partition, offset + 1)
+                }
                 // The partition was revoked meanwhile: its next owner processes it again.
-                Err(error) => tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, offset, %error, "could not store offset"),
+                Err(error) => {
+                    tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, offset, %error, "could not store offset")
+                }
             }
         }
         self.shared.stats.record(resolved.counts);

@@ -111,11 +111,10 @@ impl MockKafka {
         Ok((delivery.partition, delivery.offset))
     }
 
-    /// Produces every record, in order, waiting for each acknowledgement.
+    /// Produces every record (in order within each partition) and waits until all are
+    /// acknowledged.
     pub async fn produce_all(&self, records: &[Record]) -> Result<()> {
-        for record in records {
-            self.produce(record).await?;
-        }
+        futures::future::try_join_all(records.iter().map(|r| self.produce(r))).await?;
         Ok(())
     }
 
