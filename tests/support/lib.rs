@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use chalk_streams::runtime::StreamStats;
 use chalk_streams::testing::MockKafka;
 use chalk_streams::Runtime;
 
@@ -28,4 +29,23 @@ pub fn runtime_for(kafka: &MockKafka, streams: &[&str]) -> Runtime {
         .bootstrap_servers(kafka.bootstrap_servers())
         .kafka_property("session.timeout.ms", "6000")
         .kafka_property("heartbeat.interval.ms", "500")
+}
+
+/// Waits until `done` holds, re-checking whenever any of `stats` changes; panics after
+/// [`PATIENCE`].
+pub async fn wait_until(stats: &[&StreamStats], done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let mut changes: Vec<_> = stats.iter().map(|s| Box::pin(s.next_change())).collect();
+        for change in &mut changes {
+            change.as_mut().enable();
+        }
+        if done() {
+            return;
+        }
+        let any_change = futures::future::select_all(changes);
+        if tokio::time::timeout_at(deadline, any_change).await.is_err() {
+            panic!("condition not reached within {PATIENCE:?}");
+        }
+    }
 }

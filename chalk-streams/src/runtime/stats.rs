@@ -102,6 +102,13 @@ impl StreamStats {
         }
     }
 
+    /// A future that resolves at the next change of the counters. Create it (and
+    /// [`enable`](tokio::sync::futures::Notified::enable) it) before checking a condition, so
+    /// no change between the check and the wait is missed.
+    pub fn next_change(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed.notified()
+    }
+
     /// Waits until `done` holds for the counters, or `timeout` passes. Returns the last
     /// snapshot and whether `done` held.
     pub async fn wait_for(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders, OwnedMessage};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::future_producer::FutureProducerContext;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -33,6 +33,8 @@ impl MockKafka {
         let producer: FutureProducer = ClientConfig::new()
             .set("test.mock.num.brokers", brokers.to_string())
             .set("linger.ms", "5")
+            // Room for oversized test messages; the mock broker has no size limit.
+            .set("message.max.bytes", "16777216")
             .create()
             .map_err(embedded)?;
         let cluster = producer
@@ -116,6 +118,44 @@ impl MockKafka {
     pub async fn produce_all(&self, records: &[Record]) -> Result<()> {
         futures::future::try_join_all(records.iter().map(|r| self.produce(r))).await?;
         Ok(())
+    }
+
+    /// Reads `count` records from the start of `topic` (all partitions), waiting up to `timeout`
+    /// for them. Returns what arrived, which may be fewer.
+    pub async fn read(
+        &self,
+        topic: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<OwnedMessage>> {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .set("group.id", format!("chalk-streams-test-reader-{topic}"))
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest");
+        let topic = topic.to_owned();
+        tokio::task::spawn_blocking(move || -> Result<Vec<OwnedMessage>> {
+            let consumer: BaseConsumer = config.create().map_err(embedded)?;
+            consumer.subscribe(&[&topic]).map_err(embedded)?;
+            let deadline = std::time::Instant::now() + timeout;
+            let mut records = Vec::with_capacity(count);
+            while records.len() < count {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                match consumer.poll(left.min(Duration::from_millis(200))) {
+                    Some(Ok(message)) => records.push(message.detach()),
+                    Some(Err(error)) => return Err(embedded(error)),
+                    None => {}
+                }
+            }
+            drop(consumer);
+            Ok(records)
+        })
+        .await
+        .map_err(embedded)?
     }
 
     /// The offsets committed by consumer group `group` on each of `partitions` of `topic`
