@@ -1,0 +1,121 @@
+//! Generates the `Features` impl of a validated struct.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::Ident;
+
+use super::validate::Entity;
+
+/// `impl Features for Entity`.
+pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
+    let private = quote!(::chalk_streams::__private);
+    let ident = entity.ident;
+    let namespace = snake_case(&ident.unraw().to_string());
+    let primary_name = &entity.primary.name;
+    let primary_ident = entity.primary.ident;
+    let primary_ty = entity.primary.ty;
+    let primary_key = quote_spanned! {primary_ty.span()=>
+        <#primary_ty as #private::PrimaryKey>::to_key(&self.#primary_ident)
+    };
+    let names = entity.features.iter().map(|feature| &feature.column.name);
+    let count = entity.features.len();
+    let pushes = entity.features.iter().map(|feature| {
+        let name = &feature.column.name;
+        let field = feature.column.ident;
+        match feature.optional {
+            Some(inner) => {
+                let value = quote_spanned! {inner.span()=>
+                    <#inner as #private::IntoFeatureValue>::into_feature_value(value)
+                };
+                quote! {
+                    if let ::core::option::Option::Some(value) = self.#field {
+                        values.push((#name, #value));
+                    }
+                }
+            }
+            None => {
+                let ty = feature.column.ty;
+                let value = quote_spanned! {ty.span()=>
+                    <#ty as #private::IntoFeatureValue>::into_feature_value(self.#field)
+                };
+                quote!(values.push((#name, #value));)
+            }
+        }
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl #private::Features for #ident {
+            const NAMESPACE: &'static str = #namespace;
+            const PRIMARY_KEY: &'static str = #primary_name;
+            const FEATURES: &'static [&'static str] = &[#(#names),*];
+
+            fn into_row(self, time: #private::Timestamp) -> #private::FeatureRow {
+                let primary_key = #primary_key;
+                let mut values = ::std::vec::Vec::with_capacity(#count);
+                #(#pushes)*
+                #private::FeatureRow {
+                    namespace: <Self as #private::Features>::NAMESPACE,
+                    primary_key,
+                    values,
+                    time,
+                }
+            }
+        }
+    }
+}
+
+/// Stands in for the impl when the struct has errors, so code using the type as a Features
+/// type does not report a second error for each use.
+pub(crate) fn dummy(ident: &Ident) -> TokenStream {
+    let private = quote!(::chalk_streams::__private);
+    quote! {
+        #[automatically_derived]
+        impl #private::Features for #ident {
+            const NAMESPACE: &'static str = "";
+            const PRIMARY_KEY: &'static str = "";
+            const FEATURES: &'static [&'static str] = &[];
+
+            fn into_row(self, _: #private::Timestamp) -> #private::FeatureRow {
+                ::core::unreachable!()
+            }
+        }
+    }
+}
+
+/// `UserProfile` → `user_profile`, `HTTPRequest` → `http_request`.
+fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut snake = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let previous = chars[i - 1];
+            let next_is_lower = chars.get(i + 1).is_some_and(|next| next.is_lowercase());
+            if previous.is_lowercase()
+                || previous.is_ascii_digit()
+                || (previous.is_uppercase() && next_is_lower)
+            {
+                snake.push('_');
+            }
+        }
+        snake.extend(c.to_lowercase());
+    }
+    snake
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn snake_cases_type_names() {
+        assert_eq!(snake_case("User"), "user");
+        assert_eq!(snake_case("UserProfile"), "user_profile");
+        assert_eq!(snake_case("HTTPRequest"), "http_request");
+        assert_eq!(snake_case("UserV2Stats"), "user_v2_stats");
+        assert_eq!(snake_case("Already_Snake"), "already_snake");
+        assert_eq!(snake_case("ABC"), "abc");
+    }
+}

@@ -1,0 +1,140 @@
+//! Generates the registration of a validated resolver.
+
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
+use syn::ItemFn;
+
+use super::attr::StreamArgs;
+use super::validate::{Codec, Resolver};
+
+/// The function, unchanged, followed by its registration in the stream registry.
+pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) -> TokenStream {
+    let private = quote!(::chalk_streams::__private);
+    let function_name = resolver.ident.unraw().to_string();
+    let path = quote!(::core::concat!(::core::module_path!(), "::", #function_name));
+    let name = match &args.name {
+        Some(name) => quote!(#name),
+        None => path.clone(),
+    };
+    let source = source_static(&args.source);
+    let resolve = resolve_fn(resolver);
+    let variant = if resolver.is_async {
+        quote!(Async)
+    } else {
+        quote!(Sync)
+    };
+    // The registration is compiled exactly when the function is.
+    let cfgs = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
+
+    quote! {
+        #item
+
+        #(#cfgs)*
+        const _: () = {
+            #source
+            #resolve
+            #private::inventory::submit! {
+                #private::StreamDescriptor::new(
+                    #name,
+                    #path,
+                    __CHALK_SOURCE,
+                    #private::Resolver::#variant(__chalk_resolve),
+                    ::core::file!(),
+                    ::core::line!(),
+                )
+            }
+        };
+    }
+}
+
+/// The source in a typed static of its own, so that a source of the wrong type is reported as a
+/// plain type mismatch at the path the user wrote.
+fn source_static(source: &syn::ExprPath) -> TokenStream {
+    quote_spanned! {bounds(source).0=>
+        static __CHALK_SOURCE: &::chalk_streams::__private::KafkaSource = &#source;
+    }
+}
+
+/// `fn __chalk_resolve`, the type-erased resolver: decodes the payload, calls the user's
+/// function and collects its rows.
+///
+/// It also asserts that the input is `Deserialize` and the output a `StreamOutput`. The
+/// assertions sit in the same body as the call, and the call's tokens carry the spans of the
+/// user's types, because rustc drops an error implied by another at the same span: a bad input
+/// or output type is then reported once, at the user's type, with the assertion's message.
+fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
+    let private = quote!(::chalk_streams::__private);
+    let function = resolver.ident;
+
+    let (input_start, input_end) = match &resolver.codec {
+        Codec::Json(ty) => bounds(ty),
+        Codec::Bytes | Codec::Utf8 => (Span::call_site(), Span::call_site()),
+    };
+    let (codec, input_check) = match &resolver.codec {
+        Codec::Bytes => (quote!(#private::Bytes), None),
+        Codec::Utf8 => (quote!(#private::Utf8), None),
+        Codec::Json(ty) => {
+            let open = quote_spanned!(input_start=> ::chalk_streams::__private::Json<);
+            let close = quote_spanned!(input_end=> >);
+            let check = quote_spanned! {input_start=>
+                #private::assert_json_payload::<#ty>();
+            };
+            (quote!(#open #ty #close), Some(check))
+        }
+    };
+    let output = resolver.output;
+    let output_check = quote_spanned! {bounds(output).0=>
+        #private::assert_stream_output::<#output>();
+    };
+
+    let callee = match (resolver.is_async, resolver.envelope) {
+        (false, false) => quote!(call_with_value),
+        (false, true) => quote!(call_with_message),
+        (true, false) => quote!(call_async_with_value),
+        (true, true) => quote!(call_async_with_message),
+    };
+    let callee = quote_spanned!(input_start=> ::chalk_streams::__private::#callee::);
+    let (generics, arguments) = if resolver.is_async {
+        // The future's type: a future that is not `Send` is reported at the function's name.
+        let future = quote_spanned!(function.span()=> _);
+        (quote!(<#codec, #output, #future>), quote!(raw, #function))
+    } else {
+        (quote!(<#codec, #output>), quote!(raw, rows, #function))
+    };
+    let mut arguments = Group::new(Delimiter::Parenthesis, arguments);
+    arguments.set_span(input_end);
+
+    let signature = if resolver.is_async {
+        quote! {
+            fn __chalk_resolve(
+                raw: &#private::RawMessage<'_>,
+            ) -> ::core::result::Result<#private::ResolverFuture, #private::MessageError>
+        }
+    } else {
+        quote! {
+            fn __chalk_resolve(
+                raw: &#private::RawMessage<'_>,
+                rows: &mut ::std::vec::Vec<#private::FeatureRow>,
+            ) -> ::core::result::Result<(), #private::MessageError>
+        }
+    };
+    quote! {
+        #signature {
+            #input_check
+            #output_check
+            #callee #generics #arguments
+        }
+    }
+}
+
+/// The spans of the first and last tokens of `tokens`. Spans cannot be joined on stable Rust;
+/// tokens given these two spans cover exactly what the user wrote.
+fn bounds(tokens: &impl ToTokens) -> (Span, Span) {
+    let mut tokens = tokens.to_token_stream().into_iter();
+    let first = tokens
+        .next()
+        .map_or_else(Span::call_site, |token| token.span());
+    let last = tokens.last().map_or(first, |token| token.span());
+    (first, last)
+}

@@ -1,0 +1,50 @@
+//! `#[stream(source = ..., name = "...")]` on a resolver function.
+
+mod attr;
+mod expand;
+mod validate;
+
+use proc_macro2::TokenStream;
+use syn::{Item, ItemFn};
+
+use crate::errors::Errors;
+
+/// Expands `#[stream(args)] item`. On any error the item is emitted unchanged, followed by
+/// every error found, so the rest of the crate (and the IDE) keeps working.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand(args, item.clone()) {
+        Ok(expanded) => expanded,
+        Err(error) => {
+            let mut output = item;
+            output.extend(error.into_compile_error());
+            output
+        }
+    }
+}
+
+fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    // The arguments and the signature are both checked before anything is reported.
+    let mut errors = Errors::default();
+    let args = errors.ok(attr::parse(args));
+    let function = errors.ok(parse_function(item));
+    let resolver = function
+        .as_ref()
+        .and_then(|function| errors.ok(validate::validate(&function.sig)));
+    match (args, &function, resolver) {
+        (Some(args), Some(function), Some(resolver)) if errors.is_empty() => {
+            Ok(expand::expand(function, &args, &resolver))
+        }
+        _ => Err(errors.into_error()),
+    }
+}
+
+/// The function `#[stream]` is on; any other item is an error.
+fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
+    match syn::parse2::<Item>(item)? {
+        Item::Fn(function) => Ok(function),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "`#[stream]` goes on a function: `fn name(message: Message<T>) -> F`",
+        )),
+    }
+}

@@ -1,0 +1,191 @@
+//! The signature rules of a stream resolver, and the model expansion works from.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::{FnArg, Ident, ReturnType, Signature, Type};
+
+use crate::errors::Errors;
+use crate::ty;
+
+const SHAPE: &str = "`fn name(message: Message<T>) -> F` or `fn name(value: T) -> F`";
+
+/// A validated resolver signature.
+pub(crate) struct Resolver<'a> {
+    /// The function's name.
+    pub(crate) ident: &'a Ident,
+    /// Whether it is an `async fn`.
+    pub(crate) is_async: bool,
+    /// Whether it takes `Message<T>` (else the bare decoded value).
+    pub(crate) envelope: bool,
+    /// How the payload is decoded.
+    pub(crate) codec: Codec<'a>,
+    /// The declared return type.
+    pub(crate) output: &'a Type,
+}
+
+/// How the payload is decoded, picked from the input type `T`.
+pub(crate) enum Codec<'a> {
+    /// `Vec<u8>`: the raw bytes.
+    Bytes,
+    /// `String`: the payload as UTF-8 text.
+    Utf8,
+    /// Any other type: JSON, into this type.
+    Json(&'a Type),
+}
+
+/// Checks `sig` against the rules for a resolver, reporting every violation.
+pub(crate) fn validate(sig: &Signature) -> syn::Result<Resolver<'_>> {
+    let mut errors = Errors::default();
+
+    if let Some(constness) = &sig.constness {
+        errors.spanned(
+            constness,
+            "a `#[stream]` resolver cannot be a `const fn`: remove `const`",
+        );
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        errors.spanned(
+            unsafety,
+            "a `#[stream]` resolver cannot be `unsafe`: remove `unsafe` and keep any unsafe code inside the body",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.spanned(
+            abi,
+            "a `#[stream]` resolver cannot declare an ABI: remove the `extern` qualifier",
+        );
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        let generics = sig.generics.to_token_stream();
+        let where_clause = sig.generics.where_clause.to_token_stream();
+        let tokens = if sig.generics.params.is_empty() {
+            where_clause
+        } else {
+            generics
+        };
+        errors.spanned(
+            tokens,
+            "a `#[stream]` resolver cannot be generic: the runtime calls it with one concrete \
+             input type; remove the generic parameters and name the types",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.spanned(variadic, "a `#[stream]` resolver cannot be variadic");
+    }
+
+    let input = input(sig, &mut errors);
+    let output = output(sig, &mut errors);
+
+    match (input, output) {
+        (Some((envelope, codec)), Some(output)) => errors.finish(Resolver {
+            ident: &sig.ident,
+            is_async: sig.asyncness.is_some(),
+            envelope,
+            codec,
+            output,
+        }),
+        // `input` and `output` record an error whenever they return `None`.
+        _ => Err(errors.into_error()),
+    }
+}
+
+/// The parameter: whether it is `Message<T>`, and the codec for `T`.
+fn input<'a>(sig: &'a Signature, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
+    let mut typed = Vec::new();
+    for arg in &sig.inputs {
+        match arg {
+            FnArg::Receiver(receiver) => errors.spanned(
+                receiver,
+                "a `#[stream]` resolver cannot take `self`: make it a free function \
+                 outside the `impl` block",
+            ),
+            FnArg::Typed(pat_type) => typed.push(pat_type),
+        }
+    }
+    let receivers = sig.inputs.len() - typed.len();
+    match typed.as_slice() {
+        [] if receivers > 0 => None,
+        [] => {
+            errors.at(
+                sig.paren_token.span.join(),
+                format_args!(
+                    "a `#[stream]` resolver takes one parameter, the message it resolves: {SHAPE}"
+                ),
+            );
+            None
+        }
+        [param] => input_type(&param.ty, errors),
+        [_, extra @ ..] => {
+            let extra: TokenStream = extra.iter().map(ToTokens::to_token_stream).collect();
+            errors.spanned(
+                extra,
+                format_args!(
+                    "a `#[stream]` resolver takes exactly one parameter, the message it \
+                     resolves: {SHAPE}; to receive the key, headers or timestamp too, take \
+                     `Message<T>`"
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn input_type<'a>(ty: &'a Type, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
+    if let Some(impl_trait) = ty::find_impl_trait(ty) {
+        errors.spanned(
+            impl_trait,
+            "a `#[stream]` resolver cannot take `impl Trait`: name the input type so the \
+             payload can be decoded into it",
+        );
+        return None;
+    }
+    let (envelope, value) = match ty::message_inner(ty) {
+        Some(inner) => (true, inner),
+        None => (false, ty),
+    };
+    if let Type::Reference(reference) = ty::peel(value) {
+        errors.spanned(
+            reference.and_token,
+            "a `#[stream]` resolver takes its input by value: remove the `&`",
+        );
+        return None;
+    }
+    let codec = if ty::is_byte_vec(value) {
+        Codec::Bytes
+    } else if ty::is_string(value) {
+        Codec::Utf8
+    } else {
+        Codec::Json(value)
+    };
+    Some((envelope, codec))
+}
+
+fn output<'a>(sig: &'a Signature, errors: &mut Errors) -> Option<&'a Type> {
+    match &sig.output {
+        ReturnType::Type(_, ty) => {
+            if let Some(impl_trait) = ty::find_impl_trait(ty) {
+                let hint = if sig.asyncness.is_some() {
+                    "name the return type"
+                } else {
+                    "name the return type; for a future, write an `async fn` instead"
+                };
+                errors.spanned(
+                    impl_trait,
+                    format_args!("a `#[stream]` resolver cannot return `impl Trait`: {hint}"),
+                );
+                return None;
+            }
+            Some(ty)
+        }
+        ReturnType::Default => {
+            // No return type: the signature ends at the parameters, so this underlines
+            // `fn name(...)`.
+            errors.spanned(
+                sig,
+                "a `#[stream]` resolver must return the features it computes: add `-> F` where \
+                 `F` is a `#[derive(Features)]` struct, or an `Option`, `Vec` or `Result` of one",
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Syntactic type classification: the macros see tokens, not resolved types, so `Option<T>`,
+//! `Message<T>`, `Vec<u8>` and `String` are recognised by the last segment of their path.
+
+use syn::{GenericArgument, PathArguments, Type, TypePath};
+
+/// `ty` without invisible groups and parentheses (a type passed through `macro_rules!` arrives
+/// wrapped in a group).
+pub(crate) fn peel(mut ty: &Type) -> &Type {
+    loop {
+        match ty {
+            Type::Group(group) => ty = &group.elem,
+            Type::Paren(paren) => ty = &paren.elem,
+            _ => return ty,
+        }
+    }
+}
+
+/// The path of `ty` if it is a plain path type (no `<T as Trait>::` qualifier).
+fn plain_path(ty: &Type) -> Option<&syn::Path> {
+    match peel(ty) {
+        Type::Path(TypePath { qself: None, path }) => Some(path),
+        _ => None,
+    }
+}
+
+/// If `ty`'s path ends in `name<T>` with exactly one type argument, that argument.
+fn single_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let segment = plain_path(ty)?.segments.last()?;
+    if segment.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        return None;
+    };
+    let mut arguments = arguments.args.iter();
+    match (arguments.next(), arguments.next()) {
+        (Some(GenericArgument::Type(inner)), None) => Some(inner),
+        _ => None,
+    }
+}
+
+/// `T` if `ty` is `Option<T>` (or `std::option::Option<T>`, ...).
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    single_argument(ty, "Option")
+}
+
+/// `T` if `ty` is `Message<T>` (or `chalk_streams::Message<T>`, ...).
+pub(crate) fn message_inner(ty: &Type) -> Option<&Type> {
+    single_argument(ty, "Message")
+}
+
+/// Whether `ty` is `Vec<u8>`.
+pub(crate) fn is_byte_vec(ty: &Type) -> bool {
+    single_argument(ty, "Vec").is_some_and(|inner| is_bare(inner, "u8"))
+}
+
+/// Whether `ty` is `String` (or `std::string::String`).
+pub(crate) fn is_string(ty: &Type) -> bool {
+    is_bare(ty, "String")
+}
+
+/// Whether `ty`'s path ends in `name` without generic arguments.
+fn is_bare(ty: &Type, name: &str) -> bool {
+    plain_path(ty)
+        .and_then(|path| path.segments.last())
+        .is_some_and(|segment| segment.ident == name && segment.arguments.is_none())
+}
+
+/// The first `impl Trait` anywhere inside `ty`, if any.
+pub(crate) fn find_impl_trait(ty: &Type) -> Option<&syn::TypeImplTrait> {
+    match ty {
+        Type::ImplTrait(found) => Some(found),
+        Type::Group(group) => find_impl_trait(&group.elem),
+        Type::Paren(paren) => find_impl_trait(&paren.elem),
+        Type::Reference(reference) => find_impl_trait(&reference.elem),
+        Type::Ptr(pointer) => find_impl_trait(&pointer.elem),
+        Type::Slice(slice) => find_impl_trait(&slice.elem),
+        Type::Array(array) => find_impl_trait(&array.elem),
+        Type::Tuple(tuple) => tuple.elems.iter().find_map(find_impl_trait),
+        Type::Path(path) => path.path.segments.iter().find_map(|segment| {
+            let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+                return None;
+            };
+            arguments.args.iter().find_map(|argument| match argument {
+                GenericArgument::Type(inner) => find_impl_trait(inner),
+                _ => None,
+            })
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(source: &str) -> Type {
+        match syn::parse_str(source) {
+            Ok(ty) => ty,
+            Err(error) => panic!("`{source}` is not a type: {error}"),
+        }
+    }
+
+    #[test]
+    fn classifies_by_last_segment() {
+        assert!(option_inner(&ty("Option<u8>")).is_some());
+        assert!(option_inner(&ty("::std::option::Option<u8>")).is_some());
+        assert!(option_inner(&ty("Option")).is_none());
+        assert!(option_inner(&ty("Vec<u8>")).is_none());
+        assert!(message_inner(&ty("chalk_streams::Message<Body>")).is_some());
+        assert!(message_inner(&ty("<X as Y>::Message<Body>")).is_none());
+        assert!(is_byte_vec(&ty("Vec<u8>")));
+        assert!(is_byte_vec(&ty("std::vec::Vec<u8>")));
+        assert!(!is_byte_vec(&ty("Vec<i8>")));
+        assert!(is_string(&ty("String")));
+        assert!(is_string(&ty("std::string::String")));
+        assert!(!is_string(&ty("String<u8>")));
+    }
+
+    #[test]
+    fn finds_nested_impl_trait() {
+        assert!(find_impl_trait(&ty("Message<impl Sized>")).is_some());
+        assert!(find_impl_trait(&ty("(u8, impl Sized)")).is_some());
+        assert!(find_impl_trait(&ty("Message<Body>")).is_none());
+    }
+}
