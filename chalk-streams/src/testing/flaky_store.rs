@@ -89,7 +89,7 @@ impl FeatureStore for FlakyStore {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             reject
                 .as_ref()
-                .is_some_and(|r| rows.iter().any(|row| r(row)))
+                .is_some_and(|r| rows.iter().any(r))
         };
         if rejected {
             return self.fail(StoreError::Rejected(
