@@ -113,4 +113,46 @@ mod tests {
         t.complete(3);
         assert_eq!(t.advance(), None);
     }
+
+    proptest::proptest! {
+        /// For any offsets and any order of completions, with advances in between, a stored
+        /// offset never passes an unfinished message, and everything is stored in the end.
+        #[test]
+        fn stored_offset_never_passes_an_unfinished_message(
+            gaps in proptest::collection::vec(1_i64..4, 1..60),
+            order in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 60),
+            advance_after in proptest::collection::vec(proptest::prelude::any::<bool>(), 60),
+        ) {
+            let offsets: Vec<i64> = gaps.iter().scan(0, |o, g| { *o += g; Some(*o) }).collect();
+            let mut t = OffsetTracker::new();
+            for &o in &offsets {
+                t.track(o);
+            }
+            let mut pending = offsets.clone();
+            let mut completed = std::collections::BTreeSet::new();
+            let mut last = None;
+            for (i, pick) in order.iter().enumerate() {
+                if pending.is_empty() {
+                    break;
+                }
+                let o = pending.remove(pick.index(pending.len()));
+                t.complete(o);
+                completed.insert(o);
+                if advance_after[i] {
+                    if let Some(stored) = t.advance() {
+                        for &earlier in offsets.iter().filter(|&&e| e <= stored) {
+                            proptest::prop_assert!(completed.contains(&earlier));
+                        }
+                        proptest::prop_assert!(last.is_none_or(|l| stored > l));
+                        last = Some(stored);
+                    }
+                }
+            }
+            for o in pending {
+                t.complete(o);
+            }
+            let end = t.advance().or(last);
+            proptest::prop_assert_eq!(end, offsets.last().copied());
+        }
+    }
 }

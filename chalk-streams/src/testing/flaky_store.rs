@@ -87,9 +87,7 @@ impl FeatureStore for FlakyStore {
                 .reject
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            reject
-                .as_ref()
-                .is_some_and(|r| rows.iter().any(r))
+            reject.as_ref().is_some_and(|r| rows.iter().any(r))
         };
         if rejected {
             return self.fail(StoreError::Rejected(
