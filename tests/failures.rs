@@ -609,10 +609,16 @@ async fn two_processes_share_a_group_and_one_takes_over_when_the_other_stops() {
         .collect();
     kafka.produce_all(&second).await.expect("produce");
     let processed_by_a = stats_a.snapshot().processed;
-    let (s, done) = stats_b
-        .wait_for(PATIENCE, |s| s.processed + processed_by_a >= 800)
-        .await;
-    assert!(done, "{s:?}");
+    wait_until(&[&stats_b], || {
+        let stored = stats_b.stored_offsets();
+        (0..4).all(|p| stored.get(&("shared_group".to_owned(), p)) == Some(&200))
+    })
+    .await;
+    assert_eq!(
+        processed_by_a + stats_b.snapshot().processed,
+        800,
+        "after clean hand-overs no message is processed twice"
+    );
     b.shutdown().await.expect("b stops cleanly");
 
     for i in 0..800 {

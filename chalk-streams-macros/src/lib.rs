@@ -14,7 +14,7 @@ use proc_macro::TokenStream;
 
 /// Declares a stream resolver: a function that maps one Kafka message to features.
 ///
-/// ```ignore
+/// ```text
 /// use chalk_streams::prelude::*;
 ///
 /// static USER_UPDATES: KafkaSource = KafkaSource::new().topic("user_favorite_color_updates");
@@ -58,7 +58,7 @@ pub fn stream(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Implements `chalk_streams::Features` for a struct with named fields.
 ///
-/// ```ignore
+/// ```text
 /// #[derive(Features)]
 /// struct UserProfile {
 ///     #[primary]

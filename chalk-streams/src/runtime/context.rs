@@ -73,6 +73,7 @@ impl StreamContext {
         let (stop, stop_rx) = watch::channel(false);
         let (finished_tx, finished) = mpsc::channel::<()>();
         let task = PartitionTask {
+            resume_from: self.shared.stats.stored_offset(&topic, partition),
             shared: Arc::clone(&self.shared),
             consumer,
             queue,

@@ -47,6 +47,10 @@ pub(crate) struct PartitionTask {
     pub topic: Arc<str>,
     pub partition: i32,
     pub stop: watch::Receiver<bool>,
+    /// The first offset this process has not processed yet, if it owned the partition before.
+    /// Messages below it were processed here (their outputs are stored) but their commit may have
+    /// been refused during a rebalance; they are passed over, not processed twice.
+    pub resume_from: Option<i64>,
 }
 
 /// The outcome of resolving one batch, before anything is written.
@@ -167,6 +171,9 @@ impl PartitionTask {
         let now = Timestamp::now();
         let mut out = Resolved::default();
         for (index, message) in batch.iter().enumerate() {
+            if self.resume_from.is_some_and(|next| message.offset() < next) {
+                continue;
+            }
             let raw = self.raw(message);
             if let Some(ts) = raw.timestamp {
                 if self.shared.deadline.is_exceeded_by(ts.age_at(now)) {

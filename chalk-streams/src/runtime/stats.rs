@@ -77,6 +77,15 @@ impl StreamStats {
         offsets.insert((Arc::clone(topic), partition), next);
     }
 
+    /// The offset this process last handed to Kafka for commit on one partition.
+    pub(crate) fn stored_offset(&self, topic: &Arc<str>, partition: i32) -> Option<i64> {
+        let offsets = self
+            .stored_offsets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        offsets.get(&(Arc::clone(topic), partition)).copied()
+    }
+
     /// Per partition, the offset this process has handed to Kafka for commit: every message
     /// before it is done. Partitions with nothing stored yet are absent.
     pub fn stored_offsets(&self) -> BTreeMap<(String, i32), i64> {
