@@ -27,7 +27,7 @@ fn example() -> Command {
             command.env_remove(var);
         }
     }
-    command.env("RUST_LOG", "info");
+    command.env("RUST_LOG", "info").env("CHALK_STORE", "memory");
     command
 }
 
@@ -115,6 +115,60 @@ fn embedded_run_prints_the_features_of_the_samples() {
         features,
         expected.map(|(k, v)| (k.to_owned(), v.to_owned())),
         "the later update of u1 wins"
+    );
+}
+
+#[test]
+fn features_survive_a_restart_and_read_with_get_and_sqlite3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("features.sqlite");
+    let store = format!("sqlite://{}", file.display());
+    for run_number in 1..=2 {
+        let out = run(example()
+            .args(["run", "--embedded"])
+            .env("CHALK_STORE", &store));
+        assert!(
+            out.status.success(),
+            "run {run_number}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(example()
+        .args(["get", "user", "u2"])
+        .env("CHALK_STORE", &store));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.lines().any(|l| l.split_whitespace().take(4).eq([
+            "user",
+            "u2",
+            "favorite_color",
+            "green"
+        ])),
+        "{table}"
+    );
+
+    let out = run(example().args(["get", "user", "u1", "--json", "--store", &store]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["features"]["favorite_color"]["value"], "purple");
+    assert_eq!(json["features"]["favorite_color"]["type"], "string");
+
+    let out = run(example()
+        .args(["get", "user", "nobody"])
+        .env("CHALK_STORE", &store));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no features stored for user `nobody`"));
+
+    let sqlite3 = Command::new("sqlite3")
+        .arg(&file)
+        .arg("SELECT entity_key, feature, value, value_type FROM features WHERE namespace = 'user' ORDER BY entity_key;")
+        .output()
+        .expect("the sqlite3 tool runs (scripts/setup.sh installs it)");
+    assert!(sqlite3.status.success(), "{}", text(&sqlite3.stderr));
+    assert_eq!(
+        text(&sqlite3.stdout),
+        "u1|favorite_color|purple|string\nu2|favorite_color|green|string\nu3|favorite_color|blue|string\nu4|favorite_color|orange|string\n"
     );
 }
 

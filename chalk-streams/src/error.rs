@@ -56,6 +56,12 @@ pub enum Error {
     /// An I/O error, e.g. reading an input file or starting a thread.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// What was asked for does not exist (e.g. `get` of an unknown entity).
+    #[error("{0}")]
+    NotFound(String),
+    /// The feature store configuration is not understood.
+    #[error(transparent)]
+    StoreConfig(#[from] crate::store::StoreConfigError),
     /// Streams did not stop within the shutdown deadline.
     #[error("streams did not shut down within {0:?}: {1}")]
     ShutdownTimeout(std::time::Duration, String),

@@ -89,6 +89,54 @@ impl fmt::Display for FeatureValue {
     }
 }
 
+impl FeatureValue {
+    /// The type's name: `bool`, `int`, `float`, `string`, `timestamp`, `list` or `json`.
+    pub const fn type_name(&self) -> &'static str {
+        match self {
+            FeatureValue::Bool(_) => "bool",
+            FeatureValue::Int(_) => "int",
+            FeatureValue::Float(_) => "float",
+            FeatureValue::String(_) => "string",
+            FeatureValue::Timestamp(_) => "timestamp",
+            FeatureValue::List(_) => "list",
+            FeatureValue::Json(_) => "json",
+        }
+    }
+
+    /// The value as plain JSON: timestamps become RFC 3339 strings.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            FeatureValue::Bool(v) => Value::Bool(*v),
+            FeatureValue::Int(v) => Value::from(*v),
+            FeatureValue::Float(v) => Value::from(*v),
+            FeatureValue::String(v) => Value::String(v.clone()),
+            FeatureValue::Timestamp(v) => Value::String(v.to_string()),
+            FeatureValue::List(items) => Value::Array(items.iter().map(Self::to_json).collect()),
+            FeatureValue::Json(v) => v.clone(),
+        }
+    }
+
+    /// The value of plain JSON: numbers become `Int` when they fit, else `Float`; arrays become
+    /// lists; objects and `null` stay JSON.
+    pub fn from_json(json: serde_json::Value) -> Self {
+        use serde_json::Value;
+        match json {
+            Value::Bool(v) => FeatureValue::Bool(v),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => FeatureValue::Int(i),
+                (None, Some(f)) if !n.is_u64() => FeatureValue::Float(f),
+                _ => FeatureValue::Json(Value::Number(n)),
+            },
+            Value::String(v) => FeatureValue::String(v),
+            Value::Array(items) => {
+                FeatureValue::List(items.into_iter().map(Self::from_json).collect())
+            }
+            other => FeatureValue::Json(other),
+        }
+    }
+}
+
 /// Types a feature field can have.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a feature value",

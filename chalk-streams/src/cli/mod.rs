@@ -1,7 +1,8 @@
 //! The command line every chalk-streams application gets from [`main`](crate::main):
-//! `run`, `list`.
+//! `run`, `list`, `get`.
 
 mod embedded;
+mod get;
 mod list;
 mod table;
 
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 use crate::runtime::Runtime;
+use crate::store::StoreConfig;
 
 /// An application: the registered streams plus sample data for the embedded demo.
 #[derive(Debug, Default, Clone)]
@@ -34,6 +36,23 @@ enum Command {
     Run(RunArgs),
     /// List the registered streams: name, source, topics, consumer group, deadline.
     List(list::ListArgs),
+    /// Read an entity's features from the store.
+    Get(get::GetArgs),
+}
+
+/// Where features are stored: `sqlite://PATH` (default `sqlite://chalk-features.sqlite`) or
+/// `memory`.
+#[derive(Debug, clap::Args)]
+struct StoreArgs {
+    /// The feature store: `sqlite://PATH` or `memory` [default: sqlite://chalk-features.sqlite]
+    #[arg(long = "store", env = "CHALK_STORE", value_name = "URL")]
+    store: Option<StoreConfig>,
+}
+
+impl StoreArgs {
+    fn config(&self) -> StoreConfig {
+        self.store.clone().unwrap_or_default()
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,6 +67,8 @@ struct RunArgs {
     /// Run only these streams (repeatable).
     #[arg(long = "only", value_name = "STREAM")]
     only: Vec<String>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 impl App {
@@ -80,8 +101,16 @@ impl App {
     async fn execute(self, command: Command) -> Result<()> {
         match command {
             Command::List(args) => list::run(&Runtime::from_registry()?, &args),
+            Command::Get(args) => get::run(&args).await,
             Command::Run(args) => {
                 let runtime = Runtime::from_registry()?.only(&args.only)?;
+                if !args.embedded {
+                    // Misconfigured sources are reported before anything is opened.
+                    runtime.plan()?;
+                }
+                let store = args.store.config();
+                tracing::info!(%store, "feature store");
+                let runtime = runtime.store(store.open()?);
                 if args.embedded {
                     embedded::run(runtime, &self.samples, args.keep_running).await
                 } else {

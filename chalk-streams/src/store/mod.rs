@@ -4,14 +4,18 @@
 //! whose feature time is older than the stored one is ignored, so a late or replayed message
 //! never clobbers fresher data. Equal times replace, so a recomputed value wins.
 
+mod config;
 mod memory;
+mod sqlite;
 
 use std::collections::BTreeMap;
 
 use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
 
+pub use config::{StoreConfig, StoreConfigError, DEFAULT_SQLITE_FILE, STORE_VAR};
 pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -1,0 +1,101 @@
+//! Choosing a store from configuration: `CHALK_STORE=sqlite://PATH`, `memory`, or the embedded
+//! SQLite file by default.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use super::{FeatureStore, MemoryStore, SqliteStore, StoreError};
+
+/// The variable that chooses the store.
+pub const STORE_VAR: &str = "CHALK_STORE";
+
+/// The SQLite file used when nothing is configured, relative to the working directory.
+pub const DEFAULT_SQLITE_FILE: &str = "chalk-features.sqlite";
+
+/// Which feature store to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// In memory: nothing survives the process.
+    Memory,
+    /// An SQLite file.
+    Sqlite(PathBuf),
+}
+
+impl Default for StoreConfig {
+    /// The embedded SQLite file, [`DEFAULT_SQLITE_FILE`].
+    fn default() -> Self {
+        StoreConfig::Sqlite(PathBuf::from(DEFAULT_SQLITE_FILE))
+    }
+}
+
+impl StoreConfig {
+    /// From `CHALK_STORE`, or the default when it is unset or empty.
+    pub fn from_env() -> Result<Self, StoreConfigError> {
+        match std::env::var(STORE_VAR) {
+            Ok(text) if !text.trim().is_empty() => text.parse(),
+            _ => Ok(Self::default()),
+        }
+    }
+
+    /// Opens the configured store.
+    pub fn open(&self) -> Result<Arc<dyn FeatureStore>, StoreError> {
+        Ok(match self {
+            StoreConfig::Memory => Arc::new(MemoryStore::new()),
+            StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+        })
+    }
+}
+
+impl fmt::Display for StoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreConfig::Memory => f.write_str("memory"),
+            StoreConfig::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+        }
+    }
+}
+
+/// A store URL that is not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown feature store `{0}`: use `sqlite://PATH` or `memory`")]
+pub struct StoreConfigError(String);
+
+impl FromStr for StoreConfig {
+    type Err = StoreConfigError;
+
+    fn from_str(text: &str) -> Result<Self, StoreConfigError> {
+        let text = text.trim();
+        if text == "memory" {
+            return Ok(StoreConfig::Memory);
+        }
+        match text.strip_prefix("sqlite://") {
+            Some(path) if !path.is_empty() => Ok(StoreConfig::Sqlite(PathBuf::from(path))),
+            _ => Err(StoreConfigError(text.to_owned())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_store_urls() {
+        assert_eq!("memory".parse(), Ok(StoreConfig::Memory));
+        assert_eq!(
+            "sqlite://data/f.sqlite".parse(),
+            Ok(StoreConfig::Sqlite("data/f.sqlite".into()))
+        );
+        assert_eq!(
+            "sqlite:///abs/f.sqlite".parse(),
+            Ok(StoreConfig::Sqlite("/abs/f.sqlite".into()))
+        );
+        assert!("postgres://x".parse::<StoreConfig>().is_err());
+        assert_eq!(
+            StoreConfig::default().to_string(),
+            "sqlite://chalk-features.sqlite"
+        );
+    }
+}

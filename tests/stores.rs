@@ -1,0 +1,218 @@
+//! One behaviour suite, run against every feature store: write, read back, partial rows merge,
+//! an older feature time never overwrites a newer one, types round-trip, racing writers.
+
+use std::sync::Arc;
+
+use chalk_streams::store::{FeatureStore, MemoryStore, SqliteStore};
+use chalk_streams::{FeatureRow, FeatureValue, Timestamp};
+use serde_json::json;
+
+fn row(key: &str, time: i64, values: Vec<(&'static str, FeatureValue)>) -> FeatureRow {
+    FeatureRow {
+        namespace: "user",
+        primary_key: key.to_owned(),
+        values,
+        time: Timestamp::from_millis(time),
+    }
+}
+
+fn text(s: &str) -> FeatureValue {
+    FeatureValue::String(s.to_owned())
+}
+
+async fn value(store: &dyn FeatureStore, key: &str, feature: &str) -> Option<(FeatureValue, i64)> {
+    store
+        .get("user", key)
+        .await
+        .expect("read")
+        .and_then(|e| e.features.get(feature).cloned())
+        .map(|f| (f.value, f.time.as_millis()))
+}
+
+async fn writes_and_reads_back(store: Arc<dyn FeatureStore>) {
+    assert_eq!(store.get("user", "nobody").await.expect("read"), None);
+    store
+        .write(&[row(
+            "u1",
+            10,
+            vec![("color", text("red")), ("age", FeatureValue::Int(30))],
+        )])
+        .await
+        .expect("write");
+    let user = store
+        .get("user", "u1")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!((user.namespace.as_str(), user.key.as_str()), ("user", "u1"));
+    assert_eq!(user.features.len(), 2);
+    assert_eq!(value(&*store, "u1", "color").await, Some((text("red"), 10)));
+    assert_eq!(
+        value(&*store, "u1", "age").await,
+        Some((FeatureValue::Int(30), 10))
+    );
+}
+
+async fn partial_rows_merge(store: Arc<dyn FeatureStore>) {
+    store
+        .write(&[row("u2", 10, vec![("color", text("red"))])])
+        .await
+        .expect("write");
+    store
+        .write(&[row("u2", 20, vec![("age", FeatureValue::Int(5))])])
+        .await
+        .expect("write");
+    let user = store
+        .get("user", "u2")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        user.features.len(),
+        2,
+        "a row setting some features keeps the others"
+    );
+    assert_eq!(value(&*store, "u2", "color").await, Some((text("red"), 10)));
+}
+
+async fn older_feature_time_never_overwrites_newer(store: Arc<dyn FeatureStore>) {
+    store
+        .write(&[row("u3", 20, vec![("color", text("blue"))])])
+        .await
+        .expect("write");
+    store
+        .write(&[row("u3", 10, vec![("color", text("stale"))])])
+        .await
+        .expect("write");
+    assert_eq!(
+        value(&*store, "u3", "color").await,
+        Some((text("blue"), 20))
+    );
+    // Within one batch too: the newest wins whatever the order.
+    store
+        .write(&[
+            row("u3", 40, vec![("color", text("newest"))]),
+            row("u3", 30, vec![("color", text("older"))]),
+        ])
+        .await
+        .expect("write");
+    assert_eq!(
+        value(&*store, "u3", "color").await,
+        Some((text("newest"), 40))
+    );
+    // The same time replaces: a recomputed value wins.
+    store
+        .write(&[row("u3", 40, vec![("color", text("recomputed"))])])
+        .await
+        .expect("write");
+    assert_eq!(
+        value(&*store, "u3", "color").await,
+        Some((text("recomputed"), 40))
+    );
+}
+
+async fn types_round_trip(store: Arc<dyn FeatureStore>) {
+    let values = vec![
+        ("bool", FeatureValue::Bool(true)),
+        ("int", FeatureValue::Int(-42)),
+        ("big", FeatureValue::Int(i64::MAX)),
+        ("float", FeatureValue::Float(2.5)),
+        ("string", text("héllo, wörld")),
+        (
+            "timestamp",
+            FeatureValue::Timestamp(Timestamp::from_millis(1_700_000_000_123)),
+        ),
+        (
+            "list",
+            FeatureValue::List(vec![
+                FeatureValue::Int(1),
+                text("two"),
+                FeatureValue::Float(3.5),
+            ]),
+        ),
+        (
+            "json",
+            FeatureValue::Json(json!({"nested": {"a": [1, 2, {"b": null}]}})),
+        ),
+    ];
+    store
+        .write(&[row("u4", 1, values.clone())])
+        .await
+        .expect("write");
+    let user = store
+        .get("user", "u4")
+        .await
+        .expect("read")
+        .expect("stored");
+    for (name, expected) in values {
+        assert_eq!(user.features[name].value, expected, "{name}");
+    }
+}
+
+async fn racing_writers_keep_the_newest(store: Arc<dyn FeatureStore>) {
+    let writers: Vec<_> = (0..8_i64)
+        .map(|w| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                for i in 0..25_i64 {
+                    let time = (i * 8 + w) * 7 % 200;
+                    let v = FeatureValue::Int(time);
+                    store
+                        .write(&[row("race", time, vec![("v", v)])])
+                        .await
+                        .expect("write");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let max = (0..8_i64)
+        .flat_map(|w| (0..25_i64).map(move |i| (i * 8 + w) * 7 % 200))
+        .max()
+        .expect("times");
+    assert_eq!(
+        value(&*store, "race", "v").await,
+        Some((FeatureValue::Int(max), max))
+    );
+}
+
+async fn scan_lists_every_entity_in_order(store: Arc<dyn FeatureStore>) {
+    let entities = store.scan().await.expect("scan");
+    let keys: Vec<(&str, &str)> = entities
+        .iter()
+        .map(|e| (e.namespace.as_str(), e.key.as_str()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert!(keys.contains(&("user", "u1")));
+}
+
+async fn behaviour_suite(store: Arc<dyn FeatureStore>) {
+    writes_and_reads_back(Arc::clone(&store)).await;
+    partial_rows_merge(Arc::clone(&store)).await;
+    older_feature_time_never_overwrites_newer(Arc::clone(&store)).await;
+    types_round_trip(Arc::clone(&store)).await;
+    racing_writers_keep_the_newest(Arc::clone(&store)).await;
+    scan_lists_every_entity_in_order(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store() {
+    behaviour_suite(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    behaviour_suite(Arc::new(SqliteStore::open(&path).expect("open"))).await;
+    // Durable: a second handle on the file sees everything.
+    let reopened = SqliteStore::open(&path).expect("reopen");
+    assert_eq!(
+        value(&reopened, "u3", "color").await,
+        Some((text("recomputed"), 40))
+    );
+}
