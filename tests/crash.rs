@@ -1,0 +1,125 @@
+//! Crash safety: a process running a stream is killed with SIGKILL mid-way and started again;
+//! every message's features end up in the store (duplicates allowed, losses not).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chalk_streams::testing::Record;
+use serde_json::json;
+use suite::kafka_with_topics;
+
+const TOPIC: &str = "user_favorite_color_updates";
+const MESSAGES: i64 = 30_000;
+
+/// The `favorite_color` example, which `cargo test` builds next to the test binaries.
+fn example_path() -> std::path::PathBuf {
+    let deps = std::env::current_exe().expect("test binary path");
+    let path = deps
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps")
+        .join("examples")
+        .join("favorite_color");
+    assert!(
+        path.exists(),
+        "{} missing: run through `cargo test`",
+        path.display()
+    );
+    path
+}
+
+fn start(bootstrap: &str, store: &Path) -> Child {
+    Command::new(example_path())
+        .arg("run")
+        .env("KAFKA_BOOTSTRAP_SERVER", bootstrap)
+        .env(
+            "KAFKA_ADDITIONAL_KAFKA_ARGS",
+            r#"{"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}"#,
+        )
+        .env("CHALK_STORE", format!("sqlite://{}", store.display()))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the example starts")
+}
+
+/// Rows in the store, read as another process would (0 before the table exists).
+fn stored_rows(store: &Path) -> i64 {
+    let Ok(connection) =
+        rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return 0;
+    };
+    connection
+        .query_row("SELECT COUNT(*) FROM features", [], |r| r.get(0))
+        .unwrap_or(0)
+}
+
+/// Polls the store file (written by another process, so there is no event to await) until it
+/// holds `rows` rows.
+fn wait_for_rows(store: &Path, rows: i64, child: &mut Child) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let count = stored_rows(store);
+        if count >= rows {
+            return count;
+        }
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "the stream process died"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "only {count} of {rows} rows stored"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_stream_then_restart_loses_nothing() {
+    let kafka = kafka_with_topics(&[TOPIC], 4);
+    let records: Vec<Record> = (0..MESSAGES)
+        .map(|i| {
+            Record::json(
+                TOPIC,
+                &json!({"user_id": format!("u{i}"), "favorite_color": format!("c{i}")}),
+            )
+            .key(format!("u{i}"))
+        })
+        .collect();
+    kafka.produce_all(&records).await.expect("produce");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("features.sqlite");
+
+    let mut first = start(kafka.bootstrap_servers(), &store);
+    wait_for_rows(&store, 1_000, &mut first);
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    let at_kill = stored_rows(&store);
+    assert!(
+        at_kill < MESSAGES,
+        "killed mid-stream ({at_kill} of {MESSAGES} stored)"
+    );
+
+    let mut second = start(kafka.bootstrap_servers(), &store);
+    wait_for_rows(&store, MESSAGES, &mut second);
+    second.kill().expect("stop");
+    second.wait().expect("reaped");
+
+    let connection = rusqlite::Connection::open(&store).expect("open");
+    let correct: i64 = connection
+        .query_row(
+            "SELECT COUNT(*) FROM features WHERE namespace = 'user' AND feature = 'favorite_color' \
+             AND value = 'c' || substr(entity_key, 2)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(
+        correct, MESSAGES,
+        "every message's features are in the store"
+    );
+}
