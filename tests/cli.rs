@@ -76,6 +76,40 @@ fn list_shows_each_stream_with_its_source() {
 }
 
 #[test]
+fn the_sasl_password_never_appears_in_list_or_errors() {
+    let secret = "hunter2-do-not-print";
+    let sasl = |command: &mut Command| {
+        command
+            .env("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9")
+            .env("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+            .env("KAFKA_SASL_MECHANISM", "SCRAM-SHA-256")
+            .env("KAFKA_SASL_PASSWORD", secret);
+    };
+    let mut outputs = Vec::new();
+    for args in [&["list"][..], &["list", "--json"], &["run"]] {
+        // Without a username every command fails, naming the missing option.
+        let mut command = example();
+        command.args(args).env("RUST_LOG", "debug");
+        sasl(&mut command);
+        let out = run(&mut command);
+        assert!(text(&out.stderr).contains("option `sasl_username`"));
+        outputs.push(out);
+    }
+    for args in [&["list"][..], &["list", "--json"]] {
+        let mut command = example();
+        command.args(args).env("KAFKA_SASL_USERNAME", "alice");
+        sasl(&mut command);
+        let out = run(&mut command);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        outputs.push(out);
+    }
+    for out in outputs {
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains(secret), "{all}");
+    }
+}
+
+#[test]
 fn missing_broker_is_one_clear_start_up_error() {
     let out = run(example().arg("run"));
     assert_eq!(out.status.code(), Some(1));
