@@ -2,26 +2,13 @@
 //! start-up errors, and a clean exit on SIGTERM.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The `favorite_color` example, which `cargo test` builds next to the test binaries.
+/// The `favorite_color` example with no Kafka settings from this environment.
 fn example() -> Command {
-    let deps = std::env::current_exe().expect("test binary path");
-    let path: PathBuf = deps
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target/<profile>/deps")
-        .join("examples")
-        .join("favorite_color");
-    assert!(
-        path.exists(),
-        "{} missing: run through `cargo test`",
-        path.display()
-    );
-    let mut command = Command::new(path);
+    let mut command = Command::new(suite::example_path());
     for (var, _) in std::env::vars() {
         if var.contains("KAFKA_") {
             command.env_remove(var);

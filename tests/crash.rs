@@ -7,27 +7,10 @@ use std::time::{Duration, Instant};
 
 use chalk_streams::testing::Record;
 use serde_json::json;
-use suite::kafka_with_topics;
+use suite::{example_path, kafka_with_topics};
 
 const TOPIC: &str = "user_favorite_color_updates";
 const MESSAGES: i64 = 30_000;
-
-/// The `favorite_color` example, which `cargo test` builds next to the test binaries.
-fn example_path() -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    let path = deps
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target/<profile>/deps")
-        .join("examples")
-        .join("favorite_color");
-    assert!(
-        path.exists(),
-        "{} missing: run through `cargo test`",
-        path.display()
-    );
-    path
-}
 
 fn start(bootstrap: &str, store: &Path) -> Child {
     Command::new(example_path())

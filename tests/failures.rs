@@ -14,7 +14,7 @@ use rdkafka::message::{Headers as _, Message as _, OwnedMessage};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use serde::Deserialize;
 use serde_json::json;
-use suite::{kafka_with_topics, runtime_for, wait_until, PATIENCE};
+use suite::{kafka_with_topics, run_until_handled, runtime_for, wait_until, PATIENCE};
 
 #[derive(Deserialize)]
 struct Order {
@@ -289,18 +289,9 @@ async fn without_a_dead_letter_topic_failures_are_counted_and_skipped() {
         .map(|p| Record::json("orders_without_dlq", p))
         .collect();
     kafka.produce_all(&records).await.expect("produce");
-    let running = runtime_for(&kafka, &["orders_without_dlq"])
-        .start()
-        .await
-        .expect("starts");
-    let (s, done) = running
-        .stats("orders_without_dlq")
-        .expect("stream")
-        .wait_for(PATIENCE, |s| s.handled() == 5)
-        .await;
-    assert!(done, "{s:?}");
+    let store = Arc::new(MemoryStore::new());
+    let s = run_until_handled(&kafka, "orders_without_dlq", store, 5).await;
     assert_eq!((s.processed, s.failed, s.dead_lettered), (3, 2, 0));
-    running.shutdown().await.expect("clean shutdown");
     assert_eq!(
         committed_total(&kafka, "chalk/orders_without_dlq", "orders_without_dlq", 1).await,
         5
@@ -321,14 +312,7 @@ async fn a_store_that_is_down_pauses_the_partition_and_commits_nothing_past_it()
     let kafka = kafka_with_topics(&["store_faults", "store_faults_dlq"], 1);
     let store = Arc::new(FlakyStore::new());
     store.set_down(true);
-    let records: Vec<Record> = (0..20)
-        .map(|i| {
-            Record::json(
-                "store_faults",
-                &json!({"id": format!("o{i}"), "quantity": 1}),
-            )
-        })
-        .collect();
+    let records = order_records("store_faults", 0..20);
     kafka.produce_all(&records).await.expect("produce");
     let running = runtime_for(&kafka, &["store_faults"])
         .store(store.clone())
@@ -358,13 +342,7 @@ async fn a_store_that_is_down_pauses_the_partition_and_commits_nothing_past_it()
         committed_total(&kafka, "chalk/store_faults", "store_faults", 1).await,
         20
     );
-    for i in 0..20 {
-        assert!(store
-            .get("order_features", &format!("o{i}"))
-            .await
-            .expect("read")
-            .is_some());
-    }
+    assert_orders_stored(&*store, 0..20).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,29 +350,11 @@ async fn a_store_failing_n_times_then_recovering_loses_nothing() {
     let kafka = kafka_with_topics(&["store_faults", "store_faults_dlq"], 1);
     let store = Arc::new(FlakyStore::new());
     store.fail_next(4);
-    let records: Vec<Record> = (0..50)
-        .map(|i| {
-            Record::json(
-                "store_faults",
-                &json!({"id": format!("o{i}"), "quantity": 1}),
-            )
-        })
-        .collect();
+    let records = order_records("store_faults", 0..50);
     kafka.produce_all(&records).await.expect("produce");
-    let running = runtime_for(&kafka, &["store_faults"])
-        .store(store.clone())
-        .start()
-        .await
-        .expect("starts");
-    let (s, done) = running
-        .stats("store_faults")
-        .expect("stream")
-        .wait_for(PATIENCE, |s| s.processed == 50)
-        .await;
-    assert!(done, "{s:?}");
+    let s = run_until_handled(&kafka, "store_faults", store.clone(), 50).await;
     assert_eq!(store.failed_writes(), 4);
-    assert_eq!(s.failed, 0);
-    running.shutdown().await.expect("clean shutdown");
+    assert_eq!((s.processed, s.failed), (50, 0));
     assert_eq!(
         committed_total(&kafka, "chalk/store_faults", "store_faults", 1).await,
         50
@@ -406,29 +366,14 @@ async fn a_row_the_store_refuses_is_dead_lettered_in_phase_store() {
     let kafka = kafka_with_topics(&["store_faults", "store_faults_dlq"], 1);
     let store = Arc::new(FlakyStore::new());
     store.reject_rows(|row| row.primary_key == "o3");
-    let records: Vec<Record> = (0..6)
-        .map(|i| {
-            Record::json(
-                "store_faults",
-                &json!({"id": format!("o{i}"), "quantity": 1}),
-            )
-            .key(format!("o{i}"))
-        })
+    let records: Vec<Record> = order_records("store_faults", 0..6)
+        .into_iter()
+        .zip(0..)
+        .map(|(record, i)| record.key(format!("o{i}")))
         .collect();
     kafka.produce_all(&records).await.expect("produce");
-    let running = runtime_for(&kafka, &["store_faults"])
-        .store(store.clone())
-        .start()
-        .await
-        .expect("starts");
-    let (s, done) = running
-        .stats("store_faults")
-        .expect("stream")
-        .wait_for(PATIENCE, |s| s.handled() == 6)
-        .await;
-    assert!(done, "{s:?}");
+    let s = run_until_handled(&kafka, "store_faults", store.clone(), 6).await;
     assert_eq!((s.processed, s.failed, s.dead_lettered), (5, 1, 1));
-    running.shutdown().await.expect("clean shutdown");
     let letters = kafka
         .read("store_faults_dlq", 1, PATIENCE)
         .await
@@ -436,13 +381,7 @@ async fn a_row_the_store_refuses_is_dead_lettered_in_phase_store() {
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].key(), Some(&b"o3"[..]));
     assert_eq!(header(&letters[0], dlq::HEADER_PHASE), Some("store"));
-    for i in [0, 1, 2, 4, 5] {
-        assert!(store
-            .get("order_features", &format!("o{i}"))
-            .await
-            .expect("read")
-            .is_some());
-    }
+    assert_orders_stored(&*store, [0, 1, 2, 4, 5].into_iter()).await;
 }
 
 static FAULTY_BROKER: KafkaSource = KafkaSource::new()
@@ -452,6 +391,23 @@ static FAULTY_BROKER: KafkaSource = KafkaSource::new()
 #[stream(source = FAULTY_BROKER, name = "faulty_broker")]
 fn faulty_broker(order: Order) -> Result<OrderFeatures, String> {
     order_features(order)
+}
+
+/// Valid orders `o{from}`..`o{to}`.
+fn order_records(topic: &str, ids: std::ops::Range<i32>) -> Vec<Record> {
+    ids.map(|i| Record::json(topic, &json!({"id": format!("o{i}"), "quantity": 1})))
+        .collect()
+}
+
+/// Asserts every order of `ids` is in the store.
+async fn assert_orders_stored(store: &dyn FeatureStore, ids: impl Iterator<Item = i32>) {
+    for i in ids {
+        let order = store
+            .get("order_features", &format!("o{i}"))
+            .await
+            .expect("read");
+        assert!(order.is_some(), "o{i} stored");
+    }
 }
 
 fn orders_batch(topic: &str, from: u64, to: u64) -> Vec<Record> {

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use chalk_streams::runtime::StreamStats;
+use std::sync::Arc;
+
+use chalk_streams::runtime::{StatsSnapshot, StreamStats};
+use chalk_streams::store::FeatureStore;
 use chalk_streams::testing::MockKafka;
 use chalk_streams::Runtime;
 
@@ -48,4 +51,44 @@ pub async fn wait_until(stats: &[&StreamStats], done: impl Fn() -> bool) {
             panic!("condition not reached within {PATIENCE:?}");
         }
     }
+}
+
+/// The `favorite_color` example, which `cargo test` builds next to the test binaries.
+pub fn example_path() -> std::path::PathBuf {
+    let deps = std::env::current_exe().expect("test binary path");
+    let path = deps
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps")
+        .join("examples")
+        .join("favorite_color");
+    assert!(
+        path.exists(),
+        "{} missing: run through `cargo test`",
+        path.display()
+    );
+    path
+}
+
+/// Runs `stream` on `kafka`, writing to `store`, until it has handled `messages` messages, then
+/// shuts it down cleanly. Returns its counters.
+pub async fn run_until_handled(
+    kafka: &MockKafka,
+    stream: &str,
+    store: Arc<dyn FeatureStore>,
+    messages: u64,
+) -> StatsSnapshot {
+    let running = runtime_for(kafka, &[stream])
+        .store(store)
+        .start()
+        .await
+        .expect("the runtime starts");
+    let (snapshot, done) = running
+        .stats(stream)
+        .expect("the stream runs")
+        .wait_for(PATIENCE, |s| s.handled() == messages)
+        .await;
+    assert!(done, "{stream} handled {messages} messages: {snapshot:?}");
+    running.shutdown().await.expect("clean shutdown");
+    snapshot
 }
