@@ -209,7 +209,7 @@ async fn bad_input_lands_in_the_dead_letter_queue_with_its_envelope() {
     let store = running.store();
     for i in 0..goods {
         let order = store
-            .get("order_features", &format!("good{i}"))
+            .entity("order_features", &format!("good{i}"))
             .await
             .expect("read");
         assert!(order.is_some(), "good{i} stored");
@@ -403,7 +403,7 @@ fn order_records(topic: &str, ids: std::ops::Range<i32>) -> Vec<Record> {
 async fn assert_orders_stored(store: &dyn FeatureStore, ids: impl Iterator<Item = i32>) {
     for i in ids {
         let order = store
-            .get("order_features", &format!("o{i}"))
+            .entity("order_features", &format!("o{i}"))
             .await
             .expect("read");
         assert!(order.is_some(), "o{i} stored");
@@ -486,7 +486,7 @@ async fn broker_down_and_injected_request_errors_lose_and_skip_nothing() {
     );
     for i in (0..300).filter(|i| i % 10 != 9) {
         assert!(store
-            .get("order_features", &format!("o{i}"))
+            .entity("order_features", &format!("o{i}"))
             .await
             .expect("read")
             .is_some());
@@ -580,7 +580,7 @@ async fn two_processes_share_a_group_and_one_takes_over_when_the_other_stops() {
     for i in 0..800 {
         assert!(
             store
-                .get("order_features", &format!("o{i}"))
+                .entity("order_features", &format!("o{i}"))
                 .await
                 .expect("read")
                 .is_some(),

@@ -48,7 +48,7 @@ fn update(user: &str, color: &str) -> Record {
 
 async fn color_of(store: &dyn FeatureStore, user: &str) -> Option<FeatureValue> {
     store
-        .get("user", user)
+        .entity("user", user)
         .await
         .expect("store read")
         .and_then(|u| u.features.get("favorite_color").map(|f| f.value.clone()))
@@ -201,7 +201,7 @@ async fn late_messages_are_skipped_before_decoding_and_counted() {
         ("two_hours_old", false),
         ("a_day_old", false),
     ] {
-        let event = store.get("event", id).await.expect("read").expect("stored");
+        let event = store.entity("event", id).await.expect("read").expect("stored");
         assert_eq!(
             event.features.contains_key("seen_within_deadline"),
             within,
@@ -302,7 +302,7 @@ async fn stopping_with_work_in_flight_and_restarting_loses_nothing() {
     for i in 0..total {
         assert!(
             store
-                .get("event", &format!("e{i}"))
+                .entity("event", &format!("e{i}"))
                 .await
                 .expect("read")
                 .is_some(),
@@ -372,7 +372,7 @@ async fn two_streams_on_one_topic_each_see_every_message() {
     let store = running.store();
     for i in 0..30_i64 {
         let reading = store
-            .get("reading", &format!("r{i}"))
+            .entity("reading", &format!("r{i}"))
             .await
             .expect("read")
             .expect("stored");

@@ -22,7 +22,7 @@ fn text(s: &str) -> FeatureValue {
 
 async fn value(store: &dyn FeatureStore, key: &str, feature: &str) -> Option<(FeatureValue, i64)> {
     store
-        .get("user", key)
+        .entity("user", key)
         .await
         .expect("read")
         .and_then(|e| e.features.get(feature).cloned())
@@ -30,7 +30,7 @@ async fn value(store: &dyn FeatureStore, key: &str, feature: &str) -> Option<(Fe
 }
 
 async fn writes_and_reads_back(store: Arc<dyn FeatureStore>) {
-    assert_eq!(store.get("user", "nobody").await.expect("read"), None);
+    assert_eq!(store.entity("user", "nobody").await.expect("read"), None);
     store
         .write(&[row(
             "u1",
@@ -40,7 +40,7 @@ async fn writes_and_reads_back(store: Arc<dyn FeatureStore>) {
         .await
         .expect("write");
     let user = store
-        .get("user", "u1")
+        .entity("user", "u1")
         .await
         .expect("read")
         .expect("stored");
@@ -63,7 +63,7 @@ async fn partial_rows_merge(store: Arc<dyn FeatureStore>) {
         .await
         .expect("write");
     let user = store
-        .get("user", "u2")
+        .entity("user", "u2")
         .await
         .expect("read")
         .expect("stored");
@@ -140,7 +140,7 @@ async fn types_round_trip(store: Arc<dyn FeatureStore>) {
         .await
         .expect("write");
     let user = store
-        .get("user", "u4")
+        .entity("user", "u4")
         .await
         .expect("read")
         .expect("stored");

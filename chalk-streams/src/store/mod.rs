@@ -7,6 +7,7 @@
 mod config;
 mod memory;
 mod sqlite;
+mod typed;
 
 use std::collections::BTreeMap;
 
@@ -59,7 +60,7 @@ pub trait FeatureStore: Send + Sync + 'static {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError>;
 
     /// The entity `key` in `namespace`, if anything is stored for it.
-    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError>;
+    async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError>;
 
     /// Every stored entity, ordered by namespace and key (for small stores and tooling).
     async fn scan(&self) -> Result<Vec<Entity>, StoreError>;

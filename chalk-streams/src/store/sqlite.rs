@@ -221,7 +221,7 @@ impl FeatureStore for SqliteStore {
         .await
     }
 
-    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
+    async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
         let (namespace, key) = (namespace.to_owned(), key.to_owned());
         self.with_connection(move |connection| {
             Ok(read_entities(connection, Some((&namespace, &key)))?.pop())

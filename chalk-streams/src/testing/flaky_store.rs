@@ -97,8 +97,8 @@ impl FeatureStore for FlakyStore {
         self.inner.write(rows).await
     }
 
-    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
-        self.inner.get(namespace, key).await
+    async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
+        self.inner.entity(namespace, key).await
     }
 
     async fn scan(&self) -> Result<Vec<Entity>, StoreError> {

@@ -1,0 +1,1 @@
+//! Typed reads: `store.get::<User>(key)`.
