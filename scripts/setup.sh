@@ -9,6 +9,7 @@ command -v c++ >/dev/null || need_packages+=(g++)
 command -v make >/dev/null || need_packages+=(make)
 command -v pkg-config >/dev/null || need_packages+=(pkg-config)
 command -v sqlite3 >/dev/null || need_packages+=(sqlite3)
+command -v redis-server >/dev/null || need_packages+=(redis-server)
 have_header openssl/ssl.h || need_packages+=(libssl-dev)
 have_header zlib.h || need_packages+=(zlib1g-dev)
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chalk_streams::store::{FeatureStore, MemoryStore, SqliteStore};
+use chalk_streams::store::{FeatureStore, MemoryStore, RedisStore, SqliteStore};
 use chalk_streams::{FeatureRow, FeatureValue, Timestamp};
 use serde_json::json;
 
@@ -211,6 +211,20 @@ async fn sqlite_store() {
     behaviour_suite(Arc::new(SqliteStore::open(&path).expect("open"))).await;
     // Durable: a second handle on the file sees everything.
     let reopened = SqliteStore::open(&path).expect("reopen");
+    assert_eq!(
+        value(&reopened, "u3", "color").await,
+        Some((text("recomputed"), 40))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store() {
+    let mut server = suite::RedisServer::start();
+    behaviour_suite(Arc::new(RedisStore::open(&server.url()).expect("open"))).await;
+    // Durable across a server crash: the append-only file is synced on every write.
+    server.kill();
+    server.restart();
+    let reopened = RedisStore::open(&server.url()).expect("reopen");
     assert_eq!(
         value(&reopened, "u3", "color").await,
         Some((text("recomputed"), 40))

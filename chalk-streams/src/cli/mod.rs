@@ -40,11 +40,12 @@ enum Command {
     Get(get::GetArgs),
 }
 
-/// Where features are stored: `sqlite://PATH` (default `sqlite://chalk-features.sqlite`) or
-/// `memory`.
+/// Where features are stored: `sqlite://PATH` (default `sqlite://chalk-features.sqlite`),
+/// `redis://HOST:PORT` or `memory`.
 #[derive(Debug, clap::Args)]
 struct StoreArgs {
-    /// The feature store: `sqlite://PATH` or `memory` [default: sqlite://chalk-features.sqlite]
+    /// The feature store: `sqlite://PATH`, `redis://HOST:PORT` or `memory`
+    /// [default: sqlite://chalk-features.sqlite]
     #[arg(long = "store", env = "CHALK_STORE", value_name = "URL")]
     store: Option<StoreConfig>,
 }

@@ -227,6 +227,7 @@ impl PartitionTask {
             .retry(backoff())
             .when(|e| matches!(e, StoreError::Unavailable(_)))
             .notify(|error, delay| {
+                self.shared.stats.record_retry();
                 tracing::warn!(
                     stream = self.name(),
                     topic = %self.topic,
@@ -248,6 +249,7 @@ impl PartitionTask {
         let sent = (|| dlq.send(raw, error))
             .retry(backoff())
             .notify(|kafka_error: &KafkaError, delay| {
+                self.shared.stats.record_retry();
                 tracing::warn!(
                     stream = self.name(),
                     dead_letter_topic = dlq.topic(),

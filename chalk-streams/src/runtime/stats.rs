@@ -16,6 +16,7 @@ pub struct StreamStats {
     dead_lettered: AtomicU64,
     rows_written: AtomicU64,
     assigned_partitions: AtomicU64,
+    retries: AtomicU64,
     stored_offsets: Mutex<BTreeMap<(Arc<str>, i32), i64>>,
     changed: Notify,
 }
@@ -35,6 +36,8 @@ pub struct StatsSnapshot {
     pub rows_written: u64,
     /// Partitions this process currently owns.
     pub assigned_partitions: u64,
+    /// Writes to the store or the dead-letter topic that failed and were retried.
+    pub retries: u64,
 }
 
 impl StatsSnapshot {
@@ -55,6 +58,12 @@ impl StreamStats {
             .fetch_add(batch.dead_lettered, Ordering::Relaxed);
         self.rows_written
             .fetch_add(batch.rows_written, Ordering::Relaxed);
+        self.changed.notify_waiters();
+    }
+
+    /// Records a failed store or dead-letter write that will be retried, and wakes waiters.
+    pub(crate) fn record_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
         self.changed.notify_waiters();
     }
 
@@ -108,6 +117,7 @@ impl StreamStats {
             dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
             rows_written: self.rows_written.load(Ordering::Relaxed),
             assigned_partitions: self.assigned_partitions.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
         }
     }
 

@@ -1,4 +1,5 @@
-//! Choosing a store from configuration: `CHALK_STORE=sqlite://PATH`, `memory`, or the embedded
+//! Choosing a store from configuration: `CHALK_STORE=sqlite://PATH`, `redis://HOST:PORT`,
+//! `memory`, or the embedded
 //! SQLite file by default.
 
 use std::fmt;
@@ -6,7 +7,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use super::{FeatureStore, MemoryStore, SqliteStore, StoreError};
+use super::{FeatureStore, MemoryStore, RedisStore, SqliteStore, StoreError};
 
 /// The variable that chooses the store.
 pub const STORE_VAR: &str = "CHALK_STORE";
@@ -21,6 +22,8 @@ pub enum StoreConfig {
     Memory,
     /// An SQLite file.
     Sqlite(PathBuf),
+    /// A Redis server, `redis://host:port[/db]`.
+    Redis(String),
 }
 
 impl Default for StoreConfig {
@@ -44,6 +47,7 @@ impl StoreConfig {
         Ok(match self {
             StoreConfig::Memory => Arc::new(MemoryStore::new()),
             StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+            StoreConfig::Redis(url) => Arc::new(RedisStore::open(url)?),
         })
     }
 }
@@ -53,13 +57,14 @@ impl fmt::Display for StoreConfig {
         match self {
             StoreConfig::Memory => f.write_str("memory"),
             StoreConfig::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            StoreConfig::Redis(url) => f.write_str(url),
         }
     }
 }
 
 /// A store URL that is not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown feature store `{0}`: use `sqlite://PATH` or `memory`")]
+#[error("unknown feature store `{0}`: use `sqlite://PATH`, `redis://HOST:PORT` or `memory`")]
 pub struct StoreConfigError(String);
 
 impl FromStr for StoreConfig {
@@ -69,6 +74,9 @@ impl FromStr for StoreConfig {
         let text = text.trim();
         if text == "memory" {
             return Ok(StoreConfig::Memory);
+        }
+        if text.starts_with("redis://") || text.starts_with("rediss://") {
+            return Ok(StoreConfig::Redis(text.to_owned()));
         }
         match text.strip_prefix("sqlite://") {
             Some(path) if !path.is_empty() => Ok(StoreConfig::Sqlite(PathBuf::from(path))),
@@ -91,6 +99,10 @@ mod tests {
         assert_eq!(
             "sqlite:///abs/f.sqlite".parse(),
             Ok(StoreConfig::Sqlite("/abs/f.sqlite".into()))
+        );
+        assert_eq!(
+            "redis://127.0.0.1:6379/2".parse(),
+            Ok(StoreConfig::Redis("redis://127.0.0.1:6379/2".into()))
         );
         assert!("postgres://x".parse::<StoreConfig>().is_err());
         assert_eq!(

@@ -6,7 +6,9 @@
 
 mod config;
 mod memory;
+mod redis;
 mod sqlite;
+mod text;
 mod typed;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
 
+pub use self::redis::RedisStore;
 pub use config::{StoreConfig, StoreConfigError, DEFAULT_SQLITE_FILE, STORE_VAR};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;

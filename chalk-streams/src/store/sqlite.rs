@@ -109,37 +109,23 @@ fn to_sql(value: &FeatureValue) -> (rusqlite::types::Value, &'static str) {
         FeatureValue::Bool(b) => Value::Integer(i64::from(*b)),
         FeatureValue::Int(i) => Value::Integer(*i),
         FeatureValue::Float(f) => Value::Real(*f),
-        FeatureValue::String(s) => Value::Text(s.clone()),
-        FeatureValue::Timestamp(t) => Value::Text(t.to_string()),
-        FeatureValue::List(_) | FeatureValue::Json(_) => Value::Text(value.to_json().to_string()),
+        FeatureValue::String(_)
+        | FeatureValue::Timestamp(_)
+        | FeatureValue::List(_)
+        | FeatureValue::Json(_) => Value::Text(super::text::to_text(value)),
     };
     (sql, value.type_name())
 }
 
 fn from_sql(value: rusqlite::types::Value, kind: &str) -> Result<FeatureValue, String> {
     use rusqlite::types::Value;
-    Ok(match (kind, value) {
-        ("bool", Value::Integer(i)) => FeatureValue::Bool(i != 0),
-        ("int", Value::Integer(i)) => FeatureValue::Int(i),
-        ("float", Value::Real(f)) => FeatureValue::Float(f),
-        ("float", Value::Integer(i)) => FeatureValue::Float(i as f64),
-        ("string", Value::Text(s)) => FeatureValue::String(s),
-        ("timestamp", Value::Text(s)) => FeatureValue::Timestamp(
-            humantime::parse_rfc3339(&s)
-                .map(Timestamp::from_system_time)
-                .map_err(|e| format!("bad timestamp {s:?}: {e}"))?,
-        ),
-        ("list" | "json", Value::Text(s)) => {
-            let json: serde_json::Value =
-                serde_json::from_str(&s).map_err(|e| format!("bad JSON {s:?}: {e}"))?;
-            if kind == "list" {
-                FeatureValue::from_json(json)
-            } else {
-                FeatureValue::Json(json)
-            }
-        }
-        (kind, value) => return Err(format!("a {kind} feature holds {value:?}")),
-    })
+    match (kind, value) {
+        ("bool", Value::Integer(i)) => Ok(FeatureValue::Bool(i != 0)),
+        ("int", Value::Integer(i)) => Ok(FeatureValue::Int(i)),
+        ("float", Value::Real(f)) => Ok(FeatureValue::Float(f)),
+        (_, Value::Text(text)) => super::text::from_text(kind, &text),
+        (kind, value) => Err(format!("a {kind} feature holds {value:?}")),
+    }
 }
 
 fn read_entities(
