@@ -201,7 +201,11 @@ async fn late_messages_are_skipped_before_decoding_and_counted() {
         ("two_hours_old", false),
         ("a_day_old", false),
     ] {
-        let event = store.entity("event", id).await.expect("read").expect("stored");
+        let event = store
+            .entity("event", id)
+            .await
+            .expect("read")
+            .expect("stored");
         assert_eq!(
             event.features.contains_key("seen_within_deadline"),
             within,

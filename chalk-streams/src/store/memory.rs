@@ -98,13 +98,21 @@ mod tests {
         let store = MemoryStore::new();
         store.write(&[row("blue", 20)]).await.expect("write");
         store.write(&[row("red", 10)]).await.expect("write");
-        let user = store.entity("user", "u1").await.expect("get").expect("stored");
+        let user = store
+            .entity("user", "u1")
+            .await
+            .expect("get")
+            .expect("stored");
         assert_eq!(
             user.features["favorite_color"].value,
             FeatureValue::String("blue".into())
         );
         store.write(&[row("green", 20)]).await.expect("write");
-        let user = store.entity("user", "u1").await.expect("get").expect("stored");
+        let user = store
+            .entity("user", "u1")
+            .await
+            .expect("get")
+            .expect("stored");
         assert_eq!(
             user.features["favorite_color"].value,
             FeatureValue::String("green".into())
