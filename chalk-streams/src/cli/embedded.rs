@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, ShutdownSignal};
 use crate::store::Entity;
 use crate::testing::{MockKafka, Record};
 
@@ -17,6 +17,7 @@ pub(super) async fn run(
     runtime: Runtime,
     samples: &[(String, String)],
     keep_running: bool,
+    signal: ShutdownSignal,
 ) -> Result<()> {
     let kafka = MockKafka::start(1)?;
     let runtime = runtime
@@ -88,7 +89,7 @@ pub(super) async fn run(
     print!("{}", render_features(&entities));
     if keep_running {
         println!("\nstreams keep running; push messages to the embedded cluster or press Ctrl-C");
-        running.run_until_signal().await
+        running.run_until(signal).await
     } else {
         running.shutdown().await
     }

@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use clap::{Parser, Subcommand};
 
 use crate::error::Result;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, ShutdownSignal};
 use crate::store::StoreConfig;
 
 /// An application: the registered streams plus sample data for the embedded demo.
@@ -112,10 +112,12 @@ impl App {
                 let store = args.store.config();
                 tracing::info!(%store, "feature store");
                 let runtime = runtime.store(store.open()?);
+                // Listen before anything starts, so an early SIGTERM still stops cleanly.
+                let signal = ShutdownSignal::install()?;
                 if args.embedded {
-                    embedded::run(runtime, &self.samples, args.keep_running).await
+                    embedded::run(runtime, &self.samples, args.keep_running, signal).await
                 } else {
-                    runtime.start().await?.run_until_signal().await
+                    runtime.start().await?.run_until(signal).await
                 }
             }
         }

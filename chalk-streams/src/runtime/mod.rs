@@ -273,23 +273,53 @@ impl RunningStreams {
 
     /// Runs until SIGINT or SIGTERM, then shuts down cleanly.
     pub async fn run_until_signal(self) -> Result<()> {
-        shutdown_signal().await?;
+        self.run_until(ShutdownSignal::install()?).await
+    }
+
+    /// Runs until `signal` arrives, then shuts down cleanly.
+    pub async fn run_until(self, signal: ShutdownSignal) -> Result<()> {
+        signal.recv().await;
         tracing::info!("shutdown requested");
         self.shutdown().await
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-pub async fn shutdown_signal() -> Result<()> {
+/// SIGINT (Ctrl-C) or SIGTERM, listened for from the moment [`ShutdownSignal::install`] is
+/// called: install it before announcing readiness, so a signal that comes early is not lost.
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    /// Starts listening for SIGINT and SIGTERM (replacing their default action, which would end
+    /// the process without a clean shutdown).
+    pub fn install() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Waits for the signal.
+    pub async fn recv(mut self) {
+        #[cfg(unix)]
         tokio::select! {
-            result = tokio::signal::ctrl_c() => result?,
-            _ = term.recv() => {}
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
 }
