@@ -6,12 +6,14 @@
 //! only once every message before them in the partition is done, and librdkafka commits what is
 //! stored in the background, on revoke and at shutdown.
 
+pub mod clock;
 mod context;
 mod log_limit;
 pub mod offsets;
 mod partition;
 mod stats;
 mod stream;
+mod window;
 
 use std::sync::Arc;
 use std::time::Duration;
