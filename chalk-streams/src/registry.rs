@@ -15,6 +15,7 @@ pub struct StreamDescriptor {
     resolver: Resolver,
     file: &'static str,
     line: u32,
+    windows: &'static [&'static str],
 }
 
 impl StreamDescriptor {
@@ -35,7 +36,20 @@ impl StreamDescriptor {
             resolver,
             file,
             line,
+            windows: &[],
         }
+    }
+
+    /// Makes this a window stream with tumbling windows of these sizes (Chalk duration
+    /// strings, checked at compile time by `#[stream]`).
+    pub const fn with_windows(mut self, windows: &'static [&'static str]) -> Self {
+        self.windows = windows;
+        self
+    }
+
+    /// The window sizes of a window stream, as written; empty for a mapping stream.
+    pub fn windows(&self) -> &'static [&'static str] {
+        self.windows
     }
 
     /// The stream's name: its consumer group is `{group_id_prefix}{name}`.

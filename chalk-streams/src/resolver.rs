@@ -61,6 +61,9 @@ impl MessageError {
 pub type ResolverFuture =
     Pin<Box<dyn Future<Output = Result<Vec<FeatureRow>, MessageError>> + Send>>;
 
+/// Checks that a message decodes, so a window never holds one that would fail at firing.
+pub type CheckFn = fn(&RawMessage<'_>) -> Result<(), MessageError>;
+
 /// A resolver as the runtime calls it: decode, run the user's function, collect its rows.
 #[derive(Clone, Copy)]
 pub enum Resolver {
@@ -68,6 +71,21 @@ pub enum Resolver {
     Sync(fn(&RawMessage<'_>, &mut Vec<FeatureRow>) -> Result<(), MessageError>),
     /// An `async fn`: decodes now, then returns the future computing the rows.
     Async(fn(&RawMessage<'_>) -> Result<ResolverFuture, MessageError>),
+    /// A window resolver (`fn`): all messages of one key in one window, in offset order; rows
+    /// are stamped with the window's end.
+    Window {
+        /// Run on each message as it arrives.
+        check: CheckFn,
+        /// Run when the window fires.
+        fire: fn(&[RawMessage<'_>], Timestamp, &mut Vec<FeatureRow>) -> Result<(), MessageError>,
+    },
+    /// A window resolver (`async fn`).
+    WindowAsync {
+        /// Run on each message as it arrives.
+        check: CheckFn,
+        /// Run when the window fires: decodes, then returns the future computing the rows.
+        fire: fn(&[RawMessage<'_>], Timestamp) -> Result<ResolverFuture, MessageError>,
+    },
 }
 
 impl fmt::Debug for Resolver {
@@ -75,6 +93,8 @@ impl fmt::Debug for Resolver {
         f.write_str(match self {
             Resolver::Sync(_) => "Resolver::Sync",
             Resolver::Async(_) => "Resolver::Async",
+            Resolver::Window { .. } => "Resolver::Window",
+            Resolver::WindowAsync { .. } => "Resolver::WindowAsync",
         })
     }
 }
@@ -150,4 +170,67 @@ where
 {
     let value = decode::<D>(raw)?;
     Ok(boxed(resolver(raw.envelope(value)), feature_time(raw)))
+}
+
+/// Checks that a message decodes (window streams decode again when the window fires).
+pub fn check_payload<D: Decode>(raw: &RawMessage<'_>) -> Result<(), MessageError> {
+    decode::<D>(raw).map(drop)
+}
+
+fn decode_all<D: Decode>(raws: &[RawMessage<'_>]) -> Result<Vec<D::Output>, MessageError> {
+    raws.iter().map(decode::<D>).collect()
+}
+
+fn envelopes<D: Decode>(raws: &[RawMessage<'_>]) -> Result<Vec<Message<D::Output>>, MessageError> {
+    raws.iter()
+        .map(|raw| decode::<D>(raw).map(|value| raw.envelope(value)))
+        .collect()
+}
+
+/// Runs a sync window resolver that takes the decoded values.
+pub fn call_window_with_values<D: Decode, O: StreamOutput>(
+    raws: &[RawMessage<'_>],
+    window_end: Timestamp,
+    rows: &mut Vec<FeatureRow>,
+    resolver: impl FnOnce(Vec<D::Output>) -> O,
+) -> Result<(), MessageError> {
+    let values = decode_all::<D>(raws)?;
+    collect(resolver(values), window_end, rows)
+}
+
+/// Runs a sync window resolver that takes [`Message`]s.
+pub fn call_window_with_messages<D: Decode, O: StreamOutput>(
+    raws: &[RawMessage<'_>],
+    window_end: Timestamp,
+    rows: &mut Vec<FeatureRow>,
+    resolver: impl FnOnce(Vec<Message<D::Output>>) -> O,
+) -> Result<(), MessageError> {
+    let messages = envelopes::<D>(raws)?;
+    collect(resolver(messages), window_end, rows)
+}
+
+/// Starts an async window resolver that takes the decoded values.
+pub fn call_window_async_with_values<D: Decode, O: StreamOutput, F>(
+    raws: &[RawMessage<'_>],
+    window_end: Timestamp,
+    resolver: impl FnOnce(Vec<D::Output>) -> F,
+) -> Result<ResolverFuture, MessageError>
+where
+    F: Future<Output = O> + Send + 'static,
+{
+    let values = decode_all::<D>(raws)?;
+    Ok(boxed(resolver(values), window_end))
+}
+
+/// Starts an async window resolver that takes [`Message`]s.
+pub fn call_window_async_with_messages<D: Decode, O: StreamOutput, F>(
+    raws: &[RawMessage<'_>],
+    window_end: Timestamp,
+    resolver: impl FnOnce(Vec<Message<D::Output>>) -> F,
+) -> Result<ResolverFuture, MessageError>
+where
+    F: Future<Output = O> + Send + 'static,
+{
+    let messages = envelopes::<D>(raws)?;
+    Ok(boxed(resolver(messages), window_end))
 }

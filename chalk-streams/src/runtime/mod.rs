@@ -14,11 +14,13 @@ mod partition;
 mod stats;
 mod stream;
 mod window;
+mod window_task;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dlq::DeadLetterQueue;
+use clock::{Clock, SystemClock};
 use crate::duration::LateArrivalDeadline;
 use crate::error::{ConfigProblem, Error, Result};
 use crate::registry::{Registry, StreamDescriptor};
@@ -29,6 +31,10 @@ use crate::store::{FeatureStore, MemoryStore};
 pub use stats::{StatsSnapshot, StreamStats};
 use stream::StreamHandle;
 
+/// How long a window is kept after its end, at most, when the late-arrival deadline is infinite:
+/// one day. Memory and start-up replay are bounded by it.
+pub const DEFAULT_WINDOW_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// What every worker of one stream shares.
 pub(crate) struct StreamShared {
     pub descriptor: &'static StreamDescriptor,
@@ -38,6 +44,8 @@ pub(crate) struct StreamShared {
     pub handle: tokio::runtime::Handle,
     pub drain_timeout: Duration,
     pub dlq: Option<crate::dlq::DeadLetterQueue>,
+    pub clock: Arc<dyn Clock>,
+    pub window_retention: Duration,
 }
 
 /// A stream with its source resolved: what `run` starts and `list` shows.
@@ -74,6 +82,8 @@ pub struct Runtime {
     env: Arc<EnvFn>,
     drain_timeout: Duration,
     shutdown_timeout: Duration,
+    clock: Arc<dyn Clock>,
+    window_retention: Duration,
 }
 
 impl Runtime {
@@ -87,6 +97,8 @@ impl Runtime {
             env: Arc::new(process_env),
             drain_timeout: Duration::from_secs(20),
             shutdown_timeout: Duration::from_secs(30),
+            clock: Arc::new(SystemClock),
+            window_retention: DEFAULT_WINDOW_RETENTION,
         }
     }
 
@@ -133,6 +145,20 @@ impl Runtime {
     /// How long a revoked or stopping partition may take to finish its batch in hand.
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.drain_timeout = timeout;
+        self
+    }
+
+    /// Reads the time from `clock` instead of the system clock (late-arrival checks, windows).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How long a window stream keeps a window after its end when its source's late-arrival
+    /// deadline is infinite (a finite deadline is used as it is, up to this cap too). Default
+    /// [`DEFAULT_WINDOW_RETENTION`].
+    pub fn window_retention(mut self, retention: Duration) -> Self {
+        self.window_retention = retention;
         self
     }
 
@@ -220,6 +246,8 @@ impl Runtime {
             handle: tokio::runtime::Handle::current(),
             drain_timeout: self.drain_timeout,
             dlq,
+            clock: Arc::clone(&self.clock),
+            window_retention: self.window_retention,
         });
         StreamHandle::start(shared, properties, plan.source.topics).await
     }

@@ -18,6 +18,7 @@ use super::context::StreamContext;
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
 use super::stats::StatsSnapshot;
+use super::window_task::WindowResolver;
 use super::StreamShared;
 use crate::features::FeatureRow;
 use crate::message::{RawHeaders, RawMessage, Timestamp};
@@ -28,7 +29,7 @@ use crate::store::StoreError;
 pub(crate) type KafkaConsumer = StreamConsumer<StreamContext>;
 
 /// The most messages taken from a partition's queue before writing them as one batch.
-const MAX_BATCH: usize = 1024;
+pub(super) const MAX_BATCH: usize = 1024;
 
 /// Back-off for a dependency that is down (store, dead-letter topic): retried until it is back.
 fn backoff() -> ExponentialBuilder {
@@ -66,7 +67,14 @@ struct Resolved {
 
 impl PartitionTask {
     /// Runs until told to stop. The batch in hand when the stop arrives is finished first.
-    pub async fn run(mut self) {
+    pub async fn run(self) {
+        match WindowResolver::of(self.shared.descriptor.resolver()) {
+            Some(window) => self.run_windows(window).await,
+            None => self.run_mapping().await,
+        }
+    }
+
+    async fn run_mapping(mut self) {
         let mut tracker = OffsetTracker::new();
         let mut log = LogLimiter::new(Duration::from_secs(10), 10);
         let queue = &self.queue;
@@ -95,11 +103,11 @@ impl PartitionTask {
         tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, "partition worker stopped");
     }
 
-    fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         self.shared.descriptor.name()
     }
 
-    fn raw<'a>(&'a self, message: &'a BorrowedMessage<'_>) -> RawMessage<'a> {
+    pub(super) fn raw<'a>(&'a self, message: &'a BorrowedMessage<'_>) -> RawMessage<'a> {
         RawMessage {
             payload: message.payload(),
             key: message.key(),
@@ -127,19 +135,7 @@ impl PartitionTask {
         resolved.counts.failed = resolved.failures.len() as u64;
         for (index, error) in &resolved.failures {
             let raw = self.raw(&batch[*index]);
-            if let Some(suppressed) = log.allow() {
-                tracing::warn!(
-                    stream = self.name(),
-                    topic = %self.topic,
-                    partition = self.partition,
-                    offset = raw.offset,
-                    phase = %error.phase,
-                    error = %error.message,
-                    dead_letter_topic = self.shared.dlq.as_ref().map(|d| d.topic()),
-                    suppressed,
-                    "message failed"
-                );
-            }
+            self.report_failure(&raw, error, log);
             if self.dead_letter(&raw, error).await {
                 resolved.counts.dead_lettered += 1;
             }
@@ -166,9 +162,31 @@ impl PartitionTask {
         self.shared.stats.record(resolved.counts);
     }
 
+    /// Logs a failed message (rate-limited).
+    pub(super) fn report_failure(
+        &self,
+        raw: &RawMessage<'_>,
+        error: &MessageError,
+        log: &mut LogLimiter,
+    ) {
+        if let Some(suppressed) = log.allow() {
+            tracing::warn!(
+                stream = self.name(),
+                topic = %self.topic,
+                partition = self.partition,
+                offset = raw.offset,
+                phase = %error.phase,
+                error = %error.message,
+                dead_letter_topic = self.shared.dlq.as_ref().map(|d| d.topic()),
+                suppressed,
+                "message failed"
+            );
+        }
+    }
+
     /// Late check, decode and resolver for every message of the batch.
     async fn resolve_batch(&self, batch: &[BorrowedMessage<'_>]) -> Resolved {
-        let now = Timestamp::now();
+        let now = self.shared.clock.now();
         let mut out = Resolved::default();
         for (index, message) in batch.iter().enumerate() {
             if self.resume_from.is_some_and(|next| message.offset() < next) {
@@ -218,7 +236,7 @@ impl PartitionTask {
     }
 
     /// Writes rows, retrying while the store is unavailable. Returns a rejection.
-    async fn write_with_retry(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
+    pub(super) async fn write_with_retry(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -242,7 +260,7 @@ impl PartitionTask {
 
     /// Sends a failed message to the dead-letter topic, waiting out a broker that is down.
     /// Returns whether it was dead-lettered (false when the source has no dead-letter topic).
-    async fn dead_letter(&self, raw: &RawMessage<'_>, error: &MessageError) -> bool {
+    pub(super) async fn dead_letter(&self, raw: &RawMessage<'_>, error: &MessageError) -> bool {
         let Some(dlq) = &self.shared.dlq else {
             return false;
         };
@@ -263,7 +281,7 @@ impl PartitionTask {
     }
 }
 
-fn push_message<'a>(
+pub(super) fn push_message<'a>(
     batch: &mut Vec<BorrowedMessage<'a>>,
     polled: Result<BorrowedMessage<'a>, KafkaError>,
     task: &PartitionTask,
@@ -298,10 +316,14 @@ async fn resolve(
             rows.extend(output);
             Ok(())
         }
+        Resolver::Window { .. } | Resolver::WindowAsync { .. } => Err(MessageError::new(
+            Phase::Resolver,
+            "a window resolver cannot run on single messages",
+        )),
     }
 }
 
-fn panicked(panic: Box<dyn std::any::Any + Send>) -> MessageError {
+pub(super) fn panicked(panic: Box<dyn std::any::Any + Send>) -> MessageError {
     let text = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -1,7 +1,7 @@
 //! Per-stream counters, and waiting on them without sleeping.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +17,9 @@ pub struct StreamStats {
     rows_written: AtomicU64,
     assigned_partitions: AtomicU64,
     retries: AtomicU64,
+    windows_fired: AtomicU64,
+    windows_failed: AtomicU64,
+    windows_retained: AtomicI64,
     stored_offsets: Mutex<BTreeMap<(Arc<str>, i32), i64>>,
     changed: Notify,
 }
@@ -38,6 +41,12 @@ pub struct StatsSnapshot {
     pub assigned_partitions: u64,
     /// Writes to the store or the dead-letter topic that failed and were retried.
     pub retries: u64,
+    /// Window firings (first firings and re-firings after late messages) whose rows were written.
+    pub windows_fired: u64,
+    /// Window firings whose resolver failed (returned `Err` or panicked).
+    pub windows_failed: u64,
+    /// Windows currently held in memory by this process.
+    pub windows_retained: u64,
 }
 
 impl StatsSnapshot {
@@ -58,7 +67,17 @@ impl StreamStats {
             .fetch_add(batch.dead_lettered, Ordering::Relaxed);
         self.rows_written
             .fetch_add(batch.rows_written, Ordering::Relaxed);
+        self.windows_fired
+            .fetch_add(batch.windows_fired, Ordering::Relaxed);
+        self.windows_failed
+            .fetch_add(batch.windows_failed, Ordering::Relaxed);
         self.changed.notify_waiters();
+    }
+
+    /// Adds `delta` to the number of retained windows (a partition's change since its last
+    /// report).
+    pub(crate) fn record_retained_windows(&self, delta: i64) {
+        self.windows_retained.fetch_add(delta, Ordering::Relaxed);
     }
 
     /// Records a failed store or dead-letter write that will be retried, and wakes waiters.
@@ -118,6 +137,10 @@ impl StreamStats {
             rows_written: self.rows_written.load(Ordering::Relaxed),
             assigned_partitions: self.assigned_partitions.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
+            windows_fired: self.windows_fired.load(Ordering::Relaxed),
+            windows_failed: self.windows_failed.load(Ordering::Relaxed),
+            windows_retained: u64::try_from(self.windows_retained.load(Ordering::Relaxed))
+                .unwrap_or(0),
         }
     }
 

@@ -7,7 +7,7 @@
 //! again with the same content. The cost is replaying up to `window size + retention` of messages
 //! at start-up; nothing is persisted besides the offsets.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::message::{Headers, Timestamp};
@@ -167,7 +167,7 @@ impl WindowBook {
 
     /// The distinct window ends retained (for diagnostics).
     #[cfg(test)]
-    fn ends(&self) -> BTreeSet<i64> {
+    fn ends(&self) -> std::collections::BTreeSet<i64> {
         self.windows.keys().map(|(end, _, _)| *end).collect()
     }
 }

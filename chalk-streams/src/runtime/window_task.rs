@@ -1,0 +1,298 @@
+//! The partition worker of a window stream: messages go into windows as they arrive; a window
+//! fires when the clock passes its end (also when the stream is idle) and fires again when a late
+//! message joins it; state is dropped after the retention; offsets are stored only below the first
+//! message of any retained window.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use futures::FutureExt;
+use rdkafka::consumer::Consumer;
+use rdkafka::message::BorrowedMessage;
+
+use super::log_limit::LogLimiter;
+use super::partition::{panicked, push_message, PartitionTask, MAX_BATCH};
+use super::stats::StatsSnapshot;
+use super::window::{OwnedRecord, WindowBook, WindowSize};
+use crate::duration::{parse_duration, LateArrivalDeadline};
+use crate::features::FeatureRow;
+use crate::message::{RawHeaders, RawMessage, Timestamp};
+use crate::resolver::{CheckFn, MessageError, Phase, Resolver};
+
+/// A window stream's two generated functions.
+#[derive(Clone, Copy)]
+pub(crate) enum WindowResolver {
+    Sync {
+        check: CheckFn,
+        fire: fn(&[RawMessage<'_>], Timestamp, &mut Vec<FeatureRow>) -> Result<(), MessageError>,
+    },
+    Async {
+        check: CheckFn,
+        fire: fn(&[RawMessage<'_>], Timestamp) -> Result<crate::resolver::ResolverFuture, MessageError>,
+    },
+}
+
+impl WindowResolver {
+    pub(crate) fn of(resolver: Resolver) -> Option<Self> {
+        match resolver {
+            Resolver::Window { check, fire } => Some(Self::Sync { check, fire }),
+            Resolver::WindowAsync { check, fire } => Some(Self::Async { check, fire }),
+            Resolver::Sync(_) | Resolver::Async(_) => None,
+        }
+    }
+
+    fn check(self) -> CheckFn {
+        match self {
+            Self::Sync { check, .. } | Self::Async { check, .. } => check,
+        }
+    }
+
+    /// Runs the resolver over one window, turning a panic into a failure.
+    async fn fire(
+        self,
+        raws: &[RawMessage<'_>],
+        end: Timestamp,
+        rows: &mut Vec<FeatureRow>,
+    ) -> Result<(), MessageError> {
+        match self {
+            Self::Sync { fire, .. } => {
+                std::panic::catch_unwind(AssertUnwindSafe(|| fire(raws, end, rows)))
+                    .unwrap_or_else(|panic| Err(panicked(panic)))
+            }
+            Self::Async { fire, .. } => {
+                let future = std::panic::catch_unwind(AssertUnwindSafe(|| fire(raws, end)))
+                    .unwrap_or_else(|panic| Err(panicked(panic)))?;
+                let output = AssertUnwindSafe(future)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| Err(panicked(panic)))?;
+                rows.extend(output);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `feature[size]`: the name a windowed feature is stored under. Interned, so each distinct name
+/// is allocated once for the life of the process (there are features × sizes of them).
+fn windowed_name(feature: &'static str, label: &'static str) -> &'static str {
+    static NAMES: OnceLock<Mutex<HashMap<(&'static str, &'static str), &'static str>>> =
+        OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    names
+        .entry((feature, label))
+        .or_insert_with(|| Box::leak(format!("{feature}[{label}]").into_boxed_str()))
+}
+
+impl OwnedRecord {
+    fn of(raw: &RawMessage<'_>) -> Self {
+        Self {
+            offset: raw.offset,
+            key: raw.key.map(<[u8]>::to_vec),
+            payload: raw.payload.map(<[u8]>::to_vec),
+            timestamp: raw.timestamp,
+            headers: raw.headers.to_owned_headers(),
+        }
+    }
+}
+
+impl PartitionTask {
+    fn window_book(&self) -> WindowBook {
+        let sizes = self
+            .shared
+            .descriptor
+            .windows()
+            .iter()
+            .filter_map(|label| {
+                // Checked at compile time by #[stream]; a bad size here cannot happen.
+                let size = parse_duration(label).ok()?;
+                Some(WindowSize {
+                    millis: i64::try_from(size.as_millis()).unwrap_or(i64::MAX),
+                    label,
+                })
+            })
+            .collect();
+        let retention = match self.shared.deadline {
+            LateArrivalDeadline::Within(deadline) => deadline.min(self.shared.window_retention),
+            LateArrivalDeadline::Infinity => self.shared.window_retention,
+        };
+        WindowBook::new(sizes, i64::try_from(retention.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// Runs a window stream's partition until told to stop.
+    pub(super) async fn run_windows(mut self, resolver: WindowResolver) {
+        let mut book = self.window_book();
+        let mut log = LogLimiter::new(Duration::from_secs(10), 10);
+        let mut retained_reported = 0_i64;
+        let mut stored = None;
+        let clock = std::sync::Arc::clone(&self.shared.clock);
+        let queue = &self.queue;
+        loop {
+            let next_due = book.next_due();
+            let mut batch = Vec::new();
+            tokio::select! {
+                biased;
+                _ = self.stop.changed() => break,
+                message = queue.recv() => {
+                    push_message(&mut batch, message, &self, &mut log);
+                    while batch.len() < MAX_BATCH {
+                        match queue.recv().now_or_never() {
+                            Some(message) => push_message(&mut batch, message, &self, &mut log),
+                            None => break,
+                        }
+                    }
+                }
+                () = async {
+                    match next_due {
+                        Some(end) => clock.sleep_until(end).await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
+            }
+            let now = clock.now();
+            let mut counts = StatsSnapshot::default();
+            self.ingest(&batch, &mut book, resolver.check(), now, &mut counts, &mut log)
+                .await;
+            drop(batch);
+            self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
+                .await;
+            book.expire(now);
+            let committable = book.committable();
+            if committable > stored {
+                if let Some(offset) = committable {
+                    self.store_offset(offset);
+                }
+                stored = committable;
+            }
+            let retained = i64::try_from(book.retained()).unwrap_or(i64::MAX);
+            self.shared
+                .stats
+                .record_retained_windows(retained - retained_reported);
+            retained_reported = retained;
+            self.shared.stats.record(counts);
+            if *self.stop.borrow() {
+                break;
+            }
+        }
+        self.shared.stats.record_retained_windows(-retained_reported);
+    }
+
+    async fn ingest(
+        &self,
+        batch: &[BorrowedMessage<'_>],
+        book: &mut WindowBook,
+        check: CheckFn,
+        now: Timestamp,
+        counts: &mut StatsSnapshot,
+        log: &mut LogLimiter,
+    ) {
+        for message in batch {
+            let raw = self.raw(message);
+            let event_time = raw.timestamp.unwrap_or(now);
+            if self.shared.deadline.is_exceeded_by(event_time.age_at(now))
+                || !book.accepts(event_time, now)
+            {
+                counts.skipped_late += 1;
+                book.pass(raw.offset);
+                continue;
+            }
+            match check(&raw) {
+                Ok(()) => {
+                    book.insert(OwnedRecord::of(&raw), event_time, now);
+                    counts.processed += 1;
+                }
+                Err(error) => {
+                    counts.failed += 1;
+                    self.report_failure(&raw, &error, log);
+                    if self.dead_letter(&raw, &error).await {
+                        counts.dead_lettered += 1;
+                    }
+                    book.pass(raw.offset);
+                }
+            }
+        }
+    }
+
+    async fn fire_due(
+        &self,
+        book: &mut WindowBook,
+        resolver: WindowResolver,
+        now: Timestamp,
+        counts: &mut StatsSnapshot,
+        log: &mut LogLimiter,
+    ) {
+        let mut rows = Vec::new();
+        let due = book.due(now);
+        for id in &due {
+            let Some((records, size, _)) = book.window(id) else {
+                continue;
+            };
+            let raws: Vec<RawMessage<'_>> = records
+                .iter()
+                .map(|r| RawMessage {
+                    payload: r.payload.as_deref(),
+                    key: r.key.as_deref(),
+                    topic: &self.topic,
+                    partition: self.partition,
+                    offset: r.offset,
+                    timestamp: r.timestamp,
+                    headers: RawHeaders::Owned(&r.headers),
+                })
+                .collect();
+            let end = Timestamp::from_millis(id.0);
+            let before = rows.len();
+            match resolver.fire(&raws, end, &mut rows).await {
+                Ok(()) => {
+                    for row in &mut rows[before..] {
+                        for (name, _) in &mut row.values {
+                            *name = windowed_name(name, size.label);
+                        }
+                    }
+                    counts.windows_fired += 1;
+                }
+                Err(error) => {
+                    rows.truncate(before);
+                    counts.windows_failed += 1;
+                    if let Some(suppressed) = log.allow() {
+                        tracing::warn!(
+                            stream = self.name(),
+                            partition = self.partition,
+                            window_end = %end,
+                            window = size.label,
+                            phase = %error.phase,
+                            error = %error.message,
+                            suppressed,
+                            "window resolver failed; the window keeps its previous output"
+                        );
+                    }
+                }
+            }
+        }
+        if let Err(error) = self.write_with_retry(&rows).await {
+            // The store refuses these rows for good: nothing to retry; say so loudly.
+            tracing::error!(stream = self.name(), partition = self.partition, %error, phase = %Phase::Store, "window output rejected by the store");
+        }
+        counts.rows_written += rows.len() as u64;
+        for id in &due {
+            book.fired(id);
+        }
+    }
+
+    fn store_offset(&self, offset: i64) {
+        match self
+            .consumer
+            .store_offset(&self.topic, self.partition, offset)
+        {
+            Ok(()) => self
+                .shared
+                .stats
+                .record_stored_offset(&self.topic, self.partition, offset + 1),
+            Err(error) => tracing::debug!(stream = self.name(), partition = self.partition, offset, %error, "could not store offset"),
+        }
+    }
+}
