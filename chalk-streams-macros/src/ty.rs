@@ -49,6 +49,11 @@ pub(crate) fn message_inner(ty: &Type) -> Option<&Type> {
     single_argument(ty, "Message")
 }
 
+/// `T` if `ty` is `Vec<T>` (or `std::vec::Vec<T>`).
+pub(crate) fn vec_inner(ty: &Type) -> Option<&Type> {
+    single_argument(ty, "Vec")
+}
+
 /// Whether `ty` is `Vec<u8>`.
 pub(crate) fn is_byte_vec(ty: &Type) -> bool {
     single_argument(ty, "Vec").is_some_and(|inner| is_bare(inner, "u8"))

@@ -1,4 +1,5 @@
-//! Parses the attribute's arguments: `source = PATH` and `name = "..."`.
+//! Parses the attribute's arguments: `source = PATH`, `name = "..."` and `window = "10m"` (or
+//! `window = ["10m", "1h"]`).
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
@@ -8,7 +9,7 @@ use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 use crate::errors::Errors;
 
 /// The arguments `#[stream]` accepts, for did-you-mean suggestions.
-const ARGUMENTS: &[&str] = &["source", "name"];
+const ARGUMENTS: &[&str] = &["source", "name", "window"];
 
 /// The example shown when `source` is missing or malformed.
 const SOURCE_EXAMPLE: &str = "`#[stream(source = USER_UPDATES)]` with \
@@ -20,6 +21,8 @@ pub(crate) struct StreamArgs {
     pub(crate) source: syn::ExprPath,
     /// The stream's name, if given.
     pub(crate) name: Option<LitStr>,
+    /// The window sizes of a window stream; `None` for a mapping stream.
+    pub(crate) window: Option<Vec<LitStr>>,
 }
 
 /// Parses the arguments, reporting every malformed, unknown or duplicate one.
@@ -28,6 +31,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
     let mut errors = Errors::default();
     let mut source: Option<syn::ExprPath> = None;
     let mut name: Option<LitStr> = None;
+    let mut window: Option<Vec<LitStr>> = None;
     let mut seen: Vec<String> = Vec::new();
 
     for meta in &metas {
@@ -62,6 +66,10 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
                 Ok(path) => source = Some(path),
                 Err(error) => errors.push(error),
             },
+            "window" => match parse_window(value) {
+                Ok(sizes) => window = Some(sizes),
+                Err(error) => errors.push(error),
+            },
             _ => match parse_name(value) {
                 Ok(lit) => name = Some(lit),
                 Err(error) => errors.push(error),
@@ -80,7 +88,11 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
             ),
         )
     })?;
-    Ok(StreamArgs { source, name })
+    Ok(StreamArgs {
+        source,
+        name,
+        window,
+    })
 }
 
 /// `KafkaSource` options that are sometimes written on the stream instead of the source.
@@ -106,7 +118,8 @@ fn unknown_argument(key: &str) -> String {
     match closest(key) {
         Some(suggestion) => format!("unknown argument `{key}`: did you mean `{suggestion}`?"),
         None => format!(
-            "unknown argument `{key}`: `#[stream]` accepts `source = PATH` and `name = \"...\"`"
+            "unknown argument `{key}`: `#[stream]` accepts `source = PATH`, `name = \"...\"` \
+             and `window = \"10m\"`"
         ),
     }
 }
@@ -123,11 +136,51 @@ fn closest(key: &str) -> Option<&'static str> {
 }
 
 fn expected_value(key: &str) -> String {
-    if key == "source" {
-        format!("`source` needs a value: {SOURCE_EXAMPLE}")
-    } else {
-        "`name` needs a value: `name = \"my_stream\"`".to_owned()
+    match key {
+        "source" => format!("`source` needs a value: {SOURCE_EXAMPLE}"),
+        "window" => format!("`window` needs a value: {WINDOW_EXAMPLE}"),
+        _ => "`name` needs a value: `name = \"my_stream\"`".to_owned(),
     }
+}
+
+const WINDOW_EXAMPLE: &str = "`window = \"10m\"` or `window = [\"10m\", \"1h\"]`";
+
+/// `window` is one size or a list of distinct sizes, each a string literal. Whether each parses
+/// as a duration is checked when the generated code is compiled, by the runtime's own parser.
+fn parse_window(value: &Expr) -> syn::Result<Vec<LitStr>> {
+    let elements: Vec<&Expr> = match value {
+        Expr::Array(array) => {
+            if array.elems.is_empty() {
+                return Err(syn::Error::new_spanned(
+                    array,
+                    format_args!("`window` needs at least one size: {WINDOW_EXAMPLE}"),
+                ));
+            }
+            array.elems.iter().collect()
+        }
+        Expr::Group(group) => return parse_window(&group.expr),
+        other => vec![other],
+    };
+    let mut errors = Errors::default();
+    let mut sizes: Vec<LitStr> = Vec::new();
+    for element in elements {
+        match element {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => {
+                if sizes.iter().any(|s| s.value() == lit.value()) {
+                    errors.spanned(lit, "duplicate window size: give each size once");
+                } else {
+                    sizes.push(lit.clone());
+                }
+            }
+            other => errors.spanned(
+                other,
+                format_args!("a window size is a string literal: {WINDOW_EXAMPLE}"),
+            ),
+        }
+    }
+    errors.finish(sizes)
 }
 
 /// `source` is the path of a `static` KafkaSource: `USER_UPDATES` or `crate::sources::USERS`.

@@ -19,11 +19,19 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
     };
     let source = source_static(&args.source);
     let resolve = resolve_fn(resolver);
-    let variant = if resolver.is_async {
-        quote!(Async)
-    } else {
-        quote!(Sync)
+    let variant = match (resolver.windowed, resolver.is_async) {
+        (false, false) => quote!(Sync(__chalk_resolve)),
+        (false, true) => quote!(Async(__chalk_resolve)),
+        (true, false) => quote!(Window {
+            check: __chalk_check,
+            fire: __chalk_resolve,
+        }),
+        (true, true) => quote!(WindowAsync {
+            check: __chalk_check,
+            fire: __chalk_resolve,
+        }),
     };
+    let windows = window_sizes(args.window.as_deref());
     // The registration is compiled exactly when the function is.
     let cfgs = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
 
@@ -39,12 +47,32 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
                     #name,
                     #path,
                     __CHALK_SOURCE,
-                    #private::Resolver::#variant(__chalk_resolve),
+                    #private::Resolver::#variant,
                     ::core::file!(),
                     ::core::line!(),
                 )
+                #windows
             }
         };
+    }
+}
+
+/// `.with_windows(&[...])` for a window stream, with each size checked at compile time by the
+/// runtime's duration parser (a malformed size fails constant evaluation at its literal).
+fn window_sizes(window: Option<&[syn::LitStr]>) -> TokenStream {
+    let Some(sizes) = window else {
+        return TokenStream::new();
+    };
+    let checks = sizes.iter().map(|size| {
+        quote_spanned! {size.span()=>
+            const _: () = ::chalk_streams::__private::assert_window_size(#size);
+        }
+    });
+    quote! {
+        .with_windows({
+            #(#checks)*
+            &[#(#sizes),*]
+        })
     }
 }
 
@@ -88,43 +116,72 @@ fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
         #private::assert_stream_output::<#output>();
     };
 
-    let callee = match (resolver.is_async, resolver.envelope) {
-        (false, false) => quote!(call_with_value),
-        (false, true) => quote!(call_with_message),
-        (true, false) => quote!(call_async_with_value),
-        (true, true) => quote!(call_async_with_message),
+    let callee = match (resolver.windowed, resolver.is_async, resolver.envelope) {
+        (false, false, false) => quote!(call_with_value),
+        (false, false, true) => quote!(call_with_message),
+        (false, true, false) => quote!(call_async_with_value),
+        (false, true, true) => quote!(call_async_with_message),
+        (true, false, false) => quote!(call_window_with_values),
+        (true, false, true) => quote!(call_window_with_messages),
+        (true, true, false) => quote!(call_window_async_with_values),
+        (true, true, true) => quote!(call_window_async_with_messages),
     };
     let callee = quote_spanned!(input_start=> ::chalk_streams::__private::#callee::);
+    let input = if resolver.windowed {
+        quote!(raws, window_end)
+    } else {
+        quote!(raw)
+    };
     let (generics, arguments) = if resolver.is_async {
         // The future's type: a future that is not `Send` is reported at the function's name.
         let future = quote_spanned!(function.span()=> _);
-        (quote!(<#codec, #output, #future>), quote!(raw, #function))
+        (
+            quote!(<#codec, #output, #future>),
+            quote!(#input, #function),
+        )
     } else {
-        (quote!(<#codec, #output>), quote!(raw, rows, #function))
+        (quote!(<#codec, #output>), quote!(#input, rows, #function))
     };
     let mut arguments = Group::new(Delimiter::Parenthesis, arguments);
     arguments.set_span(input_end);
 
+    let parameters = if resolver.windowed {
+        quote!(raws: &[#private::RawMessage<'_>], window_end: #private::Timestamp,)
+    } else {
+        quote!(raw: &#private::RawMessage<'_>,)
+    };
     let signature = if resolver.is_async {
         quote! {
             fn __chalk_resolve(
-                raw: &#private::RawMessage<'_>,
+                #parameters
             ) -> ::core::result::Result<#private::ResolverFuture, #private::MessageError>
         }
     } else {
         quote! {
             fn __chalk_resolve(
-                raw: &#private::RawMessage<'_>,
+                #parameters
                 rows: &mut ::std::vec::Vec<#private::FeatureRow>,
             ) -> ::core::result::Result<(), #private::MessageError>
         }
     };
+    // A window stream checks each message as it arrives, so that a window never holds one that
+    // would fail when it fires.
+    let check = resolver.windowed.then(|| {
+        quote! {
+            fn __chalk_check(
+                raw: &#private::RawMessage<'_>,
+            ) -> ::core::result::Result<(), #private::MessageError> {
+                #private::check_payload::<#codec>(raw)
+            }
+        }
+    });
     quote! {
         #signature {
             #input_check
             #output_check
             #callee #generics #arguments
         }
+        #check
     }
 }
 

@@ -1,4 +1,4 @@
-//! `#[stream(source = ..., name = "...")]` on a resolver function.
+//! `#[stream(source = ..., name = "...", window = "...")]` on a resolver function.
 
 mod attr;
 mod expand;
@@ -27,9 +27,10 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let mut errors = Errors::default();
     let args = errors.ok(attr::parse(args));
     let function = errors.ok(parse_function(item));
+    let windowed = args.as_ref().is_some_and(|args| args.window.is_some());
     let resolver = function
         .as_ref()
-        .and_then(|function| errors.ok(validate::validate(&function.sig)));
+        .and_then(|function| errors.ok(validate::validate(&function.sig, windowed)));
     match (args, &function, resolver) {
         (Some(args), Some(function), Some(resolver)) if errors.is_empty() => {
             Ok(expand::expand(function, &args, &resolver))

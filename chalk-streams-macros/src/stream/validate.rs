@@ -15,8 +15,11 @@ pub(crate) struct Resolver<'a> {
     pub(crate) ident: &'a Ident,
     /// Whether it is an `async fn`.
     pub(crate) is_async: bool,
-    /// Whether it takes `Message<T>` (else the bare decoded value).
+    /// Whether it takes `Message<T>` (else the bare decoded value), or `Vec` of them for a
+    /// window stream.
     pub(crate) envelope: bool,
+    /// Whether it is a window resolver (takes every message of a window as a `Vec`).
+    pub(crate) windowed: bool,
     /// How the payload is decoded.
     pub(crate) codec: Codec<'a>,
     /// The declared return type.
@@ -33,8 +36,9 @@ pub(crate) enum Codec<'a> {
     Json(&'a Type),
 }
 
-/// Checks `sig` against the rules for a resolver, reporting every violation.
-pub(crate) fn validate(sig: &Signature) -> syn::Result<Resolver<'_>> {
+/// Checks `sig` against the rules for a resolver (a window resolver when `windowed`),
+/// reporting every violation.
+pub(crate) fn validate(sig: &Signature, windowed: bool) -> syn::Result<Resolver<'_>> {
     let mut errors = Errors::default();
 
     if let Some(constness) = &sig.constness {
@@ -73,7 +77,7 @@ pub(crate) fn validate(sig: &Signature) -> syn::Result<Resolver<'_>> {
         errors.spanned(variadic, "a `#[stream]` resolver cannot be variadic");
     }
 
-    let input = input(sig, &mut errors);
+    let input = input(sig, windowed, &mut errors);
     let output = output(sig, &mut errors);
 
     match (input, output) {
@@ -81,6 +85,7 @@ pub(crate) fn validate(sig: &Signature) -> syn::Result<Resolver<'_>> {
             ident: &sig.ident,
             is_async: sig.asyncness.is_some(),
             envelope,
+            windowed,
             codec,
             output,
         }),
@@ -90,7 +95,7 @@ pub(crate) fn validate(sig: &Signature) -> syn::Result<Resolver<'_>> {
 }
 
 /// The parameter: whether it is `Message<T>`, and the codec for `T`.
-fn input<'a>(sig: &'a Signature, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
+fn input<'a>(sig: &'a Signature, windowed: bool, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
     let mut typed = Vec::new();
     for arg in &sig.inputs {
         match arg {
@@ -114,7 +119,24 @@ fn input<'a>(sig: &'a Signature, errors: &mut Errors) -> Option<(bool, Codec<'a>
             );
             None
         }
-        [param] => input_type(&param.ty, errors),
+        [param] if windowed => window_input_type(&param.ty, errors),
+        [param] => {
+            if let Some(element) =
+                ty::vec_inner(&param.ty).filter(|e| ty::message_inner(e).is_some())
+            {
+                errors.spanned(
+                    &param.ty,
+                    format_args!(
+                        "`Vec<{}>` is the input of a window stream: add `window = \"10m\"` to \
+                         `#[stream(...)]`, or take one `{}`",
+                        element.to_token_stream(),
+                        element.to_token_stream()
+                    ),
+                );
+                return None;
+            }
+            input_type(&param.ty, errors)
+        }
         [_, extra @ ..] => {
             let extra: TokenStream = extra.iter().map(ToTokens::to_token_stream).collect();
             errors.spanned(
@@ -124,6 +146,21 @@ fn input<'a>(sig: &'a Signature, errors: &mut Errors) -> Option<(bool, Codec<'a>
                      resolves: {SHAPE}; to receive the key, headers or timestamp too, take \
                      `Message<T>`"
                 ),
+            );
+            None
+        }
+    }
+}
+
+/// A window resolver takes `Vec<Message<T>>` or `Vec<T>`.
+fn window_input_type<'a>(ty: &'a Type, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
+    match ty::vec_inner(ty) {
+        Some(element) => input_type(element, errors),
+        None => {
+            errors.spanned(
+                ty,
+                "a window stream's resolver takes every message of a window: \
+                 `Vec<Message<T>>` or `Vec<T>`",
             );
             None
         }

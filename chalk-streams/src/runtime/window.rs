@@ -114,6 +114,22 @@ impl WindowBook {
             .map(|((end, _, _), _)| Timestamp::from_millis(*end))
     }
 
+    /// When the next retained window may be dropped.
+    pub(crate) fn next_expiry(&self) -> Option<Timestamp> {
+        self.windows
+            .keys()
+            .next()
+            .map(|(end, _, _)| Timestamp::from_millis(end.saturating_add(self.retention)))
+    }
+
+    /// When the worker must next wake without a message: a window to fire or to drop.
+    pub(crate) fn next_wake(&self) -> Option<Timestamp> {
+        match (self.next_due(), self.next_expiry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// A window's messages, in offset order, its size and whether it fired before.
     pub(crate) fn window(&self, id: &WindowId) -> Option<(&[Arc<OwnedRecord>], WindowSize, bool)> {
         let window = self.windows.get(id)?;

@@ -133,7 +133,7 @@ impl PartitionTask {
         let clock = std::sync::Arc::clone(&self.shared.clock);
         let queue = &self.queue;
         loop {
-            let next_due = book.next_due();
+            let next_wake = book.next_wake();
             let mut batch = Vec::new();
             tokio::select! {
                 biased;
@@ -148,8 +148,8 @@ impl PartitionTask {
                     }
                 }
                 () = async {
-                    match next_due {
-                        Some(end) => clock.sleep_until(end).await,
+                    match next_wake {
+                        Some(at) => clock.sleep_until(at).await,
                         None => std::future::pending().await,
                     }
                 } => {}
