@@ -72,8 +72,11 @@ pub fn stream(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - Exactly one field carries `#[primary]`: the entity's key, a `String` or an integer.
 /// - Every other field is a feature named after the field. An `Option` field is written only
 ///   when it is `Some`; other fields are always written.
-/// - Feature types are those implementing `IntoFeatureValue`: `bool`, integers, floats,
-///   `String`, `Timestamp`, `SystemTime`, `serde_json::Value` and `Vec`s of them.
+/// - Feature types are those implementing both `IntoFeatureValue` (to write) and
+///   `FromFeatureValue` (to read back): `bool`, integers, floats, `String`, `Timestamp`,
+///   `SystemTime`, `serde_json::Value` and `Vec`s of them.
+/// - `Features::from_features` rebuilds the struct from what a store holds: an absent `Option`
+///   feature is `None`, an absent other feature is an error.
 #[proc_macro_derive(Features, attributes(primary))]
 pub fn derive_features(input: TokenStream) -> TokenStream {
     features::derive(input.into()).into()

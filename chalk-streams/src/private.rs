@@ -21,3 +21,22 @@ pub const fn assert_stream_output<T: StreamOutput>() {}
 
 /// Generated code asserts an async resolver's future can run on the runtime with this.
 pub fn assert_send_future<F: std::future::Future + Send + 'static>(_: &F) {}
+
+pub use crate::features::{FromFeatureValue, FromPrimaryKey};
+pub use crate::store::StoredFeature;
+pub use std::collections::BTreeMap;
+
+/// Generated `from_features` reports a non-`Option` feature that is not stored with this.
+pub fn missing_feature(namespace: &str, key: &str, feature: &str) -> String {
+    format!("feature `{feature}` of {namespace} `{key}` is not stored")
+}
+
+/// Generated `from_features` reports a stored value its field cannot hold with this.
+pub fn invalid_feature(namespace: &str, key: &str, feature: &str, error: String) -> String {
+    format!("feature `{feature}` of {namespace} `{key}`: {error}")
+}
+
+/// Generated `from_features` reports a key its `#[primary]` field cannot hold with this.
+pub fn invalid_key(namespace: &str, key: &str, primary: &str, error: String) -> String {
+    format!("primary key `{primary}` of {namespace} `{key}`: {error}")
+}

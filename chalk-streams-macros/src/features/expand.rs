@@ -44,6 +44,7 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
             }
         }
     });
+    let from_features = from_features(entity);
 
     quote! {
         #[automatically_derived]
@@ -63,6 +64,77 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
                     time,
                 }
             }
+
+            #from_features
+        }
+    }
+}
+
+/// `Features::from_features`: the key parsed into the `#[primary]` field, each feature read
+/// from the stored value of its name. Each conversion is spanned at its field's type, so a type
+/// that cannot be read back is reported there.
+fn from_features(entity: &Entity<'_>) -> TokenStream {
+    let private = quote!(::chalk_streams::__private);
+    let primary_name = &entity.primary.name;
+    let primary_ident = entity.primary.ident;
+    let primary_ty = entity.primary.ty;
+    let from_key = quote_spanned! {primary_ty.span()=>
+        <#primary_ty as #private::FromPrimaryKey>::from_key
+    };
+    let fields = entity.features.iter().map(|feature| {
+        let name = &feature.column.name;
+        let field = feature.column.ident;
+        let (ty, absent, present) = match feature.optional {
+            Some(inner) => (
+                inner,
+                quote!(::core::option::Option::None),
+                quote!(::core::option::Option::Some(value)),
+            ),
+            None => (
+                feature.column.ty,
+                quote! {
+                    return ::core::result::Result::Err(
+                        #private::missing_feature(namespace, key, #name),
+                    )
+                },
+                quote!(value),
+            ),
+        };
+        let read = quote_spanned! {ty.span()=>
+            <#ty as #private::FromFeatureValue>::from_feature_value
+        };
+        quote! {
+            #field: match features.get(#name) {
+                ::core::option::Option::Some(stored) => match #read(&stored.value) {
+                    ::core::result::Result::Ok(value) => #present,
+                    ::core::result::Result::Err(error) => {
+                        return ::core::result::Result::Err(
+                            #private::invalid_feature(namespace, key, #name, error),
+                        );
+                    }
+                },
+                ::core::option::Option::None => #absent,
+            }
+        }
+    });
+
+    quote! {
+        fn from_features(
+            key: &str,
+            features: &#private::BTreeMap<::std::string::String, #private::StoredFeature>,
+        ) -> ::core::result::Result<Self, ::std::string::String> {
+            let namespace = <Self as #private::Features>::NAMESPACE;
+            ::core::result::Result::Ok(Self {
+                #primary_ident: match #from_key(key) {
+                    ::core::result::Result::Ok(value) => value,
+                    ::core::result::Result::Err(error) => {
+                        return ::core::result::Result::Err(
+                            #private::invalid_key(namespace, key, #primary_name, error),
+                        );
+                    }
+                },
+                #(#fields,)*
+            })
         }
     }
 }
@@ -79,6 +151,13 @@ pub(crate) fn dummy(ident: &Ident) -> TokenStream {
             const FEATURES: &'static [&'static str] = &[];
 
             fn into_row(self, _: #private::Timestamp) -> #private::FeatureRow {
+                ::core::unreachable!()
+            }
+
+            fn from_features(
+                _: &str,
+                _: &#private::BTreeMap<::std::string::String, #private::StoredFeature>,
+            ) -> ::core::result::Result<Self, ::std::string::String> {
                 ::core::unreachable!()
             }
         }
