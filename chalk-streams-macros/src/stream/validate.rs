@@ -121,17 +121,11 @@ fn input<'a>(sig: &'a Signature, windowed: bool, errors: &mut Errors) -> Option<
         }
         [param] if windowed => window_input_type(&param.ty, errors),
         [param] => {
-            if let Some(element) =
-                ty::vec_inner(&param.ty).filter(|e| ty::message_inner(e).is_some())
-            {
+            if ty::vec_inner(&param.ty).is_some_and(|e| ty::message_inner(e).is_some()) {
                 errors.spanned(
                     &param.ty,
-                    format_args!(
-                        "`Vec<{}>` is the input of a window stream: add `window = \"10m\"` to \
-                         `#[stream(...)]`, or take one `{}`",
-                        element.to_token_stream(),
-                        element.to_token_stream()
-                    ),
+                    "`Vec<Message<T>>` is the input of a window stream: add `window = \"10m\"` \
+                     to `#[stream(...)]`, or take one `Message<T>`",
                 );
                 return None;
             }
