@@ -48,7 +48,9 @@ fn list_shows_each_stream_with_its_source() {
             "-",
             "user_favorite_color_updates",
             "chalk/favorite_color::favorite_color",
-            "30m"
+            "30m",
+            "-",
+            "-"
         ]
     );
 

@@ -118,6 +118,7 @@ async fn types_round_trip(store: Arc<dyn FeatureStore>) {
         ("big", FeatureValue::Int(i64::MAX)),
         ("float", FeatureValue::Float(2.5)),
         ("string", text("héllo, wörld")),
+        ("numeric_text", text("0123")),
         (
             "timestamp",
             FeatureValue::Timestamp(Timestamp::from_millis(1_700_000_000_123)),

@@ -397,11 +397,9 @@ async fn redis_store() {
     integers_beyond_i64_round_trip(&*store).await;
 }
 
-// SQLite gives the untyped `value` column NUMERIC affinity, so text that looks like a number
-// (a u64 beyond i64 is stored as the JSON text `18446744073709551615`) comes back as a REAL
-// and the entity cannot be read.
+/// A u64 beyond i64 is stored as the JSON text `18446744073709551615`: it must come back as that
+/// text, not as a number SQLite converted it to.
 #[tokio::test]
-#[ignore = "SqliteStore converts numeric-looking text values to numbers"]
 async fn sqlite_store_integers_beyond_i64() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(dir.path().join("features.sqlite")).expect("open");

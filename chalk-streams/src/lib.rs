@@ -35,6 +35,7 @@ pub mod prelude {
     pub use crate::features::Features;
     pub use crate::message::{Headers, Message, Timestamp};
     pub use crate::source::{KafkaSource, SaslMechanism, SecurityProtocol};
+    pub use crate::store::FeatureStoreExt;
     pub use chalk_streams_macros::{stream, Features};
     pub use std::time::Duration;
 }

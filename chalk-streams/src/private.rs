@@ -8,8 +8,9 @@ pub use crate::message::{RawMessage, Timestamp};
 pub use crate::output::StreamOutput;
 pub use crate::registry::StreamDescriptor;
 pub use crate::resolver::{
-    call_async_with_message, call_async_with_value, call_with_message, call_with_value,
-    MessageError, Resolver, ResolverFuture,
+    call_async_with_message, call_async_with_value, call_window_async_with_messages,
+    call_window_async_with_values, call_window_with_messages, call_window_with_values,
+    call_with_message, call_with_value, check_payload, MessageError, Resolver, ResolverFuture,
 };
 pub use crate::source::KafkaSource;
 
@@ -39,4 +40,16 @@ pub fn invalid_feature(namespace: &str, key: &str, feature: &str, error: String)
 /// Generated `from_features` reports a key its `#[primary]` field cannot hold with this.
 pub fn invalid_key(namespace: &str, key: &str, primary: &str, error: String) -> String {
     format!("primary key `{primary}` of {namespace} `{key}`: {error}")
+}
+
+/// Generated code checks each window size of `#[stream(window = ...)]` at compile time with
+/// this: a malformed size fails constant evaluation with the message below.
+pub const fn assert_window_size(size: &str) {
+    match crate::duration::parse_duration(size) {
+        Ok(d) if d.as_millis() > 0 => {}
+        Ok(_) => panic!("a window size must be longer than zero, e.g. \"10m\""),
+        Err(_) => panic!(
+            "invalid window size: write a Chalk duration such as \"10m\", \"1h\" or \"1h30m\""
+        ),
+    }
 }

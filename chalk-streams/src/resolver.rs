@@ -64,6 +64,13 @@ pub type ResolverFuture =
 /// Checks that a message decodes, so a window never holds one that would fail at firing.
 pub type CheckFn = fn(&RawMessage<'_>) -> Result<(), MessageError>;
 
+/// Runs a sync window resolver over a window's messages, stamping rows with the window's end.
+pub type FireFn =
+    fn(&[RawMessage<'_>], Timestamp, &mut Vec<FeatureRow>) -> Result<(), MessageError>;
+
+/// Starts an async window resolver over a window's messages.
+pub type FireAsyncFn = fn(&[RawMessage<'_>], Timestamp) -> Result<ResolverFuture, MessageError>;
+
 /// A resolver as the runtime calls it: decode, run the user's function, collect its rows.
 #[derive(Clone, Copy)]
 pub enum Resolver {
@@ -77,14 +84,14 @@ pub enum Resolver {
         /// Run on each message as it arrives.
         check: CheckFn,
         /// Run when the window fires.
-        fire: fn(&[RawMessage<'_>], Timestamp, &mut Vec<FeatureRow>) -> Result<(), MessageError>,
+        fire: FireFn,
     },
     /// A window resolver (`async fn`).
     WindowAsync {
         /// Run on each message as it arrives.
         check: CheckFn,
         /// Run when the window fires: decodes, then returns the future computing the rows.
-        fire: fn(&[RawMessage<'_>], Timestamp) -> Result<ResolverFuture, MessageError>,
+        fire: FireAsyncFn,
     },
 }
 

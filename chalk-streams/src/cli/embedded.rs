@@ -15,7 +15,7 @@ const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub(super) async fn run(
     runtime: Runtime,
-    samples: &[(String, String)],
+    samples: &[Record],
     keep_running: bool,
     signal: ShutdownSignal,
 ) -> Result<()> {
@@ -41,13 +41,9 @@ pub(super) async fn run(
     }
 
     let mut produced: BTreeMap<&str, u64> = BTreeMap::new();
-    for (topic, lines) in samples {
-        for line in lines.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            kafka
-                .produce(&Record::bytes(topic.as_str(), line.as_bytes()))
-                .await?;
-            *produced.entry(topic.as_str()).or_default() += 1;
-        }
+    for record in samples {
+        kafka.produce(record).await?;
+        *produced.entry(record.topic.as_str()).or_default() += 1;
     }
     let total: u64 = produced.values().sum();
     println!(
@@ -71,8 +67,13 @@ pub(super) async fn run(
         let (snapshot, done) = stats
             .wait_for(PROCESS_TIMEOUT, |s| s.handled() >= expected)
             .await;
+        let windows = if plan.descriptor.windows().is_empty() {
+            String::new()
+        } else {
+            format!(", {} windows fired", snapshot.windows_fired)
+        };
         println!(
-            "stream {name}: {} processed, {} skipped as late, {} failed, {} feature rows written",
+            "stream {name}: {} processed, {} skipped as late, {} failed, {} feature rows written{windows}",
             snapshot.processed, snapshot.skipped_late, snapshot.failed, snapshot.rows_written
         );
         if !done {

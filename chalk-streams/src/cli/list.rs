@@ -21,6 +21,7 @@ struct Row {
     topics: Vec<String>,
     group_id: String,
     late_arrival_deadline: String,
+    windows: Vec<&'static str>,
     dead_letter_queue_topic: Option<String>,
     bootstrap_servers: Vec<String>,
     security_protocol: String,
@@ -35,6 +36,7 @@ impl Row {
             topics: plan.source.topics.clone(),
             group_id: plan.group_id(),
             late_arrival_deadline: plan.source.late_arrival_deadline.to_string(),
+            windows: plan.descriptor.windows().to_vec(),
             dead_letter_queue_topic: plan.source.dead_letter_queue_topic.clone(),
             bootstrap_servers: plan.source.bootstrap_servers.clone(),
             security_protocol: plan.source.security_protocol.to_string(),
@@ -50,7 +52,7 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
         println!("{json}");
         return Ok(());
     }
-    let table: Vec<[String; 5]> = rows
+    let table: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             [
@@ -59,12 +61,23 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
                 r.topics.join(","),
                 r.group_id.clone(),
                 r.late_arrival_deadline.clone(),
+                if r.windows.is_empty() {
+                    "-".to_owned()
+                } else {
+                    r.windows.join(",")
+                },
+                r.dead_letter_queue_topic
+                    .clone()
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
     print!(
         "{}",
-        super::table::render(&["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE"], &table)
+        super::table::render(
+            &["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"],
+            &table
+        )
     );
     Ok(())
 }

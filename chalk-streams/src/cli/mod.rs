@@ -13,11 +13,12 @@ use clap::{Parser, Subcommand};
 use crate::error::Result;
 use crate::runtime::{Runtime, ShutdownSignal};
 use crate::store::StoreConfig;
+use crate::testing::Record;
 
 /// An application: the registered streams plus sample data for the embedded demo.
 #[derive(Debug, Default, Clone)]
 pub struct App {
-    samples: Vec<(String, String)>,
+    samples: Vec<Record>,
 }
 
 #[derive(Debug, Parser)]
@@ -80,8 +81,20 @@ impl App {
 
     /// Sample messages for `run --embedded`: JSON lines produced to `topic` before the streams
     /// start.
-    pub fn samples(mut self, topic: impl Into<String>, json_lines: impl Into<String>) -> Self {
-        self.samples.push((topic.into(), json_lines.into()));
+    pub fn samples(mut self, topic: impl Into<String>, json_lines: impl AsRef<str>) -> Self {
+        let topic = topic.into();
+        let lines = json_lines.as_ref().lines().map(str::trim);
+        self.samples.extend(
+            lines
+                .filter(|line| !line.is_empty())
+                .map(|line| Record::bytes(topic.as_str(), line.as_bytes())),
+        );
+        self
+    }
+
+    /// Sample records for `run --embedded`, with keys, timestamps or headers of their own.
+    pub fn sample_records(mut self, records: impl IntoIterator<Item = Record>) -> Self {
+        self.samples.extend(records);
         self
     }
 

@@ -20,13 +20,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dlq::DeadLetterQueue;
-use clock::{Clock, SystemClock};
 use crate::duration::LateArrivalDeadline;
 use crate::error::{ConfigProblem, Error, Result};
 use crate::registry::{Registry, StreamDescriptor};
 use crate::source::resolve::{process_env, Overrides};
 use crate::source::ResolvedSource;
 use crate::store::{FeatureStore, MemoryStore};
+use clock::{Clock, SystemClock};
 
 pub use stats::{StatsSnapshot, StreamStats};
 use stream::StreamHandle;

@@ -263,7 +263,11 @@ mod tests {
         assert_eq!(b.committable(), Some(0));
         b.insert(record(1, "a"), ts(1), ts(1));
         b.insert(record(2, "a"), ts(12), ts(12));
-        assert_eq!(b.committable(), Some(0), "window [0,10) still needs offset 1");
+        assert_eq!(
+            b.committable(),
+            Some(0),
+            "window [0,10) still needs offset 1"
+        );
         assert_eq!(b.expire(ts(39)), 0);
         assert_eq!(b.expire(ts(40)), 1, "end 10 + retention 30");
         assert_eq!(b.committable(), Some(1), "window [10,20) needs offset 2");
@@ -283,8 +287,14 @@ mod tests {
     fn several_sizes_hold_a_message_each() {
         let mut b = WindowBook::new(
             vec![
-                WindowSize { millis: 10 * MIN, label: "10m" },
-                WindowSize { millis: 60 * MIN, label: "1h" },
+                WindowSize {
+                    millis: 10 * MIN,
+                    label: "10m",
+                },
+                WindowSize {
+                    millis: 60 * MIN,
+                    label: "1h",
+                },
             ],
             0,
         );

@@ -19,19 +19,13 @@ use super::window::{OwnedRecord, WindowBook, WindowSize};
 use crate::duration::{parse_duration, LateArrivalDeadline};
 use crate::features::FeatureRow;
 use crate::message::{RawHeaders, RawMessage, Timestamp};
-use crate::resolver::{CheckFn, MessageError, Phase, Resolver};
+use crate::resolver::{CheckFn, FireAsyncFn, FireFn, MessageError, Phase, Resolver};
 
 /// A window stream's two generated functions.
 #[derive(Clone, Copy)]
 pub(crate) enum WindowResolver {
-    Sync {
-        check: CheckFn,
-        fire: fn(&[RawMessage<'_>], Timestamp, &mut Vec<FeatureRow>) -> Result<(), MessageError>,
-    },
-    Async {
-        check: CheckFn,
-        fire: fn(&[RawMessage<'_>], Timestamp) -> Result<crate::resolver::ResolverFuture, MessageError>,
-    },
+    Sync { check: CheckFn, fire: FireFn },
+    Async { check: CheckFn, fire: FireAsyncFn },
 }
 
 impl WindowResolver {
@@ -121,7 +115,10 @@ impl PartitionTask {
             LateArrivalDeadline::Within(deadline) => deadline.min(self.shared.window_retention),
             LateArrivalDeadline::Infinity => self.shared.window_retention,
         };
-        WindowBook::new(sizes, i64::try_from(retention.as_millis()).unwrap_or(i64::MAX))
+        WindowBook::new(
+            sizes,
+            i64::try_from(retention.as_millis()).unwrap_or(i64::MAX),
+        )
     }
 
     /// Runs a window stream's partition until told to stop.
@@ -156,8 +153,15 @@ impl PartitionTask {
             }
             let now = clock.now();
             let mut counts = StatsSnapshot::default();
-            self.ingest(&batch, &mut book, resolver.check(), now, &mut counts, &mut log)
-                .await;
+            self.ingest(
+                &batch,
+                &mut book,
+                resolver.check(),
+                now,
+                &mut counts,
+                &mut log,
+            )
+            .await;
             drop(batch);
             self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
                 .await;
@@ -179,7 +183,9 @@ impl PartitionTask {
                 break;
             }
         }
-        self.shared.stats.record_retained_windows(-retained_reported);
+        self.shared
+            .stats
+            .record_retained_windows(-retained_reported);
     }
 
     async fn ingest(
@@ -288,11 +294,14 @@ impl PartitionTask {
             .consumer
             .store_offset(&self.topic, self.partition, offset)
         {
-            Ok(()) => self
-                .shared
-                .stats
-                .record_stored_offset(&self.topic, self.partition, offset + 1),
-            Err(error) => tracing::debug!(stream = self.name(), partition = self.partition, offset, %error, "could not store offset"),
+            Ok(()) => {
+                self.shared
+                    .stats
+                    .record_stored_offset(&self.topic, self.partition, offset + 1)
+            }
+            Err(error) => {
+                tracing::debug!(stream = self.name(), partition = self.partition, offset, %error, "could not store offset")
+            }
         }
     }
 }

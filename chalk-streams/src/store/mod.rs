@@ -20,6 +20,7 @@ pub use self::redis::RedisStore;
 pub use config::{StoreConfig, StoreConfigError, DEFAULT_SQLITE_FILE, STORE_VAR};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
+pub use typed::{FeatureStoreExt, ReadError, Stored};
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, thiserror::Error)]

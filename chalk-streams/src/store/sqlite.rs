@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS features (
     namespace    TEXT    NOT NULL,
     entity_key   TEXT    NOT NULL,
     feature      TEXT    NOT NULL,
-    value        ANY,
+    value,                         -- no declared type: stored exactly as written
     value_type   TEXT    NOT NULL,
     feature_time INTEGER NOT NULL, -- milliseconds since the Unix epoch
     PRIMARY KEY (namespace, entity_key, feature)
