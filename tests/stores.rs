@@ -120,6 +120,10 @@ async fn types_round_trip(store: Arc<dyn FeatureStore>) {
         ("string", text("héllo, wörld")),
         ("numeric_text", text("0123")),
         (
+            "before_1970",
+            FeatureValue::Timestamp(Timestamp::from_millis(-86_400_001)),
+        ),
+        (
             "timestamp",
             FeatureValue::Timestamp(Timestamp::from_millis(1_700_000_000_123)),
         ),

@@ -382,8 +382,7 @@ impl FromFeatureValue for Timestamp {
     fn from_feature_value(value: &FeatureValue) -> Result<Self, String> {
         match value {
             FeatureValue::Timestamp(v) => Ok(*v),
-            FeatureValue::String(text) => humantime::parse_rfc3339(text)
-                .map(Timestamp::from_system_time)
+            FeatureValue::String(text) => Timestamp::parse_rfc3339(text)
                 .map_err(|error| format!("expected timestamp, found string {text:?}: {error}")),
             other => Err(mismatch("timestamp", other)),
         }
@@ -584,7 +583,10 @@ mod tests {
         );
         assert_eq!(
             read::<Timestamp>(FeatureValue::String("red".to_owned())),
-            Err("expected timestamp, found string \"red\": timestamp format is invalid".to_owned())
+            Err(
+                "expected timestamp, found string \"red\": `red` is not an RFC 3339 timestamp"
+                    .to_owned()
+            )
         );
         assert_eq!(
             read::<bool>(FeatureValue::Int(1)),

@@ -94,10 +94,115 @@ impl Timestamp {
     }
 }
 
+const MILLIS_PER_DAY: i64 = 86_400_000;
+
+impl Timestamp {
+    /// Parses RFC 3339 (`2026-11-27T14:13:51.123Z`, any fraction, `Z` or a `±HH:MM` offset),
+    /// including instants before 1970.
+    pub fn parse_rfc3339(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not an RFC 3339 timestamp");
+        let (date, time) = text.split_once(['T', 't', ' ']).ok_or_else(bad)?;
+        let (sign, date) = match date.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, date.strip_prefix('+').unwrap_or(date)),
+        };
+        let mut ymd = date
+            .splitn(3, '-')
+            .map(|p| p.parse::<i64>().map_err(|_| bad()));
+        let (year, month, day) = (
+            sign * ymd.next().ok_or_else(bad)??,
+            ymd.next().ok_or_else(bad)??,
+            ymd.next().ok_or_else(bad)??,
+        );
+        let (clock, offset_minutes) = match time.find(['Z', 'z', '+', '-']) {
+            Some(at) => {
+                let (clock, zone) = time.split_at(at);
+                let offset = match zone {
+                    "Z" | "z" => 0,
+                    _ => {
+                        let (hours, minutes) = zone[1..].split_once(':').ok_or_else(bad)?;
+                        let minutes = hours.parse::<i64>().map_err(|_| bad())? * 60
+                            + minutes.parse::<i64>().map_err(|_| bad())?;
+                        if zone.starts_with('-') {
+                            -minutes
+                        } else {
+                            minutes
+                        }
+                    }
+                };
+                (clock, offset)
+            }
+            None => return Err(bad()),
+        };
+        let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+        let mut parts = hms
+            .splitn(3, ':')
+            .map(|p| p.parse::<i64>().map_err(|_| bad()));
+        let (hour, minute, second) = (
+            parts.next().ok_or_else(bad)??,
+            parts.next().ok_or_else(bad)??,
+            parts.next().ok_or_else(bad)??,
+        );
+        let valid = (1..=12).contains(&month)
+            && (1..=31).contains(&day)
+            && hour < 24
+            && minute < 60
+            && second < 61
+            && fraction.bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            return Err(bad());
+        }
+        let millis_fraction: i64 = format!("{fraction:0<3}")[..3].parse().map_err(|_| bad())?;
+        let days = days_from_civil(year, month, day);
+        let millis = days * MILLIS_PER_DAY
+            + ((hour * 60 + minute - offset_minutes) * 60 + second) * 1000
+            + millis_fraction;
+        Ok(Self::from_millis(millis))
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 impl fmt::Display for Timestamp {
-    /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-27T14:13:51.000Z`.
+    /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-27T14:13:51.000Z`; any instant, also
+    /// before 1970.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&humantime::format_rfc3339_millis(self.to_system_time()), f)
+        let (year, month, day) = civil_from_days(self.millis.div_euclid(MILLIS_PER_DAY));
+        let in_day = self.millis.rem_euclid(MILLIS_PER_DAY);
+        let (hour, minute) = (in_day / 3_600_000, in_day / 60_000 % 60);
+        let (second, milli) = (in_day / 1000 % 60, in_day % 1000);
+        if (0..=9999).contains(&year) {
+            write!(f, "{year:04}")?;
+        } else {
+            write!(f, "{year:+05}")?;
+        }
+        write!(
+            f,
+            "-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z"
+        )
     }
 }
 
@@ -225,5 +330,52 @@ impl<'a> RawMessage<'a> {
             timestamp: self.timestamp,
             headers: self.headers.to_owned_headers(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn rfc3339_round_trips_any_instant() {
+        for millis in [
+            0,
+            1,
+            -1,
+            1_700_000_000_123,
+            -86_400_000,
+            -62_135_596_800_000, // 0001-01-01
+            951_782_400_000,     // 2000-02-29
+            253_402_300_799_999, // 9999-12-31T23:59:59.999
+        ] {
+            let t = Timestamp::from_millis(millis);
+            let text = t.to_string();
+            assert_eq!(Timestamp::parse_rfc3339(&text), Ok(t), "{text}");
+        }
+        assert_eq!(
+            Timestamp::from_millis(0).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(-1).to_string(),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(951_782_400_000).to_string(),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn parses_offsets_and_fractions() {
+        let t = Timestamp::parse_rfc3339("2026-11-27T15:13:51.5+01:00").expect("valid");
+        assert_eq!(t.to_string(), "2026-11-27T14:13:51.500Z");
+        assert!(Timestamp::parse_rfc3339("2026-13-01T00:00:00Z").is_err());
+        assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+        assert!(
+            Timestamp::parse_rfc3339("2026-11-27T00:00:00").is_err(),
+            "no zone"
+        );
     }
 }

@@ -24,11 +24,9 @@ pub(crate) fn from_text(kind: &str, text: &str) -> Result<FeatureValue, String> 
         "int" => FeatureValue::Int(text.parse().map_err(|e| bad(&e))?),
         "float" => FeatureValue::Float(text.parse().map_err(|e| bad(&e))?),
         "string" => FeatureValue::String(text.to_owned()),
-        "timestamp" => FeatureValue::Timestamp(
-            humantime::parse_rfc3339(text)
-                .map(Timestamp::from_system_time)
-                .map_err(|e| bad(&e))?,
-        ),
+        "timestamp" => {
+            FeatureValue::Timestamp(Timestamp::parse_rfc3339(text).map_err(|e| bad(&e))?)
+        }
         "list" | "json" => {
             let json: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(&e))?;
             if kind == "list" {
