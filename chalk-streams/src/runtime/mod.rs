@@ -10,11 +10,11 @@ pub mod clock;
 mod context;
 mod log_limit;
 pub mod offsets;
-mod partition;
+pub(crate) mod partition;
 mod stats;
 mod stream;
-mod window;
-mod window_task;
+pub(crate) mod window;
+pub(crate) mod window_task;
 
 use std::sync::Arc;
 use std::time::Duration;

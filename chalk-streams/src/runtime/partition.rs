@@ -298,7 +298,7 @@ pub(super) fn push_message<'a>(
 }
 
 /// Runs one resolver on one message, turning a panic into a failure.
-async fn resolve(
+pub(crate) async fn resolve(
     resolver: Resolver,
     raw: &RawMessage<'_>,
     rows: &mut Vec<FeatureRow>,

@@ -10,7 +10,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::message::{Headers, Timestamp};
+use std::time::Duration;
+
+use crate::duration::{parse_duration, LateArrivalDeadline};
+use crate::message::{Headers, RawHeaders, RawMessage, Timestamp};
 
 /// A message kept for the windows it belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +57,50 @@ pub(crate) struct WindowBook {
     last_seen: Option<i64>,
 }
 
+impl OwnedRecord {
+    /// The record as generated code takes it.
+    pub(crate) fn raw<'a>(&'a self, topic: &'a Arc<str>, partition: i32) -> RawMessage<'a> {
+        RawMessage {
+            payload: self.payload.as_deref(),
+            key: self.key.as_deref(),
+            topic,
+            partition,
+            offset: self.offset,
+            timestamp: self.timestamp,
+            headers: RawHeaders::Owned(&self.headers),
+        }
+    }
+}
+
 impl WindowBook {
+    /// The windows of a stream with these sizes (checked at compile time by `#[stream]`), kept
+    /// for the late-arrival deadline after their end, or for `retention` when it is infinite
+    /// (or longer).
+    pub(crate) fn for_stream(
+        sizes: &'static [&'static str],
+        deadline: LateArrivalDeadline,
+        retention: Duration,
+    ) -> Self {
+        let sizes = sizes
+            .iter()
+            .filter_map(|label| {
+                let size = parse_duration(label).ok()?;
+                Some(WindowSize {
+                    millis: i64::try_from(size.as_millis()).unwrap_or(i64::MAX),
+                    label,
+                })
+            })
+            .collect();
+        let retention = match deadline {
+            LateArrivalDeadline::Within(deadline) => deadline.min(retention),
+            LateArrivalDeadline::Infinity => retention,
+        };
+        Self::new(
+            sizes,
+            i64::try_from(retention.as_millis()).unwrap_or(i64::MAX),
+        )
+    }
+
     pub(crate) fn new(sizes: Vec<WindowSize>, retention_millis: i64) -> Self {
         Self {
             sizes,

@@ -15,10 +15,9 @@ use rdkafka::message::BorrowedMessage;
 use super::log_limit::LogLimiter;
 use super::partition::{panicked, push_message, PartitionTask, MAX_BATCH};
 use super::stats::StatsSnapshot;
-use super::window::{OwnedRecord, WindowBook, WindowSize};
-use crate::duration::{parse_duration, LateArrivalDeadline};
+use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
-use crate::message::{RawHeaders, RawMessage, Timestamp};
+use crate::message::{RawMessage, Timestamp};
 use crate::resolver::{CheckFn, FireAsyncFn, FireFn, MessageError, Phase, Resolver};
 
 /// A window stream's two generated functions.
@@ -37,10 +36,34 @@ impl WindowResolver {
         }
     }
 
-    fn check(self) -> CheckFn {
+    pub(crate) fn check(self) -> CheckFn {
         match self {
             Self::Sync { check, .. } | Self::Async { check, .. } => check,
         }
+    }
+
+    /// Runs the resolver over one window of `size`, appending its rows with their features
+    /// named `feature[size]`.
+    pub(crate) async fn fire_labelled(
+        self,
+        raws: &[RawMessage<'_>],
+        end: Timestamp,
+        label: &'static str,
+        rows: &mut Vec<FeatureRow>,
+    ) -> Result<(), MessageError> {
+        let before = rows.len();
+        let fired = self.fire(raws, end, rows).await;
+        match fired {
+            Ok(()) => {
+                for row in &mut rows[before..] {
+                    for (name, _) in &mut row.values {
+                        *name = windowed_name(name, label);
+                    }
+                }
+            }
+            Err(_) => rows.truncate(before),
+        }
+        fired
     }
 
     /// Runs the resolver over one window, turning a panic into a failure.
@@ -71,7 +94,7 @@ impl WindowResolver {
 
 /// `feature[size]`: the name a windowed feature is stored under. Interned, so each distinct name
 /// is allocated once for the life of the process (there are features × sizes of them).
-fn windowed_name(feature: &'static str, label: &'static str) -> &'static str {
+pub(crate) fn windowed_name(feature: &'static str, label: &'static str) -> &'static str {
     static NAMES: OnceLock<Mutex<HashMap<(&'static str, &'static str), &'static str>>> =
         OnceLock::new();
     let mut names = NAMES
@@ -96,34 +119,13 @@ impl OwnedRecord {
 }
 
 impl PartitionTask {
-    fn window_book(&self) -> WindowBook {
-        let sizes = self
-            .shared
-            .descriptor
-            .windows()
-            .iter()
-            .filter_map(|label| {
-                // Checked at compile time by #[stream]; a bad size here cannot happen.
-                let size = parse_duration(label).ok()?;
-                Some(WindowSize {
-                    millis: i64::try_from(size.as_millis()).unwrap_or(i64::MAX),
-                    label,
-                })
-            })
-            .collect();
-        let retention = match self.shared.deadline {
-            LateArrivalDeadline::Within(deadline) => deadline.min(self.shared.window_retention),
-            LateArrivalDeadline::Infinity => self.shared.window_retention,
-        };
-        WindowBook::new(
-            sizes,
-            i64::try_from(retention.as_millis()).unwrap_or(i64::MAX),
-        )
-    }
-
     /// Runs a window stream's partition until told to stop.
     pub(super) async fn run_windows(mut self, resolver: WindowResolver) {
-        let mut book = self.window_book();
+        let mut book = WindowBook::for_stream(
+            self.shared.descriptor.windows(),
+            self.shared.deadline,
+            self.shared.window_retention,
+        );
         let mut log = LogLimiter::new(Duration::from_secs(10), 10);
         let mut retained_reported = 0_i64;
         let mut stored = None;
@@ -240,29 +242,15 @@ impl PartitionTask {
             };
             let raws: Vec<RawMessage<'_>> = records
                 .iter()
-                .map(|r| RawMessage {
-                    payload: r.payload.as_deref(),
-                    key: r.key.as_deref(),
-                    topic: &self.topic,
-                    partition: self.partition,
-                    offset: r.offset,
-                    timestamp: r.timestamp,
-                    headers: RawHeaders::Owned(&r.headers),
-                })
+                .map(|r| r.raw(&self.topic, self.partition))
                 .collect();
             let end = Timestamp::from_millis(id.0);
-            let before = rows.len();
-            match resolver.fire(&raws, end, &mut rows).await {
-                Ok(()) => {
-                    for row in &mut rows[before..] {
-                        for (name, _) in &mut row.values {
-                            *name = windowed_name(name, size.label);
-                        }
-                    }
-                    counts.windows_fired += 1;
-                }
+            match resolver
+                .fire_labelled(&raws, end, size.label, &mut rows)
+                .await
+            {
+                Ok(()) => counts.windows_fired += 1,
                 Err(error) => {
-                    rows.truncate(before);
                     counts.windows_failed += 1;
                     if let Some(suppressed) = log.allow() {
                         tracing::warn!(
