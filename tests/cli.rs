@@ -39,7 +39,7 @@ fn list_shows_each_stream_with_its_source() {
         .collect();
     assert_eq!(
         lines[0],
-        ["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE"]
+        ["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"]
     );
     assert_eq!(
         lines[1],

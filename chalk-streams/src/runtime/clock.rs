@@ -55,6 +55,11 @@ impl ManualClock {
         }
     }
 
+    /// The time it shows.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.millis.load(Ordering::SeqCst))
+    }
+
     /// Moves the clock forward by `by` and wakes everything waiting on it.
     pub fn advance(&self, by: Duration) {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
@@ -72,7 +77,7 @@ impl ManualClock {
 #[async_trait::async_trait]
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        Timestamp::from_millis(self.millis.load(Ordering::SeqCst))
+        ManualClock::now(self)
     }
 
     async fn sleep_until(&self, deadline: Timestamp) {

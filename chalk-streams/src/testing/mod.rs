@@ -1,10 +1,13 @@
-//! Helpers for testing streams against a real Kafka protocol without installing a broker:
-//! librdkafka's mock cluster, in-process, on a loopback port.
+//! Testing streams: [`StreamTester`] runs a declared stream without any broker, with a clock
+//! the test moves; [`MockKafka`] is librdkafka's mock cluster, in-process, on a loopback port,
+//! for tests over the real Kafka protocol; [`FlakyStore`] is a store that fails on purpose.
 
 mod flaky_store;
+mod harness;
 mod mock_kafka;
 mod record;
 
 pub use flaky_store::FlakyStore;
+pub use harness::{FiredWindow, MessageStatus, StreamTester, TestMessage};
 pub use mock_kafka::MockKafka;
 pub use record::Record;

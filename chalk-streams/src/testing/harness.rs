@@ -1,0 +1,308 @@
+//! Broker-free tests of a declared stream: feed it messages, move its clock, and look at what
+//! it did with each message and what it wrote.
+//!
+//! ```
+//! use chalk_streams::prelude::*;
+//! use chalk_streams::testing::{MessageStatus, StreamTester, TestMessage};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Body { user_id: String, favorite_color: String }
+//!
+//! #[derive(Features, Default)]
+//! struct User { #[primary] uid: String, favorite_color: Option<String> }
+//!
+//! static UPDATES: KafkaSource = KafkaSource::new().topic("updates");
+//!
+//! #[stream(source = UPDATES, name = "colors")]
+//! fn colors(body: Body) -> User {
+//!     User { uid: body.user_id, favorite_color: Some(body.favorite_color) }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let mut tester = StreamTester::new("colors").expect("declared");
+//! let status = tester
+//!     .send(TestMessage::json(&serde_json::json!({"user_id": "u1", "favorite_color": "red"})))
+//!     .await;
+//! assert!(matches!(status, MessageStatus::Processed { .. }));
+//! assert!(matches!(tester.send(TestMessage::bytes("{")).await, MessageStatus::Failed { .. }));
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::features::FeatureRow;
+use crate::message::{Headers, RawHeaders, RawMessage, Timestamp};
+use crate::registry::{Registry, StreamDescriptor};
+use crate::resolver::{MessageError, Phase};
+use crate::runtime::clock::{Clock, ManualClock};
+use crate::runtime::partition::resolve;
+use crate::runtime::window::{OwnedRecord, WindowBook};
+use crate::runtime::window_task::WindowResolver;
+use crate::runtime::DEFAULT_WINDOW_RETENTION;
+use crate::source::resolve::Overrides;
+use crate::LateArrivalDeadline;
+
+/// A message to feed a [`StreamTester`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestMessage {
+    /// The payload; `None` for a tombstone.
+    pub payload: Option<Vec<u8>>,
+    /// The key.
+    pub key: Option<Vec<u8>>,
+    /// The Kafka timestamp; `None` uses the tester's clock.
+    pub timestamp: Option<Timestamp>,
+    /// Headers.
+    pub headers: Headers,
+    /// The partition (offsets count up per partition).
+    pub partition: i32,
+}
+
+impl TestMessage {
+    /// A message with a JSON payload.
+    pub fn json(value: &serde_json::Value) -> Self {
+        Self::bytes(value.to_string())
+    }
+
+    /// A message with a raw payload.
+    pub fn bytes(payload: impl Into<Vec<u8>>) -> Self {
+        Self {
+            payload: Some(payload.into()),
+            key: None,
+            timestamp: None,
+            headers: Headers::new(),
+            partition: 0,
+        }
+    }
+
+    /// Sets the key.
+    pub fn key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Sets the Kafka timestamp.
+    pub fn timestamp(mut self, timestamp: Timestamp) -> Self {
+        self.timestamp = Some(timestamp);
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
+        self.headers.push(name, Some(value.into()));
+        self
+    }
+
+    /// Sets the partition.
+    pub fn partition(mut self, partition: i32) -> Self {
+        self.partition = partition;
+        self
+    }
+}
+
+/// What the stream did with one message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageStatus {
+    /// Resolved; these rows would be written (a mapping stream).
+    Processed {
+        /// The rows, stamped with the message's feature time.
+        rows: Vec<FeatureRow>,
+    },
+    /// Taken into its windows (a window stream); rows come when windows fire.
+    Windowed,
+    /// Older than the late-arrival deadline (or, for windows, than the retention): skipped
+    /// before decoding.
+    SkippedLate,
+    /// Failed; with a dead-letter topic it would be dead-lettered.
+    Failed {
+        /// Where it failed.
+        phase: Phase,
+        /// Why.
+        error: String,
+    },
+}
+
+/// One window firing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiredWindow {
+    /// The window's end (the rows' feature time).
+    pub end: Timestamp,
+    /// The window size's label, e.g. `10m`.
+    pub size: &'static str,
+    /// The key the window groups.
+    pub key: Vec<u8>,
+    /// Whether it fired before (this is a re-fire after late messages).
+    pub refire: bool,
+    /// Its rows (features named `feature[size]`), or the resolver's failure.
+    pub result: Result<Vec<FeatureRow>, MessageError>,
+}
+
+/// Runs one declared stream without a broker, with a clock the test moves.
+pub struct StreamTester {
+    descriptor: &'static StreamDescriptor,
+    deadline: LateArrivalDeadline,
+    clock: Arc<ManualClock>,
+    topic: Arc<str>,
+    offsets: BTreeMap<i32, i64>,
+    windows: Option<(WindowResolver, BTreeMap<i32, WindowBook>)>,
+    retention: Duration,
+}
+
+impl StreamTester {
+    /// A tester for the stream called `name`, with its source's late-arrival deadline, and a
+    /// clock at the current time.
+    pub fn new(name: &str) -> crate::Result<Self> {
+        let registry = Registry::collect()?;
+        let descriptor = registry.select(&[name])?.streams()[0];
+        // Only the deadline and topic matter here: the brokers are never contacted.
+        let overrides = Overrides {
+            bootstrap_servers: Some("127.0.0.1:9".into()),
+        };
+        let source = descriptor
+            .source()
+            .resolve(&crate::source::resolve::process_env, &overrides)
+            .map_err(|errors| {
+                crate::Error::Config(
+                    errors
+                        .into_iter()
+                        .map(|error| crate::ConfigProblem {
+                            stream: name.to_owned(),
+                            source_name: descriptor.source().integration_name().map(str::to_owned),
+                            error,
+                        })
+                        .collect(),
+                )
+            })?;
+        let topic = source.topics.first().cloned().unwrap_or_default();
+        Ok(Self {
+            descriptor,
+            deadline: source.late_arrival_deadline,
+            clock: Arc::new(ManualClock::new(Timestamp::now())),
+            topic: Arc::from(topic),
+            offsets: BTreeMap::new(),
+            windows: WindowResolver::of(descriptor.resolver()).map(|w| (w, BTreeMap::new())),
+            retention: DEFAULT_WINDOW_RETENTION,
+        })
+    }
+
+    /// The tester's clock: move it with [`advance`](Self::advance) or set it directly.
+    pub fn clock(&self) -> &ManualClock {
+        &self.clock
+    }
+
+    /// Keeps windows this long after their end when the deadline is infinite.
+    pub fn window_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Feeds one message, as the runtime would: late check, decode, resolver (or window).
+    pub async fn send(&mut self, message: TestMessage) -> MessageStatus {
+        let now = self.clock.now();
+        let offset = {
+            let next = self.offsets.entry(message.partition).or_insert(0);
+            *next += 1;
+            *next - 1
+        };
+        let timestamp = message.timestamp.unwrap_or(now);
+        let raw = RawMessage {
+            payload: message.payload.as_deref(),
+            key: message.key.as_deref(),
+            topic: &self.topic,
+            partition: message.partition,
+            offset,
+            timestamp: Some(timestamp),
+            headers: RawHeaders::Owned(&message.headers),
+        };
+        if self.deadline.is_exceeded_by(timestamp.age_at(now)) {
+            return MessageStatus::SkippedLate;
+        }
+        match &mut self.windows {
+            None => {
+                let mut rows = Vec::new();
+                match resolve(self.descriptor.resolver(), &raw, &mut rows).await {
+                    Ok(()) => MessageStatus::Processed { rows },
+                    Err(error) => failed(error),
+                }
+            }
+            Some((resolver, books)) => {
+                let book = books.entry(message.partition).or_insert_with(|| {
+                    WindowBook::for_stream(self.descriptor.windows(), self.deadline, self.retention)
+                });
+                if !book.accepts(timestamp, now) {
+                    return MessageStatus::SkippedLate;
+                }
+                match resolver.check()(&raw) {
+                    Ok(()) => {
+                        let record = OwnedRecord {
+                            offset,
+                            key: message.key,
+                            payload: message.payload,
+                            timestamp: Some(timestamp),
+                            headers: message.headers,
+                        };
+                        book.insert(record, timestamp, now);
+                        MessageStatus::Windowed
+                    }
+                    Err(error) => {
+                        book.pass(offset);
+                        failed(error)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves the clock forward and fires every window now due (none for a mapping stream), in
+    /// order of their ends. Late messages already sent make their windows fire again.
+    pub async fn advance(&mut self, by: Duration) -> Vec<FiredWindow> {
+        self.clock.advance(by);
+        self.fire_due().await
+    }
+
+    /// Fires every window due at the clock's current time.
+    pub async fn fire_due(&mut self) -> Vec<FiredWindow> {
+        let now = self.clock.now();
+        let Some((resolver, books)) = &mut self.windows else {
+            return Vec::new();
+        };
+        let mut fired = Vec::new();
+        for (partition, book) in books.iter_mut() {
+            for id in book.due(now) {
+                let Some((records, size, refire)) = book.window(&id) else {
+                    continue;
+                };
+                let raws: Vec<RawMessage<'_>> = records
+                    .iter()
+                    .map(|r| r.raw(&self.topic, *partition))
+                    .collect();
+                let end = Timestamp::from_millis(id.0);
+                let mut rows = Vec::new();
+                let result = resolver
+                    .fire_labelled(&raws, end, size.label, &mut rows)
+                    .await
+                    .map(|()| rows);
+                fired.push(FiredWindow {
+                    end,
+                    size: size.label,
+                    key: id.2.clone(),
+                    refire,
+                    result,
+                });
+                book.fired(&id);
+            }
+            book.expire(now);
+        }
+        fired.sort_by_key(|f| f.end);
+        fired
+    }
+}
+
+fn failed(error: MessageError) -> MessageStatus {
+    MessageStatus::Failed {
+        phase: error.phase,
+        error: error.message,
+    }
+}

@@ -1,0 +1,138 @@
+//! The broker-free harness: a declared stream fed by hand, mapping and window, with a clock the
+//! test moves and each message's status.
+
+use std::time::Duration;
+
+use chalk_streams::prelude::*;
+use chalk_streams::resolver::Phase;
+use chalk_streams::testing::{MessageStatus, StreamTester, TestMessage};
+use chalk_streams::FeatureValue;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+struct Reading {
+    sensor: String,
+    celsius: f64,
+}
+
+#[derive(Features, Default)]
+struct Sensor {
+    #[primary]
+    id: String,
+    celsius: Option<f64>,
+    max_celsius: Option<f64>,
+}
+
+static READINGS: KafkaSource = KafkaSource::new()
+    .topic("readings")
+    .late_arrival_deadline_str("1h");
+
+#[stream(source = READINGS, name = "latest_reading")]
+fn latest_reading(reading: Message<Reading>) -> Result<Sensor, String> {
+    if reading.value.celsius < -273.15 {
+        return Err(format!(
+            "{} °C is below absolute zero",
+            reading.value.celsius
+        ));
+    }
+    Ok(Sensor {
+        id: reading.value.sensor,
+        celsius: Some(reading.value.celsius),
+        ..Default::default()
+    })
+}
+
+#[stream(source = READINGS, name = "max_reading", window = "5m")]
+fn max_reading(readings: Vec<Reading>) -> Option<Sensor> {
+    let id = readings.first()?.sensor.clone();
+    let max = readings.iter().map(|r| r.celsius).fold(f64::MIN, f64::max);
+    Some(Sensor {
+        id,
+        max_celsius: Some(max),
+        ..Default::default()
+    })
+}
+
+fn reading(sensor: &str, celsius: f64) -> TestMessage {
+    TestMessage::json(&json!({"sensor": sensor, "celsius": celsius})).key(sensor)
+}
+
+#[tokio::test]
+async fn a_mapping_stream_reports_each_message_status() {
+    let mut tester = StreamTester::new("latest_reading").expect("declared");
+    let now = tester.clock().now();
+    match tester.send(reading("s1", 21.5)).await {
+        MessageStatus::Processed { rows } => {
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].primary_key, "s1");
+            assert_eq!(rows[0].values, [("celsius", FeatureValue::Float(21.5))]);
+            assert_eq!(
+                rows[0].time, now,
+                "the message's timestamp is the feature time"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        tester.send(reading("s1", -300.0)).await,
+        MessageStatus::Failed {
+            phase: Phase::Resolver,
+            error: "-300 °C is below absolute zero".into()
+        }
+    );
+    assert!(matches!(
+        tester.send(TestMessage::bytes("not json")).await,
+        MessageStatus::Failed {
+            phase: Phase::Parse,
+            ..
+        }
+    ));
+    let two_hours_ago = Timestamp::from_millis(now.as_millis() - 2 * 3_600_000);
+    assert_eq!(
+        tester
+            .send(reading("s1", 20.0).timestamp(two_hours_ago))
+            .await,
+        MessageStatus::SkippedLate
+    );
+}
+
+#[tokio::test]
+async fn a_window_stream_fires_on_the_clock_and_again_for_late_messages() {
+    let mut tester = StreamTester::new("max_reading").expect("declared");
+    let start = {
+        let now = tester.clock().now().as_millis();
+        now - now.rem_euclid(300_000)
+    };
+    tester.clock().set(Timestamp::from_millis(start));
+    let at = |seconds: i64| Timestamp::from_millis(start + seconds * 1000);
+    for (celsius, second) in [(20.0, 10), (25.0, 20), (22.0, 30)] {
+        let status = tester
+            .send(reading("s1", celsius).timestamp(at(second)))
+            .await;
+        assert_eq!(status, MessageStatus::Windowed);
+    }
+    assert!(tester.advance(Duration::from_secs(299)).await.is_empty());
+
+    let fired = tester.advance(Duration::from_secs(1)).await;
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].end, at(300));
+    assert_eq!(fired[0].size, "5m");
+    assert!(!fired[0].refire);
+    let rows = fired[0].result.as_ref().expect("resolved");
+    assert_eq!(
+        rows[0].values,
+        [("max_celsius[5m]", FeatureValue::Float(25.0))]
+    );
+    assert_eq!(rows[0].time, at(300));
+
+    // Two minutes late, within the one-hour deadline: the window fires again, corrected.
+    tester.send(reading("s1", 30.0).timestamp(at(40))).await;
+    let fired = tester.advance(Duration::from_secs(120)).await;
+    assert!(fired[0].refire);
+    let rows = fired[0].result.as_ref().expect("resolved");
+    assert_eq!(
+        rows[0].values,
+        [("max_celsius[5m]", FeatureValue::Float(30.0))]
+    );
+}
