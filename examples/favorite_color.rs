@@ -48,3 +48,37 @@ fn main() -> chalk_streams::Result<()> {
         )
         .main()
 }
+
+/// The stream tested without a broker: `cargo test --example favorite_color`.
+#[cfg(test)]
+mod tests {
+    use chalk_streams::testing::{MessageStatus, StreamTester, TestMessage};
+    use chalk_streams::FeatureValue;
+
+    #[tokio::test]
+    async fn a_color_update_sets_the_users_favorite_color() {
+        let mut tester = StreamTester::new("favorite_color::favorite_color").expect("declared");
+        let update = serde_json::json!({"user_id": "u1", "favorite_color": "teal"});
+        let MessageStatus::Processed { rows } = tester.send(TestMessage::json(&update)).await
+        else {
+            panic!("the update is processed");
+        };
+        assert_eq!(rows[0].primary_key, "u1");
+        assert_eq!(
+            rows[0].values,
+            [("favorite_color", FeatureValue::String("teal".into()))]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_update_fails_to_parse() {
+        let mut tester = StreamTester::new("favorite_color::favorite_color").expect("declared");
+        let status = tester
+            .send(TestMessage::bytes(r#"{"user_id": "u1"}"#))
+            .await;
+        assert!(
+            matches!(&status, MessageStatus::Failed { error, .. } if error.contains("missing field `favorite_color`")),
+            "{status:?}"
+        );
+    }
+}
