@@ -37,7 +37,7 @@ use crate::features::FeatureRow;
 use crate::message::{Headers, RawHeaders, RawMessage, Timestamp};
 use crate::registry::{Registry, StreamDescriptor};
 use crate::resolver::{MessageError, Phase};
-use crate::runtime::clock::{Clock, ManualClock};
+use crate::runtime::clock::ManualClock;
 use crate::runtime::partition::resolve;
 use crate::runtime::window::{OwnedRecord, WindowBook};
 use crate::runtime::window_task::WindowResolver;
