@@ -4,5 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
-# Unit, integration (mock cluster, trybuild UI) and README/rustdoc tests.
+# The CLI and crash tests run the example applications as processes: build them first.
+cargo build --workspace --examples --locked
+# Unit, integration (mock cluster, trybuild UI), example and README/rustdoc tests.
 cargo test --workspace --locked "$@"
