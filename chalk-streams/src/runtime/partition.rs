@@ -144,22 +144,27 @@ impl PartitionTask {
             tracker.complete(message.offset());
         }
         if let Some(offset) = tracker.advance() {
-            match self
-                .consumer
-                .store_offset(&self.topic, self.partition, offset)
-            {
-                Ok(()) => {
-                    self.shared
-                        .stats
-                        .record_stored_offset(&self.topic, self.partition, offset + 1)
-                }
-                // The partition was revoked meanwhile: its next owner processes it again.
-                Err(error) => {
-                    tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, offset, %error, "could not store offset")
-                }
-            }
+            self.store_offset(offset);
         }
         self.shared.stats.record(resolved.counts);
+    }
+
+    /// Hands `offset` (the last processed) to Kafka for commit.
+    pub(super) fn store_offset(&self, offset: i64) {
+        match self
+            .consumer
+            .store_offset(&self.topic, self.partition, offset)
+        {
+            Ok(()) => {
+                self.shared
+                    .stats
+                    .record_stored_offset(&self.topic, self.partition, offset + 1)
+            }
+            // The partition was revoked meanwhile: its next owner processes it again.
+            Err(error) => {
+                tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, offset, %error, "could not store offset")
+            }
+        }
     }
 
     /// Logs a failed message (rate-limited).

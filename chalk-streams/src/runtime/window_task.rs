@@ -9,7 +9,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::FutureExt;
-use rdkafka::consumer::Consumer;
 use rdkafka::message::BorrowedMessage;
 
 use super::log_limit::LogLimiter;
@@ -274,22 +273,6 @@ impl PartitionTask {
         counts.rows_written += rows.len() as u64;
         for id in &due {
             book.fired(id);
-        }
-    }
-
-    fn store_offset(&self, offset: i64) {
-        match self
-            .consumer
-            .store_offset(&self.topic, self.partition, offset)
-        {
-            Ok(()) => {
-                self.shared
-                    .stats
-                    .record_stored_offset(&self.topic, self.partition, offset + 1)
-            }
-            Err(error) => {
-                tracing::debug!(stream = self.name(), partition = self.partition, offset, %error, "could not store offset")
-            }
         }
     }
 }
