@@ -65,6 +65,22 @@ pub enum Error {
     /// Streams did not stop within the shutdown deadline.
     #[error("streams did not shut down within {0:?}: {1}")]
     ShutdownTimeout(std::time::Duration, String),
+    /// `check` found streams whose brokers cannot be used or whose topics are missing: one
+    /// problem per line, each naming its stream.
+    #[error("{}", match .0.as_slice() {
+        [one] => one.clone(),
+        many => format!("{} problems:\n  - {}", many.len(), many.join("\n  - ")),
+    })]
+    Check(Vec<String>),
+    /// `push` was given no `--bootstrap` and no registered stream reads the topic.
+    #[error("no broker known for topic `{0}`: no registered stream reads it; pass --bootstrap HOST:PORT")]
+    NoBroker(String),
+    /// `dlq replay` was asked for a stream whose source has no dead-letter topic.
+    #[error("stream `{0}` has no dead-letter topic; set dead_letter_queue_topic on its source")]
+    NoDeadLetterQueue(String),
+    /// A Kafka client of a command (`push`, `dlq replay`) failed: what it was doing and why.
+    #[error("{0}")]
+    Kafka(String),
 }
 
 struct ConfigProblems<'a>(&'a [ConfigProblem]);

@@ -166,3 +166,21 @@ impl Drop for RedisServer {
         self.kill();
     }
 }
+
+/// The example called `name` (a file in `examples/`), which `cargo build --examples` or
+/// `cargo test` builds next to the test binaries.
+pub fn example_named(name: &str) -> std::path::PathBuf {
+    let deps = std::env::current_exe().expect("test binary path");
+    let path = deps
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps")
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} missing: run `cargo build --examples` or `cargo test`",
+        path.display()
+    );
+    path
+}

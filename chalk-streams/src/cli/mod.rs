@@ -1,9 +1,13 @@
 //! The command line every chalk-streams application gets from [`main`](crate::main):
-//! `run`, `list`, `get`.
+//! `run`, `list`, `get`, `check`, `push` and `dlq replay`.
 
+mod check;
+mod dlq;
 mod embedded;
 mod get;
+mod kafka;
 mod list;
+mod push;
 mod table;
 
 use std::io::IsTerminal;
@@ -39,6 +43,24 @@ enum Command {
     List(list::ListArgs),
     /// Read an entity's features from the store.
     Get(get::GetArgs),
+    /// Check that each stream's brokers answer and its topics exist.
+    ///
+    /// Resolves every source (configuration problems are listed as `run` lists them), then
+    /// connects to each stream's brokers within --timeout and describes its topics and
+    /// dead-letter topic. Prints one `ok:` line per healthy stream; otherwise one line per
+    /// problem (unreachable brokers, failed authentication, missing topic), naming the stream,
+    /// and exits with status 1.
+    Check(check::CheckArgs),
+    /// Produce each line of a file or standard input as one message to a topic.
+    ///
+    /// Empty lines are skipped. Waits until every message is acknowledged, prints how many were,
+    /// and exits with status 1 if any was not.
+    Push(push::PushArgs),
+    /// Dead-letter topics: replay a stream's failed messages.
+    Dlq {
+        #[command(subcommand)]
+        command: dlq::DlqCommand,
+    },
 }
 
 /// Where features are stored: `sqlite://PATH` (default `sqlite://chalk-features.sqlite`),
@@ -116,6 +138,9 @@ impl App {
         match command {
             Command::List(args) => list::run(&Runtime::from_registry()?, &args),
             Command::Get(args) => get::run(&args).await,
+            Command::Check(args) => check::run(&args).await,
+            Command::Push(args) => push::run(&args).await,
+            Command::Dlq { command } => dlq::run(&command).await,
             Command::Run(args) => {
                 let runtime = Runtime::from_registry()?.only(&args.only)?;
                 if !args.embedded {

@@ -1,0 +1,169 @@
+//! `push --topic T`: produces each non-empty line of a file (or standard input) as one message
+//! and waits until every one is acknowledged.
+
+use std::io::{BufRead, BufReader};
+use std::time::Duration;
+
+use rdkafka::error::KafkaError;
+use rdkafka::producer::FutureRecord;
+use rdkafka::types::RDKafkaErrorCode;
+
+use super::kafka::{error_text, producer, QuietContext};
+use crate::error::{Error, Result};
+use crate::registry::Registry;
+use crate::runtime::Runtime;
+use crate::source::KafkaProperties;
+
+/// How long `push` waits before offering a message again when the producer's queue is full.
+const QUEUE_FULL_PAUSE: Duration = Duration::from_millis(10);
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The brokers are the --bootstrap ones (PLAINTEXT), or else those of the first registered stream \
+(by name) that reads the topic, with its source's security settings.")]
+pub(super) struct PushArgs {
+    /// The topic to produce to.
+    #[arg(long, value_name = "TOPIC")]
+    topic: String,
+    /// The key of every message (by default messages have no key).
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
+    /// The file to read, one message per non-empty line; `-` reads standard input
+    /// [default: standard input].
+    #[arg(long, value_name = "FILE")]
+    file: Option<String>,
+    /// `-`: read standard input (the same as --file -).
+    #[arg(value_name = "-", value_parser = ["-"], conflicts_with = "file")]
+    stdin: Option<String>,
+    /// The brokers, `HOST:PORT[,HOST:PORT...]`, reached with PLAINTEXT, instead of the source of
+    /// a stream that reads the topic.
+    #[arg(long, value_name = "HOST:PORT")]
+    bootstrap: Option<String>,
+    /// How long each message may take to be acknowledged, e.g. `30s`.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    timeout: humantime::Duration,
+}
+
+pub(super) async fn run(args: &PushArgs) -> Result<()> {
+    let (mut properties, brokers) = connection(args)?;
+    let lines = read_lines(args.file.as_deref().unwrap_or("-"))?;
+    let timeout: Duration = args.timeout.into();
+    properties.set("acks", "all");
+    properties.set("enable.idempotence", "true");
+    properties.set("message.timeout.ms", timeout.as_millis().max(1).to_string());
+    let context = QuietContext::default();
+    let producer = producer(&properties, context.clone())?;
+
+    let total = lines.len();
+    let mut deliveries = Vec::with_capacity(total);
+    let mut failures: Vec<String> = Vec::new();
+    for line in &lines {
+        let mut record = FutureRecord::<[u8], [u8]>::to(&args.topic).payload(line.as_slice());
+        if let Some(key) = &args.key {
+            record = record.key(key.as_bytes());
+        }
+        // Offered one by one, in order: messages of one key keep the order of the lines.
+        loop {
+            match producer.send_result(record) {
+                Ok(delivery) => {
+                    deliveries.push(delivery);
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    tokio::time::sleep(QUEUE_FULL_PAUSE).await;
+                }
+                Err((error, _)) => {
+                    failures.push(error_text(&error));
+                    break;
+                }
+            }
+        }
+    }
+    for delivery in futures::future::join_all(deliveries).await {
+        match delivery {
+            Ok(Ok(_)) => {}
+            Ok(Err((error, _))) => failures.push(error_text(&error)),
+            Err(_) => failures.push("the producer was closed before the acknowledgement".into()),
+        }
+    }
+    drop(producer);
+
+    let acknowledged = total - failures.len();
+    let plural = if total == 1 { "" } else { "s" };
+    println!(
+        "{acknowledged} of {total} message{plural} acknowledged by topic `{}`",
+        args.topic
+    );
+    match failures.first() {
+        None => Ok(()),
+        Some(first) => {
+            let cause = context
+                .connection_failure()
+                .map(|failure| format!("; {}", failure.describe(&brokers)))
+                .unwrap_or_default();
+            Err(Error::Kafka(format!(
+                "{} of {total} message{plural} to `{}` not acknowledged: {first}{cause}",
+                failures.len(),
+                args.topic
+            )))
+        }
+    }
+}
+
+/// The connection properties for the topic: `--bootstrap`, or the source of a stream reading it.
+/// Also returns the brokers, for messages.
+fn connection(args: &PushArgs) -> Result<(KafkaProperties, String)> {
+    if let Some(bootstrap) = &args.bootstrap {
+        let mut properties = KafkaProperties::default();
+        properties.set("bootstrap.servers", bootstrap);
+        properties.set("client.id", "chalk/push");
+        return Ok((properties, bootstrap.clone()));
+    }
+    let registry = Registry::collect()?;
+    let mut problems = Vec::new();
+    for stream in registry.streams() {
+        // Each stream alone: a misconfigured stream elsewhere does not stop a push.
+        match Runtime::new(registry.select(&[stream.name()])?).plan() {
+            Ok(plans) => {
+                if let Some(plan) = plans
+                    .into_iter()
+                    .find(|p| p.source.topics.contains(&args.topic))
+                {
+                    let mut properties = plan.source.connection_properties();
+                    properties.set("client.id", format!("{}push", plan.source.client_id_prefix));
+                    return Ok((properties, plan.source.bootstrap_servers.join(",")));
+                }
+            }
+            Err(Error::Config(found)) => problems.extend(found),
+            Err(other) => return Err(other),
+        }
+    }
+    if problems.is_empty() {
+        Err(Error::NoBroker(args.topic.clone()))
+    } else {
+        // A stream whose source does not resolve may be the one that reads the topic.
+        Err(Error::Config(problems))
+    }
+}
+
+/// The non-empty lines of `path` (`-`: standard input), without surrounding whitespace.
+fn read_lines(path: &str) -> Result<Vec<Vec<u8>>> {
+    let reader: Box<dyn BufRead> = if path == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot open `{path}`: {e}")))?;
+        Box::new(BufReader::new(file))
+    };
+    let mut lines = Vec::new();
+    for line in reader.split(b'\n') {
+        let line =
+            line.map_err(|e| std::io::Error::new(e.kind(), format!("cannot read `{path}`: {e}")))?;
+        let line = line.trim_ascii();
+        if !line.is_empty() {
+            lines.push(line.to_vec());
+        }
+    }
+    Ok(lines)
+}
