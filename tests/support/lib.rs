@@ -53,21 +53,9 @@ pub async fn wait_until(stats: &[&StreamStats], done: impl Fn() -> bool) {
     }
 }
 
-/// The `favorite_color` example, which `cargo test` builds next to the test binaries.
+/// The `favorite_color` example.
 pub fn example_path() -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    let path = deps
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target/<profile>/deps")
-        .join("examples")
-        .join("favorite_color");
-    assert!(
-        path.exists(),
-        "{} missing: run through `cargo test`",
-        path.display()
-    );
-    path
+    example_named("favorite_color")
 }
 
 /// Runs `stream` on `kafka`, writing to `store`, until it has handled `messages` messages, then
@@ -167,8 +155,8 @@ impl Drop for RedisServer {
     }
 }
 
-/// The example called `name` (a file in `examples/`), which `cargo build --examples` or
-/// `cargo test` builds next to the test binaries.
+/// The example called `name` (a file in `examples/`), built by `cargo build --examples`
+/// (scripts/test.sh builds them before the tests).
 pub fn example_named(name: &str) -> std::path::PathBuf {
     let deps = std::env::current_exe().expect("test binary path");
     let path = deps
@@ -179,7 +167,7 @@ pub fn example_named(name: &str) -> std::path::PathBuf {
         .join(name);
     assert!(
         path.exists(),
-        "{} missing: run `cargo build --examples` or `cargo test`",
+        "{} missing: run `cargo build --examples` first (scripts/test.sh does)",
         path.display()
     );
     path

@@ -22,6 +22,12 @@ pub struct MockKafka {
     bootstrap_servers: String,
 }
 
+/// A number unique in this process, for the group of each `read`.
+fn next_reader() -> u64 {
+    static READERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    READERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 fn embedded(error: impl std::fmt::Display) -> Error {
     Error::Embedded(error.to_string())
 }
@@ -131,7 +137,11 @@ impl MockKafka {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", &self.bootstrap_servers)
-            .set("group.id", format!("chalk-streams-test-reader-{topic}"))
+            // A group of its own per read: a reader never waits for an earlier one to leave.
+            .set(
+                "group.id",
+                format!("chalk-streams-test-reader-{}", next_reader()),
+            )
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest");
         let topic = topic.to_owned();
