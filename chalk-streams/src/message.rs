@@ -291,6 +291,8 @@ pub enum RawHeaders<'a> {
     None,
     /// Headers of a Kafka message.
     Kafka(&'a rdkafka::message::BorrowedHeaders),
+    /// Headers of a Kafka message copied out of the client.
+    KafkaOwned(&'a rdkafka::message::OwnedHeaders),
     /// Headers already owned.
     Owned(&'a Headers),
 }
@@ -311,6 +313,10 @@ impl RawHeaders<'_> {
             RawHeaders::None => Headers::new(),
             RawHeaders::Owned(headers) => (*headers).clone(),
             RawHeaders::Kafka(headers) => headers
+                .iter()
+                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                .collect(),
+            RawHeaders::KafkaOwned(headers) => headers
                 .iter()
                 .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
                 .collect(),

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, TopicPartitionList};
 use tokio::sync::watch;
 
-use super::partition::{KafkaConsumer, PartitionTask};
+use super::partition::{Handoff, KafkaConsumer, PartitionTask};
 use super::StreamShared;
 
 type PartitionKey = (Arc<str>, i32);
@@ -19,6 +20,8 @@ type PartitionKey = (Arc<str>, i32);
 /// A running partition worker.
 struct Worker {
     stop: watch::Sender<bool>,
+    /// Where messages fetched before the split are handed over.
+    early: tokio::sync::mpsc::UnboundedSender<OwnedMessage>,
     /// Disconnects when the worker's task ends (or is aborted).
     finished: mpsc::Receiver<()>,
     task: tokio::task::JoinHandle<()>,
@@ -29,6 +32,11 @@ pub(crate) struct StreamContext {
     shared: Arc<StreamShared>,
     consumer: OnceLock<Weak<KafkaConsumer>>,
     workers: Mutex<HashMap<PartitionKey, Worker>>,
+    /// Go signals of workers started since the main queue was last drained.
+    waiting: Mutex<Vec<tokio::sync::oneshot::Sender<()>>>,
+    /// Notified when partitions are assigned: the main queue must be drained, then the new
+    /// workers released.
+    assigned: tokio::sync::Notify,
 }
 
 impl StreamContext {
@@ -37,6 +45,8 @@ impl StreamContext {
             shared,
             consumer: OnceLock::new(),
             workers: Mutex::new(HashMap::new()),
+            waiting: Mutex::new(Vec::new()),
+            assigned: tokio::sync::Notify::new(),
         }
     }
 
@@ -72,6 +82,8 @@ impl StreamContext {
         let topic: Arc<str> = Arc::from(topic);
         let (stop, stop_rx) = watch::channel(false);
         let (finished_tx, finished) = mpsc::channel::<()>();
+        let (go, go_rx) = tokio::sync::oneshot::channel();
+        let (early, early_rx) = tokio::sync::mpsc::unbounded_channel();
         let task = PartitionTask {
             resume_from: self.shared.stats.stored_offset(&topic, partition),
             shared: Arc::clone(&self.shared),
@@ -80,6 +92,10 @@ impl StreamContext {
             topic: Arc::clone(&topic),
             partition,
             stop: stop_rx,
+            handoff: Handoff {
+                go: go_rx,
+                early: early_rx,
+            },
         };
         let task = self.shared.handle.spawn(async move {
             let _finished = finished_tx;
@@ -91,10 +107,47 @@ impl StreamContext {
             (topic, partition),
             Worker {
                 stop,
+                early,
                 finished,
                 task,
             },
         );
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(go);
+    }
+
+    /// Resolves when partitions have been assigned since the last call.
+    pub(crate) async fn assigned(&self) {
+        self.assigned.notified().await;
+    }
+
+    /// Hands a message that arrived on the main queue to its partition's worker.
+    pub(crate) fn hand_over(&self, message: OwnedMessage) {
+        let key: PartitionKey = (Arc::from(message.topic()), message.partition());
+        match self.workers().get(&key) {
+            Some(worker) => {
+                let _ = worker.early.send(message);
+            }
+            // Not ours any more: not processed, not committed; its next owner reads it.
+            None => {
+                tracing::debug!(stream = self.name(), topic = %key.0, partition = key.1, "message for a partition no longer assigned")
+            }
+        }
+    }
+
+    /// Lets the workers started since the last drain of the main queue begin.
+    pub(crate) fn release_workers(&self) {
+        let waiting = std::mem::take(
+            &mut *self
+                .waiting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for go in waiting {
+            let _ = go.send(());
+        }
     }
 
     /// Stops the workers of `partitions` (all when `None`), letting each finish the batch in
@@ -166,6 +219,9 @@ impl ConsumerContext for StreamContext {
             for element in tpl.elements() {
                 self.start_worker(element.topic(), element.partition());
             }
+            // Messages fetched before the split sit on the main queue: the polling thread
+            // drains them to their workers, then releases the workers.
+            self.assigned.notify_one();
         }
     }
 

@@ -11,7 +11,7 @@ use backon::{ExponentialBuilder, Retryable};
 use futures::FutureExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Message as _};
+use rdkafka::message::{BorrowedMessage, Message as _, OwnedMessage};
 use tokio::sync::watch;
 
 use super::context::StreamContext;
@@ -52,6 +52,37 @@ pub(crate) struct PartitionTask {
     /// Messages below it were processed here (their outputs are stored) but their commit may have
     /// been refused during a rebalance; they are passed over, not processed twice.
     pub resume_from: Option<i64>,
+    /// Messages that reached the consumer's main queue before this partition's queue was
+    /// split, and the signal that all of them have been handed over.
+    pub handoff: Handoff,
+}
+
+/// How a new partition worker receives the messages fetched before its queue was split.
+pub(crate) struct Handoff {
+    /// Fires once every early message is in `early`.
+    pub go: tokio::sync::oneshot::Receiver<()>,
+    /// The early messages, oldest first.
+    pub early: tokio::sync::mpsc::UnboundedReceiver<OwnedMessage>,
+}
+
+/// A Kafka message as the workers read it: from the partition queue, or copied out of the main
+/// queue.
+pub(crate) trait KafkaRecord: rdkafka::message::Message {
+    /// Its headers, as generated code takes them.
+    fn raw_headers(&self) -> RawHeaders<'_>;
+}
+
+impl KafkaRecord for BorrowedMessage<'_> {
+    fn raw_headers(&self) -> RawHeaders<'_> {
+        self.headers().map_or(RawHeaders::None, RawHeaders::Kafka)
+    }
+}
+
+impl KafkaRecord for OwnedMessage {
+    fn raw_headers(&self) -> RawHeaders<'_> {
+        self.headers()
+            .map_or(RawHeaders::None, RawHeaders::KafkaOwned)
+    }
 }
 
 /// The outcome of resolving one batch, before anything is written.
@@ -77,6 +108,12 @@ impl PartitionTask {
     async fn run_mapping(mut self) {
         let mut tracker = OffsetTracker::new();
         let mut log = LogLimiter::new(Duration::from_secs(10), 10);
+        let Some(early) = self.await_handoff().await else {
+            return;
+        };
+        if !early.is_empty() {
+            self.handle_batch(&early, &mut tracker, &mut log).await;
+        }
         let queue = &self.queue;
         loop {
             let first = tokio::select! {
@@ -103,11 +140,35 @@ impl PartitionTask {
         tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, "partition worker stopped");
     }
 
+    /// Waits until the messages fetched before the split are handed over, and returns them
+    /// (oldest first); `None` if told to stop meanwhile.
+    pub(super) async fn await_handoff(&mut self) -> Option<Vec<OwnedMessage>> {
+        tokio::select! {
+            biased;
+            _ = self.stop.changed() => return None,
+            // A dropped sender means the consumer is closing; the stop signal follows.
+            _ = &mut self.handoff.go => {}
+        }
+        let mut early = Vec::new();
+        while let Ok(message) = self.handoff.early.try_recv() {
+            early.push(message);
+        }
+        if !early.is_empty() {
+            tracing::debug!(
+                stream = self.name(),
+                partition = self.partition,
+                messages = early.len(),
+                "messages fetched before the partition queue was split"
+            );
+        }
+        Some(early)
+    }
+
     pub(super) fn name(&self) -> &'static str {
         self.shared.descriptor.name()
     }
 
-    pub(super) fn raw<'a>(&'a self, message: &'a BorrowedMessage<'_>) -> RawMessage<'a> {
+    pub(super) fn raw<'a, M: KafkaRecord>(&'a self, message: &'a M) -> RawMessage<'a> {
         RawMessage {
             payload: message.payload(),
             key: message.key(),
@@ -115,15 +176,13 @@ impl PartitionTask {
             partition: self.partition,
             offset: message.offset(),
             timestamp: message.timestamp().to_millis().map(Timestamp::from_millis),
-            headers: message
-                .headers()
-                .map_or(RawHeaders::None, RawHeaders::Kafka),
+            headers: message.raw_headers(),
         }
     }
 
-    async fn handle_batch(
+    async fn handle_batch<M: KafkaRecord>(
         &self,
-        batch: &[BorrowedMessage<'_>],
+        batch: &[M],
         tracker: &mut OffsetTracker,
         log: &mut LogLimiter,
     ) {
@@ -190,7 +249,7 @@ impl PartitionTask {
     }
 
     /// Late check, decode and resolver for every message of the batch.
-    async fn resolve_batch(&self, batch: &[BorrowedMessage<'_>]) -> Resolved {
+    async fn resolve_batch<M: KafkaRecord>(&self, batch: &[M]) -> Resolved {
         let now = self.shared.clock.now();
         let mut out = Resolved::default();
         for (index, message) in batch.iter().enumerate() {

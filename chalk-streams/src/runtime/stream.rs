@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::Message as _;
 use tokio::sync::{oneshot, watch};
@@ -112,24 +113,34 @@ fn poll_thread(
         tracing::info!(stream = name, topics = ?topics, "stream started");
 
         let mut errors = LogLimiter::new(Duration::from_secs(30), 5);
+        let context = consumer.context();
         loop {
             tokio::select! {
                 _ = shutdown.changed() => break,
-                polled = consumer.recv() => match polled {
-                    // Partition queues are split as soon as partitions are assigned, before any
-                    // fetch completes, so no message should arrive here.
-                    Ok(message) => tracing::error!(
-                        stream = name,
-                        topic = message.topic(),
-                        partition = message.partition(),
-                        offset = message.offset(),
-                        "message arrived on the main queue; it will be redelivered after a restart"
-                    ),
-                    Err(error) => {
-                        if let Some(suppressed) = errors.allow() {
-                            tracing::warn!(stream = name, %error, suppressed, "consumer error");
+                () = context.assigned() => {
+                    // Everything fetched before the new partitions' queues were split is on
+                    // the main queue now: hand it to the workers, oldest first, then let them
+                    // read their own queues.
+                    while let Some(polled) = consumer.recv().now_or_never() {
+                        match polled {
+                            Ok(message) => context.hand_over(message.detach()),
+                            Err(error) => log_consumer_error(name, &error, &mut errors),
                         }
                     }
+                    context.release_workers();
+                }
+                polled = consumer.recv() => match polled {
+                    Ok(message) => {
+                        tracing::warn!(
+                            stream = name,
+                            topic = message.topic(),
+                            partition = message.partition(),
+                            offset = message.offset(),
+                            "message on the main queue after its partition was split; handed over"
+                        );
+                        context.hand_over(message.detach());
+                    }
+                    Err(error) => log_consumer_error(name, &error, &mut errors),
                 },
             }
         }
@@ -148,4 +159,10 @@ fn poll_thread(
         drop(consumer);
         tracing::info!(stream = name, "stream stopped");
     });
+}
+
+fn log_consumer_error(name: &str, error: &rdkafka::error::KafkaError, log: &mut LogLimiter) {
+    if let Some(suppressed) = log.allow() {
+        tracing::warn!(stream = name, %error, suppressed, "consumer error");
+    }
 }

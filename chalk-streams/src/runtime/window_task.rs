@@ -9,10 +9,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::FutureExt;
-use rdkafka::message::BorrowedMessage;
 
 use super::log_limit::LogLimiter;
-use super::partition::{panicked, push_message, PartitionTask, MAX_BATCH};
+use super::partition::{panicked, push_message, KafkaRecord, PartitionTask, MAX_BATCH};
 use super::stats::StatsSnapshot;
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
@@ -129,6 +128,23 @@ impl PartitionTask {
         let mut retained_reported = 0_i64;
         let mut stored = None;
         let clock = std::sync::Arc::clone(&self.shared.clock);
+        let Some(early) = self.await_handoff().await else {
+            return;
+        };
+        if !early.is_empty() {
+            let mut counts = StatsSnapshot::default();
+            let now = clock.now();
+            self.ingest(
+                &early,
+                &mut book,
+                resolver.check(),
+                now,
+                &mut counts,
+                &mut log,
+            )
+            .await;
+            self.shared.stats.record(counts);
+        }
         let queue = &self.queue;
         loop {
             let next_wake = book.next_wake();
@@ -189,9 +205,9 @@ impl PartitionTask {
             .record_retained_windows(-retained_reported);
     }
 
-    async fn ingest(
+    async fn ingest<M: KafkaRecord>(
         &self,
-        batch: &[BorrowedMessage<'_>],
+        batch: &[M],
         book: &mut WindowBook,
         check: CheckFn,
         now: Timestamp,
