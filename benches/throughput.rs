@@ -1,0 +1,333 @@
+//! Throughput benchmark: chalk-streams against a hand-written rdkafka consumer loop.
+//!
+//! ```text
+//! cargo bench --bench throughput -- [--messages N] [--partitions P] [--bootstrap HOST:PORT]
+//! ```
+//!
+//! One run produces N JSON messages (~60 bytes, the seed's shape) into a topic of P partitions on
+//! the mock cluster, hosted in a child process so that its CPU is not counted (or on a real
+//! broker with `--bootstrap`), then consumes them three times, each in a process of its own:
+//! (a) a hand-written loop (poll, serde_json into the same struct, a `HashMap`, an offset stored
+//! per message); (b) chalk-streams with the in-memory store; (c) chalk-streams with the SQLite
+//! store. It prints, for each, messages and MB per second, CPU seconds per million messages and
+//! peak resident memory; its last line is `efficiency b/a=X.XX c/a=Y.YY`, where efficiency is
+//! a's CPU per message divided by the variant's.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chalk_streams::prelude::*;
+use chalk_streams::store::{FeatureStore, MemoryStore, SqliteStore};
+use chalk_streams::testing::MockKafka;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message as _;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use serde::Deserialize;
+
+const TOPIC: &str = "bench_user_updates";
+
+#[derive(Deserialize)]
+struct UserUpdateBody {
+    user_id: String,
+    favorite_color: String,
+}
+
+#[derive(Features, Default)]
+struct User {
+    #[primary]
+    uid: String,
+    favorite_color: Option<String>,
+}
+
+static BENCH_SOURCE: KafkaSource = KafkaSource::new().topic(TOPIC);
+
+#[stream(source = BENCH_SOURCE, name = "bench")]
+fn bench(body: UserUpdateBody) -> User {
+    User {
+        uid: body.user_id,
+        favorite_color: Some(body.favorite_color),
+    }
+}
+
+struct Args {
+    messages: u64,
+    partitions: i32,
+    bootstrap: Option<String>,
+    variant: Option<String>,
+    serve_mock: bool,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        messages: 1_000_000,
+        partitions: 4,
+        bootstrap: None,
+        variant: None,
+        serve_mock: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || {
+            it.next()
+                .unwrap_or_else(|| fail(&format!("{arg} needs a value")))
+        };
+        match arg.as_str() {
+            "--messages" => {
+                args.messages = value().parse().unwrap_or_else(|_| fail("--messages N"))
+            }
+            "--partitions" => {
+                args.partitions = value().parse().unwrap_or_else(|_| fail("--partitions P"))
+            }
+            "--bootstrap" => args.bootstrap = Some(value()),
+            "--variant" => args.variant = Some(value()),
+            "--serve-mock" => args.serve_mock = true,
+            // cargo bench passes --bench to harness-less benches.
+            "--bench" => {}
+            other => fail(&format!("unknown argument {other}")),
+        }
+    }
+    args
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// CPU seconds (user + system) and peak resident memory (KiB) of this process so far.
+fn usage() -> (f64, i64) {
+    // SAFETY: getrusage fills the struct it is given; a zeroed rusage is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        usage.ru_maxrss,
+    )
+}
+
+fn main() {
+    let args = parse_args();
+    if args.serve_mock {
+        return serve_mock(args.partitions);
+    }
+    if let Some(variant) = &args.variant {
+        let bootstrap = args
+            .bootstrap
+            .clone()
+            .unwrap_or_else(|| fail("--bootstrap"));
+        return run_variant(variant, &bootstrap, args.messages);
+    }
+    orchestrate(&args);
+}
+
+/// Hosts the mock cluster: prints its address, then lives until standard input closes.
+fn serve_mock(partitions: i32) {
+    let kafka = MockKafka::start(1).unwrap_or_else(|e| fail(&e.to_string()));
+    kafka
+        .create_topic(TOPIC, partitions)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    println!("{}", kafka.bootstrap_servers());
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
+
+fn orchestrate(args: &Args) {
+    let self_path = std::env::current_exe().unwrap_or_else(|e| fail(&e.to_string()));
+    let mut broker = None;
+    let bootstrap = match &args.bootstrap {
+        Some(b) => b.clone(),
+        None => {
+            let mut child = Command::new(&self_path)
+                .args(["--serve-mock", "--partitions", &args.partitions.to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            let mut line = String::new();
+            let stdout = child.stdout.take().unwrap_or_else(|| fail("no stdout"));
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            broker = Some(child);
+            line.trim().to_owned()
+        }
+    };
+    let bytes = produce(&bootstrap, args.messages);
+    println!(
+        "machine: {} cores; {} messages ({:.1} MB) in {} partitions on {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        args.messages,
+        bytes as f64 / 1e6,
+        args.partitions,
+        if args.bootstrap.is_some() {
+            bootstrap.as_str()
+        } else {
+            "the mock cluster (child process)"
+        }
+    );
+    println!(
+        "{:<28} {:>12} {:>8} {:>16} {:>12}",
+        "consumer", "msg/s", "MB/s", "CPU s / M msgs", "peak RSS MB"
+    );
+    let mut cpu_per_message = HashMap::new();
+    for (variant, label) in [
+        ("a", "(a) hand-written rdkafka loop"),
+        ("b", "(b) chalk-streams, memory"),
+        ("c", "(c) chalk-streams, SQLite"),
+    ] {
+        let output = Command::new(&self_path)
+            .args(["--variant", variant, "--bootstrap", &bootstrap])
+            .args(["--messages", &args.messages.to_string()])
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        let text = String::from_utf8_lossy(&output.stdout);
+        let fields: Vec<f64> = text
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let [wall, cpu, rss_kb] = fields[..] else {
+            fail(&format!("variant {variant} printed {text:?}"));
+        };
+        let messages = args.messages as f64;
+        println!(
+            "{label:<28} {:>12.0} {:>8.1} {:>16.2} {:>12.1}",
+            messages / wall,
+            bytes as f64 / 1e6 / wall,
+            cpu / messages * 1e6,
+            rss_kb / 1024.0
+        );
+        cpu_per_message.insert(variant, cpu / messages);
+    }
+    if let Some(mut child) = broker {
+        drop(child.stdin.take());
+        let _ = child.wait();
+    }
+    let a = cpu_per_message["a"];
+    println!(
+        "efficiency b/a={:.2} c/a={:.2}",
+        a / cpu_per_message["b"],
+        a / cpu_per_message["c"]
+    );
+}
+
+/// Produces the messages as fast as the client allows; returns the payload bytes.
+fn produce(bootstrap: &str, messages: u64) -> u64 {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "20")
+        .set("batch.num.messages", "10000")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let mut bytes = 0;
+    for i in 0..messages {
+        let key = format!("user-{}", i % 100_000);
+        let payload = format!(
+            r#"{{"user_id": "{key}", "favorite_color": "color-{:05}"}}"#,
+            i % 50_000
+        );
+        bytes += payload.len() as u64;
+        let mut record = BaseRecord::to(TOPIC).key(&key).payload(&payload);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, returned)) => {
+                    producer.poll(Duration::from_millis(10));
+                    record = returned;
+                }
+            }
+        }
+    }
+    producer
+        .flush(Duration::from_secs(120))
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    bytes
+}
+
+/// Consumes every message with one variant; prints `wall_seconds cpu_seconds peak_rss_kib`.
+fn run_variant(variant: &str, bootstrap: &str, messages: u64) {
+    let started = Instant::now();
+    match variant {
+        "a" => hand_written(bootstrap, messages),
+        "b" => framework(bootstrap, messages, Arc::new(MemoryStore::new())),
+        "c" => {
+            let dir = std::env::temp_dir().join(format!("chalk-bench-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&dir);
+            let store = SqliteStore::open(dir.join("features.sqlite"))
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            framework(bootstrap, messages, Arc::new(store));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        other => fail(&format!("unknown variant {other}")),
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let (cpu, rss) = usage();
+    println!("{wall} {cpu} {rss}");
+}
+
+/// The limit of this stack: poll, decode, insert, store the offset.
+fn hand_written(bootstrap: &str, messages: u64) {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("bench-a-{}", std::process::id()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "true")
+        .set("enable.auto.offset.store", "false")
+        .create()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    consumer
+        .subscribe(&[TOPIC])
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let mut features: HashMap<String, String> = HashMap::new();
+    let mut seen = 0;
+    while seen < messages {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(message)) => {
+                if let Some(payload) = message.payload() {
+                    if let Ok(body) = serde_json::from_slice::<UserUpdateBody>(payload) {
+                        features.insert(body.user_id, body.favorite_color);
+                    }
+                }
+                let _ = consumer.store_offset_from_message(&message);
+                seen += 1;
+            }
+            Some(Err(e)) => eprintln!("consumer error: {e}"),
+            None => {}
+        }
+    }
+    drop(consumer);
+}
+
+/// The `bench` stream, run by the chalk-streams runtime until it has processed everything.
+fn framework(bootstrap: &str, messages: u64, store: Arc<dyn FeatureStore>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    runtime.block_on(async {
+        let running = chalk_streams::Runtime::from_registry()
+            .and_then(|r| r.only(&["bench"]))
+            .unwrap_or_else(|e| fail(&e.to_string()))
+            .bootstrap_servers(bootstrap)
+            .kafka_property("group.id", format!("bench-{}", std::process::id()))
+            .store(store)
+            .start()
+            .await
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        let stats = running.stats("bench").unwrap_or_else(|| fail("no stream"));
+        let (snapshot, done) = stats
+            .wait_for(Duration::from_secs(600), |s| s.handled() >= messages)
+            .await;
+        if !done {
+            fail(&format!("only {} handled", snapshot.handled()));
+        }
+        let _ = running.shutdown().await;
+    });
+}
