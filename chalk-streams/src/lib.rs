@@ -7,6 +7,7 @@ pub mod duration;
 mod error;
 pub mod features;
 pub mod message;
+pub mod observe;
 pub mod output;
 pub mod registry;
 pub mod resolver;

@@ -1,6 +1,7 @@
 //! `run --embedded`: the whole pipeline on an in-process Kafka cluster, with no broker to install.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -17,6 +18,7 @@ pub(super) async fn run(
     runtime: Runtime,
     samples: &[Record],
     keep_running: bool,
+    metrics_addr: Option<SocketAddr>,
     signal: ShutdownSignal,
 ) -> Result<()> {
     let kafka = MockKafka::start(1)?;
@@ -53,6 +55,22 @@ pub(super) async fn run(
     );
 
     let running = runtime.start().await?;
+    let _server = match metrics_addr {
+        None => None,
+        Some(addr) => {
+            let streams = crate::observe::ObservedStreams::from(&running);
+            match crate::observe::serve(addr, streams).await {
+                Ok(server) => {
+                    println!("metrics on http://{}/metrics", server.local_addr());
+                    Some(server)
+                }
+                Err(error) => {
+                    let _ = running.shutdown().await;
+                    return Err(error);
+                }
+            }
+        }
+    };
     for plan in &plans {
         let name = plan.descriptor.name();
         let expected: u64 = plan

@@ -91,8 +91,21 @@ struct RunArgs {
     /// Run only these streams (repeatable).
     #[arg(long = "only", value_name = "STREAM")]
     only: Vec<String>,
+    /// Serve Prometheus metrics, health checks and stream status over HTTP on this address
+    /// (`/metrics`, `/health/live`, `/health/ready`, `/streams`). Off by default.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_socket_addr)]
+    metrics_addr: Option<std::net::SocketAddr>,
     #[command(flatten)]
     store: StoreArgs,
+}
+
+/// `HOST:PORT`, the host a name or an address; the first address it resolves to.
+fn parse_socket_addr(text: &str) -> std::result::Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    text.to_socket_addrs()
+        .map_err(|error| format!("`{text}` is not HOST:PORT: {error}"))?
+        .next()
+        .ok_or_else(|| format!("`{text}` resolves to no address"))
 }
 
 impl App {
@@ -153,9 +166,32 @@ impl App {
                 // Listen before anything starts, so an early SIGTERM still stops cleanly.
                 let signal = ShutdownSignal::install()?;
                 if args.embedded {
-                    embedded::run(runtime, &self.samples, args.keep_running, signal).await
+                    embedded::run(
+                        runtime,
+                        &self.samples,
+                        args.keep_running,
+                        args.metrics_addr,
+                        signal,
+                    )
+                    .await
                 } else {
-                    runtime.start().await?.run_until(signal).await
+                    let running = runtime.start().await?;
+                    let server = match args.metrics_addr {
+                        None => None,
+                        Some(addr) => {
+                            let streams = crate::observe::ObservedStreams::from(&running);
+                            match crate::observe::serve(addr, streams).await {
+                                Ok(server) => Some(server),
+                                Err(error) => {
+                                    let _ = running.shutdown().await;
+                                    return Err(error);
+                                }
+                            }
+                        }
+                    };
+                    let result = running.run_until(signal).await;
+                    drop(server);
+                    result
                 }
             }
         }

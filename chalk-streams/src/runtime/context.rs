@@ -1,16 +1,19 @@
-//! The consumer context of a stream: starts a worker for each assigned partition, and drains and
-//! commits a partition's in-flight work before it is given up.
+//! The consumer context of a stream: starts a worker for each assigned partition, drains and
+//! commits a partition's in-flight work before it is given up, and records the consumer lag of
+//! its partitions from librdkafka's statistics.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, TopicPartitionList};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::partition::{Handoff, KafkaConsumer, PartitionTask};
 use super::StreamShared;
@@ -37,11 +40,14 @@ pub(crate) struct StreamContext {
     /// Notified when partitions are assigned: the main queue must be drained, then the new
     /// workers released.
     assigned: tokio::sync::Notify,
+    /// The stream's span, entered in the callbacks librdkafka makes on the polling thread.
+    span: tracing::Span,
 }
 
 impl StreamContext {
     pub(crate) fn new(shared: Arc<StreamShared>) -> Self {
         Self {
+            span: tracing::info_span!("stream", stream = shared.descriptor.name()),
             shared,
             consumer: OnceLock::new(),
             workers: Mutex::new(HashMap::new()),
@@ -97,10 +103,14 @@ impl StreamContext {
                 early: early_rx,
             },
         };
-        let task = self.shared.handle.spawn(async move {
-            let _finished = finished_tx;
-            task.run().await;
-        });
+        let span = tracing::info_span!("stream", stream = self.name(), %topic, partition);
+        let task = self.shared.handle.spawn(
+            async move {
+                let _finished = finished_tx;
+                task.run().await;
+            }
+            .instrument(span),
+        );
         tracing::info!(stream = self.name(), %topic, partition, "partition assigned");
         self.shared.stats.record_assignment(true);
         self.workers().insert(
@@ -164,8 +174,9 @@ impl StreamContext {
                     .collect(),
             }
         };
-        for (_, worker) in &stopping {
+        for ((topic, partition), worker) in &stopping {
             let _ = worker.stop.send(true);
+            self.shared.stats.forget_consumer_lag(topic, *partition);
             self.shared.stats.record_assignment(false);
         }
         let deadline = Instant::now() + timeout;
@@ -194,10 +205,37 @@ fn keys(tpl: &TopicPartitionList) -> Vec<PartitionKey> {
         .collect()
 }
 
-impl ClientContext for StreamContext {}
+impl ClientContext for StreamContext {
+    /// Records the lag of every assigned partition: behind the committed offset, or, before
+    /// anything is committed, behind the stored one. Partitions whose lag librdkafka does not
+    /// know yet (no fetch yet, nothing committed or stored) are left out.
+    fn stats(&self, statistics: Statistics) {
+        let assigned: Vec<PartitionKey> = self.workers().keys().cloned().collect();
+        let mut lags = BTreeMap::new();
+        for (topic, partition) in assigned {
+            let Some(stats) = statistics
+                .topics
+                .get(&*topic)
+                .and_then(|t| t.partitions.get(&partition))
+            else {
+                continue;
+            };
+            let lag = if stats.consumer_lag >= 0 {
+                stats.consumer_lag
+            } else {
+                stats.consumer_lag_stored
+            };
+            if lag >= 0 {
+                lags.insert((topic, partition), lag);
+            }
+        }
+        self.shared.stats.record_consumer_lags(lags);
+    }
+}
 
 impl ConsumerContext for StreamContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let _span = self.span.enter();
         match rebalance {
             Rebalance::Revoke(tpl) => {
                 let revoked = keys(tpl);
@@ -215,6 +253,7 @@ impl ConsumerContext for StreamContext {
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let _span = self.span.enter();
         if let Rebalance::Assign(tpl) = rebalance {
             for element in tpl.elements() {
                 self.start_worker(element.topic(), element.partition());

@@ -28,12 +28,18 @@ use crate::source::ResolvedSource;
 use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
-pub use stats::{StatsSnapshot, StreamStats};
+pub use stats::{LatencySnapshot, StatsSnapshot, StreamStats};
 use stream::StreamHandle;
 
 /// How long a window is kept after its end, at most, when the late-arrival deadline is infinite:
 /// one day. Memory and start-up replay are bounded by it.
 pub const DEFAULT_WINDOW_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How often each stream's progress line is logged by default: every 30 s.
+pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How often librdkafka reports statistics (consumer lag) by default: every 5 s.
+pub const DEFAULT_STATISTICS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What every worker of one stream shares.
 pub(crate) struct StreamShared {
@@ -84,6 +90,8 @@ pub struct Runtime {
     shutdown_timeout: Duration,
     clock: Arc<dyn Clock>,
     window_retention: Duration,
+    progress_interval: Duration,
+    statistics_interval: Duration,
 }
 
 impl Runtime {
@@ -99,6 +107,8 @@ impl Runtime {
             shutdown_timeout: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             window_retention: DEFAULT_WINDOW_RETENTION,
+            progress_interval: DEFAULT_PROGRESS_INTERVAL,
+            statistics_interval: DEFAULT_STATISTICS_INTERVAL,
         }
     }
 
@@ -162,6 +172,21 @@ impl Runtime {
         self
     }
 
+    /// How often each stream logs its progress line at `info` (rate, lag, late and failed
+    /// messages since the last line). Default [`DEFAULT_PROGRESS_INTERVAL`]; zero turns it off.
+    pub fn progress_interval(mut self, every: Duration) -> Self {
+        self.progress_interval = every;
+        self
+    }
+
+    /// How often librdkafka reports statistics, from which consumer lag is read (its
+    /// `statistics.interval.ms`, unless a source or [`kafka_property`](Self::kafka_property)
+    /// sets that). Default [`DEFAULT_STATISTICS_INTERVAL`]; zero turns statistics off.
+    pub fn statistics_interval(mut self, every: Duration) -> Self {
+        self.statistics_interval = every;
+        self
+    }
+
     /// How long shutdown may take in all.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -202,6 +227,7 @@ impl Runtime {
             streams: Vec::with_capacity(plans.len()),
             store: Arc::clone(&self.store),
             shutdown_timeout: self.shutdown_timeout,
+            progress: None,
         };
         for plan in plans {
             match self.start_stream(plan).await {
@@ -213,6 +239,10 @@ impl Runtime {
             }
         }
         tracing::info!(streams = running.streams.len(), "all streams started");
+        running.progress = crate::observe::progress::ProgressLog::start(
+            crate::observe::ObservedStreams::from(&running),
+            self.progress_interval,
+        );
         Ok(running)
     }
 
@@ -223,6 +253,12 @@ impl Runtime {
             source,
         };
         let mut properties = plan.source.consumer_properties(name);
+        if properties.get("statistics.interval.ms").is_none() {
+            properties.set(
+                "statistics.interval.ms",
+                self.statistics_interval.as_millis().to_string(),
+            );
+        }
         for (k, v) in &self.properties {
             properties.set(k, v);
         }
@@ -258,6 +294,8 @@ pub struct RunningStreams {
     streams: Vec<StreamHandle>,
     store: Arc<dyn FeatureStore>,
     shutdown_timeout: Duration,
+    /// Logs each stream's progress line until dropped.
+    progress: Option<crate::observe::progress::ProgressLog>,
 }
 
 impl RunningStreams {
@@ -282,6 +320,7 @@ impl RunningStreams {
     /// Stops every stream: no new messages, in-flight batches finished and written, offsets
     /// committed, groups left; within the shutdown timeout.
     pub async fn shutdown(self) -> Result<()> {
+        drop(self.progress);
         for stream in &self.streams {
             stream.request_stop();
         }

@@ -13,11 +13,12 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message as _, OwnedMessage};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::context::StreamContext;
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
-use super::stats::StatsSnapshot;
+use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window_task::WindowResolver;
 use super::StreamShared;
 use crate::features::FeatureRow;
@@ -91,6 +92,8 @@ struct Resolved {
     rows: Vec<FeatureRow>,
     /// Which rows each successfully resolved message produced: (batch index, rows).
     spans: Vec<(usize, Range<usize>)>,
+    /// The batch indices of the messages whose rows were written.
+    written: Vec<usize>,
     /// Messages that failed: (batch index, why).
     failures: Vec<(usize, MessageError)>,
     counts: StatsSnapshot,
@@ -186,11 +189,30 @@ impl PartitionTask {
         tracker: &mut OffsetTracker,
         log: &mut LogLimiter,
     ) {
+        let span = tracing::info_span!("batch", partition = self.partition, size = batch.len());
+        self.handle_batch_in_span(batch, tracker, log)
+            .instrument(span)
+            .await;
+    }
+
+    async fn handle_batch_in_span<M: KafkaRecord>(
+        &self,
+        batch: &[M],
+        tracker: &mut OffsetTracker,
+        log: &mut LogLimiter,
+    ) {
         for message in batch {
             tracker.track(message.offset());
         }
         let mut resolved = self.resolve_batch(batch).await;
         self.write_rows(&mut resolved).await;
+        let written_at = self.shared.clock.now().as_millis();
+        let mut latency = LatencyBatch::default();
+        for &index in &resolved.written {
+            if let Some(ts) = batch[index].timestamp().to_millis() {
+                latency.observe_millis(written_at - ts);
+            }
+        }
         resolved.counts.failed = resolved.failures.len() as u64;
         for (index, error) in &resolved.failures {
             let raw = self.raw(&batch[*index]);
@@ -205,6 +227,7 @@ impl PartitionTask {
         if let Some(offset) = tracker.advance() {
             self.store_offset(offset);
         }
+        self.shared.stats.record_latency(&latency);
         self.shared.stats.record(resolved.counts);
     }
 
@@ -297,6 +320,7 @@ impl PartitionTask {
         }
         resolved.counts.processed = written.len() as u64;
         resolved.counts.rows_written = written.iter().map(|(_, r)| r.len() as u64).sum();
+        resolved.written = written.into_iter().map(|(index, _)| index).collect();
     }
 
     /// Writes rows, retrying while the store is unavailable. Returns a rejection.

@@ -9,10 +9,11 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::FutureExt;
+use tracing::Instrument;
 
 use super::log_limit::LogLimiter;
 use super::partition::{panicked, push_message, KafkaRecord, PartitionTask, MAX_BATCH};
-use super::stats::StatsSnapshot;
+use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
 use crate::message::{RawMessage, Timestamp};
@@ -133,16 +134,19 @@ impl PartitionTask {
         };
         if !early.is_empty() {
             let mut counts = StatsSnapshot::default();
+            let mut latency = LatencyBatch::default();
             let now = clock.now();
             self.ingest(
                 &early,
                 &mut book,
                 resolver.check(),
                 now,
-                &mut counts,
+                (&mut counts, &mut latency),
                 &mut log,
             )
+            .instrument(self.batch_span(early.len()))
             .await;
+            self.shared.stats.record_latency(&latency);
             self.shared.stats.record(counts);
         }
         let queue = &self.queue;
@@ -170,17 +174,21 @@ impl PartitionTask {
             }
             let now = clock.now();
             let mut counts = StatsSnapshot::default();
+            let mut latency = LatencyBatch::default();
+            let span = self.batch_span(batch.len());
             self.ingest(
                 &batch,
                 &mut book,
                 resolver.check(),
                 now,
-                &mut counts,
+                (&mut counts, &mut latency),
                 &mut log,
             )
+            .instrument(span.clone())
             .await;
             drop(batch);
             self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
+                .instrument(span)
                 .await;
             book.expire(now);
             let committable = book.committable();
@@ -195,6 +203,7 @@ impl PartitionTask {
                 .stats
                 .record_retained_windows(retained - retained_reported);
             retained_reported = retained;
+            self.shared.stats.record_latency(&latency);
             self.shared.stats.record(counts);
             if *self.stop.borrow() {
                 break;
@@ -205,13 +214,20 @@ impl PartitionTask {
             .record_retained_windows(-retained_reported);
     }
 
+    /// The `batch` span of `size` messages (0 when windows fire on the clock alone).
+    fn batch_span(&self, size: usize) -> tracing::Span {
+        tracing::info_span!("batch", partition = self.partition, size)
+    }
+
+    /// Puts each message into its windows. A message counted as processed has its latency (from
+    /// its timestamp to now) recorded.
     async fn ingest<M: KafkaRecord>(
         &self,
         batch: &[M],
         book: &mut WindowBook,
         check: CheckFn,
         now: Timestamp,
-        counts: &mut StatsSnapshot,
+        (counts, latency): (&mut StatsSnapshot, &mut LatencyBatch),
         log: &mut LogLimiter,
     ) {
         for message in batch {
@@ -228,6 +244,9 @@ impl PartitionTask {
                 Ok(()) => {
                     book.insert(OwnedRecord::of(&raw), event_time, now);
                     counts.processed += 1;
+                    if let Some(ts) = raw.timestamp {
+                        latency.observe_millis(now.as_millis() - ts.as_millis());
+                    }
                 }
                 Err(error) => {
                     counts.failed += 1;

@@ -1,0 +1,103 @@
+//! The HTTP server: `/metrics`, `/health/live`, `/health/ready`, `/health` and `/streams`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::{health, metrics, status, ObservedStreams};
+use crate::error::Result;
+
+/// How long [`Server::shutdown`] waits for open requests before closing their connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A running observability server. It stops when dropped or on [`shutdown`](Self::shutdown).
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Serves the observability endpoints of `streams` on `addr` (port 0 picks a free port; see
+/// [`Server::local_addr`]):
+///
+/// - `GET /metrics`: Prometheus metrics (OpenMetrics text).
+/// - `GET /health/live`: 200 while the process serves.
+/// - `GET /health/ready` and `GET /health`: 200 once every stream owns a partition, else 503 with
+///   a JSON body naming the streams that own none.
+/// - `GET /streams`: a JSON array with each stream's counters, stored offsets and lag.
+///
+/// Returns once the address is bound; requests are served on the current Tokio runtime.
+pub async fn serve(addr: SocketAddr, streams: ObservedStreams) -> Result<Server> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("cannot listen on {addr} for metrics: {error}"),
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    let registry = Arc::new(metrics::registry(streams.clone()));
+    let app = Router::new()
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/health", get(health::ready))
+        .route("/streams", get(status::streams))
+        .with_state(streams)
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics::metrics))
+                .with_state(registry),
+        );
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "observability endpoints: /metrics /health/live /health/ready /streams");
+    Ok(Server {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+impl Server {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections and waits (a few seconds at most) for open requests.
+    pub async fn shutdown(mut self) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+                Ok(Ok(served)) => served?,
+                Ok(Err(_)) => {}
+                Err(_) => task.abort(),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `GET /streams`: the JSON status of each stream.
+
+use std::collections::BTreeSet;
+
+use axum::extract::State;
+use axum::Json;
+
+use super::ObservedStreams;
+use crate::runtime::{StatsSnapshot, StreamStats};
+
+/// One stream's status, as `GET /streams` returns it (a JSON array of these).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StreamStatus {
+    /// The stream's name.
+    pub name: String,
+    /// Partitions this process owns now.
+    pub assigned_partitions: u64,
+    /// The stream's counters.
+    pub counters: StatsSnapshot,
+    /// Per partition, the offset stored for commit and the consumer lag, where known.
+    pub partitions: Vec<PartitionStatus>,
+}
+
+/// A partition of a stream, in [`StreamStatus`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PartitionStatus {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The next offset to read, as last handed to Kafka for commit (every message before it is
+    /// done); absent before the first.
+    pub stored_offset: Option<i64>,
+    /// Messages behind the committed offset, from librdkafka's last statistics; absent when not
+    /// known (partition not assigned, or no statistics yet).
+    pub lag: Option<i64>,
+}
+
+impl StreamStatus {
+    /// The status of stream `name` now.
+    pub fn of(name: &str, stats: &StreamStats) -> Self {
+        let counters = stats.snapshot();
+        let stored = stats.stored_offsets();
+        let lags = stats.consumer_lags();
+        let keys: BTreeSet<&(String, i32)> = stored.keys().chain(lags.keys()).collect();
+        let partitions = keys
+            .into_iter()
+            .map(|key| PartitionStatus {
+                topic: key.0.clone(),
+                partition: key.1,
+                stored_offset: stored.get(key).copied(),
+                lag: lags.get(key).copied(),
+            })
+            .collect();
+        Self {
+            name: name.to_owned(),
+            assigned_partitions: counters.assigned_partitions,
+            counters,
+            partitions,
+        }
+    }
+}
+
+/// Every stream's status.
+pub(super) async fn streams(State(streams): State<ObservedStreams>) -> Json<Vec<StreamStatus>> {
+    Json(
+        streams
+            .iter()
+            .map(|(name, stats)| StreamStatus::of(name, stats))
+            .collect(),
+    )
+}

@@ -1,0 +1,44 @@
+//! A cheap, clonable view of the running streams' counters.
+
+use std::sync::Arc;
+
+use crate::runtime::{RunningStreams, StreamStats};
+
+/// The counters of a set of running streams, by name: what the HTTP endpoints and the progress
+/// log read. Cloning it is cheap (one reference count).
+#[derive(Debug, Clone, Default)]
+pub struct ObservedStreams {
+    streams: Arc<[(&'static str, Arc<StreamStats>)]>,
+}
+
+impl ObservedStreams {
+    /// A view of these streams' counters, in this order.
+    pub fn new(streams: impl IntoIterator<Item = (&'static str, Arc<StreamStats>)>) -> Self {
+        Self {
+            streams: streams.into_iter().collect(),
+        }
+    }
+
+    /// Each stream's name and live counters.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Arc<StreamStats>)> + '_ {
+        self.streams.iter().map(|(name, stats)| (*name, stats))
+    }
+
+    /// The streams that own no partition now: not ready.
+    pub fn unassigned(&self) -> Vec<&'static str> {
+        self.iter()
+            .filter(|(_, stats)| stats.snapshot().assigned_partitions == 0)
+            .map(|(name, _)| name)
+            .collect()
+    }
+}
+
+impl From<&RunningStreams> for ObservedStreams {
+    fn from(running: &RunningStreams) -> Self {
+        Self::new(
+            running
+                .names()
+                .filter_map(|name| running.stats(name).map(|stats| (name, stats))),
+        )
+    }
+}
