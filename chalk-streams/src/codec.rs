@@ -57,6 +57,8 @@ impl<T: JsonPayload> Decode for Json<T> {
 )]
 pub trait JsonPayload: DeserializeOwned {}
 
+// Errors name `JsonPayload` and its advice rather than listing every `Deserialize` type.
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned> JsonPayload for T {}
 
 /// Raw payloads: the bytes as they are (empty for a tombstone).
