@@ -92,6 +92,8 @@ fn poll_thread(
     };
     let name = shared.descriptor.name();
     let drain_timeout = shared.drain_timeout;
+    // Everything this thread logs (start, consumer errors, stop) belongs to the stream.
+    let _span = tracing::info_span!("stream", stream = name).entered();
     runtime.block_on(async move {
         let context = StreamContext::new(Arc::clone(&shared));
         let consumer: KafkaConsumer =
