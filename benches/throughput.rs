@@ -4,7 +4,9 @@
 //! cargo bench --bench throughput -- [--messages N] [--partitions P] [--bootstrap HOST:PORT]
 //! ```
 //!
-//! One run produces N JSON messages (~60 bytes, the seed's shape) into a topic of P partitions on
+//! One run produces N JSON messages (~60 bytes, the seed's shape; N defaults to 1,000,000 on a real
+//! broker and 200,000 on the mock cluster, which keeps at most 5 MiB per partition) into a topic
+//! of P partitions on
 //! the mock cluster, hosted in a child process so that its CPU is not counted (or on a real
 //! broker with `--bootstrap`), then consumes them three times, each in a process of its own:
 //! (a) a hand-written loop (poll, serde_json into the same struct, a `HashMap`, an offset stored
@@ -54,7 +56,7 @@ fn bench(body: UserUpdateBody) -> User {
 }
 
 struct Args {
-    messages: u64,
+    messages: Option<u64>,
     partitions: i32,
     bootstrap: Option<String>,
     variant: Option<String>,
@@ -63,7 +65,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut args = Args {
-        messages: 1_000_000,
+        messages: None,
         partitions: 4,
         bootstrap: None,
         variant: None,
@@ -77,7 +79,7 @@ fn parse_args() -> Args {
         };
         match arg.as_str() {
             "--messages" => {
-                args.messages = value().parse().unwrap_or_else(|_| fail("--messages N"))
+                args.messages = Some(value().parse().unwrap_or_else(|_| fail("--messages N")))
             }
             "--partitions" => {
                 args.partitions = value().parse().unwrap_or_else(|_| fail("--partitions P"))
@@ -121,7 +123,8 @@ fn main() {
             .bootstrap
             .clone()
             .unwrap_or_else(|| fail("--bootstrap"));
-        return run_variant(variant, &bootstrap, args.messages);
+        let messages = args.messages.unwrap_or_else(|| fail("--messages"));
+        return run_variant(variant, &bootstrap, messages);
     }
     orchestrate(&args);
 }
@@ -137,7 +140,25 @@ fn serve_mock(partitions: i32) {
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }
 
+/// The mock cluster keeps at most 5 MiB per partition; more and the oldest messages are gone
+/// before they are read.
+const MOCK_BYTES_PER_PARTITION: u64 = 4 * 1024 * 1024;
+/// Bytes of one benchmark message, key included, rounded up.
+const MESSAGE_BYTES: u64 = 72;
+
 fn orchestrate(args: &Args) {
+    let on_mock = args.bootstrap.is_none();
+    let messages = args
+        .messages
+        .unwrap_or(if on_mock { 200_000 } else { 1_000_000 });
+    let partitions = u64::try_from(args.partitions.max(1)).unwrap_or(1);
+    if on_mock && messages * MESSAGE_BYTES / partitions > MOCK_BYTES_PER_PARTITION {
+        fail(&format!(
+            "the mock cluster keeps at most 5 MiB per partition: {messages} messages need \
+             --partitions {} or more, or a real broker with --bootstrap HOST:PORT",
+            messages * MESSAGE_BYTES / MOCK_BYTES_PER_PARTITION + 1
+        ));
+    }
     let self_path = std::env::current_exe().unwrap_or_else(|e| fail(&e.to_string()));
     let mut broker = None;
     let bootstrap = match &args.bootstrap {
@@ -158,11 +179,11 @@ fn orchestrate(args: &Args) {
             line.trim().to_owned()
         }
     };
-    let bytes = produce(&bootstrap, args.messages);
+    let bytes = produce(&bootstrap, messages);
     println!(
         "machine: {} cores; {} messages ({:.1} MB) in {} partitions on {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        args.messages,
+        messages,
         bytes as f64 / 1e6,
         args.partitions,
         if args.bootstrap.is_some() {
@@ -183,7 +204,7 @@ fn orchestrate(args: &Args) {
     ] {
         let output = Command::new(&self_path)
             .args(["--variant", variant, "--bootstrap", &bootstrap])
-            .args(["--messages", &args.messages.to_string()])
+            .args(["--messages", &messages.to_string()])
             .stderr(Stdio::inherit())
             .output()
             .unwrap_or_else(|e| fail(&e.to_string()));
@@ -195,15 +216,15 @@ fn orchestrate(args: &Args) {
         let [wall, cpu, rss_kb] = fields[..] else {
             fail(&format!("variant {variant} printed {text:?}"));
         };
-        let messages = args.messages as f64;
+        let count = messages as f64;
         println!(
             "{label:<28} {:>12.0} {:>8.1} {:>16.2} {:>12.1}",
-            messages / wall,
+            count / wall,
             bytes as f64 / 1e6 / wall,
-            cpu / messages * 1e6,
+            cpu / count * 1e6,
             rss_kb / 1024.0
         );
-        cpu_per_message.insert(variant, cpu / messages);
+        cpu_per_message.insert(variant, cpu / count);
     }
     if let Some(mut child) = broker {
         drop(child.stdin.take());
