@@ -20,8 +20,9 @@ struct User {
     favorite_color: Option<String>,
 }
 
-/// The JSON body of a message on `user_favorite_color_updates`.
-#[derive(Deserialize)]
+/// The JSON body of a message on `user_favorite_color_updates` (its JSON Schema goes into the
+/// AsyncAPI document: `cargo run --example favorite_color -- asyncapi`).
+#[derive(Deserialize, schemars::JsonSchema)]
 struct UserUpdateBody {
     user_id: String,
     favorite_color: String,

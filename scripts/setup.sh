@@ -10,6 +10,8 @@ command -v make >/dev/null || need_packages+=(make)
 command -v pkg-config >/dev/null || need_packages+=(pkg-config)
 command -v sqlite3 >/dev/null || need_packages+=(sqlite3)
 command -v redis-server >/dev/null || need_packages+=(redis-server)
+command -v node >/dev/null || need_packages+=(nodejs)
+command -v npm >/dev/null || need_packages+=(npm)
 have_header openssl/ssl.h || need_packages+=(libssl-dev)
 have_header zlib.h || need_packages+=(zlib1g-dev)
 
@@ -20,3 +22,10 @@ if [ "${#need_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_packages[@]}"
 fi
 
+# The AsyncAPI Initiative's parser validates the generated AsyncAPI document in the tests.
+validator="$(dirname "$0")/../target/tools/asyncapi"
+if [ ! -d "$validator/node_modules/@asyncapi/parser" ]; then
+  echo "installing @asyncapi/parser into target/tools/asyncapi"
+  mkdir -p "$validator"
+  (cd "$validator" && npm install --no-audit --no-fund --silent @asyncapi/parser@3)
+fi

@@ -1,5 +1,6 @@
 #![doc = include_str!("../../README.md")]
 
+pub mod asyncapi;
 pub mod cli;
 pub mod codec;
 pub mod dlq;
@@ -12,6 +13,7 @@ pub mod output;
 pub mod registry;
 pub mod resolver;
 pub mod runtime;
+pub mod schema;
 pub mod source;
 pub mod store;
 mod suggest;

@@ -53,3 +53,7 @@ pub const fn assert_window_size(size: &str) {
         ),
     }
 }
+
+/// Payload schemas for the AsyncAPI document (see `crate::schema`).
+pub use crate::schema::{bytes_schema, text_schema, Probe, ViaAny, ViaJsonSchema};
+pub use serde_json::Value as JsonValue;

@@ -16,6 +16,7 @@ pub struct StreamDescriptor {
     file: &'static str,
     line: u32,
     windows: &'static [&'static str],
+    payload_schema: Option<fn() -> serde_json::Value>,
 }
 
 impl StreamDescriptor {
@@ -37,7 +38,21 @@ impl StreamDescriptor {
             file,
             line,
             windows: &[],
+            payload_schema: None,
         }
+    }
+
+    /// Gives the stream's payload JSON Schema (for the AsyncAPI document).
+    pub const fn with_payload_schema(mut self, schema: fn() -> serde_json::Value) -> Self {
+        self.payload_schema = Some(schema);
+        self
+    }
+
+    /// The JSON Schema of the stream's payload: the type's own when it derives
+    /// `schemars::JsonSchema`, else the empty schema (any JSON).
+    pub fn payload_schema(&self) -> serde_json::Value {
+        self.payload_schema
+            .map_or_else(|| serde_json::json!({}), |schema| schema())
     }
 
     /// Makes this a window stream with tumbling windows of these sizes (Chalk duration

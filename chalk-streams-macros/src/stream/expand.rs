@@ -32,6 +32,7 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
         }),
     };
     let windows = window_sizes(args.window.as_deref());
+    let schema = schema_fn(resolver);
     // The registration is compiled exactly when the function is.
     let cfgs = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
 
@@ -42,6 +43,7 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
         const _: () = {
             #source
             #resolve
+            #schema
             #private::inventory::submit! {
                 #private::StreamDescriptor::new(
                     #name,
@@ -52,6 +54,7 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
                     ::core::line!(),
                 )
                 #windows
+                .with_payload_schema(__chalk_schema)
             }
         };
     }
@@ -73,6 +76,27 @@ fn window_sizes(window: Option<&[syn::LitStr]>) -> TokenStream {
             #(#checks)*
             &[#(#sizes),*]
         })
+    }
+}
+
+/// `fn __chalk_schema`, the payload's JSON Schema for the AsyncAPI document: the type's own if it
+/// derives `schemars::JsonSchema`, else any JSON (chosen by method resolution, so deriving it
+/// stays optional).
+fn schema_fn(resolver: &Resolver<'_>) -> TokenStream {
+    let private = quote!(::chalk_streams::__private);
+    let body = match &resolver.codec {
+        Codec::Bytes => quote!(#private::bytes_schema()),
+        Codec::Utf8 => quote!(#private::text_schema()),
+        Codec::Json(ty) => quote! {
+            #[allow(unused_imports)]
+            use #private::{ViaAny as _, ViaJsonSchema as _};
+            (&#private::Probe::<#ty>::new()).payload_schema()
+        },
+    };
+    quote! {
+        fn __chalk_schema() -> #private::JsonValue {
+            #body
+        }
     }
 }
 

@@ -43,6 +43,10 @@ enum Command {
     List(list::ListArgs),
     /// Read an entity's features from the store.
     Get(get::GetArgs),
+    /// Print an AsyncAPI 3.0 document of the registered streams: one channel per topic, one
+    /// receive operation per stream, payload schemas from the Rust types (those deriving
+    /// `schemars::JsonSchema`; others accept any JSON).
+    Asyncapi(AsyncApiArgs),
     /// Check that each stream's brokers answer and its topics exist.
     ///
     /// Resolves every source (configuration problems are listed as `run` lists them), then
@@ -76,6 +80,40 @@ struct StoreArgs {
 impl StoreArgs {
     fn config(&self) -> StoreConfig {
         self.store.clone().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct AsyncApiArgs {
+    /// The document's title [default: the program's name].
+    #[arg(long)]
+    title: Option<String>,
+    /// The application version the document describes.
+    #[arg(long = "app-version", default_value = "1.0.0")]
+    app_version: String,
+}
+
+impl AsyncApiArgs {
+    fn run(&self) -> Result<()> {
+        let title = self.title.clone().unwrap_or_else(|| {
+            std::env::args()
+                .next()
+                .and_then(|p| {
+                    std::path::Path::new(&p)
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                })
+                .unwrap_or_else(|| "chalk-streams".into())
+        });
+        let document = crate::asyncapi::document(
+            &crate::registry::Registry::collect()?,
+            &title,
+            &self.app_version,
+        );
+        let text = serde_json::to_string_pretty(&document)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        println!("{text}");
+        Ok(())
     }
 }
 
@@ -151,6 +189,7 @@ impl App {
         match command {
             Command::List(args) => list::run(&Runtime::from_registry()?, &args),
             Command::Get(args) => get::run(&args).await,
+            Command::Asyncapi(args) => args.run(),
             Command::Check(args) => check::run(&args).await,
             Command::Push(args) => push::run(&args).await,
             Command::Dlq { command } => dlq::run(&command).await,

@@ -1,0 +1,106 @@
+//! The AsyncAPI document of the example applications, validated by the AsyncAPI Initiative's
+//! own parser (npm `@asyncapi/parser`, which scripts/setup.sh installs into target/tools).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn validator_modules() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("target/<profile>/deps/<test>")
+        .to_path_buf();
+    let modules = target.join("tools").join("asyncapi").join("node_modules");
+    assert!(
+        modules.join("@asyncapi").join("parser").exists(),
+        "{} missing: run scripts/setup.sh",
+        modules.display()
+    );
+    modules
+}
+
+fn document(example: &str) -> serde_json::Value {
+    let out = Command::new(suite::example_named(example))
+        .arg("asyncapi")
+        .env("CHALK_STORE", "memory")
+        .output()
+        .expect("the example runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn validate(document: &serde_json::Value) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("asyncapi.json");
+    std::fs::write(&file, document.to_string()).expect("write");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/asyncapi/validate.js");
+    let out = Command::new("node")
+        .arg(script)
+        .arg(&file)
+        .env("NODE_PATH", validator_modules())
+        .output()
+        .expect("node runs (scripts/setup.sh installs it)");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_seed_examples_document_is_valid_asyncapi_with_its_payload_schema() {
+    let doc = document("favorite_color");
+    let (valid, report) = validate(&doc);
+    assert!(valid, "{report}");
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    let channel = &doc["channels"]["user_favorite_color_updates"];
+    assert_eq!(channel["address"], "user_favorite_color_updates");
+    let payload = &channel["messages"]["favorite_color__favorite_color_payload"]["payload"];
+    assert_eq!(payload["properties"]["user_id"]["type"], "string");
+    assert_eq!(
+        payload["required"],
+        serde_json::json!(["user_id", "favorite_color"])
+    );
+    let operation = &doc["operations"]["favorite_color__favorite_color"];
+    assert_eq!(operation["action"], "receive");
+    assert_eq!(
+        operation["channel"]["$ref"],
+        "#/channels/user_favorite_color_updates"
+    );
+}
+
+#[test]
+fn window_and_dead_letter_examples_are_valid_too() {
+    for example in ["failed_logins", "orders_dlq"] {
+        let doc = document(example);
+        let (valid, report) = validate(&doc);
+        assert!(valid, "{example}: {report}");
+        assert!(
+            !doc["operations"]
+                .as_object()
+                .expect("operations")
+                .is_empty(),
+            "{example}"
+        );
+    }
+}
+
+#[test]
+fn the_validator_rejects_a_broken_document() {
+    let mut doc = document("favorite_color");
+    doc["operations"]["favorite_color__favorite_color"]["action"] = "listen".into();
+    let (valid, report) = validate(&doc);
+    assert!(!valid, "{report}");
+    assert!(
+        report.contains("\"action\" property must be equal to one of the allowed values"),
+        "{report}"
+    );
+}
