@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use super::FeatureValue;
 use crate::message::Timestamp;
 
-/// Types a feature field can be read back as: the inverse of [`IntoFeatureValue`].
+/// Types a feature field can be read back as: the inverse of [`IntoFeatureValue`](super::IntoFeatureValue).
 ///
 /// Each type reads what its `IntoFeatureValue` writes. Beyond that: integers are range-checked
 /// (so a value written as `i64` reads as `u8` when it fits); floats also read integers;
@@ -150,7 +150,7 @@ impl<T: FromFeatureValue> FromFeatureValue for Vec<T> {
     }
 }
 
-/// Types a `#[primary]` field can be read back as: the inverse of [`PrimaryKey`].
+/// Types a `#[primary]` field can be read back as: the inverse of [`PrimaryKey`](super::PrimaryKey).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read back as a primary key",
     label = "unsupported primary key type",
@@ -162,7 +162,7 @@ pub trait FromPrimaryKey: Sized {
     /// # Errors
     ///
     /// Why `key` is not this type's text, e.g. `` `-1` does not parse as u64 ``. An integer
-    /// key must be written as [`PrimaryKey::to_key`] writes it (no `+`, no leading zeros), so
+    /// key must be written as [`PrimaryKey::to_key`](super::PrimaryKey::to_key) writes it (no `+`, no leading zeros), so
     /// that the value read back writes to the same entity.
     fn from_key(key: &str) -> Result<Self, String>;
 }
