@@ -1,7 +1,6 @@
 //! Mapping streams end to end on the in-process mock cluster (real Kafka protocol on loopback):
 //! the seed example, late arrivals, at-least-once restarts, and two streams on one topic.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -219,20 +218,13 @@ static RESTART_SOURCE: KafkaSource = KafkaSource::new().topic("restart_events");
 
 /// Messages from this number on wait for the gate: the first run stops with work in flight.
 const GATED_FROM: u64 = 2_000;
-static GATE_OPEN: AtomicBool = AtomicBool::new(false);
-static GATE: Notify = Notify::const_new();
-static GATE_REACHED: Notify = Notify::const_new();
+static GATE: suite::Gate = suite::Gate::new();
 
 #[stream(source = RESTART_SOURCE, name = "restartable")]
 async fn restartable(event: EventBody) -> Event {
     let number: u64 = event.id[1..].parse().expect("e<number>");
-    while number >= GATED_FROM && !GATE_OPEN.load(Ordering::SeqCst) {
-        let opened = GATE.notified();
-        GATE_REACHED.notify_one();
-        if GATE_OPEN.load(Ordering::SeqCst) {
-            break;
-        }
-        opened.await;
+    if number >= GATED_FROM {
+        GATE.pass().await;
     }
     Event {
         id: event.id,
@@ -261,7 +253,7 @@ async fn stopping_with_work_in_flight_and_restarting_loses_nothing() {
         .await
         .expect("first run starts");
     let stats = first.stats("restartable").expect("stream");
-    tokio::time::timeout(PATIENCE, GATE_REACHED.notified())
+    tokio::time::timeout(PATIENCE, GATE.reached())
         .await
         .expect("a resolver is blocked mid-batch");
     first
@@ -284,8 +276,7 @@ async fn stopping_with_work_in_flight_and_restarting_loses_nothing() {
         "exactly the finished batches are committed; the blocked one is not"
     );
 
-    GATE_OPEN.store(true, Ordering::SeqCst);
-    GATE.notify_waiters();
+    GATE.open();
     let second = runtime_for(&kafka, &["restartable"])
         .store(store.clone())
         .start()

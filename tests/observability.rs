@@ -3,7 +3,6 @@
 //! shows a blocked partition falling behind.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chalk_streams::observe::{serve, ObservedStreams};
@@ -16,7 +15,6 @@ use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::json;
 use suite::{kafka_with_topics, runtime_for, wait_until, PATIENCE};
-use tokio::sync::Notify;
 
 #[derive(Features, Default)]
 struct ObservedOrder {
@@ -257,20 +255,13 @@ static GATED: KafkaSource = KafkaSource::new().topic("obs_gated");
 
 /// Messages numbered from this on wait for the gate.
 const GATED_FROM: u64 = 100;
-static GATE_OPEN: AtomicBool = AtomicBool::new(false);
-static GATE: Notify = Notify::const_new();
-static GATE_REACHED: Notify = Notify::const_new();
+static GATE: suite::Gate = suite::Gate::new();
 
 #[stream(source = GATED, name = "observed_gated")]
 async fn observed_gated(order: OrderBody) -> ObservedOrder {
     let number: u64 = order.id[1..].parse().expect("o<number>");
-    while number >= GATED_FROM && !GATE_OPEN.load(Ordering::SeqCst) {
-        let opened = GATE.notified();
-        GATE_REACHED.notify_one();
-        if GATE_OPEN.load(Ordering::SeqCst) {
-            break;
-        }
-        opened.await;
+    if number >= GATED_FROM {
+        GATE.pass().await;
     }
     ObservedOrder {
         id: order.id,
@@ -307,7 +298,7 @@ async fn a_blocked_partition_shows_consumer_lag() {
     let (s, done) = stats.wait_for(PATIENCE, |s| s.processed == 5).await;
     assert!(done, "{s:?}");
 
-    let reached = GATE_REACHED.notified();
+    let reached = GATE.reached();
     for i in GATED_FROM..GATED_FROM + 5 {
         kafka.produce(&gated_order(i)).await.expect("produce");
     }
@@ -334,8 +325,7 @@ async fn a_blocked_partition_shows_consumer_lag() {
         "{streams}"
     );
 
-    GATE_OPEN.store(true, Ordering::SeqCst);
-    GATE.notify_waiters();
+    GATE.open();
     let (s, done) = stats.wait_for(PATIENCE, |s| s.processed == 10).await;
     assert!(done, "{s:?}");
     drop(server);

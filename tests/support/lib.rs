@@ -172,3 +172,52 @@ pub fn example_named(name: &str) -> std::path::PathBuf {
     );
     path
 }
+
+/// A gate resolvers wait at, closed until the test opens it: for stopping a stream with work in
+/// flight, or holding a partition back.
+pub struct Gate {
+    open: std::sync::atomic::AtomicBool,
+    opened: tokio::sync::Notify,
+    reached: tokio::sync::Notify,
+}
+
+impl Gate {
+    /// A closed gate.
+    pub const fn new() -> Self {
+        Self {
+            open: std::sync::atomic::AtomicBool::new(false),
+            opened: tokio::sync::Notify::const_new(),
+            reached: tokio::sync::Notify::const_new(),
+        }
+    }
+
+    /// Waits until the gate is open, telling [`Gate::reached`] that someone waits.
+    pub async fn pass(&self) {
+        use std::sync::atomic::Ordering;
+        while !self.open.load(Ordering::SeqCst) {
+            let opened = self.opened.notified();
+            self.reached.notify_one();
+            if self.open.load(Ordering::SeqCst) {
+                break;
+            }
+            opened.await;
+        }
+    }
+
+    /// Resolves once a resolver waits at the gate (or has waited since the last call).
+    pub async fn reached(&self) {
+        self.reached.notified().await;
+    }
+
+    /// Opens the gate for good.
+    pub fn open(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.opened.notify_waiters();
+    }
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
