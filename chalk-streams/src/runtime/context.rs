@@ -40,14 +40,11 @@ pub(crate) struct StreamContext {
     /// Notified when partitions are assigned: the main queue must be drained, then the new
     /// workers released.
     assigned: tokio::sync::Notify,
-    /// The stream's span, entered in the callbacks librdkafka makes on the polling thread.
-    span: tracing::Span,
 }
 
 impl StreamContext {
     pub(crate) fn new(shared: Arc<StreamShared>) -> Self {
         Self {
-            span: tracing::info_span!("stream", stream = shared.descriptor.name()),
             shared,
             consumer: OnceLock::new(),
             workers: Mutex::new(HashMap::new()),
@@ -235,7 +232,6 @@ impl ClientContext for StreamContext {
 
 impl ConsumerContext for StreamContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let _span = self.span.enter();
         match rebalance {
             Rebalance::Revoke(tpl) => {
                 let revoked = keys(tpl);
@@ -253,7 +249,6 @@ impl ConsumerContext for StreamContext {
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let _span = self.span.enter();
         if let Rebalance::Assign(tpl) = rebalance {
             for element in tpl.elements() {
                 self.start_worker(element.topic(), element.partition());
