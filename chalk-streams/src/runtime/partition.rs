@@ -23,7 +23,7 @@ use super::window_task::WindowResolver;
 use super::StreamShared;
 use crate::features::FeatureRow;
 use crate::message::{RawHeaders, RawMessage, Timestamp};
-use crate::resolver::{MessageError, Phase, Resolver};
+use crate::resolver::{MessageError, Phase, Resolver, ResolverFuture};
 use crate::store::StoreError;
 
 /// The consumer type every stream uses.
@@ -392,18 +392,8 @@ pub(crate) async fn resolve(
     rows: &mut Vec<FeatureRow>,
 ) -> Result<(), MessageError> {
     match resolver {
-        Resolver::Sync(call) => std::panic::catch_unwind(AssertUnwindSafe(|| call(raw, rows)))
-            .unwrap_or_else(|panic| Err(panicked(panic))),
-        Resolver::Async(start) => {
-            let future = std::panic::catch_unwind(AssertUnwindSafe(|| start(raw)))
-                .unwrap_or_else(|panic| Err(panicked(panic)))?;
-            let output = AssertUnwindSafe(future)
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| Err(panicked(panic)))?;
-            rows.extend(output);
-            Ok(())
-        }
+        Resolver::Sync(call) => guarded(|| call(raw, rows)),
+        Resolver::Async(start) => guarded_async(|| start(raw), rows).await,
         Resolver::Window { .. } | Resolver::WindowAsync { .. } => Err(MessageError::new(
             Phase::Resolver,
             "a window resolver cannot run on single messages",
@@ -411,7 +401,28 @@ pub(crate) async fn resolve(
     }
 }
 
-pub(super) fn panicked(panic: Box<dyn std::any::Any + Send>) -> MessageError {
+/// Runs generated code, a panic becoming a failure in phase `resolver`.
+pub(super) fn guarded<T>(
+    call: impl FnOnce() -> Result<T, MessageError>,
+) -> Result<T, MessageError> {
+    std::panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| Err(panicked(panic)))
+}
+
+/// Starts an async resolver and awaits it, a panic in either becoming a failure; appends its rows.
+pub(super) async fn guarded_async(
+    start: impl FnOnce() -> Result<ResolverFuture, MessageError>,
+    rows: &mut Vec<FeatureRow>,
+) -> Result<(), MessageError> {
+    let future = guarded(start)?;
+    let output = AssertUnwindSafe(future)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(panicked(panic)))?;
+    rows.extend(output);
+    Ok(())
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> MessageError {
     let text = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -4,7 +4,6 @@
 //! message of any retained window.
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -12,7 +11,9 @@ use futures::FutureExt;
 use tracing::Instrument;
 
 use super::log_limit::LogLimiter;
-use super::partition::{panicked, push_message, KafkaRecord, PartitionTask, MAX_BATCH};
+use super::partition::{
+    guarded, guarded_async, push_message, KafkaRecord, PartitionTask, MAX_BATCH,
+};
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
@@ -73,20 +74,8 @@ impl WindowResolver {
         rows: &mut Vec<FeatureRow>,
     ) -> Result<(), MessageError> {
         match self {
-            Self::Sync { fire, .. } => {
-                std::panic::catch_unwind(AssertUnwindSafe(|| fire(raws, end, rows)))
-                    .unwrap_or_else(|panic| Err(panicked(panic)))
-            }
-            Self::Async { fire, .. } => {
-                let future = std::panic::catch_unwind(AssertUnwindSafe(|| fire(raws, end)))
-                    .unwrap_or_else(|panic| Err(panicked(panic)))?;
-                let output = AssertUnwindSafe(future)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| Err(panicked(panic)))?;
-                rows.extend(output);
-                Ok(())
-            }
+            Self::Sync { fire, .. } => guarded(|| fire(raws, end, rows)),
+            Self::Async { fire, .. } => guarded_async(|| fire(raws, end), rows).await,
         }
     }
 }
