@@ -11,7 +11,7 @@ use chalk_streams::testing::Record;
 use chalk_streams::FeatureValue;
 use serde::Deserialize;
 use serde_json::json;
-use suite::{kafka_with_topics, runtime_for, PATIENCE};
+use suite::{kafka_with_topics, on_both_brokers, runtime_for, Broker, PATIENCE};
 use tokio::sync::Notify;
 
 #[derive(Features, Default)]
@@ -53,9 +53,11 @@ async fn color_of(store: &dyn FeatureStore, user: &str) -> Option<FeatureValue> 
         .and_then(|u| u.features.get("favorite_color").map(|f| f.value.clone()))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_example_writes_favorite_colors_and_commits_every_offset() {
-    let kafka = kafka_with_topics(&["user_favorite_color_updates"], 4);
+on_both_brokers!(seed_example_writes_favorite_colors_and_commits_every_offset);
+async fn seed_example_writes_favorite_colors_and_commits_every_offset(broker: Broker) {
+    let kafka = broker
+        .with_topics(&["user_favorite_color_updates"], 4)
+        .await;
     let users = 40;
     for i in 0..users {
         kafka

@@ -1,12 +1,17 @@
-//! Helpers shared by the integration tests: a mock cluster with topics, and a runtime wired to it.
+//! Helpers shared by the integration tests: brokers (the mock cluster and `tansu`) with topics,
+//! a runtime wired to one, servers of the tests' own.
 
+mod broker;
+pub mod tansu;
+
+pub use broker::Broker;
 use std::time::Duration;
 
 use std::sync::Arc;
 
 use chalk_streams::runtime::{StatsSnapshot, StreamStats};
 use chalk_streams::store::FeatureStore;
-use chalk_streams::testing::MockKafka;
+use chalk_streams::testing::{KafkaTestClient, MockKafka};
 use chalk_streams::Runtime;
 
 /// How long a test waits for an event before failing.
@@ -24,7 +29,7 @@ pub fn kafka_with_topics(topics: &[&str], partitions: i32) -> MockKafka {
 }
 
 /// A runtime that runs only `streams`, on `kafka`, tuned for fast group joins.
-pub fn runtime_for(kafka: &MockKafka, streams: &[&str]) -> Runtime {
+pub fn runtime_for(kafka: &KafkaTestClient, streams: &[&str]) -> Runtime {
     Runtime::from_registry()
         .expect("streams are registered")
         .only(streams)
@@ -61,7 +66,7 @@ pub fn example_path() -> std::path::PathBuf {
 /// Runs `stream` on `kafka`, writing to `store`, until it has handled `messages` messages, then
 /// shuts it down cleanly. Returns its counters.
 pub async fn run_until_handled(
-    kafka: &MockKafka,
+    kafka: &KafkaTestClient,
     stream: &str,
     store: Arc<dyn FeatureStore>,
     messages: u64,

@@ -1,0 +1,84 @@
+//! One test body, two brokers: librdkafka's mock cluster in this process, and a real `tansu`
+//! broker in a child process.
+
+use chalk_streams::testing::{KafkaTestClient, MockKafka};
+
+use crate::tansu::Tansu;
+
+/// The broker a test runs against.
+pub enum Broker {
+    /// librdkafka's mock cluster.
+    Mock(MockKafka),
+    /// A `tansu` broker, and a client connected to it.
+    Tansu(Tansu, KafkaTestClient),
+}
+
+impl Broker {
+    /// A fresh mock cluster.
+    pub fn mock() -> Self {
+        Self::Mock(MockKafka::start(1).expect("mock cluster starts"))
+    }
+
+    /// A fresh `tansu` broker with in-memory storage.
+    pub fn tansu() -> Self {
+        let tansu = Tansu::start();
+        let client =
+            KafkaTestClient::connect(&tansu.bootstrap_servers(), &[]).expect("a client for tansu");
+        Self::Tansu(tansu, client)
+    }
+
+    /// Which broker this is, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Mock(_) => "mock cluster",
+            Self::Tansu(..) => "tansu",
+        }
+    }
+
+    /// Creates `topics`, each with `partitions` partitions.
+    pub async fn with_topics(self, topics: &[&str], partitions: i32) -> Self {
+        for topic in topics {
+            self.create_topic(topic, partitions).await;
+        }
+        self
+    }
+
+    /// Creates `topic` with `partitions` partitions.
+    pub async fn create_topic(&self, topic: &str, partitions: i32) {
+        match self {
+            Self::Mock(kafka) => kafka.create_topic(topic, partitions),
+            Self::Tansu(_, client) => client.create_topic_with_admin(topic, partitions).await,
+        }
+        .unwrap_or_else(|e| panic!("topic `{topic}` created on the {}: {e}", self.kind()));
+    }
+}
+
+impl std::ops::Deref for Broker {
+    type Target = KafkaTestClient;
+
+    fn deref(&self) -> &KafkaTestClient {
+        match self {
+            Self::Mock(kafka) => kafka,
+            Self::Tansu(_, client) => client,
+        }
+    }
+}
+
+/// Declares, for each `async fn NAME(broker: Broker)` named, the tests `NAME::mock` and
+/// `NAME::tansu`, which run it on a fresh mock cluster and on a fresh `tansu` broker.
+#[macro_export]
+macro_rules! on_both_brokers {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mock() {
+                super::$name($crate::Broker::mock()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn tansu() {
+                super::$name($crate::Broker::tansu()).await;
+            }
+        }
+    )+};
+}
