@@ -9,12 +9,15 @@ use std::time::Duration;
 use chalk_streams::dlq;
 use chalk_streams::prelude::*;
 use chalk_streams::store::{FeatureStore, MemoryStore};
-use chalk_streams::testing::{FlakyStore, MockKafka, Record};
+use chalk_streams::testing::{FlakyStore, KafkaTestClient, Record};
 use rdkafka::message::{Headers as _, Message as _, OwnedMessage};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use serde::Deserialize;
 use serde_json::json;
-use suite::{kafka_with_topics, run_until_handled, runtime_for, wait_until, PATIENCE};
+use suite::{
+    kafka_with_topics, on_both_brokers, run_until_handled, runtime_for, wait_until, Broker,
+    PATIENCE,
+};
 
 #[derive(Deserialize)]
 struct Order {
@@ -62,7 +65,12 @@ fn header<'a>(message: &'a OwnedMessage, name: &str) -> Option<&'a str> {
         .and_then(|v| std::str::from_utf8(v).ok())
 }
 
-async fn committed_total(kafka: &MockKafka, group: &str, topic: &str, partitions: i32) -> i64 {
+async fn committed_total(
+    kafka: &KafkaTestClient,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> i64 {
     kafka
         .committed_offsets(group, topic, partitions)
         .await
@@ -155,9 +163,9 @@ fn corpus() -> Vec<Bad> {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_lands_in_the_dead_letter_queue_with_its_envelope() {
-    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 2);
+on_both_brokers!(bad_input_lands_in_the_dead_letter_queue_with_its_envelope);
+async fn bad_input_lands_in_the_dead_letter_queue_with_its_envelope(broker: Broker) {
+    let kafka = broker.with_topics(&["orders", "orders_dlq"], 2).await;
     let corpus = corpus();
     let mut records = Vec::new();
     let mut expected_bad = BTreeMap::new();
@@ -274,9 +282,9 @@ fn orders_without_dlq(order: Order) -> Result<OrderFeatures, String> {
     order_features(order)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_dead_letter_topic_failures_are_counted_and_skipped() {
-    let kafka = kafka_with_topics(&["orders_without_dlq"], 1);
+on_both_brokers!(without_a_dead_letter_topic_failures_are_counted_and_skipped);
+async fn without_a_dead_letter_topic_failures_are_counted_and_skipped(broker: Broker) {
+    let kafka = broker.with_topics(&["orders_without_dlq"], 1).await;
     let payloads = [
         json!({"id": "a", "quantity": 1}),
         json!({"id": "explode", "quantity": 1}),
@@ -509,9 +517,9 @@ fn shared_group(order: Order) -> Result<OrderFeatures, String> {
     order_features(order)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_share_a_group_and_one_takes_over_when_the_other_stops() {
-    let kafka = kafka_with_topics(&["shared_group"], 4);
+on_both_brokers!(two_processes_share_a_group_and_one_takes_over_when_the_other_stops);
+async fn two_processes_share_a_group_and_one_takes_over_when_the_other_stops(broker: Broker) {
+    let kafka = broker.with_topics(&["shared_group"], 4).await;
     let store = Arc::new(MemoryStore::new());
     let a = runtime_for(&kafka, &["shared_group"])
         .store(store.clone())

@@ -11,7 +11,7 @@ use chalk_streams::testing::Record;
 use chalk_streams::FeatureValue;
 use serde::Deserialize;
 use serde_json::json;
-use suite::{kafka_with_topics, on_both_brokers, runtime_for, Broker, PATIENCE};
+use suite::{on_both_brokers, runtime_for, Broker, PATIENCE};
 use tokio::sync::Notify;
 
 #[derive(Features, Default)]
@@ -146,9 +146,9 @@ fn infinite_deadline(event: EventBody) -> Event {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn late_messages_are_skipped_before_decoding_and_counted() {
-    let kafka = kafka_with_topics(&["late_events"], 2);
+on_both_brokers!(late_messages_are_skipped_before_decoding_and_counted);
+async fn late_messages_are_skipped_before_decoding_and_counted(broker: Broker) {
+    let kafka = broker.with_topics(&["late_events"], 2).await;
     let now = Timestamp::now().as_millis();
     let minutes = |m: i64| Timestamp::from_millis(now - m * 60_000);
     let records = [
@@ -235,9 +235,10 @@ async fn restartable(event: EventBody) -> Event {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stopping_with_work_in_flight_and_restarting_loses_nothing() {
-    let kafka = kafka_with_topics(&["restart_events"], 4);
+on_both_brokers!(stopping_with_work_in_flight_and_restarting_loses_nothing);
+async fn stopping_with_work_in_flight_and_restarting_loses_nothing(broker: Broker) {
+    GATE.close();
+    let kafka = broker.with_topics(&["restart_events"], 4).await;
     let total = 3_000_u64;
     let records: Vec<Record> = (0..total)
         .map(|i| {
@@ -342,9 +343,9 @@ async fn tripler(body: ReadingBody) -> Reading {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_streams_on_one_topic_each_see_every_message() {
-    let kafka = kafka_with_topics(&["shared_topic"], 3);
+on_both_brokers!(two_streams_on_one_topic_each_see_every_message);
+async fn two_streams_on_one_topic_each_see_every_message(broker: Broker) {
+    let kafka = broker.with_topics(&["shared_topic"], 3).await;
     for i in 0..30 {
         kafka
             .produce(&Record::json(
@@ -416,9 +417,10 @@ async fn ordered(message: Message<EventBody>) -> Event {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partitions_run_in_parallel_and_each_keeps_its_order() {
-    let kafka = kafka_with_topics(&["ordered_events"], 2);
+on_both_brokers!(partitions_run_in_parallel_and_each_keeps_its_order);
+async fn partitions_run_in_parallel_and_each_keeps_its_order(broker: Broker) {
+    SEEN.lock().expect("lock").clear();
+    let kafka = broker.with_topics(&["ordered_events"], 2).await;
     let records: Vec<Record> = (0..100)
         .map(|i| Record::json("ordered_events", &json!({"id": format!("e{i}")})).partition(i % 2))
         .collect();

@@ -66,17 +66,24 @@ impl std::ops::Deref for Broker {
 
 /// Declares, for each `async fn NAME(broker: Broker)` named, the tests `NAME::mock` and
 /// `NAME::tansu`, which run it on a fresh mock cluster and on a fresh `tansu` broker.
+///
+/// The two never run at the same time: they share the test file's statics (gates, records of
+/// what a resolver saw) and its streams.
 #[macro_export]
 macro_rules! on_both_brokers {
     ($($name:ident),+ $(,)?) => {$(
         mod $name {
+            static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn mock() {
+                let _turn = ONE_AT_A_TIME.lock().await;
                 super::$name($crate::Broker::mock()).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn tansu() {
+                let _turn = ONE_AT_A_TIME.lock().await;
                 super::$name($crate::Broker::tansu()).await;
             }
         }

@@ -214,7 +214,12 @@ impl Gate {
         self.reached.notified().await;
     }
 
-    /// Opens the gate for good.
+    /// Closes the gate again, for the next run of a test that shares it.
+    pub fn close(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Opens the gate until it is closed.
     pub fn open(&self) {
         self.open.store(true, std::sync::atomic::Ordering::SeqCst);
         self.opened.notify_waiters();

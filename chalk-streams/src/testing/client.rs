@@ -46,7 +46,9 @@ impl KafkaTestClient {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", bootstrap_servers)
-            .set("linger.ms", "5");
+            .set("linger.ms", "5")
+            // Room for oversized test messages; the broker has the last word.
+            .set("message.max.bytes", "16777216");
         for (k, v) in &properties {
             config.set(k, v);
         }
