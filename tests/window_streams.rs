@@ -8,11 +8,11 @@ use chalk_streams::prelude::*;
 use chalk_streams::runtime::clock::ManualClock;
 use chalk_streams::runtime::StreamStats;
 use chalk_streams::store::{Entity, FeatureStore, MemoryStore};
-use chalk_streams::testing::{MockKafka, Record};
+use chalk_streams::testing::Record;
 use chalk_streams::{FeatureValue, RunningStreams, Runtime};
 use serde::Deserialize;
 use serde_json::json;
-use suite::{kafka_with_topics, runtime_for, PATIENCE};
+use suite::{on_both_brokers, runtime_for, Broker, PATIENCE};
 
 const MINUTE: i64 = 60_000;
 
@@ -90,15 +90,15 @@ async fn failed(store: &dyn FeatureStore, user: &str, feature: &str) -> Option<(
 }
 
 struct Harness {
-    kafka: MockKafka,
+    kafka: Broker,
     clock: Arc<ManualClock>,
     store: Arc<MemoryStore>,
 }
 
 impl Harness {
-    fn new(topic: &str, start: i64) -> Self {
+    async fn new(broker: Broker, topic: &str, start: i64) -> Self {
         Self {
-            kafka: kafka_with_topics(&[topic], 2),
+            kafka: broker.with_topics(&[topic], 2).await,
             clock: Arc::new(ManualClock::new(Timestamp::from_millis(start))),
             store: Arc::new(MemoryStore::new()),
         }
@@ -128,10 +128,10 @@ async fn wait(
     assert!(ok, "{what}: {s:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counts_failed_logins_per_user_in_ten_minute_windows_even_when_idle() {
+on_both_brokers!(counts_failed_logins_per_user_in_ten_minute_windows_even_when_idle);
+async fn counts_failed_logins_per_user_in_ten_minute_windows_even_when_idle(broker: Broker) {
     let t0 = start_of_hour();
-    let h = Harness::new("logins", t0 + 5 * MINUTE);
+    let h = Harness::new(broker, "logins", t0 + 5 * MINUTE).await;
     let records = [
         attempt("logins", "alice", false, t0 + MINUTE),
         attempt("logins", "alice", false, t0 + 2 * MINUTE),
@@ -182,10 +182,14 @@ async fn counts_failed_logins_per_user_in_ten_minute_windows_even_when_idle() {
     running.shutdown().await.expect("clean shutdown");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn late_messages_correct_a_fired_window_within_the_deadline_and_are_skipped_beyond_it() {
+on_both_brokers!(
+    late_messages_correct_a_fired_window_within_the_deadline_and_are_skipped_beyond_it
+);
+async fn late_messages_correct_a_fired_window_within_the_deadline_and_are_skipped_beyond_it(
+    broker: Broker,
+) {
     let t0 = start_of_hour();
-    let h = Harness::new("logins", t0 + 5 * MINUTE);
+    let h = Harness::new(broker, "logins", t0 + 5 * MINUTE).await;
     h.kafka
         .produce_all(&[
             attempt("logins", "carol", false, t0 + MINUTE),
@@ -239,10 +243,10 @@ async fn late_messages_correct_a_fired_window_within_the_deadline_and_are_skippe
     running.shutdown().await.expect("clean shutdown");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn several_window_sizes_from_one_resolver() {
+on_both_brokers!(several_window_sizes_from_one_resolver);
+async fn several_window_sizes_from_one_resolver(broker: Broker) {
     let t0 = start_of_hour();
-    let h = Harness::new("multi_logins", t0 + 5 * MINUTE);
+    let h = Harness::new(broker, "multi_logins", t0 + 5 * MINUTE).await;
     let records = [
         attempt("multi_logins", "dave", false, t0 + MINUTE),
         attempt("multi_logins", "dave", false, t0 + 2 * MINUTE),
@@ -272,10 +276,10 @@ async fn several_window_sizes_from_one_resolver() {
 /// Runs a fixed scenario, restarting the runtime before the steps listed in `restart_before`
 /// (all window state is in memory, so a restart loses it as a crash would). Returns the store's
 /// final contents.
-async fn scenario(restart_before: &[usize]) -> Vec<Entity> {
+async fn scenario(broker: Broker, restart_before: &[usize]) -> Vec<Entity> {
     let topic = "replay";
     let t0 = start_of_hour();
-    let h = Harness::new(topic, t0);
+    let h = Harness::new(broker, topic, t0).await;
     let group = "chalk/failed_logins_replay";
     // (clock in minutes when produced, user, success, event time in minutes)
     let steps: [(i64, &str, bool, i64); 7] = [
@@ -335,13 +339,15 @@ fn failed_logins_replay(attempts: Vec<Message<LoginAttempt>>) -> Option<UserLogi
     count_failures(&attempts)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restarts_mid_window_and_after_a_late_refire_end_equal_to_an_uninterrupted_run() {
-    let uninterrupted = scenario(&[]).await;
+on_both_brokers!(restarts_mid_window_and_after_a_late_refire_end_equal_to_an_uninterrupted_run);
+async fn restarts_mid_window_and_after_a_late_refire_end_equal_to_an_uninterrupted_run(
+    broker: Broker,
+) {
+    let uninterrupted = scenario(broker.another(), &[]).await;
     assert!(!uninterrupted.is_empty());
-    let mid_window = scenario(&[3]).await;
+    let mid_window = scenario(broker.another(), &[3]).await;
     assert_eq!(mid_window, uninterrupted, "restart mid-window");
-    let after_late_refire = scenario(&[5]).await;
+    let after_late_refire = scenario(broker, &[5]).await;
     assert_eq!(
         after_late_refire, uninterrupted,
         "restart after a late re-fire"
@@ -351,7 +357,7 @@ async fn restarts_mid_window_and_after_a_late_refire_end_equal_to_an_uninterrupt
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn windows_memory_is_released_after_retention() {
     let t0 = start_of_hour();
-    let h = Harness::new("logins", t0);
+    let h = Harness::new(Broker::mock(), "logins", t0).await;
     let running = h.start(&["failed_logins"]).await;
     let stats = running.stats("failed_logins").expect("stream");
     let users = 50;

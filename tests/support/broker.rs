@@ -27,6 +27,14 @@ impl Broker {
         Self::Tansu(tansu, client)
     }
 
+    /// A fresh broker of the same kind, for a test that needs a clean one.
+    pub fn another(&self) -> Self {
+        match self {
+            Self::Mock(_) => Self::mock(),
+            Self::Tansu(..) => Self::tansu(),
+        }
+    }
+
     /// Which broker this is, for messages.
     pub fn kind(&self) -> &'static str {
         match self {
