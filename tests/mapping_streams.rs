@@ -1,4 +1,4 @@
-//! Mapping streams end to end on the in-process mock cluster (real Kafka protocol on loopback):
+//! Mapping streams end to end, each on the in-process mock cluster and on a real `tansu` broker:
 //! the seed example, late arrivals, at-least-once restarts, and two streams on one topic.
 
 use std::sync::Arc;

@@ -65,8 +65,8 @@ pub enum Error {
     /// Streams did not stop within the shutdown deadline.
     #[error("streams did not shut down within {0:?}: {1}")]
     ShutdownTimeout(std::time::Duration, String),
-    /// `check` found streams whose brokers cannot be used or whose topics are missing: one
-    /// problem per line, each naming its stream.
+    /// Streams whose brokers cannot be used (a failed login, a refused configuration) or, for
+    /// `check`, whose topics are missing: one problem per line, each naming its stream.
     #[error("{}", match .0.as_slice() {
         [one] => one.clone(),
         many => format!("{} problems:\n  - {}", many.len(), many.join("\n  - ")),

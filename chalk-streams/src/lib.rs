@@ -10,6 +10,7 @@ pub mod features;
 pub mod message;
 pub mod observe;
 pub mod output;
+mod probe;
 pub mod registry;
 pub mod resolver;
 pub mod runtime;

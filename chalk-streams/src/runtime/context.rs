@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Message as _, OwnedMessage};
@@ -15,6 +16,7 @@ use rdkafka::{ClientContext, TopicPartitionList};
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use super::log_limit::LogLimiter;
 use super::partition::{Handoff, KafkaConsumer, PartitionTask};
 use super::StreamShared;
 
@@ -40,6 +42,8 @@ pub(crate) struct StreamContext {
     /// Notified when partitions are assigned: the main queue must be drained, then the new
     /// workers released.
     assigned: tokio::sync::Notify,
+    /// librdkafka repeats a failing connection's report on every retry: a few lines a minute.
+    client_logs: Mutex<LogLimiter>,
 }
 
 impl StreamContext {
@@ -50,6 +54,7 @@ impl StreamContext {
             workers: Mutex::new(HashMap::new()),
             waiting: Mutex::new(Vec::new()),
             assigned: tokio::sync::Notify::new(),
+            client_logs: Mutex::new(LogLimiter::new(Duration::from_secs(60), 10)),
         }
     }
 
@@ -203,6 +208,41 @@ fn keys(tpl: &TopicPartitionList) -> Vec<PartitionKey> {
 }
 
 impl ClientContext for StreamContext {
+    /// librdkafka's warnings and errors, rate-limited; the rest at debug level.
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if (level as i32) > (RDKafkaLogLevel::Warning as i32) {
+            tracing::debug!(stream = self.name(), facility, "librdkafka: {message}");
+            return;
+        }
+        let allowed = self
+            .client_logs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .allow();
+        let Some(suppressed) = allowed else { return };
+        if (level as i32) < (RDKafkaLogLevel::Warning as i32) {
+            tracing::error!(
+                stream = self.name(),
+                facility,
+                suppressed,
+                "librdkafka: {message}"
+            );
+        } else {
+            tracing::warn!(
+                stream = self.name(),
+                facility,
+                suppressed,
+                "librdkafka: {message}"
+            );
+        }
+    }
+
+    /// Client errors also reach the polling thread as consumer errors, which it logs
+    /// (rate-limited); logging them here too would say everything twice.
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::debug!(stream = self.name(), %error, reason, "client error");
+    }
+
     /// Records the lag of every assigned partition: behind the committed offset, or, before
     /// anything is committed, behind the stored one. Partitions whose lag librdkafka does not
     /// know yet (no fetch yet, nothing committed or stored) are left out.

@@ -11,6 +11,7 @@ mod context;
 mod log_limit;
 pub mod offsets;
 pub(crate) mod partition;
+mod preflight;
 mod stats;
 mod stream;
 pub(crate) mod window;
@@ -40,6 +41,9 @@ pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How often librdkafka reports statistics (consumer lag) by default: every 5 s.
 pub const DEFAULT_STATISTICS_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long start-up waits for each stream's brokers to answer the connection check.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every worker of one stream shares.
 pub(crate) struct StreamShared {
@@ -92,6 +96,7 @@ pub struct Runtime {
     window_retention: Duration,
     progress_interval: Duration,
     statistics_interval: Duration,
+    connect_timeout: Duration,
 }
 
 impl Runtime {
@@ -109,6 +114,7 @@ impl Runtime {
             window_retention: DEFAULT_WINDOW_RETENTION,
             progress_interval: DEFAULT_PROGRESS_INTERVAL,
             statistics_interval: DEFAULT_STATISTICS_INTERVAL,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 
@@ -187,6 +193,14 @@ impl Runtime {
         self
     }
 
+    /// How long start-up waits for each stream's brokers to answer before starting anyway
+    /// (default [`DEFAULT_CONNECT_TIMEOUT`]). A failed login or a refused configuration stops
+    /// start-up as soon as librdkafka reports it.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
     /// How long shutdown may take in all.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -220,9 +234,11 @@ impl Runtime {
         }
     }
 
-    /// Starts every stream. Sources are checked first: nothing starts if any is misconfigured.
+    /// Starts every stream. Sources are checked first, then each stream's brokers are reached
+    /// and its credentials tried: nothing starts if any is misconfigured or cannot log in.
     pub async fn start(self) -> Result<RunningStreams> {
         let plans = self.plan()?;
+        preflight::check_connections(&plans, &self.properties, self.connect_timeout).await?;
         let mut running = RunningStreams {
             streams: Vec::with_capacity(plans.len()),
             store: Arc::clone(&self.store),

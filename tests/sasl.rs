@@ -1,0 +1,249 @@
+//! SASL on a real broker: `tansu` with authentication required, SCRAM-SHA-256 and SCRAM-SHA-512
+//! logins running a stream end to end, and a wrong password stopping start-up with one clear
+//! error within seconds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chalk_streams::prelude::*;
+use chalk_streams::store::{FeatureStore, MemoryStore};
+use chalk_streams::testing::{KafkaTestClient, Record};
+use chalk_streams::{Error, FeatureValue, Runtime};
+use serde::Deserialize;
+use serde_json::json;
+use suite::tansu::{Storage, Tansu};
+use suite::PATIENCE;
+
+const TOPIC: &str = "secure_colors";
+const STREAM: &str = "secure_colors";
+/// A wrong password must be reported well within this.
+const FAILS_WITHIN: Duration = Duration::from_secs(10);
+
+static SECURE: KafkaSource = KafkaSource::new().name("secure").topic(TOPIC);
+
+#[derive(Features)]
+struct User {
+    #[primary]
+    uid: String,
+    favorite_color: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Update {
+    user_id: String,
+    favorite_color: String,
+}
+
+#[stream(source = SECURE, name = "secure_colors")]
+fn secure_colors(update: Update) -> User {
+    User {
+        uid: update.user_id,
+        favorite_color: Some(update.favorite_color),
+    }
+}
+
+/// A user of the broker: SASL mechanism (librdkafka's name and tansu's), name, password.
+struct Login {
+    mechanism: &'static str,
+    tansu_mechanism: &'static str,
+    user: &'static str,
+    password: &'static str,
+}
+
+const ALICE: Login = Login {
+    mechanism: "SCRAM-SHA-256",
+    tansu_mechanism: "scram256",
+    user: "alice",
+    password: "alice-secret-256",
+};
+const BOB: Login = Login {
+    mechanism: "SCRAM-SHA-512",
+    tansu_mechanism: "scram512",
+    user: "bob",
+    password: "bob-secret-512",
+};
+
+impl Login {
+    /// The librdkafka properties of a client logging in as this user.
+    fn properties(&self, password: &'static str) -> [(&'static str, &'static str); 4] {
+        [
+            ("security.protocol", "sasl_plaintext"),
+            ("sasl.mechanism", self.mechanism),
+            ("sasl.username", self.user),
+            ("sasl.password", password),
+        ]
+    }
+
+    /// The environment of a process whose `secure` source logs in as this user.
+    fn env(&self, password: &'static str) -> impl Fn(&str) -> Option<String> + Send + Sync {
+        let mechanism = self.mechanism;
+        let user = self.user;
+        move |var| {
+            match var {
+                "secure_KAFKA_SECURITY_PROTOCOL" => Some("SASL_PLAINTEXT"),
+                "secure_KAFKA_SASL_MECHANISM" => Some(mechanism),
+                "secure_KAFKA_SASL_USERNAME" => Some(user),
+                "secure_KAFKA_SASL_PASSWORD" => Some(password),
+                _ => None,
+            }
+            .map(str::to_owned)
+        }
+    }
+}
+
+/// A broker that requires SASL, with the topic and both users. tansu creates users only while
+/// it runs without authentication, so it is started plain, given its users and topic, then
+/// restarted with authentication on the same storage file.
+async fn broker_with_users() -> Tansu {
+    let mut tansu = Tansu::start_with(Storage::Sqlite);
+    KafkaTestClient::connect(&tansu.bootstrap_servers(), &[])
+        .expect("client")
+        .create_topic_with_admin(TOPIC, 2)
+        .await
+        .expect("topic created");
+    for login in [&ALICE, &BOB] {
+        tansu.create_user(login.tansu_mechanism, login.user, login.password);
+    }
+    tansu.restart(true);
+    tansu
+}
+
+fn runtime(tansu: &Tansu, login: &Login, password: &'static str) -> Runtime {
+    Runtime::from_registry()
+        .expect("registered")
+        .only(&[STREAM])
+        .expect("the stream exists")
+        .bootstrap_servers(tansu.bootstrap_servers())
+        .env(login.env(password))
+        .kafka_property("session.timeout.ms", "6000")
+        .kafka_property("heartbeat.interval.ms", "500")
+}
+
+async fn color_of(store: &dyn FeatureStore, user: &str) -> Option<FeatureValue> {
+    store
+        .entity("user", user)
+        .await
+        .expect("store read")
+        .and_then(|u| u.features.get("favorite_color").map(|f| f.value.clone()))
+}
+
+/// Produces as `login`, runs the stream as `login` until it has processed everything, and checks
+/// the features and the committed offsets.
+async fn stream_runs_as(tansu: &Tansu, login: &Login, color: &str) {
+    let client = KafkaTestClient::connect(
+        &tansu.bootstrap_servers(),
+        &login.properties(login.password),
+    )
+    .expect("client");
+    let users = 20;
+    let records: Vec<Record> = (0..users)
+        .map(|i| {
+            Record::json(
+                TOPIC,
+                &json!({"user_id": format!("u{i}"), "favorite_color": color}),
+            )
+            .key(format!("u{i}"))
+        })
+        .collect();
+    client
+        .produce_all(&records)
+        .await
+        .expect("produced over SASL");
+
+    let store = Arc::new(MemoryStore::new());
+    let running = runtime(tansu, login, login.password)
+        .store(store.clone())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("starts as {}: {e}", login.user));
+    let (snapshot, done) = running
+        .stats(STREAM)
+        .expect("stream runs")
+        .wait_for(PATIENCE, |s| s.processed >= users)
+        .await;
+    assert!(
+        done,
+        "{} processed every message: {snapshot:?}",
+        login.mechanism
+    );
+    running.shutdown().await.expect("clean shutdown");
+    for i in 0..users {
+        assert_eq!(
+            color_of(&*store, &format!("u{i}")).await,
+            Some(FeatureValue::String(color.into())),
+            "u{i} as {}",
+            login.user
+        );
+    }
+    let committed: i64 = client
+        .committed_offsets("chalk/secure_colors", TOPIC, 2)
+        .await
+        .expect("committed offsets")
+        .iter()
+        .map(|o| o.unwrap_or(0))
+        .sum();
+    assert!(
+        committed >= i64::try_from(users).expect("small"),
+        "offsets committed as {}: {committed}",
+        login.user
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_sha_256_and_scram_sha_512_logins_run_a_stream() {
+    let tansu = broker_with_users().await;
+    stream_runs_as(&tansu, &ALICE, "red").await;
+    // The same group goes on where alice left it: bob's run processes only bob's messages.
+    stream_runs_as(&tansu, &BOB, "blue").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_stops_start_up_with_one_clear_error_within_seconds() {
+    let tansu = broker_with_users().await;
+    for login in [&ALICE, &BOB] {
+        let started = Instant::now();
+        let error = match runtime(&tansu, login, "not-the-password").start().await {
+            Ok(_) => panic!("{} logged in with a wrong password", login.user),
+            Err(error) => error,
+        };
+        let elapsed = started.elapsed();
+        assert!(
+            matches!(error, Error::Check(ref problems) if problems.len() == 1),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "stream `{STREAM}`: authentication failed at {} as `{}` (SASL_PLAINTEXT, {}): \
+                 SASL authentication error: SASL SCRAM authentication failed: broker responded \
+                 with invalid-proof",
+                tansu.bootstrap_servers(),
+                login.user,
+                login.mechanism
+            )
+        );
+        assert!(!error.to_string().contains("not-the-password"));
+        assert!(elapsed < FAILS_WITHIN, "failed after {elapsed:?}");
+    }
+}
+
+/// tansu accepts only SCRAM when it requires authentication: a PLAIN login is refused, and
+/// start-up says so clearly. (PLAIN's librdkafka properties are checked in source_config.rs.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mechanism_the_broker_refuses_stops_start_up_clearly() {
+    let tansu = broker_with_users().await;
+    let plain = Login {
+        mechanism: "PLAIN",
+        ..ALICE
+    };
+    let error = match runtime(&tansu, &plain, ALICE.password).start().await {
+        Ok(_) => panic!("tansu accepted PLAIN"),
+        Err(error) => error.to_string(),
+    };
+    let expected = format!(
+        "stream `{STREAM}`: authentication failed at {} as `alice` (SASL_PLAINTEXT, PLAIN): ",
+        tansu.bootstrap_servers()
+    );
+    assert!(error.starts_with(&expected), "{error}");
+    assert!(!error.contains(ALICE.password), "{error}");
+}
