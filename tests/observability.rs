@@ -2,19 +2,14 @@
 //! readiness check follows partition assignment, `/streams` lists every stream, and consumer lag
 //! shows a blocked partition falling behind.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use chalk_streams::observe::{serve, ObservedStreams};
 use chalk_streams::prelude::*;
 use chalk_streams::testing::Record;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::json;
-use suite::{kafka_with_topics, runtime_for, wait_until, PATIENCE};
+use suite::{http_get as get, kafka_with_topics, runtime_for, wait_until, PATIENCE};
 
 #[derive(Features, Default)]
 struct ObservedOrder {
@@ -43,21 +38,6 @@ fn observed_orders(order: OrderBody) -> Result<ObservedOrder, String> {
         id: order.id,
         quantity: order.quantity,
     })
-}
-
-/// `GET http://addr/path`: status and body.
-async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let uri = format!("http://{addr}{path}").parse().expect("a URI");
-    let response = client.get(uri).await.expect("the server answers");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("the whole body")
-        .to_bytes();
-    (status, String::from_utf8(body.to_vec()).expect("UTF-8"))
 }
 
 /// The value of the sample `name{labels}` in a Prometheus text exposition.

@@ -75,11 +75,20 @@ impl std::ops::Deref for Broker {
 /// Declares, for each `async fn NAME(broker: Broker)` named, the tests `NAME::mock` and
 /// `NAME::tansu`, which run it on a fresh mock cluster and on a fresh `tansu` broker.
 ///
+/// `on_both_brokers!(NAME, tansu #[ignore = "why"])` gives the `tansu` test attributes of its
+/// own: for a behaviour where tansu differs from Kafka, the reason stays next to the test.
+///
 /// The two never run at the same time: they share the test file's statics (gates, records of
 /// what a resolver saw) and its streams.
 #[macro_export]
 macro_rules! on_both_brokers {
     ($($name:ident),+ $(,)?) => {$(
+        $crate::on_both_brokers!(@one $name);
+    )+};
+    ($name:ident, tansu $(#[$tansu:meta])+) => {
+        $crate::on_both_brokers!(@one $name $(#[$tansu])+);
+    };
+    (@one $name:ident $(#[$tansu:meta])*) => {
         mod $name {
             static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -89,11 +98,12 @@ macro_rules! on_both_brokers {
                 super::$name($crate::Broker::mock()).await;
             }
 
+            $(#[$tansu])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn tansu() {
                 let _turn = ONE_AT_A_TIME.lock().await;
                 super::$name($crate::Broker::tansu()).await;
             }
         }
-    )+};
+    };
 }

@@ -58,6 +58,29 @@ pub async fn wait_until(stats: &[&StreamStats], done: impl Fn() -> bool) {
     }
 }
 
+/// `GET http://addr/path`: status and body; panics if the server does not answer.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    try_http_get(addr, path).await.expect("the server answers")
+}
+
+/// `GET http://addr/path`: status and body, or why the server did not answer (not listening
+/// yet, connection broken).
+pub async fn try_http_get(addr: std::net::SocketAddr, path: &str) -> Result<(u16, String), String> {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<hyper::body::Bytes>>();
+    let uri = format!("http://{addr}{path}").parse().expect("a URI");
+    let response = client.get(uri).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, String::from_utf8(body.to_vec()).expect("UTF-8")))
+}
+
 /// The `favorite_color` example.
 pub fn example_path() -> std::path::PathBuf {
     example_named("favorite_color")
