@@ -6,6 +6,8 @@ use std::time::Duration;
 use super::kafka::{probe, ConnectionFailure, TopicState};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, StreamPlan};
+use crate::source::remote::{localize_plans, StoreEnv};
+use crate::source::resolve::process_env;
 
 #[derive(Debug, clap::Args)]
 pub(super) struct CheckArgs {
@@ -19,7 +21,9 @@ pub(super) struct CheckArgs {
 
 pub(super) async fn run(args: &CheckArgs) -> Result<()> {
     // Misconfigured sources are reported as `run` reports them, before anything connects.
-    let plans = Runtime::from_registry()?.only(&args.only)?.plan()?;
+    let mut plans = Runtime::from_registry()?.only(&args.only)?.plan()?;
+    // s3:// and gs:// keystores and CA files: private local copies until the check ends.
+    let _remote_files = localize_plans(&mut plans, &StoreEnv::capture(&process_env)).await?;
     let timeout: Duration = args.timeout.into();
     // Streams are checked at once, so the whole check takes about one deadline at most.
     let checks = plans
