@@ -66,6 +66,7 @@ const GOOGLE_VARIABLES: &[&str] = &[
     "GOOGLE_BASE_URL",
     "GOOGLE_BEARER_TOKEN",
     "GOOGLE_SKIP_SIGNATURE",
+    "GOOGLE_ALLOW_HTTP",
 ];
 
 /// The object stores a location can name.
@@ -170,7 +171,7 @@ pub enum RemoteError {
         /// The store.
         scheme: Scheme,
         /// What the client said.
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
     /// The object does not exist.
     #[error("`{location}` does not exist")]
@@ -184,7 +185,7 @@ pub enum RemoteError {
         /// The location asked for.
         location: RemoteLocation,
         /// What the store said.
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
     /// The store did not answer in time.
     #[error("fetching `{location}` took longer than {}", humantime::format_duration(*.timeout))]
@@ -277,7 +278,7 @@ impl StoreEnv {
         };
         let client_error = |source| RemoteError::Client {
             scheme: location.scheme,
-            source,
+            source: Box::new(source),
         };
         match location.scheme {
             Scheme::S3 => {
@@ -351,7 +352,7 @@ pub async fn fetch(
         Ok(Err(source)) => {
             return Err(RemoteError::Fetch {
                 location: location.clone(),
-                source,
+                source: Box::new(source),
             })
         }
         Ok(Ok(Err(size))) => {
