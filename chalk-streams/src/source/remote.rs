@@ -430,7 +430,7 @@ impl FetchedFiles {
                 Ok(None) => {}
                 Ok(Some(path)) => *slot = Some(path.to_string_lossy().into_owned()),
                 Err((problem, fix)) => {
-                    tracing::error!(option, uri = %uri, %problem, "cannot fetch a remote file");
+                    tracing::debug!(option, uri = %uri, %problem, "cannot fetch a remote file");
                     errors.push(SourceError {
                         option,
                         problem,
@@ -501,5 +501,67 @@ pub async fn localize_plans(
         Ok(files)
     } else {
         Err(Error::Config(problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_parse_by_scheme() {
+        assert_eq!(RemoteLocation::parse("/etc/kafka/ca.pem"), None);
+        let s3 = RemoteLocation::parse("s3://certs/tls/ca.pem")
+            .expect("a URI")
+            .expect("valid");
+        assert_eq!(
+            (s3.scheme(), s3.bucket(), s3.key()),
+            (Scheme::S3, "certs", "tls/ca.pem")
+        );
+        assert_eq!(s3.to_string(), "s3://certs/tls/ca.pem");
+        let gs = RemoteLocation::parse("gs://certs/client.p12")
+            .expect("a URI")
+            .expect("valid");
+        assert_eq!(gs.scheme(), Scheme::Gcs);
+        for bad in ["s3://certs", "s3://certs/", "gs:///key", "s3://certs/dir/"] {
+            let problem = RemoteLocation::parse(bad)
+                .expect("a URI")
+                .expect_err("no object named");
+            assert!(problem.contains("names no object"), "{bad}: {problem}");
+        }
+        let problem = RemoteLocation::parse("https://host/ca.pem")
+            .expect("a URI")
+            .expect_err("not fetched");
+        assert!(problem.contains("only s3:// and gs:// URIs are fetched"));
+    }
+
+    #[test]
+    fn captured_variables_never_print_their_values() {
+        let env = StoreEnv::capture(&|var: &str| match var {
+            "AWS_SECRET_ACCESS_KEY" => Some("very-secret".to_owned()),
+            "AWS_REGION" => Some("eu-west-1".to_owned()),
+            "UNRELATED" => Some("x".to_owned()),
+            _ => None,
+        });
+        let printed = format!("{env:?}");
+        assert_eq!(printed, r#"["AWS_SECRET_ACCESS_KEY", "AWS_REGION"]"#);
+    }
+
+    #[test]
+    fn private_copies_are_mode_0600_and_removed_when_dropped() {
+        let path = write_private(b"-----BEGIN CERTIFICATE-----", ".pem").expect("written");
+        let copy = path.to_path_buf();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&copy)
+                .expect("exists")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(copy.to_string_lossy().ends_with(".pem"));
+        drop(path);
+        assert!(!copy.exists());
     }
 }
