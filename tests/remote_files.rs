@@ -356,17 +356,60 @@ async fn a_missing_object_stops_start_up_naming_stream_option_and_uri() {
     };
     assert!(matches!(error, Error::Config(_)), "{error:?}");
     let message = error.to_string();
+    eprintln!("start-up failed: {message}");
     assert_eq!(
         message,
         "configuration problem: stream `remote_files::meter` (source `vault`): option `ssl_ca_file`: \
          cannot fetch `s3://kafka-certs/missing/ca.pem`: `s3://kafka-certs/missing/ca.pem` does not exist; \
-         check the bucket and key, and that AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION \
-         (and AWS_ENDPOINT for an S3-compatible store) can read it"
+         check the bucket and key, and that the credentials may read it (AWS_ACCESS_KEY_ID, \
+         AWS_SECRET_ACCESS_KEY, AWS_REGION, and AWS_ENDPOINT for an S3-compatible store)"
     );
     assert!(!message.contains(SECRET_KEY));
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "fails fast: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_store_stops_start_up_within_seconds() {
+    let closed = free_port();
+    let env = vec![
+        ("AWS_ACCESS_KEY_ID", "chalk-test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ENDPOINT", format!("http://127.0.0.1:{closed}")),
+        ("AWS_ALLOW_HTTP", "true".into()),
+        ("vault_KAFKA_SECURITY_PROTOCOL", "SSL".to_owned()),
+        ("vault_KAFKA_SSL_CA_FILE", "s3://kafka-certs/ca.pem".into()),
+    ];
+    let started = Instant::now();
+    let error = match runtime_with(env).start().await {
+        Ok(_) => panic!("start-up must fail"),
+        Err(error) => error.to_string(),
+    };
+    eprintln!("start-up failed in {:?}: {error}", started.elapsed());
+    assert!(
+        error.starts_with(
+            "configuration problem: stream `remote_files::meter` (source `vault`): option \
+             `ssl_ca_file`: cannot fetch `s3://kafka-certs/ca.pem`: fetching \
+             `s3://kafka-certs/ca.pem` failed: "
+        ),
+        "{error}"
+    );
+    assert!(
+        error.ends_with(
+            "check that the S3 endpoint is reachable and the credentials are right \
+             (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, and AWS_ENDPOINT for an \
+             S3-compatible store)"
+        ),
+        "{error}"
+    );
+    assert!(!error.contains(SECRET_KEY), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "fails within seconds: {:?}",
         started.elapsed()
     );
 }
@@ -394,6 +437,7 @@ async fn a_gs_uri_goes_to_the_google_cloud_storage_client() {
         Ok(_) => panic!("start-up must fail"),
         Err(error) => error.to_string(),
     };
+    eprintln!("start-up failed: {error}");
     assert!(
         error.starts_with(
             "configuration problem: stream `remote_files::meter` (source `vault`): option \
@@ -403,9 +447,10 @@ async fn a_gs_uri_goes_to_the_google_cloud_storage_client() {
         "{error}"
     );
     assert!(error.contains("no-such-key.json"), "{error}");
+    assert!(error.contains("credential"), "{error}");
     assert!(
         error.ends_with(
-            "set GOOGLE_SERVICE_ACCOUNT (a key file) or GOOGLE_APPLICATION_CREDENTIALS in the environment"
+            "check the Google Cloud Storage settings: GOOGLE_SERVICE_ACCOUNT (a key file) or GOOGLE_APPLICATION_CREDENTIALS"
         ),
         "{error}"
     );

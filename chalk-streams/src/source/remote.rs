@@ -98,7 +98,7 @@ impl Scheme {
     /// Which variables configure the store's credentials, for messages.
     const fn credentials_hint(self) -> &'static str {
         match self {
-            Self::S3 => "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_ENDPOINT for an S3-compatible store)",
+            Self::S3 => "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, and AWS_ENDPOINT for an S3-compatible store",
             Self::Gcs => "GOOGLE_SERVICE_ACCOUNT (a key file) or GOOGLE_APPLICATION_CREDENTIALS",
         }
     }
@@ -218,14 +218,18 @@ impl RemoteError {
     pub fn fix(&self) -> String {
         match self {
             Self::Client { scheme, .. } => {
-                format!("set {} in the environment", scheme.credentials_hint())
+                format!(
+                    "check the {} settings: {}",
+                    scheme.store_name(),
+                    scheme.credentials_hint()
+                )
             }
             Self::NotFound { location } => format!(
-                "check the bucket and key, and that {} can read it",
+                "check the bucket and key, and that the credentials may read it ({})",
                 location.scheme.credentials_hint()
             ),
             Self::Fetch { location, .. } | Self::Timeout { location, .. } => format!(
-                "check that the {} endpoint is reachable and that {} are right",
+                "check that the {} endpoint is reachable and the credentials are right ({})",
                 location.scheme.store_name(),
                 location.scheme.credentials_hint()
             ),
