@@ -66,6 +66,7 @@ fn unnamed_source_reads_kafka_variables() {
             ("KAFKA_SASL_PASSWORD", "s3cret"),
             ("KAFKA_SSL_CA_FILE", "/etc/ca.pem"),
             ("KAFKA_SSL_KEYSTORE_LOCATION", "/etc/client.p12"),
+            ("KAFKA_SSL_KEYSTORE_PASSWORD", "keystore-secret"),
             ("KAFKA_LATE_ARRIVAL_DEADLINE", "1h30m"),
             ("KAFKA_DEAD_LETTER_QUEUE_TOPIC", "dlq"),
             (
@@ -89,6 +90,10 @@ fn unnamed_source_reads_kafka_variables() {
     assert_eq!(s.sasl_password.as_ref().map(|p| p.expose()), Some("s3cret"));
     assert_eq!(s.ssl_ca_file.as_deref(), Some("/etc/ca.pem"));
     assert_eq!(s.ssl_keystore_location.as_deref(), Some("/etc/client.p12"));
+    assert_eq!(
+        s.ssl_keystore_password.as_ref().map(|p| p.expose()),
+        Some("keystore-secret")
+    );
     assert_eq!(
         s.late_arrival_deadline,
         LateArrivalDeadline::Within(Duration::from_secs(90 * 60))
@@ -292,20 +297,104 @@ fn other_contradictions() {
         "{p:?}"
     );
 
+    static BAD_URIS: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("t")
+        .security_protocol(SecurityProtocol::Ssl)
+        .ssl_keystore_location("https://example.invalid/client.p12")
+        .ssl_ca_file("s3://bucket-only");
+    let p = problems(&BAD_URIS, &[]);
+    assert_eq!(
+        p,
+        [
+            "option `ssl_keystore_location`: `https://example.invalid/client.p12` is a `https://` URI; only s3:// and gs:// URIs are fetched; give a local path, or an s3://bucket/key or gs://bucket/key URI",
+            "option `ssl_ca_file`: `s3://bucket-only` names no object: expected s3://bucket/key; give a local path, or an s3://bucket/key or gs://bucket/key URI",
+        ]
+    );
+
     static OBJECT_STORE: KafkaSource = KafkaSource::new()
         .bootstrap_server("k:1")
         .topic("t")
         .security_protocol(SecurityProtocol::Ssl)
-        .ssl_keystore_location("s3://bucket/client.p12");
-    let p = problems(&OBJECT_STORE, &[]);
-    assert!(
-        p[0].contains("object-store locations are not supported yet"),
-        "{p:?}"
+        .ssl_keystore_location("s3://bucket/tls/client.p12")
+        .ssl_keystore_password("p")
+        .ssl_ca_file("gs://bucket/ca.pem");
+    let s = resolve(&OBJECT_STORE, &[]).expect("s3:// and gs:// locations are valid");
+    assert_eq!(
+        s.ssl_keystore_location.as_deref(),
+        Some("s3://bucket/tls/client.p12"),
+        "fetched at start-up, not when resolved"
     );
 
     static BAD_PROTOCOL: KafkaSource = KafkaSource::new().bootstrap_server("k:1").topic("t");
     let p = problems(&BAD_PROTOCOL, &[("KAFKA_SECURITY_PROTOCOL", "TLS")]);
     assert_eq!(p, ["option `security_protocol`: KAFKA_SECURITY_PROTOCOL=\"TLS\" is invalid: `TLS` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; fix or unset KAFKA_SECURITY_PROTOCOL"]);
+}
+
+#[test]
+fn a_keystore_password_needs_a_keystore_and_tls() {
+    static WITHOUT_KEYSTORE: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("t")
+        .security_protocol(SecurityProtocol::Ssl)
+        .ssl_keystore_password("pw-secret");
+    assert_eq!(
+        problems(&WITHOUT_KEYSTORE, &[]),
+        ["option `ssl_keystore_password`: ssl_keystore_password is set, but there is no keystore to open: ssl_keystore_location is not set; call .ssl_keystore_location(\"client.p12\") or set KAFKA_SSL_KEYSTORE_LOCATION to the PKCS#12 keystore, or remove ssl_keystore_password"]
+    );
+
+    static NAMED: KafkaSource = KafkaSource::new()
+        .name("payments")
+        .bootstrap_server("k:1")
+        .topic("t");
+    let p = problems(
+        &NAMED,
+        &[
+            ("payments_KAFKA_SECURITY_PROTOCOL", "SSL"),
+            ("payments_KAFKA_SSL_KEYSTORE_PASSWORD", "pw-secret"),
+        ],
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].contains("set payments_KAFKA_SSL_KEYSTORE_LOCATION to the PKCS#12 keystore"),
+        "{p:?}"
+    );
+    let s = resolve(
+        &NAMED,
+        &[
+            ("payments_KAFKA_SECURITY_PROTOCOL", "SSL"),
+            ("payments_KAFKA_SSL_KEYSTORE_LOCATION", "/etc/client.p12"),
+            ("payments_KAFKA_SSL_KEYSTORE_PASSWORD", "pw-secret"),
+        ],
+    )
+    .expect("valid");
+    assert_eq!(
+        s.ssl_keystore_password.as_ref().map(|p| p.expose()),
+        Some("pw-secret")
+    );
+
+    static ON_PLAINTEXT: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("t")
+        .ssl_keystore_location("/etc/client.p12")
+        .ssl_keystore_password("pw-secret");
+    let p = problems(&ON_PLAINTEXT, &[]);
+    let options: Vec<&str> = p
+        .iter()
+        .map(|l| l.split('`').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(options, ["ssl_keystore_location", "ssl_keystore_password"]);
+    assert!(p[1].contains("security_protocol is PLAINTEXT, which does not use TLS"));
+    for line in &p {
+        assert!(!line.contains("pw-secret"), "{line}");
+    }
+
+    static IN_ARGS: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("t")
+        .additional_kafka_args(&[("ssl.keystore.password", "pw-secret")]);
+    let p = problems(&IN_ARGS, &[]);
+    assert_eq!(p, ["option `additional_kafka_args`: key `ssl.keystore.password` cannot be used; chalk-streams manages `ssl.keystore.password`: set ssl_keystore_password"]);
 }
 
 #[test]
@@ -334,6 +423,34 @@ fn the_password_never_prints() {
         properties.get("sasl.password"),
         Some("hunter2-secret"),
         "the client still gets it"
+    );
+
+    static KEYSTORE: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("t")
+        .security_protocol(SecurityProtocol::Ssl)
+        .ssl_keystore_location("/etc/client.p12")
+        .ssl_keystore_password("keystore-hunter3");
+    let resolved = resolve(&KEYSTORE, &[]).expect("valid");
+    let properties = resolved.consumer_properties("s");
+    let printed = [
+        format!("{KEYSTORE:?}"),
+        format!("{resolved:?}"),
+        format!("{properties:?}"),
+        format!("{properties}"),
+    ];
+    for text in printed {
+        assert!(!text.contains("hunter3"), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+    assert_eq!(
+        properties.get("ssl.keystore.password"),
+        Some("keystore-hunter3"),
+        "the client still gets it"
+    );
+    assert_eq!(
+        properties.get("ssl.keystore.location"),
+        Some("/etc/client.p12")
     );
 
     static MISSING_USER: KafkaSource = KafkaSource::new()

@@ -3,6 +3,7 @@
 
 mod broker;
 pub mod tansu;
+pub mod tls;
 
 pub use broker::Broker;
 use std::time::Duration;

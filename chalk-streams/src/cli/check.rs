@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use super::kafka::{probe, ConnectionFailure, TopicState};
+use super::kafka::{probe, TopicState};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, StreamPlan};
+use crate::source::remote::{localize_plans, StoreEnv};
+use crate::source::resolve::process_env;
 
 #[derive(Debug, clap::Args)]
 pub(super) struct CheckArgs {
@@ -19,7 +21,9 @@ pub(super) struct CheckArgs {
 
 pub(super) async fn run(args: &CheckArgs) -> Result<()> {
     // Misconfigured sources are reported as `run` reports them, before anything connects.
-    let plans = Runtime::from_registry()?.only(&args.only)?.plan()?;
+    let mut plans = Runtime::from_registry()?.only(&args.only)?.plan()?;
+    // s3:// and gs:// keystores and CA files: private local copies until the check ends.
+    let _remote_files = localize_plans(&mut plans, &StoreEnv::capture(&process_env)).await?;
     let timeout: Duration = args.timeout.into();
     // Streams are checked at once, so the whole check takes about one deadline at most.
     let checks = plans
@@ -52,23 +56,8 @@ fn check_stream(plan: &StreamPlan, timeout: Duration) -> Result<String, Vec<Stri
     let mut topics = source.topics.clone();
     topics.extend(source.dead_letter_queue_topic.iter().cloned());
 
-    let states = probe(&properties, &topics, timeout).map_err(|failure| {
-        let problem = match failure {
-            ConnectionFailure::Authentication(detail) => {
-                let user = source
-                    .sasl_username
-                    .as_deref()
-                    .map(|u| format!(" as `{u}`"))
-                    .unwrap_or_default();
-                format!(
-                    "authentication failed at {brokers}{user} ({}, {}): {detail}",
-                    source.security_protocol, source.sasl_mechanism
-                )
-            }
-            other => other.describe(&brokers),
-        };
-        vec![format!("stream `{name}`: {problem}")]
-    })?;
+    let states = probe(&properties, &topics, timeout)
+        .map_err(|failure| vec![format!("stream `{name}`: {}", failure.describe_for(source))])?;
 
     let mut found = Vec::new();
     let mut problems = Vec::new();

@@ -24,6 +24,8 @@ use crate::dlq::{
 };
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, StreamPlan};
+use crate::source::remote::{localize_plans, StoreEnv};
+use crate::source::resolve::process_env;
 
 /// The headers a dead letter carries on top of the original message's.
 const ENVELOPE: [&str; 8] = [
@@ -75,12 +77,18 @@ pub(super) struct ReplayArgs {
 
 pub(super) async fn run(command: &DlqCommand) -> Result<()> {
     let DlqCommand::Replay(args) = command;
-    let plan = Runtime::from_registry()?
+    let mut plan = Runtime::from_registry()?
         .only(&[args.stream.as_str()])?
         .plan()?
         .into_iter()
         .next()
         .ok_or_else(|| Error::NotFound(format!("no stream is named `{}`", args.stream)))?;
+    // s3:// and gs:// keystores and CA files: private local copies until the replay ends.
+    let _remote_files = localize_plans(
+        std::slice::from_mut(&mut plan),
+        &StoreEnv::capture(&process_env),
+    )
+    .await?;
     let Some(dlq_topic) = plan.source.dead_letter_queue_topic.clone() else {
         return Err(Error::NoDeadLetterQueue(args.stream.clone()));
     };

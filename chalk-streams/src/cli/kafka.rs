@@ -5,7 +5,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 
 use crate::error::{Error, Result};
-pub(super) use crate::probe::{probe, ConnectionFailure, QuietContext, TopicState};
+pub(super) use crate::probe::{probe, QuietContext, TopicState};
 use crate::source::KafkaProperties;
 
 /// librdkafka's error code and its text (`MessageTimedOut (Local: Message timed out)`), or the

@@ -12,6 +12,8 @@ use super::kafka::{error_text, producer, QuietContext};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
 use crate::runtime::Runtime;
+use crate::source::remote::{localize_plans, FetchedFiles, StoreEnv};
+use crate::source::resolve::process_env;
 use crate::source::KafkaProperties;
 
 /// How long `push` waits before offering a message again when the producer's queue is full.
@@ -45,7 +47,8 @@ pub(super) struct PushArgs {
 }
 
 pub(super) async fn run(args: &PushArgs) -> Result<()> {
-    let (mut properties, brokers) = connection(args)?;
+    // `_remote_files`: private copies of s3:// and gs:// keystores and CA files, until the end.
+    let (mut properties, brokers, _remote_files) = connection(args).await?;
     let lines = read_lines(args.file.as_deref().unwrap_or("-"))?;
     let timeout: Duration = args.timeout.into();
     properties.set("acks", "all");
@@ -112,13 +115,13 @@ pub(super) async fn run(args: &PushArgs) -> Result<()> {
 }
 
 /// The connection properties for the topic: `--bootstrap`, or the source of a stream reading it.
-/// Also returns the brokers, for messages.
-fn connection(args: &PushArgs) -> Result<(KafkaProperties, String)> {
+/// Also returns the brokers, for messages, and the local copies of the source's remote files.
+async fn connection(args: &PushArgs) -> Result<(KafkaProperties, String, FetchedFiles)> {
     if let Some(bootstrap) = &args.bootstrap {
         let mut properties = KafkaProperties::default();
         properties.set("bootstrap.servers", bootstrap);
         properties.set("client.id", "chalk/push");
-        return Ok((properties, bootstrap.clone()));
+        return Ok((properties, bootstrap.clone(), FetchedFiles::default()));
     }
     let registry = Registry::collect()?;
     let mut problems = Vec::new();
@@ -126,13 +129,18 @@ fn connection(args: &PushArgs) -> Result<(KafkaProperties, String)> {
         // Each stream alone: a misconfigured stream elsewhere does not stop a push.
         match Runtime::new(registry.select(&[stream.name()])?).plan() {
             Ok(plans) => {
-                if let Some(plan) = plans
+                if let Some(mut plan) = plans
                     .into_iter()
                     .find(|p| p.source.topics.contains(&args.topic))
                 {
+                    let files = localize_plans(
+                        std::slice::from_mut(&mut plan),
+                        &StoreEnv::capture(&process_env),
+                    )
+                    .await?;
                     let mut properties = plan.source.connection_properties();
                     properties.set("client.id", format!("{}push", plan.source.client_id_prefix));
-                    return Ok((properties, plan.source.bootstrap_servers.join(",")));
+                    return Ok((properties, plan.source.bootstrap_servers.join(","), files));
                 }
             }
             Err(Error::Config(found)) => problems.extend(found),

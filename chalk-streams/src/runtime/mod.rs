@@ -237,13 +237,18 @@ impl Runtime {
     /// Starts every stream. Sources are checked first, then each stream's brokers are reached
     /// and its credentials tried: nothing starts if any is misconfigured or cannot log in.
     pub async fn start(self) -> Result<RunningStreams> {
-        let plans = self.plan()?;
+        let mut plans = self.plan()?;
+        // s3:// and gs:// keystores and CA files become private local copies, kept until the
+        // streams stop.
+        let store_env = crate::source::remote::StoreEnv::capture(&*self.env);
+        let remote_files = crate::source::remote::localize_plans(&mut plans, &store_env).await?;
         preflight::check_connections(&plans, &self.properties, self.connect_timeout).await?;
         let mut running = RunningStreams {
             streams: Vec::with_capacity(plans.len()),
             store: Arc::clone(&self.store),
             shutdown_timeout: self.shutdown_timeout,
             progress: None,
+            remote_files,
         };
         for plan in plans {
             match self.start_stream(plan).await {
@@ -312,6 +317,8 @@ pub struct RunningStreams {
     shutdown_timeout: Duration,
     /// Logs each stream's progress line until dropped.
     progress: Option<crate::observe::progress::ProgressLog>,
+    /// Local copies of s3:// and gs:// keystores and CA files, removed when the streams stop.
+    remote_files: crate::source::remote::FetchedFiles,
 }
 
 impl RunningStreams {
@@ -331,6 +338,12 @@ impl RunningStreams {
     /// The store the streams write to.
     pub fn store(&self) -> Arc<dyn FeatureStore> {
         Arc::clone(&self.store)
+    }
+
+    /// Where the private copies of the sources' `s3://` and `gs://` keystores and CA files are
+    /// while the streams run; they are removed when the streams stop.
+    pub fn remote_files(&self) -> impl Iterator<Item = &std::path::Path> + '_ {
+        self.remote_files.paths()
     }
 
     /// Stops every stream: no new messages, in-flight batches finished and written, offsets

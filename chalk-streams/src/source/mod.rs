@@ -6,6 +6,7 @@
 
 mod options;
 pub mod properties;
+pub mod remote;
 pub mod resolve;
 mod secret;
 
@@ -40,6 +41,7 @@ pub struct KafkaSource {
     pub(crate) bootstrap_server: Option<StrList>,
     pub(crate) topic: Option<StrList>,
     pub(crate) ssl_keystore_location: Option<&'static str>,
+    pub(crate) ssl_keystore_password: Option<&'static str>,
     pub(crate) ssl_ca_file: Option<&'static str>,
     pub(crate) client_id_prefix: Option<&'static str>,
     pub(crate) group_id_prefix: Option<&'static str>,
@@ -60,6 +62,7 @@ impl KafkaSource {
             bootstrap_server: None,
             topic: None,
             ssl_keystore_location: None,
+            ssl_keystore_password: None,
             ssl_ca_file: None,
             client_id_prefix: None,
             group_id_prefix: None,
@@ -104,13 +107,23 @@ impl KafkaSource {
         self
     }
 
-    /// The PKCS#12 keystore holding the client certificate (security protocol SSL/SASL_SSL).
+    /// The PKCS#12 keystore holding the client certificate (security protocol SSL/SASL_SSL):
+    /// a local path, or an `s3://bucket/key` or `gs://bucket/key` URI fetched at start-up.
     pub const fn ssl_keystore_location(mut self, location: &'static str) -> Self {
         self.ssl_keystore_location = Some(location);
         self
     }
 
-    /// The CA certificate file used to verify the brokers (security protocol SSL/SASL_SSL).
+    /// The password of the PKCS#12 keystore of
+    /// [`ssl_keystore_location`](Self::ssl_keystore_location). Never printed. Prefer the
+    /// environment variable `{name}_KAFKA_SSL_KEYSTORE_PASSWORD` to a literal in code.
+    pub const fn ssl_keystore_password(mut self, password: &'static str) -> Self {
+        self.ssl_keystore_password = Some(password);
+        self
+    }
+
+    /// The CA certificate file used to verify the brokers (security protocol SSL/SASL_SSL): a
+    /// local path, or an `s3://bucket/key` or `gs://bucket/key` URI fetched at start-up.
     pub const fn ssl_ca_file(mut self, path: &'static str) -> Self {
         self.ssl_ca_file = Some(path);
         self
@@ -208,6 +221,10 @@ impl fmt::Debug for KafkaSource {
             .field("bootstrap_server", &self.bootstrap_server)
             .field("topic", &self.topic)
             .field("ssl_keystore_location", &self.ssl_keystore_location)
+            .field(
+                "ssl_keystore_password",
+                &self.ssl_keystore_password.map(|_| secret::REDACTED),
+            )
             .field("ssl_ca_file", &self.ssl_ca_file)
             .field("client_id_prefix", &self.client_id_prefix)
             .field("group_id_prefix", &self.group_id_prefix)

@@ -25,6 +25,7 @@ const MANAGED: &[(&str, &str)] = &[
     ("sasl.username", "set sasl_username"),
     ("sasl.password", "set sasl_password"),
     ("ssl.keystore.location", "set ssl_keystore_location"),
+    ("ssl.keystore.password", "set ssl_keystore_password"),
     ("ssl.ca.location", "set ssl_ca_file"),
     (
         "enable.auto.commit",
@@ -192,6 +193,9 @@ impl ResolvedSource {
         }
         if let Some(keystore) = &self.ssl_keystore_location {
             p.set("ssl.keystore.location", keystore);
+        }
+        if let Some(password) = &self.ssl_keystore_password {
+            p.set("ssl.keystore.password", password.expose());
         }
         if let Some(ca) = &self.ssl_ca_file {
             p.set("ssl.ca.location", ca);

@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::options::{split_list, SaslMechanism, SecurityProtocol};
 use super::properties::translate_additional_arg;
+use super::remote::RemoteLocation;
 use super::{KafkaSource, Secret};
 use crate::duration::LateArrivalDeadline;
 
@@ -20,9 +21,13 @@ pub struct ResolvedSource {
     pub bootstrap_servers: Vec<String>,
     /// The topics to subscribe to.
     pub topics: Vec<String>,
-    /// The PKCS#12 client keystore.
+    /// The PKCS#12 client keystore: a local path, or an `s3://` / `gs://` URI until it is
+    /// fetched at start-up.
     pub ssl_keystore_location: Option<String>,
-    /// The CA file that verifies the brokers.
+    /// The password of the PKCS#12 client keystore (never printed).
+    pub ssl_keystore_password: Option<Secret>,
+    /// The CA file that verifies the brokers: a local path, or an `s3://` / `gs://` URI until
+    /// it is fetched at start-up.
     pub ssl_ca_file: Option<String>,
     /// Prefix of client ids.
     pub client_id_prefix: String,
@@ -200,6 +205,9 @@ impl KafkaSource {
             bootstrap_servers,
             topics,
             ssl_keystore_location: r.string("ssl_keystore_location", self.ssl_keystore_location),
+            ssl_keystore_password: r
+                .string("ssl_keystore_password", self.ssl_keystore_password)
+                .map(Secret::new),
             ssl_ca_file: r.string("ssl_ca_file", self.ssl_ca_file),
             client_id_prefix: r
                 .string("client_id_prefix", self.client_id_prefix)
@@ -334,6 +342,7 @@ fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechanism_set: bo
     if !protocol.uses_tls() {
         for (option, present) in [
             ("ssl_keystore_location", s.ssl_keystore_location.is_some()),
+            ("ssl_keystore_password", s.ssl_keystore_password.is_some()),
             ("ssl_ca_file", s.ssl_ca_file.is_some()),
         ] {
             if present {
@@ -345,15 +354,23 @@ fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechanism_set: bo
             }
         }
     }
+    if s.ssl_keystore_password.is_some() && s.ssl_keystore_location.is_none() {
+        let var = r.var("ssl_keystore_location");
+        r.errors.push(SourceError::new(
+            "ssl_keystore_password",
+            "ssl_keystore_password is set, but there is no keystore to open: ssl_keystore_location is not set",
+            format!("call .ssl_keystore_location(\"client.p12\") or set {var} to the PKCS#12 keystore, or remove ssl_keystore_password"),
+        ));
+    }
     for (option, location) in [
         ("ssl_keystore_location", &s.ssl_keystore_location),
         ("ssl_ca_file", &s.ssl_ca_file),
     ] {
-        if let Some(uri) = location.as_deref().filter(|l| l.contains("://")) {
+        if let Some(Err(problem)) = location.as_deref().and_then(RemoteLocation::parse) {
             r.errors.push(SourceError::new(
                 option,
-                format!("`{uri}` is a URI; object-store locations are not supported yet"),
-                "download the file and give its local path",
+                problem,
+                "give a local path, or an s3://bucket/key or gs://bucket/key URI",
             ));
         }
     }

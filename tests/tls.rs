@@ -1,0 +1,309 @@
+//! SSL and SASL_SSL against a real broker: `tansu` behind a `stunnel4` TLS terminator, with
+//! certificates made for each test. Each test runs a stream end to end through TLS, or runs the
+//! `check` command as a user would and reads its one-line verdict.
+
+use std::collections::HashMap;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chalk_streams::prelude::*;
+use chalk_streams::testing::{KafkaTestClient, Record};
+use chalk_streams::FeatureValue;
+use serde::Deserialize;
+use serde_json::json;
+use suite::tls::{text, ClientCertificates, TlsBroker, KEYSTORE_PASSWORD};
+use suite::{example_named, runtime_for, PATIENCE};
+
+#[derive(Features, Default)]
+struct Sensor {
+    #[primary]
+    id: String,
+    celsius: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Reading {
+    id: String,
+    celsius: i64,
+}
+
+/// A named source: every security option comes from the `secure_KAFKA_*` variables the test
+/// hands the runtime.
+static SECURE: KafkaSource = KafkaSource::new().name("secure").topic(TOPIC);
+const TOPIC: &str = "sensor_readings";
+const STREAM: &str = "tls::sensor";
+
+#[stream(source = SECURE)]
+fn sensor(reading: Reading) -> Sensor {
+    Sensor {
+        id: reading.id,
+        celsius: Some(reading.celsius),
+    }
+}
+
+/// The favorite_color example's stream and topic, for `check`.
+const EXAMPLE_STREAM: &str = "favorite_color::favorite_color";
+const EXAMPLE_TOPIC: &str = "user_favorite_color_updates";
+/// How long a `check` that finds a problem may take: well under its 10 s deadline.
+const CHECK_FAILS_WITHIN: Duration = Duration::from_secs(6);
+
+/// An environment lookup over `pairs`.
+fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    move |var| map.get(var).cloned()
+}
+
+/// Creates the topic through TLS, produces three readings, runs the stream with the source
+/// variables `env` until it has processed them, and checks what landed in the store.
+async fn stream_end_to_end(client: &KafkaTestClient, env: &[(&str, String)]) {
+    client
+        .create_topic_with_admin(TOPIC, 2)
+        .await
+        .expect("topic created through TLS");
+    let readings = [("s1", 21), ("s2", -4), ("s3", 37)];
+    for (id, celsius) in readings {
+        client
+            .produce(&Record::json(TOPIC, &json!({"id": id, "celsius": celsius})).key(id))
+            .await
+            .expect("produced through TLS");
+    }
+    let running = runtime_for(client, &[STREAM])
+        .env(env_of(env))
+        .start()
+        .await
+        .expect("the stream starts");
+    let (snapshot, done) = running
+        .stats(STREAM)
+        .expect("the stream runs")
+        .wait_for(PATIENCE, |s| s.processed == 3)
+        .await;
+    assert!(done, "every reading processed through TLS: {snapshot:?}");
+    assert_eq!(snapshot.failed, 0);
+    let store = running.store();
+    for (id, celsius) in readings {
+        let sensor = store
+            .entity("sensor", id)
+            .await
+            .expect("store read")
+            .unwrap_or_else(|| panic!("sensor {id} stored"));
+        assert_eq!(
+            sensor.features.get("celsius").map(|f| f.value.clone()),
+            Some(FeatureValue::Int(celsius)),
+            "{id}"
+        );
+    }
+    running.shutdown().await.expect("clean shutdown");
+}
+
+/// The example binary's `check` with only these Kafka variables; panics (after killing it) if
+/// it has not exited within `bound`. Returns its output and how long it took.
+fn check(vars: &[(&str, String)], bound: Duration) -> (Output, Duration) {
+    let mut command = Command::new(example_named("favorite_color"));
+    for (var, _) in std::env::vars() {
+        if var.contains("KAFKA_") {
+            command.env_remove(var);
+        }
+    }
+    command
+        .arg("check")
+        .env("RUST_LOG", "info")
+        .env("CHALK_STORE", "memory")
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let child = command.spawn().expect("the example starts");
+    let pid = child.id();
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait_with_output());
+    });
+    match done.recv_timeout(bound) {
+        Ok(output) => (output.expect("check ran"), started.elapsed()),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("check did not exit within {bound:?}");
+        }
+    }
+}
+
+/// Runs `check` and returns its one error line, asserting it failed within
+/// [`CHECK_FAILS_WITHIN`] with nothing else printed.
+fn check_fails(vars: &[(&str, String)]) -> String {
+    let (out, elapsed) = check(vars, CHECK_FAILS_WITHIN);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one clear line: {stderr}");
+    eprintln!("check failed in {elapsed:?}: {}", lines[0]);
+    lines[0].to_owned()
+}
+
+/// Runs `check` and asserts it reports the example's stream ok.
+fn check_succeeds(vars: &[(&str, String)], brokers: &str) {
+    let (out, _) = check(vars, PATIENCE);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.trim_end(),
+        format!("ok: stream `{EXAMPLE_STREAM}`: {EXAMPLE_TOPIC} (1 partition) on {brokers}")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssl_with_a_ca_file_verifies_the_broker() {
+    let broker = TlsBroker::start(ClientCertificates::NotRequested, &[]);
+    let ca = text(&broker.pki.ca_file());
+    let client = broker.client(&[("security.protocol", "ssl"), ("ssl.ca.location", &ca)]);
+    stream_end_to_end(
+        &client,
+        &[
+            ("secure_KAFKA_SECURITY_PROTOCOL", "SSL".into()),
+            ("secure_KAFKA_SSL_CA_FILE", ca.clone()),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssl_with_a_client_certificate_from_a_password_protected_keystore() {
+    let broker = TlsBroker::start(ClientCertificates::Required, &[]);
+    let ca = text(&broker.pki.ca_file());
+    let keystore = text(&broker.pki.client_keystore());
+    let client = broker.client(&[
+        ("security.protocol", "ssl"),
+        ("ssl.ca.location", &ca),
+        ("ssl.keystore.location", &keystore),
+        ("ssl.keystore.password", KEYSTORE_PASSWORD),
+    ]);
+    stream_end_to_end(
+        &client,
+        &[
+            ("secure_KAFKA_SECURITY_PROTOCOL", "SSL".into()),
+            ("secure_KAFKA_SSL_CA_FILE", ca.clone()),
+            ("secure_KAFKA_SSL_KEYSTORE_LOCATION", keystore.clone()),
+            (
+                "secure_KAFKA_SSL_KEYSTORE_PASSWORD",
+                KEYSTORE_PASSWORD.into(),
+            ),
+        ],
+    )
+    .await;
+
+    client
+        .create_topic_with_admin(EXAMPLE_TOPIC, 1)
+        .await
+        .expect("topic created");
+    let brokers = broker.bootstrap_servers();
+    let with_keystore = [
+        ("KAFKA_BOOTSTRAP_SERVER", brokers.clone()),
+        ("KAFKA_SECURITY_PROTOCOL", "SSL".into()),
+        ("KAFKA_SSL_CA_FILE", ca.clone()),
+        ("KAFKA_SSL_KEYSTORE_LOCATION", keystore.clone()),
+        ("KAFKA_SSL_KEYSTORE_PASSWORD", KEYSTORE_PASSWORD.into()),
+    ];
+    check_succeeds(&with_keystore, &brokers);
+
+    // Without a client certificate the terminator ends the handshake: a clear error, fast.
+    let problem = check_fails(&with_keystore[..3]);
+    assert!(
+        problem.starts_with(&format!(
+            "error: stream `{EXAMPLE_STREAM}`: cannot connect to {brokers}: "
+        )),
+        "{problem}\n{}",
+        broker.logs()
+    );
+    assert!(problem.contains("certificate required"), "{problem}");
+
+    // A wrong keystore password is refused before anything connects, without printing it.
+    let mut wrong_password = with_keystore.clone();
+    wrong_password[4].1 = "not-the-password".into();
+    let problem = check_fails(&wrong_password);
+    assert!(!problem.contains("not-the-password"), "{problem}");
+    assert!(
+        problem.contains("the Kafka client rejected its configuration")
+            && problem.contains("PKCS#12")
+            && problem.contains("mac verify failure"),
+        "{problem}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sasl_ssl_with_scram_sha_512() {
+    let broker = TlsBroker::start(
+        ClientCertificates::NotRequested,
+        &[("scram512", "alice", "alice-secret")],
+    );
+    let ca = text(&broker.pki.ca_file());
+    let client = broker.client(&[
+        ("security.protocol", "sasl_ssl"),
+        ("ssl.ca.location", &ca),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", "alice"),
+        ("sasl.password", "alice-secret"),
+    ]);
+    stream_end_to_end(
+        &client,
+        &[
+            ("secure_KAFKA_SECURITY_PROTOCOL", "SASL_SSL".into()),
+            ("secure_KAFKA_SSL_CA_FILE", ca.clone()),
+            ("secure_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512".into()),
+            ("secure_KAFKA_SASL_USERNAME", "alice".into()),
+            ("secure_KAFKA_SASL_PASSWORD", "alice-secret".into()),
+        ],
+    )
+    .await;
+
+    // A wrong password: the broker's own refusal of SaslAuthenticate, reported as such.
+    client
+        .create_topic_with_admin(EXAMPLE_TOPIC, 1)
+        .await
+        .expect("topic created");
+    let brokers = broker.bootstrap_servers();
+    let problem = check_fails(&[
+        ("KAFKA_BOOTSTRAP_SERVER", brokers.clone()),
+        ("KAFKA_SECURITY_PROTOCOL", "SASL_SSL".into()),
+        ("KAFKA_SSL_CA_FILE", ca.clone()),
+        ("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512".into()),
+        ("KAFKA_SASL_USERNAME", "alice".into()),
+        ("KAFKA_SASL_PASSWORD", "not-alice-secret".into()),
+    ]);
+    assert!(
+        problem.starts_with(&format!(
+            "error: stream `{EXAMPLE_STREAM}`: authentication failed at {brokers} as `alice` (SASL_SSL, SCRAM-SHA-512): "
+        )),
+        "{problem}\n{}",
+        broker.logs()
+    );
+    assert!(!problem.contains("not-alice-secret"), "{problem}");
+}
+
+#[test]
+fn a_wrong_ca_fails_check_clearly_within_seconds() {
+    let broker = TlsBroker::start(ClientCertificates::NotRequested, &[]);
+    let brokers = broker.bootstrap_servers();
+    let problem = check_fails(&[
+        ("KAFKA_BOOTSTRAP_SERVER", brokers.clone()),
+        ("KAFKA_SECURITY_PROTOCOL", "SSL".into()),
+        ("KAFKA_SSL_CA_FILE", text(&broker.pki.other_ca_file())),
+    ]);
+    assert!(
+        problem.starts_with(&format!(
+            "error: stream `{EXAMPLE_STREAM}`: cannot connect to {brokers}: "
+        )),
+        "{problem}"
+    );
+    assert!(problem.contains("certificate verify failed"), "{problem}");
+}
