@@ -12,6 +12,10 @@ command -v sqlite3 >/dev/null || need_packages+=(sqlite3)
 command -v redis-server >/dev/null || need_packages+=(redis-server)
 command -v node >/dev/null || need_packages+=(nodejs)
 command -v npm >/dev/null || need_packages+=(npm)
+command -v kcat >/dev/null || need_packages+=(kcat)
+command -v stunnel4 >/dev/null || need_packages+=(stunnel4)
+command -v openssl >/dev/null || need_packages+=(openssl)
+command -v python3 >/dev/null || need_packages+=(python3 python3-pip)
 have_header openssl/ssl.h || need_packages+=(libssl-dev)
 have_header zlib.h || need_packages+=(zlib1g-dev)
 
@@ -28,4 +32,19 @@ if [ ! -d "$validator/node_modules/@asyncapi/parser" ]; then
   echo "installing @asyncapi/parser into target/tools/asyncapi"
   mkdir -p "$validator"
   (cd "$validator" && npm install --no-audit --no-fund --silent @asyncapi/parser@3)
+fi
+
+# moto's S3 server stands in for S3 in the tests of s3:// keystores and CA files.
+if ! python3 -c "import moto.server, flask" 2>/dev/null; then
+  echo "installing moto[server] (PyPI)"
+  python3 -m pip install --quiet 'moto[server]' \
+    || python3 -m pip install --quiet --break-system-packages 'moto[server]'
+fi
+
+# tansu, a Kafka-compatible broker, is the real broker of the end-to-end, security and scale-out
+# tests. Building it takes about ten minutes on two cores, once; the binary is reused after.
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if ! command -v tansu >/dev/null && [ ! -x "$cargo_bin/tansu" ]; then
+  echo "installing tansu 0.6.0 (cargo install, about ten minutes)"
+  cargo install tansu --version 0.6.0 --locked --features dynostore,libsql
 fi

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# `cargo install` puts tansu here; the tests run it by name.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 # The CLI and crash tests run the example applications as processes: build them first.
 cargo build --workspace --examples --locked
