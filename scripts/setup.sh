@@ -18,6 +18,7 @@ command -v openssl >/dev/null || need_packages+=(openssl)
 command -v python3 >/dev/null || need_packages+=(python3 python3-pip)
 have_header openssl/ssl.h || need_packages+=(libssl-dev)
 have_header zlib.h || need_packages+=(zlib1g-dev)
+have_header sasl/sasl.h || need_packages+=(libsasl2-dev)
 
 if [ "${#need_packages[@]}" -gt 0 ]; then
   echo "installing missing packages: ${need_packages[*]}"
@@ -26,8 +27,9 @@ if [ "${#need_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_packages[@]}"
 fi
 
-# The AsyncAPI Initiative's parser validates the generated AsyncAPI document in the tests.
-validator="$(dirname "$0")/../target/tools/asyncapi"
+# The AsyncAPI Initiative's parser validates the generated AsyncAPI document in the tests; it
+# lives in the target directory, where the tests look for it.
+validator="${CARGO_TARGET_DIR:-$(dirname "$0")/../target}/tools/asyncapi"
 if [ ! -d "$validator/node_modules/@asyncapi/parser" ]; then
   echo "installing @asyncapi/parser into target/tools/asyncapi"
   mkdir -p "$validator"

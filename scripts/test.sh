@@ -8,5 +8,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 # The CLI and crash tests run the example applications as processes: build them first.
 cargo build --workspace --examples --locked
-# Unit, integration (mock cluster, trybuild UI), example and README/rustdoc tests.
+# Unit, integration (mock cluster, tansu, TLS, trybuild UI), example and README/rustdoc tests.
 cargo test --workspace --locked "$@"
+# The source tests again with Kerberos (GSSAPI) compiled in: librdkafka must accept its properties.
+cargo test --locked --features gssapi --test source_config "$@"

@@ -316,11 +316,11 @@ fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechanism_set: bo
                 "remove sasl_username and sasl_password, or use PLAIN or SCRAM-SHA-256/512",
             ));
         }
-        if s.sasl_mechanism == SaslMechanism::Gssapi {
+        if s.sasl_mechanism == SaslMechanism::Gssapi && !cfg!(feature = "gssapi") {
             r.errors.push(SourceError::new(
                 "sasl_mechanism",
-                "GSSAPI (Kerberos) is not supported by this build of chalk-streams",
-                "use SCRAM-SHA-256, SCRAM-SHA-512, PLAIN or OAUTHBEARER",
+                "GSSAPI (Kerberos) needs chalk-streams built with its `gssapi` feature",
+                "enable the `gssapi` feature (it needs Debian's libsasl2-dev and libsasl2-modules-gssapi-mit), or use SCRAM-SHA-256, SCRAM-SHA-512, PLAIN or OAUTHBEARER",
             ));
         }
     } else {
