@@ -208,8 +208,8 @@ fn check_fails_fast_when_a_topic_is_missing() {
 
 /// The mock cluster speaks no SASL: its ApiVersions answer lists no SaslHandshake, so a client
 /// configured for SASL_PLAINTEXT connects, then fails at the start of the SASL exchange, before
-/// any credential is sent. This covers a broker that answers and a login that does not succeed;
-/// a real broker's answer to a wrong password (`SaslAuthenticate` failing) is not exercised.
+/// any credential is sent. A real broker's answer to a wrong password (`SaslAuthenticate`
+/// failing) is exercised on tansu: tests/sasl.rs (`run`) and tests/tls.rs (`check`).
 #[test]
 fn check_fails_fast_when_the_sasl_login_fails() {
     let kafka = kafka_with_topics(&[COLOR_TOPIC], 1);

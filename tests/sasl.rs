@@ -247,3 +247,61 @@ async fn a_mechanism_the_broker_refuses_stops_start_up_clearly() {
     assert!(error.starts_with(&expected), "{error}");
     assert!(!error.contains(ALICE.password), "{error}");
 }
+
+/// `run`, as a user runs it, with a wrong password: it exits with one error line within seconds,
+/// and none of librdkafka's retry reports reach the terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_a_wrong_password_exits_with_one_line() {
+    let tansu = broker_with_users().await;
+    let mut command = std::process::Command::new(suite::example_path());
+    for (var, _) in std::env::vars() {
+        if var.contains("KAFKA_") || var == "CHALK_STORE" {
+            command.env_remove(var);
+        }
+    }
+    let started = Instant::now();
+    let mut child = command
+        .arg("run")
+        .env("KAFKA_BOOTSTRAP_SERVER", tansu.bootstrap_servers())
+        .env("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+        .env("KAFKA_SASL_MECHANISM", ALICE.mechanism)
+        .env("KAFKA_SASL_USERNAME", ALICE.user)
+        .env("KAFKA_SASL_PASSWORD", "not-the-password")
+        .env("CHALK_STORE", "memory")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            break status;
+        }
+        if started.elapsed() > FAILS_WITHIN {
+            let _ = child.kill();
+            panic!("run still going after {FAILS_WITHIN:?} with a wrong password");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let stderr = {
+        use std::io::Read as _;
+        let mut text = String::new();
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut text)
+            .expect("stderr read");
+        text
+    };
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: stream `favorite_color::favorite_color`: authentication failed at {} as \
+             `alice` (SASL_PLAINTEXT, SCRAM-SHA-256): SASL authentication error: SASL SCRAM \
+             authentication failed: broker responded with invalid-proof\n",
+            tansu.bootstrap_servers()
+        )
+    );
+}
