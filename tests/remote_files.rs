@@ -4,12 +4,11 @@
 //! credentials settings, and a download from a minimal responder of the test's own (no Google
 //! Cloud Storage emulator that this client accepts is packaged).
 
-use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chalk_streams::prelude::*;
@@ -17,9 +16,9 @@ use chalk_streams::testing::Record;
 use chalk_streams::{Error, FeatureValue, Runtime};
 use serde::Deserialize;
 use serde_json::json;
-use suite::tansu::free_port;
+use suite::server::{free_port, ServerProcess};
 use suite::tls::{text, ClientCertificates, TlsBroker, KEYSTORE_PASSWORD};
-use suite::{example_named, runtime_for, PATIENCE};
+use suite::{env_of, example_check, runtime_for, PATIENCE};
 
 #[derive(Features, Default)]
 struct Meter {
@@ -55,9 +54,9 @@ const MOTO_PATIENCE: Duration = Duration::from_secs(60);
 
 /// An S3-compatible server (`moto` in server mode) on a free loopback port; killed when dropped.
 struct Moto {
-    child: Option<Child>,
+    _process: ServerProcess,
     port: u16,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl Moto {
@@ -65,46 +64,22 @@ impl Moto {
     fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
-        let log = std::fs::File::create(dir.path().join("moto.log")).expect("log file");
-        let child = Command::new("python3")
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("cannot run python3 ({error}): run scripts/setup.sh, which installs python3 and moto[server]")
-            });
-        let mut moto = Self {
-            child: Some(child),
+        let mut command = Command::new("python3");
+        command.args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ]);
+        let process =
+            ServerProcess::spawn(command, port, &dir.path().join("moto.log"), MOTO_PATIENCE);
+        Self {
+            _process: process,
             port,
-            dir,
-        };
-        let deadline = Instant::now() + MOTO_PATIENCE;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = moto
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!(
-                    "the moto server exited with {status} at start (run scripts/setup.sh, which \
-                     installs moto[server]):\n{}",
-                    moto.log()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the moto server did not listen within {MOTO_PATIENCE:?}:\n{}",
-                moto.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+            _dir: dir,
         }
-        moto
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default()
     }
 
     /// The variables that point the S3 client at this server.
@@ -146,55 +121,6 @@ impl Moto {
         for (key, file) in files {
             let body = std::fs::read(file).expect("file to upload");
             self.put(&format!("/{bucket}/{key}"), &body);
-        }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// An environment lookup over `pairs`.
-fn env_of(pairs: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> + Send + Sync {
-    let map: HashMap<String, String> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    move |var| map.get(var).cloned()
-}
-
-/// The example binary's `check` with `vars` (and no other Kafka or AWS variables); panics
-/// (after killing it) if it has not exited within [`PATIENCE`].
-fn check(vars: &[(&str, String)]) -> Output {
-    let mut command = Command::new(example_named("favorite_color"));
-    for (var, _) in std::env::vars() {
-        if var.contains("KAFKA_") || var.starts_with("AWS_") {
-            command.env_remove(var);
-        }
-    }
-    command
-        .arg("check")
-        .env("RUST_LOG", "warn")
-        .env("CHALK_STORE", "memory")
-        .envs(vars.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = command.spawn().expect("the example starts");
-    let pid = child.id();
-    let (done_tx, done) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done_tx.send(child.wait_with_output());
-    });
-    match done.recv_timeout(PATIENCE) {
-        Ok(output) => output.expect("check ran"),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("check did not exit within {PATIENCE:?}");
         }
     }
 }
@@ -247,7 +173,7 @@ async fn keystore_and_ca_from_s3_reach_a_tls_broker_and_are_removed_at_shutdown(
         ),
     ]);
     let running = runtime_for(&client, &[STREAM])
-        .env(env_of(env))
+        .env(env_of(&env))
         .start()
         .await
         .expect("the stream starts with its files from S3");
@@ -310,7 +236,7 @@ async fn keystore_and_ca_from_s3_reach_a_tls_broker_and_are_removed_at_shutdown(
         ),
         ("KAFKA_SSL_KEYSTORE_PASSWORD", KEYSTORE_PASSWORD.into()),
     ]);
-    let out = check(&vars);
+    let (out, _) = example_check(&vars, PATIENCE);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -334,7 +260,7 @@ fn runtime_with(env: Vec<(&'static str, String)>) -> Runtime {
         .only(&[STREAM])
         .expect("the stream exists")
         .bootstrap_servers("127.0.0.1:9")
-        .env(env_of(env))
+        .env(env_of(&env))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -592,7 +518,7 @@ async fn a_ca_file_from_gs_is_downloaded_through_the_google_cloud_storage_client
         ),
     ]);
     let running = runtime_for(&client, &[STREAM])
-        .env(env_of(env))
+        .env(env_of(&env))
         .start()
         .await
         .unwrap_or_else(|e| {

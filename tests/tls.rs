@@ -2,10 +2,7 @@
 //! certificates made for each test. Each test runs a stream end to end through TLS, or runs the
 //! `check` command as a user would and reads its one-line verdict.
 
-use std::collections::HashMap;
-use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chalk_streams::prelude::*;
 use chalk_streams::testing::{KafkaTestClient, Record};
@@ -13,7 +10,7 @@ use chalk_streams::FeatureValue;
 use serde::Deserialize;
 use serde_json::json;
 use suite::tls::{text, ClientCertificates, TlsBroker, KEYSTORE_PASSWORD};
-use suite::{example_named, runtime_for, PATIENCE};
+use suite::{env_of, example_check, runtime_for, PATIENCE};
 
 #[derive(Features, Default)]
 struct Sensor {
@@ -47,15 +44,6 @@ const EXAMPLE_STREAM: &str = "favorite_color::favorite_color";
 const EXAMPLE_TOPIC: &str = "user_favorite_color_updates";
 /// How long a `check` that finds a problem may take: well under its 10 s deadline.
 const CHECK_FAILS_WITHIN: Duration = Duration::from_secs(6);
-
-/// An environment lookup over `pairs`.
-fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect();
-    move |var| map.get(var).cloned()
-}
 
 /// Creates the topic through TLS, produces three readings, runs the stream with the source
 /// variables `env` until it has processed them, and checks what landed in the store.
@@ -99,45 +87,10 @@ async fn stream_end_to_end(client: &KafkaTestClient, env: &[(&str, String)]) {
     running.shutdown().await.expect("clean shutdown");
 }
 
-/// The example binary's `check` with only these Kafka variables; panics (after killing it) if
-/// it has not exited within `bound`. Returns its output and how long it took.
-fn check(vars: &[(&str, String)], bound: Duration) -> (Output, Duration) {
-    let mut command = Command::new(example_named("favorite_color"));
-    for (var, _) in std::env::vars() {
-        if var.contains("KAFKA_") {
-            command.env_remove(var);
-        }
-    }
-    command
-        .arg("check")
-        .env("RUST_LOG", "info")
-        .env("CHALK_STORE", "memory")
-        .envs(vars.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let child = command.spawn().expect("the example starts");
-    let pid = child.id();
-    let (done_tx, done) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done_tx.send(child.wait_with_output());
-    });
-    match done.recv_timeout(bound) {
-        Ok(output) => (output.expect("check ran"), started.elapsed()),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("check did not exit within {bound:?}");
-        }
-    }
-}
-
 /// Runs `check` and returns its one error line, asserting it failed within
 /// [`CHECK_FAILS_WITHIN`] with nothing else printed.
 fn check_fails(vars: &[(&str, String)]) -> String {
-    let (out, elapsed) = check(vars, CHECK_FAILS_WITHIN);
+    let (out, elapsed) = example_check(vars, CHECK_FAILS_WITHIN);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
@@ -149,7 +102,7 @@ fn check_fails(vars: &[(&str, String)]) -> String {
 
 /// Runs `check` and asserts it reports the example's stream ok.
 fn check_succeeds(vars: &[(&str, String)], brokers: &str) {
-    let (out, _) = check(vars, PATIENCE);
+    let (out, _) = example_check(vars, PATIENCE);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

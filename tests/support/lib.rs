@@ -2,6 +2,7 @@
 //! a runtime wired to one, servers of the tests' own.
 
 mod broker;
+pub mod server;
 pub mod sqlite_file;
 pub mod tansu;
 pub mod tls;
@@ -114,7 +115,7 @@ pub async fn run_until_handled(
 /// A `redis-server` of this test's own on a free loopback port, with an append-only file synced
 /// on every write, so that a killed server restarts with everything it acknowledged.
 pub struct RedisServer {
-    child: Option<std::process::Child>,
+    process: Option<server::ServerProcess>,
     port: u16,
     dir: tempfile::TempDir,
 }
@@ -122,13 +123,9 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts a server on a free port.
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
         let mut server = Self {
-            child: None,
-            port,
+            process: None,
+            port: server::free_port(),
             dir: tempfile::tempdir().expect("temp dir"),
         };
         server.restart();
@@ -142,17 +139,15 @@ impl RedisServer {
 
     /// Kills the server (SIGKILL) and waits for it to be gone.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().expect("SIGKILL redis-server");
-            child.wait().expect("reaped");
-        }
+        self.process = None;
     }
 
     /// Starts the server again on the same port and data directory; returns once it accepts
     /// connections.
     pub fn restart(&mut self) {
         self.kill();
-        let child = std::process::Command::new("redis-server")
+        let mut command = std::process::Command::new("redis-server");
+        command
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
             .args([
                 "--save",
@@ -163,25 +158,58 @@ impl RedisServer {
                 "always",
             ])
             .arg("--dir")
-            .arg(self.dir.path())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server runs (scripts/setup.sh installs it)");
-        self.child = Some(child);
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            .arg(self.dir.path());
+        self.process = Some(server::ServerProcess::spawn(
+            command,
+            self.port,
+            &self.dir.path().join("redis.log"),
+            Duration::from_secs(20),
+        ));
     }
 }
 
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
+/// An environment lookup over `pairs`, for [`Runtime::env`].
+pub fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    move |var| map.get(var).cloned()
+}
+
+/// The `favorite_color` example's `check` with `vars` as its only Kafka and AWS variables (info
+/// logging, memory store); panics, after killing it, if it has not exited within `bound`.
+/// Returns its output and how long it took.
+pub fn example_check(vars: &[(&str, String)], bound: Duration) -> (std::process::Output, Duration) {
+    let mut command = std::process::Command::new(example_path());
+    for (var, _) in std::env::vars() {
+        if var.contains("KAFKA_") || var.starts_with("AWS_") {
+            command.env_remove(var);
+        }
+    }
+    command
+        .arg("check")
+        .env("RUST_LOG", "info")
+        .env("CHALK_STORE", "memory")
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let started = std::time::Instant::now();
+    let child = command.spawn().expect("the example starts");
+    let pid = child.id();
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait_with_output());
+    });
+    match done.recv_timeout(bound) {
+        Ok(output) => (output.expect("check ran"), started.elapsed()),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("check did not exit within {bound:?}");
+        }
     }
 }
 

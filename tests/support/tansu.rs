@@ -2,19 +2,14 @@
 //! free loopback port.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+pub use crate::server::free_port;
+use crate::server::ServerProcess;
 
 /// How long a broker has to start accepting connections.
 const START_PATIENCE: Duration = Duration::from_secs(30);
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// The `tansu` program: `$TANSU` if set, else `tansu` on the `PATH` (scripts/setup.sh installs
 /// it with `cargo install`).
@@ -33,7 +28,7 @@ pub enum Storage {
 
 /// A running `tansu` broker; killed when dropped.
 pub struct Tansu {
-    child: Option<Child>,
+    process: Option<ServerProcess>,
     port: u16,
     advertised_port: u16,
     storage: Storage,
@@ -50,7 +45,7 @@ impl Tansu {
     pub fn start_with(storage: Storage) -> Self {
         let port = free_port();
         let mut broker = Self {
-            child: None,
+            process: None,
             port,
             advertised_port: port,
             storage,
@@ -89,7 +84,6 @@ impl Tansu {
             // tansu reads the path relative to its working directory.
             Storage::Sqlite => "sqlite://tansu.db".to_owned(),
         };
-        let log = std::fs::File::create(self.dir.path().join("tansu.log")).expect("log file");
         let mut command = Command::new(program());
         command
             .arg("broker")
@@ -99,45 +93,24 @@ impl Tansu {
                 "--advertised-listener-url",
                 &format!("tcp://127.0.0.1:{}", self.advertised_port),
             ])
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log);
+            .current_dir(self.dir.path());
         if authentication {
             command.arg("--authentication");
         }
-        let child = command.spawn().unwrap_or_else(|error| {
-            panic!(
-                "cannot run `{}` ({error}): run scripts/setup.sh, which installs it",
-                program().display()
-            )
-        });
-        self.child = Some(child);
-        self.wait_until_listening();
+        self.process = Some(ServerProcess::spawn(
+            command,
+            self.port,
+            &self.dir.path().join("tansu.log"),
+            START_PATIENCE,
+        ));
     }
 
-    fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + START_PATIENCE;
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!("tansu exited with {status} at start:\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not listen within {START_PATIENCE:?}:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// What the broker printed.
+    /// What the broker printed (since its last start).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("tansu.log")).unwrap_or_default()
+        self.process
+            .as_ref()
+            .map(ServerProcess::log)
+            .unwrap_or_default()
     }
 
     /// Creates a SCRAM user (`mechanism` is `scram256` or `scram512`); the broker must run
@@ -155,15 +128,6 @@ impl Tansu {
 
     /// Stops the broker (SIGKILL) and waits for it to be gone.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        self.stop();
+        self.process = None;
     }
 }

@@ -4,12 +4,13 @@
 //! advertises the TLS port so that clients come back through it after metadata.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use chalk_streams::testing::KafkaTestClient;
 
-use crate::tansu::{free_port, Storage, Tansu};
+use crate::server::{free_port, ServerProcess};
+use crate::tansu::{Storage, Tansu};
 
 /// How long stunnel has to start accepting connections.
 const START_PATIENCE: Duration = Duration::from_secs(30);
@@ -202,9 +203,10 @@ pub enum ClientCertificates {
 /// A `stunnel4` in the foreground on a free loopback port, forwarding to a plain port; killed
 /// when dropped.
 pub struct Stunnel {
-    child: Option<Child>,
+    process: ServerProcess,
     port: u16,
-    dir: tempfile::TempDir,
+    /// Its configuration, pid file and log.
+    _dir: tempfile::TempDir,
 }
 
 impl Stunnel {
@@ -229,41 +231,18 @@ impl Stunnel {
         }
         let config_path = dir.path().join("stunnel.conf");
         std::fs::write(&config_path, config).expect("stunnel.conf written");
-        let log = std::fs::File::create(dir.path().join("stunnel.log")).expect("log file");
-        let child = Command::new(STUNNEL)
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("cannot run `{STUNNEL}` ({error}): run scripts/setup.sh, which installs it")
-            });
-        let mut stunnel = Self {
-            child: Some(child),
+        let mut command = Command::new(STUNNEL);
+        command.arg(&config_path);
+        let process = ServerProcess::spawn(
+            command,
             port,
-            dir,
-        };
-        stunnel.wait_until_listening();
-        stunnel
-    }
-
-    fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + START_PATIENCE;
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!("stunnel exited with {status} at start:\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "stunnel did not listen within {START_PATIENCE:?}:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
+            &dir.path().join("stunnel.log"),
+            START_PATIENCE,
+        );
+        Self {
+            process,
+            port,
+            _dir: dir,
         }
     }
 
@@ -274,16 +253,7 @@ impl Stunnel {
 
     /// What stunnel logged.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stunnel.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Stunnel {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.process.log()
     }
 }
 
