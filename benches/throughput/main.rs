@@ -1,7 +1,9 @@
-//! Throughput benchmark: chalk-streams against a hand-written rdkafka consumer loop.
+//! Throughput benchmark: chalk-streams against a hand-written rdkafka consumer loop, then its
+//! end-to-end latency at a fixed rate and its memory under a backlog.
 //!
 //! ```text
 //! cargo bench --bench throughput -- [--messages N] [--partitions P] [--bootstrap HOST:PORT]
+//!     [--rate R] [--latency-seconds S] [--backlog-seconds S]
 //! ```
 //!
 //! One run produces N JSON messages (~60 bytes, the seed's shape; N defaults to 1,000,000 on a real
@@ -12,8 +14,16 @@
 //! (a) a hand-written loop (poll, serde_json into the same struct, a `HashMap`, an offset stored
 //! per message); (b) chalk-streams with the in-memory store; (c) chalk-streams with the SQLite
 //! store. It prints, for each, messages and MB per second, CPU seconds per million messages and
-//! peak resident memory; its last line is `efficiency b/a=X.XX c/a=Y.YY`, where efficiency is
-//! a's CPU per message divided by the variant's.
+//! peak resident memory. Then (d) produces R messages a second (default 10,000) for S seconds
+//! (default 10) to a stream with the in-memory store and prints the p50, p99 and p99.9 of the
+//! time from handing a message to the producer to writing its row; and (e) lets a resolver that
+//! takes 1 ms per message work for S seconds (default 5) on a backlog of 10,000 messages, then on
+//! one of N, and prints the peak memory of each. Its last line is
+//! `efficiency b/a=X.XX c/a=Y.YY`, where efficiency is a's CPU per message divided by the
+//! variant's.
+
+mod backlog;
+mod latency;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -61,7 +71,13 @@ struct Args {
     bootstrap: Option<String>,
     variant: Option<String>,
     serve_mock: bool,
+    rate: u64,
+    latency_seconds: u64,
+    backlog_seconds: u64,
 }
+
+/// The small backlog that the large one is compared with.
+const SMALL_BACKLOG: u64 = 10_000;
 
 fn parse_args() -> Args {
     let mut args = Args {
@@ -70,6 +86,9 @@ fn parse_args() -> Args {
         bootstrap: None,
         variant: None,
         serve_mock: false,
+        rate: 10_000,
+        latency_seconds: 10,
+        backlog_seconds: 5,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -86,6 +105,17 @@ fn parse_args() -> Args {
             }
             "--bootstrap" => args.bootstrap = Some(value()),
             "--variant" => args.variant = Some(value()),
+            "--rate" => args.rate = value().parse().unwrap_or_else(|_| fail("--rate R")),
+            "--latency-seconds" => {
+                args.latency_seconds = value()
+                    .parse()
+                    .unwrap_or_else(|_| fail("--latency-seconds S"))
+            }
+            "--backlog-seconds" => {
+                args.backlog_seconds = value()
+                    .parse()
+                    .unwrap_or_else(|_| fail("--backlog-seconds S"))
+            }
             "--serve-mock" => args.serve_mock = true,
             // cargo bench passes --bench to harness-less benches.
             "--bench" => {}
@@ -116,7 +146,7 @@ fn usage() -> (f64, i64) {
 fn main() {
     let args = parse_args();
     if args.serve_mock {
-        return serve_mock(args.partitions);
+        return serve_mock(args.partitions, args.messages.unwrap_or(0));
     }
     if let Some(variant) = &args.variant {
         let bootstrap = args
@@ -124,17 +154,34 @@ fn main() {
             .clone()
             .unwrap_or_else(|| fail("--bootstrap"));
         let messages = args.messages.unwrap_or_else(|| fail("--messages"));
-        return run_variant(variant, &bootstrap, messages);
+        let partitions = u64::try_from(args.partitions).unwrap_or(1);
+        return match variant.as_str() {
+            "latency" => latency::run(&bootstrap, partitions, args.rate, args.latency_seconds),
+            "backlog" => backlog::run(&bootstrap, messages, args.backlog_seconds),
+            _ => run_variant(variant, &bootstrap, messages),
+        };
     }
     orchestrate(&args);
 }
 
+/// Every topic of a run with `messages` messages.
+fn topics(messages: u64) -> [String; 4] {
+    [
+        TOPIC.to_owned(),
+        latency::TOPIC.to_owned(),
+        backlog::topic(SMALL_BACKLOG),
+        backlog::topic(messages),
+    ]
+}
+
 /// Hosts the mock cluster: prints its address, then lives until standard input closes.
-fn serve_mock(partitions: i32) {
+fn serve_mock(partitions: i32, messages: u64) {
     let kafka = MockKafka::start(1).unwrap_or_else(|e| fail(&e.to_string()));
-    kafka
-        .create_topic(TOPIC, partitions)
-        .unwrap_or_else(|e| fail(&e.to_string()));
+    for topic in topics(messages) {
+        kafka
+            .create_topic(&topic, partitions)
+            .unwrap_or_else(|e| fail(&e.to_string()));
+    }
     println!("{}", kafka.bootstrap_servers());
     let _ = std::io::stdout().flush();
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
@@ -166,6 +213,7 @@ fn orchestrate(args: &Args) {
         None => {
             let mut child = Command::new(&self_path)
                 .args(["--serve-mock", "--partitions", &args.partitions.to_string()])
+                .args(["--messages", &messages.to_string()])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()
@@ -179,7 +227,10 @@ fn orchestrate(args: &Args) {
             line.trim().to_owned()
         }
     };
-    let bytes = produce(&bootstrap, messages);
+    if args.bootstrap.is_some() {
+        create_topics(&bootstrap, args.partitions, messages);
+    }
+    let bytes = produce(&bootstrap, TOPIC, messages);
     println!(
         "machine: {} cores; {} messages ({:.1} MB) in {} partitions on {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -226,6 +277,8 @@ fn orchestrate(args: &Args) {
         );
         cpu_per_message.insert(variant, cpu / count);
     }
+    measure_latency(&self_path, &bootstrap, args);
+    measure_backlog(&self_path, &bootstrap, args, messages);
     if let Some(mut child) = broker {
         drop(child.stdin.take());
         let _ = child.wait();
@@ -238,8 +291,110 @@ fn orchestrate(args: &Args) {
     );
 }
 
+/// Runs variant `args` of this program and returns the numbers it printed.
+fn run_self(self_path: &std::path::Path, args: &[String]) -> Vec<f64> {
+    let output = Command::new(self_path)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect()
+}
+
+/// (d): latency percentiles at the fixed rate.
+fn measure_latency(self_path: &std::path::Path, bootstrap: &str, args: &Args) {
+    let fields = run_self(
+        self_path,
+        &[
+            "--variant".into(),
+            "latency".into(),
+            "--bootstrap".into(),
+            bootstrap.into(),
+            "--messages".into(),
+            "0".into(),
+            "--partitions".into(),
+            args.partitions.to_string(),
+            "--rate".into(),
+            args.rate.to_string(),
+            "--latency-seconds".into(),
+            args.latency_seconds.to_string(),
+        ],
+    );
+    let [p50, p99, p999, count] = fields[..] else {
+        fail(&format!("the latency run printed {fields:?}"));
+    };
+    println!(
+        "(d) latency, produce to store write, (b) at {} msg/s for {} s ({count} messages): \
+         p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+        args.rate,
+        args.latency_seconds,
+        p50 / 1000.0,
+        p99 / 1000.0,
+        p999 / 1000.0
+    );
+}
+
+/// (e): peak memory over a small and a large backlog.
+fn measure_backlog(self_path: &std::path::Path, bootstrap: &str, args: &Args, messages: u64) {
+    let mut peaks = Vec::new();
+    for backlog in [SMALL_BACKLOG, messages] {
+        produce(bootstrap, &backlog::topic(backlog), backlog);
+        let fields = run_self(
+            self_path,
+            &[
+                "--variant".into(),
+                "backlog".into(),
+                "--bootstrap".into(),
+                bootstrap.into(),
+                "--messages".into(),
+                backlog.to_string(),
+                "--backlog-seconds".into(),
+                args.backlog_seconds.to_string(),
+            ],
+        );
+        let [handled, rss_kib] = fields[..] else {
+            fail(&format!("the backlog run printed {fields:?}"));
+        };
+        println!(
+            "(e) backlog of {backlog} messages, resolver at 1 ms/message for {} s: \
+             {handled} handled, peak RSS {:.1} MB",
+            args.backlog_seconds,
+            rss_kib / 1024.0
+        );
+        peaks.push(rss_kib);
+    }
+    println!(
+        "(e) peak memory, backlog of {messages} over backlog of {SMALL_BACKLOG}: {:.2}x",
+        peaks[1] / peaks[0]
+    );
+}
+
+/// Creates the run's topics on a real broker (those that exist already are kept).
+fn create_topics(bootstrap: &str, partitions: i32, messages: u64) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let names = topics(messages);
+    let new: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1)))
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    runtime
+        .block_on(admin.create_topics(&new, &AdminOptions::new()))
+        .unwrap_or_else(|e| fail(&e.to_string()));
+}
+
 /// Produces the messages as fast as the client allows; returns the payload bytes.
-fn produce(bootstrap: &str, messages: u64) -> u64 {
+fn produce(bootstrap: &str, topic: &str, messages: u64) -> u64 {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "20")
@@ -255,7 +410,7 @@ fn produce(bootstrap: &str, messages: u64) -> u64 {
             i % 50_000
         );
         bytes += payload.len() as u64;
-        let mut record = BaseRecord::to(TOPIC).key(&key).payload(&payload);
+        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
         loop {
             match producer.send(record) {
                 Ok(()) => break,

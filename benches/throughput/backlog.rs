@@ -1,0 +1,69 @@
+//! (e) Memory under a backlog: a topic holds N messages and a slow resolver works through them
+//! for a while. What waits is bounded by librdkafka's prefetch limits, which chalk-streams sets,
+//! so peak memory should not grow with N.
+
+use std::time::Duration;
+
+use chalk_streams::prelude::*;
+use serde::Deserialize;
+
+use crate::fail;
+
+/// The topic of a backlog of `messages` messages.
+pub fn topic(messages: u64) -> String {
+    format!("bench_backlog_{messages}")
+}
+
+#[derive(Deserialize)]
+struct Update {
+    user_id: String,
+}
+
+#[derive(Features, Default)]
+struct SlowUser {
+    #[primary]
+    uid: String,
+    seen: Option<bool>,
+}
+
+/// The topic comes from `backlog_KAFKA_TOPIC`, so one stream serves every backlog size.
+static BACKLOG_SOURCE: KafkaSource = KafkaSource::new().name("backlog");
+
+/// One millisecond per message: a resolver far slower than the broker.
+#[stream(source = BACKLOG_SOURCE, name = "bench_backlog")]
+async fn bench_backlog(update: Update) -> SlowUser {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    SlowUser {
+        uid: update.user_id,
+        seen: Some(true),
+    }
+}
+
+/// Runs the slow stream over the backlog of `messages` messages for `seconds`, then prints
+/// `handled peak_rss_kib`.
+pub fn run(bootstrap: &str, messages: u64, seconds: u64) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let topic = topic(messages);
+    let handled = runtime.block_on(async {
+        let running = chalk_streams::Runtime::from_registry()
+            .and_then(|r| r.only(&["bench_backlog"]))
+            .unwrap_or_else(|e| fail(&e.to_string()))
+            .bootstrap_servers(bootstrap)
+            .env(move |var| (var == "backlog_KAFKA_TOPIC").then(|| topic.clone()))
+            .kafka_property("group.id", format!("bench-backlog-{}", std::process::id()))
+            .start()
+            .await
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        let handled = running
+            .stats("bench_backlog")
+            .map_or(0, |s| s.snapshot().handled());
+        let _ = running.shutdown().await;
+        handled
+    });
+    let (_, rss_kib) = crate::usage();
+    println!("{handled} {rss_kib}");
+}

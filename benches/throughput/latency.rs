@@ -1,0 +1,164 @@
+//! (d) End-to-end latency at a fixed produce rate: each message carries the microsecond it was
+//! handed to the producer; a store wrapper notes, as it writes each row, how long ago that was.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chalk_streams::prelude::*;
+use chalk_streams::store::{Entity, FeatureStore, MemoryStore, StoreError};
+use chalk_streams::{FeatureRow, FeatureValue};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use serde::Deserialize;
+
+use crate::fail;
+
+/// The topic of the latency run.
+pub const TOPIC: &str = "bench_latency";
+
+#[derive(Deserialize)]
+struct Probe {
+    id: String,
+    sent_us: i64,
+}
+
+#[derive(Features, Default)]
+struct LatencyProbe {
+    #[primary]
+    id: String,
+    sent_us: Option<i64>,
+}
+
+static LATENCY_SOURCE: KafkaSource = KafkaSource::new().topic(TOPIC);
+
+#[stream(source = LATENCY_SOURCE, name = "bench_latency")]
+fn bench_latency(probe: Probe) -> LatencyProbe {
+    LatencyProbe {
+        id: probe.id,
+        sent_us: Some(probe.sent_us),
+    }
+}
+
+fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// The in-memory store, noting each row's age (write time minus produce time) as it writes.
+#[derive(Default)]
+struct StopwatchStore {
+    inner: MemoryStore,
+    ages_us: Mutex<Vec<i64>>,
+}
+
+#[async_trait::async_trait]
+impl FeatureStore for StopwatchStore {
+    async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
+        self.inner.write(rows).await?;
+        let now = now_us();
+        let mut ages = self.ages_us.lock().unwrap_or_else(|e| e.into_inner());
+        for row in rows {
+            for (name, value) in &row.values {
+                if let (&"sent_us", FeatureValue::Int(sent)) = (name, value) {
+                    ages.push(now - sent);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
+        self.inner.entity(namespace, key).await
+    }
+
+    async fn scan(&self) -> Result<Vec<Entity>, StoreError> {
+        self.inner.scan().await
+    }
+}
+
+/// Runs the stream, produces `rate` messages a second for `seconds` once every partition is
+/// assigned, and prints `p50_us p99_us p999_us count`.
+pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let store = Arc::new(StopwatchStore::default());
+    let total = rate * seconds;
+    runtime.block_on(async {
+        let running = chalk_streams::Runtime::from_registry()
+            .and_then(|r| r.only(&["bench_latency"]))
+            .unwrap_or_else(|e| fail(&e.to_string()))
+            .bootstrap_servers(bootstrap)
+            .kafka_property("group.id", format!("bench-latency-{}", std::process::id()))
+            .store(store.clone())
+            .start()
+            .await
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        let stats = running
+            .stats("bench_latency")
+            .unwrap_or_else(|| fail("no stream"));
+        let (_, assigned) = stats
+            .wait_for(Duration::from_secs(60), |s| {
+                s.assigned_partitions >= partitions
+            })
+            .await;
+        if !assigned {
+            fail("the latency stream never got its partitions");
+        }
+        let bootstrap = bootstrap.to_owned();
+        let producer = std::thread::spawn(move || produce_at_rate(&bootstrap, rate, total));
+        let (snapshot, done) = stats
+            .wait_for(Duration::from_secs(seconds + 120), |s| s.handled() >= total)
+            .await;
+        if !done {
+            fail(&format!("latency run: only {} handled", snapshot.handled()));
+        }
+        let _ = producer.join();
+        let _ = running.shutdown().await;
+    });
+    let mut ages = store
+        .ages_us
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    ages.sort_unstable();
+    let at = |quantile: f64| {
+        let index = ((ages.len() as f64 - 1.0) * quantile).round() as usize;
+        ages.get(index).copied().unwrap_or(0)
+    };
+    println!("{} {} {} {}", at(0.5), at(0.99), at(0.999), ages.len());
+}
+
+/// Sends `total` messages, message `i` at `i / rate` seconds after the start, each stamped with
+/// the microsecond it is handed to the producer. No batching delay (`linger.ms` 0).
+fn produce_at_rate(bootstrap: &str, rate: u64, total: u64) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "0")
+        .create()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let started = Instant::now();
+    for i in 0..total {
+        let due = started + Duration::from_secs_f64(i as f64 / rate as f64);
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        let key = format!("probe-{}", i % 10_000);
+        let payload = format!(r#"{{"id": "{key}", "sent_us": {}}}"#, now_us());
+        let mut record = BaseRecord::to(TOPIC).key(&key).payload(&payload);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, returned)) => {
+                    producer.poll(Duration::from_millis(1));
+                    record = returned;
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    let _ = producer.flush(Duration::from_secs(60));
+}
