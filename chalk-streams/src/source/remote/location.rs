@@ -1,0 +1,96 @@
+//! Where a remote file is: `s3://bucket/key` or `gs://bucket/key`.
+
+use std::fmt;
+
+/// The object stores a location can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Amazon S3 or an S3-compatible store: `s3://`.
+    S3,
+    /// Google Cloud Storage: `gs://`.
+    Gcs,
+}
+
+impl Scheme {
+    /// The URI prefix, `s3://` or `gs://`.
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Self::S3 => "s3://",
+            Self::Gcs => "gs://",
+        }
+    }
+
+    /// The store's name, for messages.
+    pub const fn store_name(self) -> &'static str {
+        match self {
+            Self::S3 => "S3",
+            Self::Gcs => "Google Cloud Storage",
+        }
+    }
+
+    /// Which variables configure the store's credentials, for messages.
+    pub(super) const fn credentials_hint(self) -> &'static str {
+        match self {
+            Self::S3 => "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, and AWS_ENDPOINT for an S3-compatible store",
+            Self::Gcs => "GOOGLE_SERVICE_ACCOUNT (a key file) or GOOGLE_APPLICATION_CREDENTIALS",
+        }
+    }
+}
+
+/// A file in an object store: `s3://bucket/key` or `gs://bucket/key`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RemoteLocation {
+    scheme: Scheme,
+    bucket: String,
+    key: String,
+}
+
+impl RemoteLocation {
+    /// `None` for a local path; otherwise the location, or why the URI cannot be fetched.
+    pub fn parse(location: &str) -> Option<Result<Self, String>> {
+        let (scheme_text, rest) = location.split_once("://")?;
+        let scheme = match scheme_text {
+            "s3" => Scheme::S3,
+            "gs" => Scheme::Gcs,
+            other => {
+                return Some(Err(format!(
+                    "`{location}` is a `{other}://` URI; only s3:// and gs:// URIs are fetched"
+                )))
+            }
+        };
+        Some(match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
+                Ok(Self {
+                    scheme,
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                })
+            }
+            _ => Err(format!(
+                "`{location}` names no object: expected {}bucket/key",
+                scheme.prefix()
+            )),
+        })
+    }
+
+    /// The store the location is in.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The object's key within the bucket.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl fmt::Display for RemoteLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}/{}", self.scheme.prefix(), self.bucket, self.key)
+    }
+}
