@@ -1,5 +1,11 @@
 //! (d) End-to-end latency at a fixed produce rate: each message carries the microsecond it was
 //! handed to the producer; a store wrapper notes, as it writes each row, how long ago that was.
+//! The hand-written loop of (a) is timed the same way, as it decodes each message, on a topic of
+//! its own.
+//!
+//! Both consumers set `fetch.wait.max.ms` to [`FETCH_WAIT_MS`]: the mock cluster and tansu answer
+//! a fetch only when that wait runs out, not when data arrives as Kafka does, so with the default
+//! (500 ms) every figure would be that wait.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,8 +19,18 @@ use serde::Deserialize;
 
 use crate::fail;
 
-/// The topic of the latency run.
+/// The topic of the latency run of (a).
+pub const TOPIC_A: &str = "bench_latency_a";
+/// The topic of the latency run of (b).
 pub const TOPIC: &str = "bench_latency";
+
+/// How long a fetch may wait for data, in both consumers.
+const FETCH_WAIT_MS: &str = "5";
+
+/// The producer's batching delay: with none, each message is a produce request of its own,
+/// which the mock cluster cannot take 10,000 times a second, and the queue in front of it would
+/// be what is measured.
+const PRODUCER_LINGER_MS: &str = "1";
 
 #[derive(Deserialize)]
 struct Probe {
@@ -77,6 +93,65 @@ impl FeatureStore for StopwatchStore {
     }
 }
 
+/// The hand-written loop of (a), timing each message as it decodes it: the latency of this stack
+/// without chalk-streams. Prints `p50_us p99_us p999_us count`.
+pub fn run_hand_written(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::Message as _;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set(
+            "group.id",
+            format!("bench-latency-a-{}", std::process::id()),
+        )
+        .set("auto.offset.reset", "earliest")
+        .set("fetch.wait.max.ms", FETCH_WAIT_MS)
+        .create()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    consumer
+        .subscribe(&[TOPIC_A])
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    // Joined once the assignment holds every partition and their positions are known.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while consumer
+        .assignment()
+        .map_or(0, |a| u64::try_from(a.count()).unwrap_or(0))
+        < partitions
+    {
+        if Instant::now() > deadline {
+            fail("the hand-written latency consumer never got its partitions");
+        }
+        let _ = consumer.poll(Duration::from_millis(50));
+    }
+    let total = rate * seconds;
+    let bootstrap = bootstrap.to_owned();
+    let producer = std::thread::spawn(move || produce_at_rate(&bootstrap, TOPIC_A, rate, total));
+    let mut ages = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds + 120);
+    while (ages.len() as u64) < total && Instant::now() < deadline {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
+            if let Some(probe) = message
+                .payload()
+                .and_then(|p| serde_json::from_slice::<Probe>(p).ok())
+            {
+                ages.push(now_us() - probe.sent_us);
+            }
+        }
+    }
+    let _ = producer.join();
+    print_percentiles(ages);
+}
+
+/// Prints `p50 p99 p99.9 count` of `ages`.
+fn print_percentiles(mut ages: Vec<i64>) {
+    ages.sort_unstable();
+    let at = |quantile: f64| {
+        let index = ((ages.len() as f64 - 1.0) * quantile).round() as usize;
+        ages.get(index).copied().unwrap_or(0)
+    };
+    println!("{} {} {} {}", at(0.5), at(0.99), at(0.999), ages.len());
+}
+
 /// Runs the stream, produces `rate` messages a second for `seconds` once every partition is
 /// assigned, and prints `p50_us p99_us p999_us count`.
 pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
@@ -92,6 +167,7 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
             .unwrap_or_else(|e| fail(&e.to_string()))
             .bootstrap_servers(bootstrap)
             .kafka_property("group.id", format!("bench-latency-{}", std::process::id()))
+            .kafka_property("fetch.wait.max.ms", FETCH_WAIT_MS)
             .store(store.clone())
             .start()
             .await
@@ -108,7 +184,7 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
             fail("the latency stream never got its partitions");
         }
         let bootstrap = bootstrap.to_owned();
-        let producer = std::thread::spawn(move || produce_at_rate(&bootstrap, rate, total));
+        let producer = std::thread::spawn(move || produce_at_rate(&bootstrap, TOPIC, rate, total));
         let (snapshot, done) = stats
             .wait_for(Duration::from_secs(seconds + 120), |s| s.handled() >= total)
             .await;
@@ -132,11 +208,11 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
 }
 
 /// Sends `total` messages, message `i` at `i / rate` seconds after the start, each stamped with
-/// the microsecond it is handed to the producer. No batching delay (`linger.ms` 0).
-fn produce_at_rate(bootstrap: &str, rate: u64, total: u64) {
+/// the microsecond it is handed to the producer.
+fn produce_at_rate(bootstrap: &str, topic: &str, rate: u64, total: u64) {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "0")
+        .set("linger.ms", PRODUCER_LINGER_MS)
         .create()
         .unwrap_or_else(|e| fail(&e.to_string()));
     let started = Instant::now();
@@ -148,7 +224,7 @@ fn produce_at_rate(bootstrap: &str, rate: u64, total: u64) {
         }
         let key = format!("probe-{}", i % 10_000);
         let payload = format!(r#"{{"id": "{key}", "sent_us": {}}}"#, now_us());
-        let mut record = BaseRecord::to(TOPIC).key(&key).payload(&payload);
+        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
         loop {
             match producer.send(record) {
                 Ok(()) => break,

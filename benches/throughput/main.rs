@@ -157,6 +157,9 @@ fn main() {
         let partitions = u64::try_from(args.partitions).unwrap_or(1);
         return match variant.as_str() {
             "latency" => latency::run(&bootstrap, partitions, args.rate, args.latency_seconds),
+            "latency-a" => {
+                latency::run_hand_written(&bootstrap, partitions, args.rate, args.latency_seconds)
+            }
             "backlog" => backlog::run(&bootstrap, messages, args.backlog_seconds),
             _ => run_variant(variant, &bootstrap, messages),
         };
@@ -165,9 +168,10 @@ fn main() {
 }
 
 /// Every topic of a run with `messages` messages.
-fn topics(messages: u64) -> [String; 4] {
+fn topics(messages: u64) -> [String; 5] {
     [
         TOPIC.to_owned(),
+        latency::TOPIC_A.to_owned(),
         latency::TOPIC.to_owned(),
         backlog::topic(SMALL_BACKLOG),
         backlog::topic(messages),
@@ -304,37 +308,42 @@ fn run_self(self_path: &std::path::Path, args: &[String]) -> Vec<f64> {
         .collect()
 }
 
-/// (d): latency percentiles at the fixed rate.
+/// (d): latency percentiles at the fixed rate, of (a) and of (b).
 fn measure_latency(self_path: &std::path::Path, bootstrap: &str, args: &Args) {
-    let fields = run_self(
-        self_path,
-        &[
-            "--variant".into(),
-            "latency".into(),
-            "--bootstrap".into(),
-            bootstrap.into(),
-            "--messages".into(),
-            "0".into(),
-            "--partitions".into(),
-            args.partitions.to_string(),
-            "--rate".into(),
-            args.rate.to_string(),
-            "--latency-seconds".into(),
-            args.latency_seconds.to_string(),
-        ],
-    );
-    let [p50, p99, p999, count] = fields[..] else {
-        fail(&format!("the latency run printed {fields:?}"));
-    };
-    println!(
-        "(d) latency, produce to store write, (b) at {} msg/s for {} s ({count} messages): \
-         p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-        args.rate,
-        args.latency_seconds,
-        p50 / 1000.0,
-        p99 / 1000.0,
-        p999 / 1000.0
-    );
+    for (variant, label) in [
+        ("latency-a", "(a) hand-written loop"),
+        ("latency", "(b) chalk-streams"),
+    ] {
+        let fields = run_self(
+            self_path,
+            &[
+                "--variant".into(),
+                variant.into(),
+                "--bootstrap".into(),
+                bootstrap.into(),
+                "--messages".into(),
+                "0".into(),
+                "--partitions".into(),
+                args.partitions.to_string(),
+                "--rate".into(),
+                args.rate.to_string(),
+                "--latency-seconds".into(),
+                args.latency_seconds.to_string(),
+            ],
+        );
+        let [p50, p99, p999, count] = fields[..] else {
+            fail(&format!("the latency run printed {fields:?}"));
+        };
+        println!(
+            "(d) latency, produce to result, {label}, {} msg/s for {} s ({count} messages): \
+             p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+            args.rate,
+            args.latency_seconds,
+            p50 / 1000.0,
+            p99 / 1000.0,
+            p999 / 1000.0
+        );
+    }
 }
 
 /// (e): peak memory over a small and a large backlog.

@@ -37,6 +37,16 @@ const MANAGED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Messages librdkafka keeps fetched ahead per partition: about twenty of the runtime's largest
+/// batches (librdkafka's default is 100,000).
+const QUEUED_MIN_MESSAGES: &str = "20000";
+/// Kilobytes librdkafka keeps fetched ahead in all (a fetch may overshoot it by one response).
+const QUEUED_MAX_KBYTES: &str = "16384";
+/// How long a partition's next fetch waits when its queue is over those limits.
+const FETCH_QUEUE_BACKOFF_MS: &str = "10";
+/// How long a broker may hold a fetch that finds no new data (librdkafka's default is 500 ms).
+const FETCH_WAIT_MAX_MS: &str = "100";
+
 /// Java / kafka-python names that librdkafka spells differently.
 const RENAMED: &[(&str, &str)] = &[
     ("fetch.max.wait.ms", "fetch.wait.max.ms"),
@@ -217,6 +227,17 @@ impl ResolvedSource {
         p.set("enable.partition.eof", "false");
         // A new group starts from the beginning: nothing on the topic is silently passed over.
         p.set("auto.offset.reset", "earliest");
+        // Bounded prefetch, so that memory does not grow with the backlog: librdkafka's defaults
+        // (100,000 messages a partition, up to 64 MiB) hold far more than the few batches a
+        // partition's worker needs in hand. `additional_kafka_args` may raise them.
+        p.set("queued.min.messages", QUEUED_MIN_MESSAGES);
+        p.set("queued.max.messages.kbytes", QUEUED_MAX_KBYTES);
+        // Past those limits librdkafka postpones a partition's next fetch, by a second unless
+        // told otherwise: far longer than a worker takes to drain what is queued.
+        p.set("fetch.queue.backoff.ms", FETCH_QUEUE_BACKOFF_MS);
+        // Some brokers (librdkafka's mock cluster, tansu) answer a fetch only when its wait runs
+        // out, not when data arrives; a short wait keeps a drained queue from idling behind one.
+        p.set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS);
         for (k, v) in &self.additional_kafka_args {
             p.set(k, v);
         }
