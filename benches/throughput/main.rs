@@ -131,16 +131,26 @@ fn fail(message: &str) -> ! {
 }
 
 /// CPU seconds (user + system) and peak resident memory (KiB) of this process so far.
+///
+/// The peak is `VmHWM` from `/proc/self/status`, not `ru_maxrss`: Linux keeps `ru_maxrss`
+/// across `exec`, so a variant would report the orchestrator's peak (the producer's queue) when
+/// that is larger than its own.
 fn usage() -> (f64, i64) {
     // SAFETY: getrusage fills the struct it is given; a zeroed rusage is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a valid pointer.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (
-        seconds(usage.ru_utime) + seconds(usage.ru_stime),
-        usage.ru_maxrss,
-    )
+    let peak_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(usage.ru_maxrss);
+    (seconds(usage.ru_utime) + seconds(usage.ru_stime), peak_kib)
 }
 
 fn main() {
@@ -381,7 +391,8 @@ fn measure_backlog(self_path: &std::path::Path, bootstrap: &str, args: &Args, me
     );
 }
 
-/// Creates the run's topics on a real broker (those that exist already are kept).
+/// Creates the run's topics afresh on a real broker: those of an earlier run are deleted first,
+/// so that no variant reads another run's messages.
 fn create_topics(bootstrap: &str, partitions: i32, messages: u64) {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
@@ -397,9 +408,17 @@ fn create_topics(bootstrap: &str, partitions: i32, messages: u64) {
         .enable_all()
         .build()
         .unwrap_or_else(|e| fail(&e.to_string()));
-    runtime
+    let existing: Vec<&str> = names.iter().map(String::as_str).collect();
+    // Deleting a topic that does not exist fails for that topic only; nothing to do then.
+    let _ = runtime.block_on(admin.delete_topics(&existing, &AdminOptions::new()));
+    for result in runtime
         .block_on(admin.create_topics(&new, &AdminOptions::new()))
-        .unwrap_or_else(|e| fail(&e.to_string()));
+        .unwrap_or_else(|e| fail(&e.to_string()))
+    {
+        if let Err((topic, code)) = result {
+            fail(&format!("cannot create topic {topic}: {code}"));
+        }
+    }
 }
 
 /// Produces the messages as fast as the client allows; returns the payload bytes.

@@ -37,11 +37,11 @@ const MANAGED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Messages librdkafka keeps fetched ahead per partition: about twenty of the runtime's largest
+/// Messages librdkafka keeps fetched ahead per partition: about five of the runtime's largest
 /// batches (librdkafka's default is 100,000).
-const QUEUED_MIN_MESSAGES: &str = "20000";
+const QUEUED_MIN_MESSAGES: &str = "5000";
 /// Kilobytes librdkafka keeps fetched ahead in all (a fetch may overshoot it by one response).
-const QUEUED_MAX_KBYTES: &str = "16384";
+const QUEUED_MAX_KBYTES: &str = "4096";
 /// How long a partition's next fetch waits when its queue is over those limits.
 const FETCH_QUEUE_BACKOFF_MS: &str = "10";
 /// How long a broker may hold a fetch that finds no new data (librdkafka's default is 500 ms).
