@@ -4,13 +4,14 @@
 //! the next is decoded). The committable position is the highest offset such that every offset
 //! tracked at or below it has completed: at-least-once, never a gap.
 
-use std::collections::BTreeSet;
+use std::collections::VecDeque;
 
-/// Tracks in-flight and completed offsets of one partition.
+/// The offsets of one partition being processed, in the order received.
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
-    in_flight: BTreeSet<i64>,
-    completed: BTreeSet<i64>,
+    /// Each tracked offset, ascending, with whether it is done. A partition's messages arrive in
+    /// offset order, so tracking appends and completing finds its entry by binary search.
+    pending: VecDeque<(i64, bool)>,
     committed: Option<i64>,
 }
 
@@ -22,31 +23,38 @@ impl OffsetTracker {
 
     /// Records that `offset` was received and is being processed.
     pub fn track(&mut self, offset: i64) {
-        self.in_flight.insert(offset);
+        match self.pending.back() {
+            Some(&(last, _)) if last >= offset => {
+                // Out of order (not seen from Kafka, but kept correct): insert in place.
+                if let Err(at) = self.pending.binary_search_by_key(&offset, |&(o, _)| o) {
+                    self.pending.insert(at, (offset, false));
+                }
+            }
+            _ => self.pending.push_back((offset, false)),
+        }
     }
 
     /// Records that `offset` is fully processed (its outputs are durable).
     pub fn complete(&mut self, offset: i64) {
-        if self.in_flight.remove(&offset) {
-            self.completed.insert(offset);
+        if let Ok(at) = self.pending.binary_search_by_key(&offset, |&(o, _)| o) {
+            self.pending[at].1 = true;
         }
     }
 
     /// How many offsets are tracked and not yet completed.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.len()
+        self.pending.iter().filter(|(_, done)| !done).count()
     }
 
     /// The new last-processed offset to store, if it moved since the previous call: the highest
     /// completed offset below every in-flight one. Storing `o` commits `o + 1`.
     pub fn advance(&mut self) -> Option<i64> {
-        let bound = self.in_flight.first().copied();
-        let safe = match bound {
-            Some(lowest_in_flight) => self.completed.range(..lowest_in_flight).next_back(),
-            None => self.completed.last(),
+        let mut safe = None;
+        while let Some(&(offset, true)) = self.pending.front() {
+            safe = Some(offset);
+            self.pending.pop_front();
         }
-        .copied()?;
-        self.completed = self.completed.split_off(&(safe + 1));
+        let safe = safe?;
         if self.committed.is_some_and(|c| c >= safe) {
             return None;
         }
