@@ -11,7 +11,7 @@ use chalk_streams::testing::Record;
 use chalk_streams::FeatureValue;
 use serde::Deserialize;
 use serde_json::json;
-use suite::{on_both_brokers, runtime_for, Broker, PATIENCE};
+use suite::{on_both_brokers, runtime_for, user_color, Broker, PATIENCE};
 use tokio::sync::Notify;
 
 #[derive(Features, Default)]
@@ -45,14 +45,6 @@ fn update(user: &str, color: &str) -> Record {
     .key(user)
 }
 
-async fn color_of(store: &dyn FeatureStore, user: &str) -> Option<FeatureValue> {
-    store
-        .entity("user", user)
-        .await
-        .expect("store read")
-        .and_then(|u| u.features.get("favorite_color").map(|f| f.value.clone()))
-}
-
 on_both_brokers!(seed_example_writes_favorite_colors_and_commits_every_offset);
 async fn seed_example_writes_favorite_colors_and_commits_every_offset(broker: Broker) {
     let kafka = broker
@@ -82,12 +74,12 @@ async fn seed_example_writes_favorite_colors_and_commits_every_offset(broker: Br
 
     let store = running.store();
     assert_eq!(
-        color_of(&*store, "u0").await,
+        user_color(&*store, "u0").await,
         Some(FeatureValue::String("blue".into()))
     );
     for i in 1..users {
         assert_eq!(
-            color_of(&*store, &format!("u{i}")).await,
+            user_color(&*store, &format!("u{i}")).await,
             Some(FeatureValue::String("red".into())),
             "u{i}"
         );

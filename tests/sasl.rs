@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chalk_streams::prelude::*;
-use chalk_streams::store::{FeatureStore, MemoryStore};
+use chalk_streams::store::MemoryStore;
 use chalk_streams::testing::{KafkaTestClient, Record};
 use chalk_streams::{Error, FeatureValue, Runtime};
 use serde::Deserialize;
 use serde_json::json;
 use suite::tansu::{Storage, Tansu};
-use suite::PATIENCE;
+use suite::{user_color, PATIENCE};
 
 const TOPIC: &str = "secure_colors";
 const STREAM: &str = "secure_colors";
@@ -119,14 +119,6 @@ fn runtime(tansu: &Tansu, login: &Login, password: &'static str) -> Runtime {
         .kafka_property("heartbeat.interval.ms", "500")
 }
 
-async fn color_of(store: &dyn FeatureStore, user: &str) -> Option<FeatureValue> {
-    store
-        .entity("user", user)
-        .await
-        .expect("store read")
-        .and_then(|u| u.features.get("favorite_color").map(|f| f.value.clone()))
-}
-
 /// Produces as `login`, runs the stream as `login` until it has processed everything, and checks
 /// the features and the committed offsets.
 async fn stream_runs_as(tansu: &Tansu, login: &Login, color: &str) {
@@ -169,7 +161,7 @@ async fn stream_runs_as(tansu: &Tansu, login: &Login, color: &str) {
     running.shutdown().await.expect("clean shutdown");
     for i in 0..users {
         assert_eq!(
-            color_of(&*store, &format!("u{i}")).await,
+            user_color(&*store, &format!("u{i}")).await,
             Some(FeatureValue::String(color.into())),
             "u{i} as {}",
             login.user

@@ -168,6 +168,18 @@ impl RedisServer {
     }
 }
 
+/// The `favorite_color` feature of user `user` (the seed example's entity), if stored.
+pub async fn user_color(
+    store: &dyn FeatureStore,
+    user: &str,
+) -> Option<chalk_streams::FeatureValue> {
+    store
+        .entity("user", user)
+        .await
+        .expect("store read")
+        .and_then(|u| u.features.get("favorite_color").map(|f| f.value.clone()))
+}
+
 /// An environment lookup over `pairs`, for [`Runtime::env`].
 pub fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
     let map: std::collections::HashMap<String, String> = pairs
