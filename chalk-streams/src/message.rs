@@ -289,8 +289,9 @@ pub struct RawMessage<'a> {
 pub enum RawHeaders<'a> {
     /// No headers.
     None,
-    /// Headers of a Kafka message.
-    Kafka(&'a rdkafka::message::BorrowedHeaders),
+    /// The headers of this Kafka message, read from it only when asked for: librdkafka parses
+    /// them on each request, which costs as much as decoding a small payload.
+    Kafka(&'a rdkafka::message::BorrowedMessage<'a>),
     /// Headers of a Kafka message copied out of the client.
     KafkaOwned(&'a rdkafka::message::OwnedHeaders),
     /// Headers already owned.
@@ -308,14 +309,16 @@ impl fmt::Debug for RawHeaders<'_> {
 impl RawHeaders<'_> {
     /// Copies the headers into an owned [`Headers`].
     pub fn to_owned_headers(&self) -> Headers {
-        use rdkafka::message::Headers as _;
+        use rdkafka::message::{Headers as _, Message as _};
         match self {
             RawHeaders::None => Headers::new(),
             RawHeaders::Owned(headers) => (*headers).clone(),
-            RawHeaders::Kafka(headers) => headers
-                .iter()
-                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                .collect(),
+            RawHeaders::Kafka(message) => message.headers().map_or_else(Headers::new, |headers| {
+                headers
+                    .iter()
+                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            }),
             RawHeaders::KafkaOwned(headers) => headers
                 .iter()
                 .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))

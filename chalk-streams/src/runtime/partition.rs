@@ -75,7 +75,7 @@ pub(crate) trait KafkaRecord: rdkafka::message::Message {
 
 impl KafkaRecord for BorrowedMessage<'_> {
     fn raw_headers(&self) -> RawHeaders<'_> {
-        self.headers().map_or(RawHeaders::None, RawHeaders::Kafka)
+        RawHeaders::Kafka(self)
     }
 }
 

@@ -8,9 +8,9 @@ use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
 
 type Features = BTreeMap<String, StoredFeature>;
-/// Namespace → primary key → features. Looked up by `&str`, so that writing to an entity that
-/// exists allocates nothing but the new values.
-type Entities = HashMap<String, HashMap<String, Features>>;
+/// Per namespace (a program has a handful, so a list), primary key → features. Looked up by
+/// `&str`, so that writing to an entity that exists allocates nothing but the new values.
+type Entities = Vec<(String, HashMap<String, Features>)>;
 
 /// A feature store in hash maps behind a mutex. Nothing survives the process.
 #[derive(Debug, Default)]
@@ -31,19 +31,23 @@ impl MemoryStore {
     }
 }
 
-/// The features of `key` in `namespace`, created empty if absent.
-fn features_of<'a>(entities: &'a mut Entities, namespace: &str, key: &str) -> &'a mut Features {
-    if !entities.contains_key(namespace) {
-        entities.insert(namespace.to_owned(), HashMap::new());
+/// The entities of `namespace`, created empty if absent.
+fn namespace<'a>(entities: &'a mut Entities, namespace: &str) -> &'a mut HashMap<String, Features> {
+    let at = match entities.iter().position(|(name, _)| name == namespace) {
+        Some(at) => at,
+        None => {
+            entities.push((namespace.to_owned(), HashMap::new()));
+            entities.len() - 1
+        }
+    };
+    &mut entities[at].1
+}
+
+/// Applies `row` to `features`.
+fn apply(features: &mut Features, row: &FeatureRow) {
+    for (name, value) in &row.values {
+        set_if_fresher(features, name, value, row.time);
     }
-    let keys = entities
-        .get_mut(namespace)
-        .unwrap_or_else(|| unreachable!("inserted above"));
-    if !keys.contains_key(key) {
-        keys.insert(key.to_owned(), Features::new());
-    }
-    keys.get_mut(key)
-        .unwrap_or_else(|| unreachable!("inserted above"))
 }
 
 /// Sets `name` to `value` unless what is stored is newer.
@@ -71,9 +75,14 @@ impl FeatureStore for MemoryStore {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
         let mut entities = self.lock()?;
         for row in rows {
-            let features = features_of(&mut entities, row.namespace, &row.primary_key);
-            for (name, value) in &row.values {
-                set_if_fresher(features, name, value, row.time);
+            let keys = namespace(&mut entities, row.namespace);
+            match keys.get_mut(&row.primary_key) {
+                Some(features) => apply(features, row),
+                None => {
+                    let mut features = Features::new();
+                    apply(&mut features, row);
+                    keys.insert(row.primary_key.clone(), features);
+                }
             }
         }
         Ok(())
@@ -82,8 +91,9 @@ impl FeatureStore for MemoryStore {
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
         let entities = self.lock()?;
         Ok(entities
-            .get(namespace)
-            .and_then(|keys| keys.get(key))
+            .iter()
+            .find(|(name, _)| name == namespace)
+            .and_then(|(_, keys)| keys.get(key))
             .map(|features| Entity {
                 namespace: namespace.to_owned(),
                 key: key.to_owned(),
