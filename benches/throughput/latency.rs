@@ -1,12 +1,14 @@
 //! (d) End-to-end latency at a fixed produce rate: each message carries the microsecond it was
 //! handed to the producer; a store wrapper notes, as it writes each row, how long ago that was.
 //! The hand-written loop of (a) is timed the same way, as it decodes each message, on a topic of
-//! its own.
+//! its own. The first second of messages is a warm-up (fetch positions, first fetches) and is not
+//! counted.
 //!
 //! Both consumers set `fetch.wait.max.ms` to [`FETCH_WAIT_MS`]: the mock cluster and tansu answer
 //! a fetch only when that wait runs out, not when data arrives as Kafka does, so with the default
 //! (500 ms) every figure would be that wait.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +25,9 @@ use crate::fail;
 pub const TOPIC_A: &str = "bench_latency_a";
 /// The topic of the latency run of (b).
 pub const TOPIC: &str = "bench_latency";
+
+/// The first second of messages warms up (fetch positions, first fetches) and is not counted.
+const WARM_UP_SECONDS: u64 = 1;
 
 /// How long a fetch may wait for data, in both consumers.
 const FETCH_WAIT_MS: &str = "5";
@@ -65,6 +70,8 @@ fn now_us() -> i64 {
 #[derive(Default)]
 struct StopwatchStore {
     inner: MemoryStore,
+    /// Messages sent before this are the warm-up: not counted.
+    measure_from_us: AtomicI64,
     ages_us: Mutex<Vec<i64>>,
 }
 
@@ -77,7 +84,9 @@ impl FeatureStore for StopwatchStore {
         for row in rows {
             for (name, value) in &row.values {
                 if let (&"sent_us", FeatureValue::Int(sent)) = (name, value) {
-                    ages.push(now - sent);
+                    if *sent >= self.measure_from_us.load(Ordering::Relaxed) {
+                        ages.push(now - sent);
+                    }
                 }
             }
         }
@@ -123,18 +132,23 @@ pub fn run_hand_written(bootstrap: &str, partitions: u64, rate: u64, seconds: u6
         }
         let _ = consumer.poll(Duration::from_millis(50));
     }
-    let total = rate * seconds;
+    let total = rate * (WARM_UP_SECONDS + seconds);
+    let measure_from = now_us() + i64::try_from(WARM_UP_SECONDS * 1_000_000).unwrap_or(0);
     let bootstrap = bootstrap.to_owned();
     let producer = std::thread::spawn(move || produce_at_rate(&bootstrap, TOPIC_A, rate, total));
     let mut ages = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut seen = 0;
     let deadline = Instant::now() + Duration::from_secs(seconds + 120);
-    while (ages.len() as u64) < total && Instant::now() < deadline {
+    while seen < total && Instant::now() < deadline {
         if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
             if let Some(probe) = message
                 .payload()
                 .and_then(|p| serde_json::from_slice::<Probe>(p).ok())
             {
-                ages.push(now_us() - probe.sent_us);
+                seen += 1;
+                if probe.sent_us >= measure_from {
+                    ages.push(now_us() - probe.sent_us);
+                }
             }
         }
     }
@@ -160,7 +174,7 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
         .build()
         .unwrap_or_else(|e| fail(&e.to_string()));
     let store = Arc::new(StopwatchStore::default());
-    let total = rate * seconds;
+    let total = rate * (WARM_UP_SECONDS + seconds);
     runtime.block_on(async {
         let running = chalk_streams::Runtime::from_registry()
             .and_then(|r| r.only(&["bench_latency"]))
@@ -183,6 +197,10 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
         if !assigned {
             fail("the latency stream never got its partitions");
         }
+        store.measure_from_us.store(
+            now_us() + i64::try_from(WARM_UP_SECONDS * 1_000_000).unwrap_or(0),
+            Ordering::Relaxed,
+        );
         let bootstrap = bootstrap.to_owned();
         let producer = std::thread::spawn(move || produce_at_rate(&bootstrap, TOPIC, rate, total));
         let (snapshot, done) = stats
@@ -194,17 +212,12 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
         let _ = producer.join();
         let _ = running.shutdown().await;
     });
-    let mut ages = store
+    let ages = store
         .ages_us
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    ages.sort_unstable();
-    let at = |quantile: f64| {
-        let index = ((ages.len() as f64 - 1.0) * quantile).round() as usize;
-        ages.get(index).copied().unwrap_or(0)
-    };
-    println!("{} {} {} {}", at(0.5), at(0.99), at(0.999), ages.len());
+    print_percentiles(ages);
 }
 
 /// Sends `total` messages, message `i` at `i / rate` seconds after the start, each stamped with
