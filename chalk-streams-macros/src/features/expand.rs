@@ -17,7 +17,7 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
     let primary_ident = entity.primary.ident;
     let primary_ty = entity.primary.ty;
     let primary_key = quote_spanned! {primary_ty.span()=>
-        <#primary_ty as #private::PrimaryKey>::to_key(&self.#primary_ident)
+        <#primary_ty as #private::PrimaryKey>::into_key(self.#primary_ident)
     };
     let names = entity.features.iter().map(|feature| &feature.column.name);
     let count = entity.features.len();

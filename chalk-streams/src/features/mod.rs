@@ -227,8 +227,8 @@ mod tests {
     fn keys_parse_only_as_written() {
         assert_eq!(String::from_key("u1"), Ok("u1".to_owned()));
         assert_eq!(u64::from_key("42"), Ok(42));
-        assert_eq!(i128::from_key(&i128::MIN.to_key()), Ok(i128::MIN));
-        assert_eq!(u128::from_key(&u128::MAX.to_key()), Ok(u128::MAX));
+        assert_eq!(i128::from_key(&i128::MIN.into_key()), Ok(i128::MIN));
+        assert_eq!(u128::from_key(&u128::MAX.into_key()), Ok(u128::MAX));
         assert_eq!(
             u8::from_key("256"),
             Err("`256` does not parse as u8".to_owned())

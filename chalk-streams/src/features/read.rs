@@ -162,7 +162,7 @@ pub trait FromPrimaryKey: Sized {
     /// # Errors
     ///
     /// Why `key` is not this type's text, e.g. `` `-1` does not parse as u64 ``. An integer
-    /// key must be written as [`PrimaryKey::to_key`](super::PrimaryKey::to_key) writes it (no `+`, no leading zeros), so
+    /// key must be written as [`PrimaryKey::into_key`](super::PrimaryKey::into_key) writes it (no `+`, no leading zeros), so
     /// that the value read back writes to the same entity.
     fn from_key(key: &str) -> Result<Self, String>;
 }

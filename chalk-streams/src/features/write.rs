@@ -107,17 +107,24 @@ impl<T: IntoFeatureValue> IntoFeatureValue for Vec<T> {
     note = "a #[primary] field is a String or an integer"
 )]
 pub trait PrimaryKey {
-    /// The key as the store keeps it.
-    fn to_key(&self) -> String;
+    /// The key as the store keeps it. Takes the key by value, so that a `String` is moved into
+    /// the row, not copied.
+    fn into_key(self) -> String;
+}
+
+impl PrimaryKey for String {
+    fn into_key(self) -> String {
+        self
+    }
 }
 
 macro_rules! display_keys {
     ($($t:ty),*) => {$(
         impl PrimaryKey for $t {
-            fn to_key(&self) -> String {
+            fn into_key(self) -> String {
                 self.to_string()
             }
         }
     )*};
 }
-display_keys!(String, &str, i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, usize, isize);
+display_keys!(&str, i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, usize, isize);

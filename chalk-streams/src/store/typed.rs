@@ -98,7 +98,7 @@ impl<S: FeatureStore + ?Sized> FeatureStoreExt for S {
         &self,
         key: impl PrimaryKey + Send + Sync,
     ) -> Result<Option<Stored<F>>, ReadError> {
-        let key = key.to_key();
+        let key = key.into_key();
         let Some(entity) = self.entity(F::NAMESPACE, &key).await? else {
             return Ok(None);
         };
