@@ -2,12 +2,14 @@
 //! for a while. What waits is bounded by librdkafka's prefetch limits, which chalk-streams sets,
 //! so peak memory should not grow with N.
 
+use std::path::Path;
 use std::time::Duration;
 
 use chalk_streams::prelude::*;
 use serde::Deserialize;
 
 use crate::fail;
+use crate::{produce, run_self, Args, SMALL_BACKLOG};
 
 /// The topic of a backlog of `messages` messages.
 pub fn topic(messages: u64) -> String {
@@ -66,4 +68,39 @@ pub fn run(bootstrap: &str, messages: u64, seconds: u64) {
     });
     let (_, rss_kib) = crate::usage();
     println!("{handled} {rss_kib}");
+}
+
+/// (e): peak memory over a small and a large backlog.
+pub fn measure(self_path: &Path, bootstrap: &str, args: &Args, messages: u64) {
+    let mut peaks = Vec::new();
+    for backlog in [SMALL_BACKLOG, messages] {
+        produce(bootstrap, &topic(backlog), backlog);
+        let fields = run_self(
+            self_path,
+            &[
+                "--variant".into(),
+                "backlog".into(),
+                "--bootstrap".into(),
+                bootstrap.into(),
+                "--messages".into(),
+                backlog.to_string(),
+                "--backlog-seconds".into(),
+                args.backlog_seconds.to_string(),
+            ],
+        );
+        let [handled, rss_kib] = fields[..] else {
+            fail(&format!("the backlog run printed {fields:?}"));
+        };
+        println!(
+            "(e) backlog of {backlog} messages, resolver at 1 ms/message for {} s: \
+             {handled} handled, peak RSS {:.1} MB",
+            args.backlog_seconds,
+            rss_kib / 1024.0
+        );
+        peaks.push(rss_kib);
+    }
+    println!(
+        "(e) peak memory, backlog of {messages} over backlog of {SMALL_BACKLOG}: {:.2}x",
+        peaks[1] / peaks[0]
+    );
 }

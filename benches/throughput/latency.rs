@@ -8,6 +8,7 @@
 //! a fetch only when that wait runs out, not when data arrives as Kafka does, so with the default
 //! (500 ms) every figure would be that wait.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,6 +21,7 @@ use rdkafka::ClientConfig;
 use serde::Deserialize;
 
 use crate::fail;
+use crate::{run_self, Args};
 
 /// The topic of the latency run of (a).
 pub const TOPIC_A: &str = "bench_latency_a";
@@ -250,4 +252,42 @@ fn produce_at_rate(bootstrap: &str, topic: &str, rate: u64, total: u64) {
         producer.poll(Duration::ZERO);
     }
     let _ = producer.flush(Duration::from_secs(60));
+}
+
+/// (d): latency percentiles at the fixed rate, of (a) and of (b).
+pub fn measure(self_path: &Path, bootstrap: &str, args: &Args) {
+    for (variant, label) in [
+        ("latency-a", "(a) hand-written loop"),
+        ("latency", "(b) chalk-streams"),
+    ] {
+        let fields = run_self(
+            self_path,
+            &[
+                "--variant".into(),
+                variant.into(),
+                "--bootstrap".into(),
+                bootstrap.into(),
+                "--messages".into(),
+                "0".into(),
+                "--partitions".into(),
+                args.partitions.to_string(),
+                "--rate".into(),
+                args.rate.to_string(),
+                "--latency-seconds".into(),
+                args.latency_seconds.to_string(),
+            ],
+        );
+        let [p50, p99, p999, count] = fields[..] else {
+            fail(&format!("the latency run printed {fields:?}"));
+        };
+        println!(
+            "(d) latency, produce to result, {label}, {} msg/s for {} s ({count} messages): \
+             p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+            args.rate,
+            args.latency_seconds,
+            p50 / 1000.0,
+            p99 / 1000.0,
+            p999 / 1000.0
+        );
+    }
 }

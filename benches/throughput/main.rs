@@ -23,19 +23,16 @@
 //! variant's.
 
 mod backlog;
+mod consumers;
 mod latency;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chalk_streams::prelude::*;
-use chalk_streams::store::{FeatureStore, MemoryStore, SqliteStore};
 use chalk_streams::testing::MockKafka;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message as _;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use serde::Deserialize;
@@ -65,19 +62,19 @@ fn bench(body: UserUpdateBody) -> User {
     }
 }
 
-struct Args {
-    messages: Option<u64>,
-    partitions: i32,
-    bootstrap: Option<String>,
-    variant: Option<String>,
-    serve_mock: bool,
-    rate: u64,
-    latency_seconds: u64,
-    backlog_seconds: u64,
+pub(crate) struct Args {
+    pub(crate) messages: Option<u64>,
+    pub(crate) partitions: i32,
+    pub(crate) bootstrap: Option<String>,
+    pub(crate) variant: Option<String>,
+    pub(crate) serve_mock: bool,
+    pub(crate) rate: u64,
+    pub(crate) latency_seconds: u64,
+    pub(crate) backlog_seconds: u64,
 }
 
 /// The small backlog that the large one is compared with.
-const SMALL_BACKLOG: u64 = 10_000;
+pub(crate) const SMALL_BACKLOG: u64 = 10_000;
 
 fn parse_args() -> Args {
     let mut args = Args {
@@ -171,7 +168,7 @@ fn main() {
                 latency::run_hand_written(&bootstrap, partitions, args.rate, args.latency_seconds)
             }
             "backlog" => backlog::run(&bootstrap, messages, args.backlog_seconds),
-            _ => run_variant(variant, &bootstrap, messages),
+            _ => consumers::run_variant(variant, &bootstrap, messages),
         };
     }
     orchestrate(&args);
@@ -267,19 +264,19 @@ fn orchestrate(args: &Args) {
         ("b", "(b) chalk-streams, memory"),
         ("c", "(c) chalk-streams, SQLite"),
     ] {
-        let output = Command::new(&self_path)
-            .args(["--variant", variant, "--bootstrap", &bootstrap])
-            .args(["--messages", &messages.to_string()])
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|e| fail(&e.to_string()));
-        let text = String::from_utf8_lossy(&output.stdout);
-        let fields: Vec<f64> = text
-            .split_whitespace()
-            .filter_map(|f| f.parse().ok())
-            .collect();
+        let fields = run_self(
+            &self_path,
+            &[
+                "--variant".into(),
+                variant.into(),
+                "--bootstrap".into(),
+                bootstrap.clone(),
+                "--messages".into(),
+                messages.to_string(),
+            ],
+        );
         let [wall, cpu, rss_kb] = fields[..] else {
-            fail(&format!("variant {variant} printed {text:?}"));
+            fail(&format!("variant {variant} printed {fields:?}"));
         };
         let count = messages as f64;
         println!(
@@ -291,8 +288,8 @@ fn orchestrate(args: &Args) {
         );
         cpu_per_message.insert(variant, cpu / count);
     }
-    measure_latency(&self_path, &bootstrap, args);
-    measure_backlog(&self_path, &bootstrap, args, messages);
+    latency::measure(&self_path, &bootstrap, args);
+    backlog::measure(&self_path, &bootstrap, args, messages);
     if let Some(mut child) = broker {
         drop(child.stdin.take());
         let _ = child.wait();
@@ -306,7 +303,7 @@ fn orchestrate(args: &Args) {
 }
 
 /// Runs variant `args` of this program and returns the numbers it printed.
-fn run_self(self_path: &std::path::Path, args: &[String]) -> Vec<f64> {
+pub(crate) fn run_self(self_path: &std::path::Path, args: &[String]) -> Vec<f64> {
     let output = Command::new(self_path)
         .args(args)
         .stderr(Stdio::inherit())
@@ -316,79 +313,6 @@ fn run_self(self_path: &std::path::Path, args: &[String]) -> Vec<f64> {
         .split_whitespace()
         .filter_map(|f| f.parse().ok())
         .collect()
-}
-
-/// (d): latency percentiles at the fixed rate, of (a) and of (b).
-fn measure_latency(self_path: &std::path::Path, bootstrap: &str, args: &Args) {
-    for (variant, label) in [
-        ("latency-a", "(a) hand-written loop"),
-        ("latency", "(b) chalk-streams"),
-    ] {
-        let fields = run_self(
-            self_path,
-            &[
-                "--variant".into(),
-                variant.into(),
-                "--bootstrap".into(),
-                bootstrap.into(),
-                "--messages".into(),
-                "0".into(),
-                "--partitions".into(),
-                args.partitions.to_string(),
-                "--rate".into(),
-                args.rate.to_string(),
-                "--latency-seconds".into(),
-                args.latency_seconds.to_string(),
-            ],
-        );
-        let [p50, p99, p999, count] = fields[..] else {
-            fail(&format!("the latency run printed {fields:?}"));
-        };
-        println!(
-            "(d) latency, produce to result, {label}, {} msg/s for {} s ({count} messages): \
-             p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-            args.rate,
-            args.latency_seconds,
-            p50 / 1000.0,
-            p99 / 1000.0,
-            p999 / 1000.0
-        );
-    }
-}
-
-/// (e): peak memory over a small and a large backlog.
-fn measure_backlog(self_path: &std::path::Path, bootstrap: &str, args: &Args, messages: u64) {
-    let mut peaks = Vec::new();
-    for backlog in [SMALL_BACKLOG, messages] {
-        produce(bootstrap, &backlog::topic(backlog), backlog);
-        let fields = run_self(
-            self_path,
-            &[
-                "--variant".into(),
-                "backlog".into(),
-                "--bootstrap".into(),
-                bootstrap.into(),
-                "--messages".into(),
-                backlog.to_string(),
-                "--backlog-seconds".into(),
-                args.backlog_seconds.to_string(),
-            ],
-        );
-        let [handled, rss_kib] = fields[..] else {
-            fail(&format!("the backlog run printed {fields:?}"));
-        };
-        println!(
-            "(e) backlog of {backlog} messages, resolver at 1 ms/message for {} s: \
-             {handled} handled, peak RSS {:.1} MB",
-            args.backlog_seconds,
-            rss_kib / 1024.0
-        );
-        peaks.push(rss_kib);
-    }
-    println!(
-        "(e) peak memory, backlog of {messages} over backlog of {SMALL_BACKLOG}: {:.2}x",
-        peaks[1] / peaks[0]
-    );
 }
 
 /// Creates the run's topics afresh on a real broker: those of an earlier run are deleted first,
@@ -422,7 +346,7 @@ fn create_topics(bootstrap: &str, partitions: i32, messages: u64) {
 }
 
 /// Produces the messages as fast as the client allows; returns the payload bytes.
-fn produce(bootstrap: &str, topic: &str, messages: u64) -> u64 {
+pub(crate) fn produce(bootstrap: &str, topic: &str, messages: u64) -> u64 {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "20")
@@ -453,85 +377,4 @@ fn produce(bootstrap: &str, topic: &str, messages: u64) -> u64 {
         .flush(Duration::from_secs(120))
         .unwrap_or_else(|e| fail(&e.to_string()));
     bytes
-}
-
-/// Consumes every message with one variant; prints `wall_seconds cpu_seconds peak_rss_kib`.
-fn run_variant(variant: &str, bootstrap: &str, messages: u64) {
-    let started = Instant::now();
-    match variant {
-        "a" => hand_written(bootstrap, messages),
-        "b" => framework(bootstrap, messages, Arc::new(MemoryStore::new())),
-        "c" => {
-            let dir = std::env::temp_dir().join(format!("chalk-bench-{}", std::process::id()));
-            let _ = std::fs::create_dir_all(&dir);
-            let store = SqliteStore::open(dir.join("features.sqlite"))
-                .unwrap_or_else(|e| fail(&e.to_string()));
-            framework(bootstrap, messages, Arc::new(store));
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        other => fail(&format!("unknown variant {other}")),
-    }
-    let wall = started.elapsed().as_secs_f64();
-    let (cpu, rss) = usage();
-    println!("{wall} {cpu} {rss}");
-}
-
-/// The limit of this stack: poll, decode, insert, store the offset.
-fn hand_written(bootstrap: &str, messages: u64) {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("bench-a-{}", std::process::id()))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "true")
-        .set("enable.auto.offset.store", "false")
-        .create()
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    consumer
-        .subscribe(&[TOPIC])
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    let mut features: HashMap<String, String> = HashMap::new();
-    let mut seen = 0;
-    while seen < messages {
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(message)) => {
-                if let Some(payload) = message.payload() {
-                    if let Ok(body) = serde_json::from_slice::<UserUpdateBody>(payload) {
-                        features.insert(body.user_id, body.favorite_color);
-                    }
-                }
-                let _ = consumer.store_offset_from_message(&message);
-                seen += 1;
-            }
-            Some(Err(e)) => eprintln!("consumer error: {e}"),
-            None => {}
-        }
-    }
-    drop(consumer);
-}
-
-/// The `bench` stream, run by the chalk-streams runtime until it has processed everything.
-fn framework(bootstrap: &str, messages: u64, store: Arc<dyn FeatureStore>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    runtime.block_on(async {
-        let running = chalk_streams::Runtime::from_registry()
-            .and_then(|r| r.only(&["bench"]))
-            .unwrap_or_else(|e| fail(&e.to_string()))
-            .bootstrap_servers(bootstrap)
-            .kafka_property("group.id", format!("bench-{}", std::process::id()))
-            .store(store)
-            .start()
-            .await
-            .unwrap_or_else(|e| fail(&e.to_string()));
-        let stats = running.stats("bench").unwrap_or_else(|| fail("no stream"));
-        let (snapshot, done) = stats
-            .wait_for(Duration::from_secs(600), |s| s.handled() >= messages)
-            .await;
-        if !done {
-            fail(&format!("only {} handled", snapshot.handled()));
-        }
-        let _ = running.shutdown().await;
-    });
 }
