@@ -10,7 +10,7 @@ use chalk_streams::store::{FeatureStore, RedisStore};
 use chalk_streams::testing::{KafkaTestClient, Record};
 use chalk_streams::FeatureValue;
 use serde_json::json;
-use suite::tansu::free_port;
+use suite::server::free_port;
 use suite::{example_path, on_both_brokers, try_http_get, Broker, RedisServer};
 
 const TOPIC: &str = "user_favorite_color_updates";

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-pub use crate::server::free_port;
-use crate::server::ServerProcess;
+use crate::server::{free_port, ServerProcess};
 
 /// How long a broker has to start accepting connections.
 const START_PATIENCE: Duration = Duration::from_secs(30);

@@ -9,75 +9,131 @@ use crate::error::{Error, Result};
 use crate::probe::{probe, ConnectionFailure, TopicState};
 use crate::source::KafkaProperties;
 
-/// Probes every stream's brokers at once, within `timeout`. Fails with one line per stream whose
-/// login failed, whose configuration librdkafka refused, or whose topics it may not read.
-/// Brokers that do not answer and topics that do not exist yet are only warned about: the
-/// consumer keeps trying, and starts consuming once they are there.
+/// Probes every stream's brokers at once, within `timeout`; streams that connect alike (most
+/// share a source) share one probe. Fails with one line per stream whose login failed, whose
+/// configuration librdkafka refused, or whose topics it may not read. Brokers that do not answer
+/// and topics that do not exist yet are only warned about: the consumer keeps trying, and starts
+/// consuming once they are there.
 pub(super) async fn check_connections(
     plans: &[StreamPlan],
     extra_properties: &[(String, String)],
     timeout: Duration,
 ) -> Result<()> {
-    let probes = plans.iter().map(|plan| {
-        let mut properties = connection_properties(plan, extra_properties);
+    let groups = connection_groups(plans, extra_properties);
+    let probes = groups.iter().map(|group| {
+        let first = &plans[group.members[0]];
+        let mut properties = group.properties.clone();
         properties.set(
             "client.id",
             format!(
                 "{}/preflight",
-                plan.source.client_id(plan.descriptor.name())
+                first.source.client_id(first.descriptor.name())
             ),
         );
-        let mut topics = plan.source.topics.clone();
-        topics.extend(plan.source.dead_letter_queue_topic.iter().cloned());
+        let mut topics: Vec<String> = Vec::new();
+        for plan in group.members.iter().map(|&i| &plans[i]) {
+            for topic in stream_topics(plan) {
+                if !topics.contains(&topic) {
+                    topics.push(topic);
+                }
+            }
+        }
         tokio::task::spawn_blocking(move || probe(&properties, &topics, timeout))
     });
     let outcomes = futures::future::join_all(probes).await;
     let mut problems = Vec::new();
-    for (plan, outcome) in plans.iter().zip(outcomes) {
-        let name = plan.descriptor.name();
-        let brokers = plan.source.bootstrap_servers.join(",");
-        match outcome.map_err(std::io::Error::other)? {
-            Ok(topics) => {
-                for (topic, state) in topics {
-                    match state {
-                        TopicState::Exists(_) => {}
-                        TopicState::Missing => tracing::warn!(
-                            stream = name,
-                            topic,
-                            "topic does not exist on {brokers} (yet); the stream waits for it"
-                        ),
-                        TopicState::NotAuthorized => problems.push(format!(
-                            "stream `{name}`: not authorized to describe topic `{topic}` on \
-                             {brokers}"
-                        )),
-                        TopicState::Failed(error) => tracing::warn!(
-                            stream = name,
-                            topic,
-                            %error,
-                            "describing the topic failed; the stream starts anyway"
-                        ),
-                    }
-                }
-            }
-            Err(
-                failure @ (ConnectionFailure::Authentication(_) | ConnectionFailure::Client(_)),
-            ) => {
-                problems.push(format!(
-                    "stream `{name}`: {}",
-                    failure.describe_for(&plan.source)
-                ));
-            }
-            Err(failure) => tracing::warn!(
-                stream = name,
-                "{}; starting anyway, the consumer keeps trying",
-                failure.describe_for(&plan.source)
-            ),
+    for (group, outcome) in groups.iter().zip(outcomes) {
+        let outcome = outcome.map_err(std::io::Error::other)?;
+        for plan in group.members.iter().map(|&i| &plans[i]) {
+            check_stream(plan, &outcome, &mut problems);
         }
     }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(Error::Check(problems))
+    }
+}
+
+/// Streams whose clients connect with the same properties.
+struct ConnectionGroup {
+    properties: KafkaProperties,
+    /// Indices into the plans.
+    members: Vec<usize>,
+}
+
+fn connection_groups(plans: &[StreamPlan], extra: &[(String, String)]) -> Vec<ConnectionGroup> {
+    let mut groups: Vec<ConnectionGroup> = Vec::new();
+    for (index, plan) in plans.iter().enumerate() {
+        let properties = connection_properties(plan, extra);
+        match groups.iter_mut().find(|g| g.properties == properties) {
+            Some(group) => group.members.push(index),
+            None => groups.push(ConnectionGroup {
+                properties,
+                members: vec![index],
+            }),
+        }
+    }
+    groups
+}
+
+/// The topics a stream reads and writes: its sources and its dead-letter topic.
+fn stream_topics(plan: &StreamPlan) -> impl Iterator<Item = String> + '_ {
+    plan.source
+        .topics
+        .iter()
+        .chain(&plan.source.dead_letter_queue_topic)
+        .cloned()
+}
+
+/// Adds `plan`'s problems from its group's probe `outcome`, and warns about what may still
+/// resolve itself.
+fn check_stream(
+    plan: &StreamPlan,
+    outcome: &Result<Vec<(String, TopicState)>, ConnectionFailure>,
+    problems: &mut Vec<String>,
+) {
+    let name = plan.descriptor.name();
+    let brokers = plan.source.bootstrap_servers.join(",");
+    let states = match outcome {
+        Ok(states) => states,
+        Err(failure @ (ConnectionFailure::Authentication(_) | ConnectionFailure::Client(_))) => {
+            problems.push(format!(
+                "stream `{name}`: {}",
+                failure.describe_for(&plan.source)
+            ));
+            return;
+        }
+        Err(failure) => {
+            tracing::warn!(
+                stream = name,
+                "{}; starting anyway, the consumer keeps trying",
+                failure.describe_for(&plan.source)
+            );
+            return;
+        }
+    };
+    for topic in stream_topics(plan) {
+        let Some((_, state)) = states.iter().find(|(t, _)| *t == topic) else {
+            continue;
+        };
+        match state {
+            TopicState::Exists(_) => {}
+            TopicState::Missing => tracing::warn!(
+                stream = name,
+                topic,
+                "topic does not exist on {brokers} (yet); the stream waits for it"
+            ),
+            TopicState::NotAuthorized => problems.push(format!(
+                "stream `{name}`: not authorized to describe topic `{topic}` on {brokers}"
+            )),
+            TopicState::Failed(error) => tracing::warn!(
+                stream = name,
+                topic,
+                %error,
+                "describing the topic failed; the stream starts anyway"
+            ),
+        }
     }
 }
 
