@@ -12,6 +12,7 @@ mod log_limit;
 pub mod offsets;
 pub(crate) mod partition;
 mod preflight;
+mod running;
 mod stats;
 mod stream;
 pub(crate) mod window;
@@ -29,6 +30,7 @@ use crate::source::ResolvedSource;
 use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
+pub use running::{RunningStreams, ShutdownSignal};
 pub use stats::{LatencySnapshot, StatsSnapshot, StreamStats};
 use stream::StreamHandle;
 
@@ -307,117 +309,5 @@ impl Runtime {
             window_retention: self.window_retention,
         });
         StreamHandle::start(shared, properties, plan.source.topics).await
-    }
-}
-
-/// The running streams of a started [`Runtime`].
-pub struct RunningStreams {
-    streams: Vec<StreamHandle>,
-    store: Arc<dyn FeatureStore>,
-    shutdown_timeout: Duration,
-    /// Logs each stream's progress line until dropped.
-    progress: Option<crate::observe::progress::ProgressLog>,
-    /// Local copies of s3:// and gs:// keystores and CA files, removed when the streams stop.
-    remote_files: crate::source::remote::FetchedFiles,
-}
-
-impl RunningStreams {
-    /// The names of the running streams.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.streams.iter().map(|s| s.shared.descriptor.name())
-    }
-
-    /// The live counters of stream `name`.
-    pub fn stats(&self, name: &str) -> Option<Arc<StreamStats>> {
-        self.streams
-            .iter()
-            .find(|s| s.shared.descriptor.name() == name)
-            .map(|s| Arc::clone(&s.shared.stats))
-    }
-
-    /// The store the streams write to.
-    pub fn store(&self) -> Arc<dyn FeatureStore> {
-        Arc::clone(&self.store)
-    }
-
-    /// Where the private copies of the sources' `s3://` and `gs://` keystores and CA files are
-    /// while the streams run; they are removed when the streams stop.
-    pub fn remote_files(&self) -> impl Iterator<Item = &std::path::Path> + '_ {
-        self.remote_files.paths()
-    }
-
-    /// Stops every stream: no new messages, in-flight batches finished and written, offsets
-    /// committed, groups left; within the shutdown timeout.
-    pub async fn shutdown(self) -> Result<()> {
-        drop(self.progress);
-        for stream in &self.streams {
-            stream.request_stop();
-        }
-        let mut late = Vec::new();
-        for stream in self.streams {
-            if let Err(name) = stream.stopped(self.shutdown_timeout).await {
-                late.push(name);
-            }
-        }
-        if late.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::ShutdownTimeout(
-                self.shutdown_timeout,
-                late.join(", "),
-            ))
-        }
-    }
-
-    /// Runs until SIGINT or SIGTERM, then shuts down cleanly.
-    pub async fn run_until_signal(self) -> Result<()> {
-        self.run_until(ShutdownSignal::install()?).await
-    }
-
-    /// Runs until `signal` arrives, then shuts down cleanly.
-    pub async fn run_until(self, signal: ShutdownSignal) -> Result<()> {
-        signal.recv().await;
-        tracing::info!("shutdown requested");
-        self.shutdown().await
-    }
-}
-
-/// SIGINT (Ctrl-C) or SIGTERM, listened for from the moment [`ShutdownSignal::install`] is
-/// called: install it before announcing readiness, so a signal that comes early is not lost.
-pub struct ShutdownSignal {
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl ShutdownSignal {
-    /// Starts listening for SIGINT and SIGTERM (replacing their default action, which would end
-    /// the process without a clean shutdown).
-    pub fn install() -> Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            Ok(Self {
-                interrupt: signal(SignalKind::interrupt())?,
-                terminate: signal(SignalKind::terminate())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Self {})
-    }
-
-    /// Waits for the signal.
-    pub async fn recv(mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = &mut self;
-            let _ = tokio::signal::ctrl_c().await;
-        }
     }
 }
