@@ -3,7 +3,9 @@
 pub use inventory;
 
 pub use crate::codec::{Bytes, Json, Utf8};
-pub use crate::features::{FeatureRow, FeatureValue, Features, IntoFeatureValue, PrimaryKey};
+pub use crate::features::{
+    values_with_capacity, FeatureRow, FeatureValue, Features, IntoFeatureValue, PrimaryKey,
+};
 pub use crate::message::{RawMessage, Timestamp};
 pub use crate::output::StreamOutput;
 pub use crate::registry::StreamDescriptor;

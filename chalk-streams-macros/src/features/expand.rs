@@ -55,7 +55,7 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
 
             fn into_row(self, time: #private::Timestamp) -> #private::FeatureRow {
                 let primary_key = #primary_key;
-                let mut values = ::std::vec::Vec::with_capacity(#count);
+                let mut values = #private::values_with_capacity(#count);
                 #(#pushes)*
                 #private::FeatureRow {
                     namespace: <Self as #private::Features>::NAMESPACE,

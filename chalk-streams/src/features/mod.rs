@@ -6,6 +6,7 @@
 //! Writing goes through [`IntoFeatureValue`] and [`PrimaryKey`]; reading an entity back as its
 //! type goes through [`FromFeatureValue`] and [`FromPrimaryKey`].
 
+mod buffers;
 mod read;
 mod value;
 mod write;
@@ -15,6 +16,8 @@ use std::collections::BTreeMap;
 use crate::message::Timestamp;
 use crate::store::StoredFeature;
 
+pub(crate) use buffers::recycle;
+pub use buffers::values_with_capacity;
 pub use read::{FromFeatureValue, FromPrimaryKey};
 pub use value::FeatureValue;
 pub use write::{IntoFeatureValue, PrimaryKey};

@@ -7,15 +7,16 @@ use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientContext, TopicPartitionList};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use super::commit::commit_offsets;
 use super::log_limit::LogLimiter;
 use super::partition::{Handoff, KafkaConsumer, PartitionTask};
 use super::StreamShared;
@@ -165,7 +166,12 @@ impl StreamContext {
     /// Stops the workers of `partitions` (all when `None`), letting each finish the batch in
     /// hand, for at most `timeout` in all. A worker still busy then is aborted: its messages were
     /// not committed and will be processed again.
-    pub(crate) fn stop_workers(&self, partitions: Option<&[PartitionKey]>, timeout: Duration) {
+    /// Returns the partitions whose workers it stopped.
+    pub(crate) fn stop_workers(
+        &self,
+        partitions: Option<&[PartitionKey]>,
+        timeout: Duration,
+    ) -> Vec<PartitionKey> {
         let stopping: Vec<(PartitionKey, Worker)> = {
             let mut workers = self.workers();
             match partitions {
@@ -182,20 +188,39 @@ impl StreamContext {
             self.shared.stats.record_assignment(false);
         }
         let deadline = Instant::now() + timeout;
+        let mut stopped = Vec::with_capacity(stopping.len());
         for ((topic, partition), worker) in stopping {
             let left = deadline.saturating_duration_since(Instant::now());
             if let Err(mpsc::RecvTimeoutError::Timeout) = worker.finished.recv_timeout(left) {
                 tracing::warn!(stream = self.name(), %topic, partition, ?timeout, "in-flight work did not finish in time; it will be processed again");
                 worker.task.abort();
             }
+            stopped.push((topic, partition));
         }
+        stopped
     }
 
-    fn commit(&self, consumer: &BaseConsumer<Self>) {
-        match consumer.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) => {}
-            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            Err(error) => tracing::warn!(stream = self.name(), %error, "offset commit failed"),
+    /// Commits, now, the offsets this process stored for `partitions` (partitions it is giving
+    /// up, whose workers have stopped). They are named explicitly rather than left to
+    /// librdkafka's record of what is not yet committed, which a failed automatic commit can
+    /// leave wrong (seen on the mock cluster: a commit reported done, the offsets not written).
+    pub(crate) fn commit_partitions<K: Consumer<Self>>(
+        &self,
+        consumer: &K,
+        partitions: &[PartitionKey],
+    ) {
+        let mut offsets = TopicPartitionList::new();
+        for (topic, partition) in partitions {
+            if let Some(next) = self.shared.stats.stored_offset(topic, *partition) {
+                if let Err(error) =
+                    offsets.add_partition_offset(topic, *partition, Offset::Offset(next))
+                {
+                    tracing::warn!(stream = self.name(), %topic, partition, %error, "cannot name the offset to commit");
+                }
+            }
+        }
+        if let Err(error) = commit_offsets(consumer, &offsets, self.name()) {
+            tracing::warn!(stream = self.name(), %error, "offset commit failed; the partitions' next owner processes their last batches again");
         }
     }
 }
@@ -274,9 +299,8 @@ impl ConsumerContext for StreamContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(tpl) => {
-                let revoked = keys(tpl);
-                self.stop_workers(Some(&revoked), self.shared.drain_timeout);
-                self.commit(consumer);
+                let revoked = self.stop_workers(Some(&keys(tpl)), self.shared.drain_timeout);
+                self.commit_partitions(consumer, &revoked);
                 for (topic, partition) in revoked {
                     tracing::info!(stream = self.name(), %topic, partition, "partition revoked");
                 }

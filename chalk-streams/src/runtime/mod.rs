@@ -7,6 +7,7 @@
 //! stored in the background, on revoke and at shutdown.
 
 pub mod clock;
+mod commit;
 mod context;
 mod log_limit;
 pub mod offsets;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use futures::FutureExt;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use futures::{FutureExt, StreamExt};
+use rdkafka::consumer::{Consumer, MessageStream, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message as _, OwnedMessage};
 use tokio::sync::watch;
@@ -21,7 +21,7 @@ use super::offsets::OffsetTracker;
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window_task::WindowResolver;
 use super::StreamShared;
-use crate::features::FeatureRow;
+use crate::features::{recycle, FeatureRow};
 use crate::message::{RawHeaders, RawMessage, Timestamp};
 use crate::resolver::{MessageError, Phase, Resolver, ResolverFuture};
 use crate::store::StoreError;
@@ -86,7 +86,8 @@ impl KafkaRecord for OwnedMessage {
     }
 }
 
-/// The outcome of resolving one batch, before anything is written.
+/// The outcome of resolving one batch, before anything is written. One per worker, cleared
+/// after each batch, so that its buffers are not allocated and freed per batch.
 #[derive(Default)]
 struct Resolved {
     rows: Vec<FeatureRow>,
@@ -99,6 +100,25 @@ struct Resolved {
     counts: StatsSnapshot,
 }
 
+impl Resolved {
+    fn clear(&mut self) {
+        for row in self.rows.drain(..) {
+            recycle(row.values);
+        }
+        self.spans.clear();
+        self.written.clear();
+        self.failures.clear();
+        self.counts = StatsSnapshot::default();
+    }
+}
+
+/// What a partition worker carries from one batch to the next.
+struct Progress {
+    tracker: OffsetTracker,
+    log: LogLimiter,
+    resolved: Resolved,
+}
+
 impl PartitionTask {
     /// Runs until told to stop. The batch in hand when the stop arrives is finished first.
     pub async fn run(self) {
@@ -109,33 +129,32 @@ impl PartitionTask {
     }
 
     async fn run_mapping(mut self) {
-        let mut tracker = OffsetTracker::new();
-        let mut log = LogLimiter::new(Duration::from_secs(10), 10);
+        let mut progress = Progress {
+            tracker: OffsetTracker::new(),
+            log: LogLimiter::new(Duration::from_secs(10), 10),
+            resolved: Resolved::default(),
+        };
         let Some(early) = self.await_handoff().await else {
             return;
         };
         if !early.is_empty() {
-            self.handle_batch(&early, &mut tracker, &mut log).await;
+            self.handle_batch(&early, &mut progress).await;
         }
-        let queue = &self.queue;
+        // One stream for the worker's life: each `recv` would register and unregister a waker
+        // under a lock, per message.
+        let mut messages = self.queue.stream();
+        let mut batch = Vec::new();
         loop {
             let first = tokio::select! {
                 biased;
                 _ = self.stop.changed() => break,
-                message = queue.recv() => message,
+                message = messages.next() => message,
             };
-            let mut batch = Vec::with_capacity(64);
-            push_message(&mut batch, first, &self, &mut log);
-            while batch.len() < MAX_BATCH {
-                match queue.recv().now_or_never() {
-                    Some(message) => push_message(&mut batch, message, &self, &mut log),
-                    None => break,
-                }
-            }
+            fill_batch(&mut batch, first, &mut messages, &self, &mut progress.log);
             if !batch.is_empty() {
-                self.handle_batch(&batch, &mut tracker, &mut log).await;
+                self.handle_batch(&batch, &mut progress).await;
             }
-            drop(batch);
+            batch.clear();
             if *self.stop.borrow() {
                 break;
             }
@@ -183,29 +202,26 @@ impl PartitionTask {
         }
     }
 
-    async fn handle_batch<M: KafkaRecord>(
-        &self,
-        batch: &[M],
-        tracker: &mut OffsetTracker,
-        log: &mut LogLimiter,
-    ) {
+    async fn handle_batch<M: KafkaRecord>(&self, batch: &[M], progress: &mut Progress) {
         let span = tracing::info_span!("batch", partition = self.partition, size = batch.len());
-        self.handle_batch_in_span(batch, tracker, log)
+        self.handle_batch_in_span(batch, progress)
             .instrument(span)
             .await;
     }
 
-    async fn handle_batch_in_span<M: KafkaRecord>(
-        &self,
-        batch: &[M],
-        tracker: &mut OffsetTracker,
-        log: &mut LogLimiter,
-    ) {
-        for message in batch {
-            tracker.track(message.offset());
-        }
-        let mut resolved = self.resolve_batch(batch).await;
-        self.write_rows(&mut resolved).await;
+    async fn handle_batch_in_span<M: KafkaRecord>(&self, batch: &[M], progress: &mut Progress) {
+        let Some(last) = batch.last().map(|message| message.offset()) else {
+            return;
+        };
+        let Progress {
+            tracker,
+            log,
+            resolved,
+        } = progress;
+        // A batch is finished as a whole, so its last offset stands for all of it.
+        tracker.track(last);
+        self.resolve_batch(batch, resolved).await;
+        self.write_rows(resolved).await;
         let written_at = self.shared.clock.now().as_millis();
         let mut latency = LatencyBatch::default();
         for &index in &resolved.written {
@@ -221,14 +237,13 @@ impl PartitionTask {
                 resolved.counts.dead_lettered += 1;
             }
         }
-        for message in batch {
-            tracker.complete(message.offset());
-        }
+        tracker.complete(last);
         if let Some(offset) = tracker.advance() {
             self.store_offset(offset);
         }
         self.shared.stats.record_latency(&latency);
         self.shared.stats.record(resolved.counts);
+        resolved.clear();
     }
 
     /// Hands `offset` (the last processed) to Kafka for commit.
@@ -272,9 +287,8 @@ impl PartitionTask {
     }
 
     /// Late check, decode and resolver for every message of the batch.
-    async fn resolve_batch<M: KafkaRecord>(&self, batch: &[M]) -> Resolved {
+    async fn resolve_batch<M: KafkaRecord>(&self, batch: &[M], out: &mut Resolved) {
         let now = self.shared.clock.now();
-        let mut out = Resolved::default();
         for (index, message) in batch.iter().enumerate() {
             if self.resume_from.is_some_and(|next| message.offset() < next) {
                 continue;
@@ -295,32 +309,55 @@ impl PartitionTask {
                 }
             }
         }
-        out
     }
 
     /// Writes the batch's rows, waiting out an unavailable store. If the store rejects the
     /// batch, each message is written alone and those rejected fail in phase `store`.
     async fn write_rows(&self, resolved: &mut Resolved) {
-        let spans = std::mem::take(&mut resolved.spans);
-        let mut written = Vec::with_capacity(spans.len());
-        match self.write_with_retry(&resolved.rows).await {
-            Ok(()) => written = spans,
+        let Resolved {
+            rows,
+            spans,
+            written,
+            failures,
+            counts,
+        } = resolved;
+        match self.write_batch(rows).await {
+            Ok(()) => {
+                written.extend(spans.iter().map(|(index, _)| *index));
+                counts.rows_written = rows.len() as u64;
+            }
             Err(rejected) => {
                 tracing::info!(stream = self.name(), partition = self.partition, error = %rejected, "store rejected a batch; writing its messages one by one");
-                for (index, rows) in spans {
-                    match self.write_with_retry(&resolved.rows[rows.clone()]).await {
-                        Ok(()) => written.push((index, rows)),
-                        Err(error) => resolved
-                            .failures
-                            .push((index, MessageError::new(Phase::Store, error.to_string()))),
+                for (index, span) in spans.iter() {
+                    match self.write_with_retry(&rows[span.clone()]).await {
+                        Ok(()) => {
+                            written.push(*index);
+                            counts.rows_written += span.len() as u64;
+                        }
+                        Err(error) => failures
+                            .push((*index, MessageError::new(Phase::Store, error.to_string()))),
                     }
                 }
-                resolved.failures.sort_by_key(|(index, _)| *index);
+                failures.sort_by_key(|(index, _)| *index);
             }
         }
-        resolved.counts.processed = written.len() as u64;
-        resolved.counts.rows_written = written.iter().map(|(_, r)| r.len() as u64).sum();
-        resolved.written = written.into_iter().map(|(index, _)| index).collect();
+        counts.processed = written.len() as u64;
+    }
+
+    /// Writes rows that are not needed once written, retrying while the store is unavailable.
+    /// The first attempt lets the store take the rows' contents; retries write by reference.
+    /// Returns a rejection, with the rows as they were.
+    pub(super) async fn write_batch(&self, rows: &mut [FeatureRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self.shared.store.write_taking(rows).await {
+            Err(StoreError::Unavailable(error)) => {
+                self.store_write_failed(&StoreError::Unavailable(error), Duration::ZERO);
+                self.write_with_retry(rows).await
+            }
+            written => written,
+        }
     }
 
     /// Writes rows, retrying while the store is unavailable. Returns a rejection.
@@ -332,18 +369,20 @@ impl PartitionTask {
         (|| store.write(rows))
             .retry(backoff())
             .when(|e| matches!(e, StoreError::Unavailable(_)))
-            .notify(|error, delay| {
-                self.shared.stats.record_retry();
-                tracing::warn!(
-                    stream = self.name(),
-                    topic = %self.topic,
-                    partition = self.partition,
-                    %error,
-                    retry_in = ?delay,
-                    "feature store write failed; the partition waits, nothing is committed past it"
-                );
-            })
+            .notify(|error, delay| self.store_write_failed(error, delay))
             .await
+    }
+
+    fn store_write_failed(&self, error: &StoreError, retry_in: Duration) {
+        self.shared.stats.record_retry();
+        tracing::warn!(
+            stream = self.name(),
+            topic = %self.topic,
+            partition = self.partition,
+            %error,
+            ?retry_in,
+            "feature store write failed; the partition waits, nothing is committed past it"
+        );
     }
 
     /// Sends a failed message to the dead-letter topic, waiting out a broker that is down.
@@ -369,19 +408,28 @@ impl PartitionTask {
     }
 }
 
-pub(super) fn push_message<'a>(
+/// Appends `first` and every message ready now, up to [`MAX_BATCH`]; logs queue errors.
+pub(super) fn fill_batch<'a>(
     batch: &mut Vec<BorrowedMessage<'a>>,
-    polled: Result<BorrowedMessage<'a>, KafkaError>,
+    first: Option<Result<BorrowedMessage<'a>, KafkaError>>,
+    messages: &mut MessageStream<'a, StreamContext>,
     task: &PartitionTask,
     log: &mut LogLimiter,
 ) {
-    match polled {
-        Ok(message) => batch.push(message),
-        Err(error) => {
-            if let Some(suppressed) = log.allow() {
-                tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, suppressed, "error from the partition queue");
+    let mut next = first;
+    while let Some(polled) = next {
+        match polled {
+            Ok(message) => batch.push(message),
+            Err(error) => {
+                if let Some(suppressed) = log.allow() {
+                    tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, suppressed, "error from the partition queue");
+                }
             }
         }
+        if batch.len() >= MAX_BATCH {
+            break;
+        }
+        next = messages.next().now_or_never().flatten();
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
-use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::message::Message as _;
 use tokio::sync::{oneshot, watch};
 
@@ -148,14 +148,10 @@ fn poll_thread(
         }
 
         tracing::info!(stream = name, "stopping: finishing in-flight batches");
-        consumer.context().stop_workers(None, drain_timeout);
-        match consumer.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) => {}
-            Err(rdkafka::error::KafkaError::ConsumerCommit(
-                rdkafka::types::RDKafkaErrorCode::NoOffset,
-            )) => {}
-            Err(error) => tracing::warn!(stream = name, %error, "final offset commit failed"),
-        }
+        let stopped = consumer.context().stop_workers(None, drain_timeout);
+        consumer
+            .context()
+            .commit_partitions(consumer.as_ref(), &stopped);
         // Dropping the last handle closes the consumer: it leaves the group. This thread is not a
         // runtime worker, so the blocking close harms nobody.
         drop(consumer);

@@ -7,13 +7,11 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use futures::FutureExt;
+use futures::StreamExt;
 use tracing::Instrument;
 
 use super::log_limit::LogLimiter;
-use super::partition::{
-    guarded, guarded_async, push_message, KafkaRecord, PartitionTask, MAX_BATCH,
-};
+use super::partition::{fill_batch, guarded, guarded_async, KafkaRecord, PartitionTask};
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
@@ -138,21 +136,15 @@ impl PartitionTask {
             self.shared.stats.record_latency(&latency);
             self.shared.stats.record(counts);
         }
-        let queue = &self.queue;
+        let mut messages = self.queue.stream();
         loop {
             let next_wake = book.next_wake();
             let mut batch = Vec::new();
             tokio::select! {
                 biased;
                 _ = self.stop.changed() => break,
-                message = queue.recv() => {
-                    push_message(&mut batch, message, &self, &mut log);
-                    while batch.len() < MAX_BATCH {
-                        match queue.recv().now_or_never() {
-                            Some(message) => push_message(&mut batch, message, &self, &mut log),
-                            None => break,
-                        }
-                    }
+                first = messages.next() => {
+                    fill_batch(&mut batch, first, &mut messages, &self, &mut log);
                 }
                 () = async {
                     match next_wake {
@@ -290,7 +282,7 @@ impl PartitionTask {
                 }
             }
         }
-        if let Err(error) = self.write_with_retry(&rows).await {
+        if let Err(error) = self.write_batch(&mut rows).await {
             // The store refuses these rows for good: nothing to retry; say so loudly.
             tracing::error!(stream = self.name(), partition = self.partition, %error, phase = %Phase::Store, "window output rejected by the store");
         }

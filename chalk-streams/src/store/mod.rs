@@ -63,6 +63,15 @@ pub trait FeatureStore: Send + Sync + 'static {
     /// returns `Ok`, the batch is durable (as durable as the store is).
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError>;
 
+    /// Writes a batch the caller has no further use for once it is written, as
+    /// [`write`](Self::write) does; the runtime's first attempt at each batch comes here. A
+    /// store that keeps values in memory may move keys and values out of `rows` instead of
+    /// copying them, but only when it returns `Ok`: on an error `rows` must be as they were,
+    /// because the runtime retries them. By default, writes them by reference.
+    async fn write_taking(&self, rows: &mut [FeatureRow]) -> Result<(), StoreError> {
+        self.write(rows).await
+    }
+
     /// The entity `key` in `namespace`, if anything is stored for it.
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError>;
 

@@ -1,0 +1,135 @@
+//! Synchronous offset commits where a partition changes hands (revocation, shutdown), retried
+//! while the failure is a passing one and read back: a commit lost there makes the next owner
+//! process again what was already done here.
+
+use std::time::Duration;
+
+use backon::{BlockingRetryable, ExponentialBuilder};
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, TopicPartitionList};
+
+/// Attempts after the first: with delays of 100 ms doubling to 1 s, about two seconds in all,
+/// which a rebalance can afford.
+const RETRIES: usize = 4;
+
+/// How long reading the committed offsets back may take.
+const READ_BACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a commit was not made.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CommitError {
+    /// The broker refused it, or could not be reached.
+    #[error(transparent)]
+    Kafka(#[from] KafkaError),
+    /// It was reported done, but reading the offsets back shows an older one. Seen on the mock
+    /// cluster after injected commit errors; retried like a timeout.
+    #[error("offset commit reported done, but partition {partition} of `{topic}` reads back {committed:?} instead of {wanted}")]
+    NotApplied {
+        topic: String,
+        partition: i32,
+        wanted: i64,
+        committed: Offset,
+    },
+}
+
+/// Commits `offsets` now and reads them back, retrying timeouts, transport failures, a moving
+/// coordinator and a commit that did not take. Returns the last error if it could not be made.
+pub(super) fn commit_offsets<C, K>(
+    consumer: &K,
+    offsets: &TopicPartitionList,
+    stream: &str,
+) -> Result<(), CommitError>
+where
+    C: ConsumerContext,
+    K: Consumer<C>,
+{
+    if offsets.count() == 0 {
+        return Ok(());
+    }
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(1))
+        .with_max_times(RETRIES);
+    (|| commit_and_read_back(consumer, offsets))
+        .retry(backoff)
+        .sleep(std::thread::sleep)
+        .when(is_passing)
+        .notify(|error, retry_in| {
+            tracing::info!(stream, %error, ?retry_in, "offset commit failed; retrying");
+        })
+        .call()
+}
+
+fn commit_and_read_back<C, K>(consumer: &K, offsets: &TopicPartitionList) -> Result<(), CommitError>
+where
+    C: ConsumerContext,
+    K: Consumer<C>,
+{
+    consumer.commit(offsets, CommitMode::Sync)?;
+    let committed = consumer.committed_offsets(offsets.clone(), READ_BACK_TIMEOUT)?;
+    for wanted in offsets.elements() {
+        let Offset::Offset(next) = wanted.offset() else {
+            continue;
+        };
+        let read = committed
+            .find_partition(wanted.topic(), wanted.partition())
+            .map_or(Offset::Invalid, |e| e.offset());
+        if !matches!(read, Offset::Offset(at) if at >= next) {
+            return Err(CommitError::NotApplied {
+                topic: wanted.topic().to_owned(),
+                partition: wanted.partition(),
+                wanted: next,
+                committed: read,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether a commit that failed this way may succeed if tried again shortly.
+fn is_passing(error: &CommitError) -> bool {
+    match error {
+        CommitError::NotApplied { .. } => true,
+        CommitError::Kafka(KafkaError::ConsumerCommit(code) | KafkaError::MetadataFetch(code)) => {
+            matches!(
+                code,
+                RDKafkaErrorCode::RequestTimedOut
+                    | RDKafkaErrorCode::OperationTimedOut
+                    | RDKafkaErrorCode::BrokerTransportFailure
+                    | RDKafkaErrorCode::AllBrokersDown
+                    | RDKafkaErrorCode::NetworkException
+                    | RDKafkaErrorCode::NotLeaderForPartition
+                    | RDKafkaErrorCode::NotCoordinator
+                    | RDKafkaErrorCode::CoordinatorNotAvailable
+                    | RDKafkaErrorCode::CoordinatorLoadInProgress
+            )
+        }
+        CommitError::Kafka(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passing_failures_are_retried_and_lost_membership_is_not() {
+        let commit = |code| CommitError::Kafka(KafkaError::ConsumerCommit(code));
+        assert!(is_passing(&commit(RDKafkaErrorCode::RequestTimedOut)));
+        assert!(is_passing(&commit(
+            RDKafkaErrorCode::BrokerTransportFailure
+        )));
+        assert!(is_passing(&commit(RDKafkaErrorCode::NotCoordinator)));
+        assert!(!is_passing(&commit(RDKafkaErrorCode::UnknownMemberId)));
+        assert!(!is_passing(&commit(RDKafkaErrorCode::IllegalGeneration)));
+        assert!(!is_passing(&commit(RDKafkaErrorCode::RebalanceInProgress)));
+        assert!(is_passing(&CommitError::NotApplied {
+            topic: "t".into(),
+            partition: 0,
+            wanted: 10,
+            committed: Offset::Offset(5),
+        }));
+    }
+}
