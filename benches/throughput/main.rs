@@ -3,24 +3,25 @@
 //!
 //! ```text
 //! cargo bench --bench throughput -- [--messages N] [--partitions P] [--bootstrap HOST:PORT]
-//!     [--rate R] [--latency-seconds S] [--backlog-seconds S]
+//!     [--rate R] [--latency-seconds S] [--backlog-seconds S] [--runs K]
 //! ```
 //!
 //! One run produces N JSON messages (~60 bytes, the seed's shape; N defaults to 1,000,000 on a real
 //! broker and 200,000 on the mock cluster, which keeps at most 5 MiB per partition) into a topic
-//! of P partitions on
-//! the mock cluster, hosted in a child process so that its CPU is not counted (or on a real
-//! broker with `--bootstrap`), then consumes them three times, each in a process of its own:
-//! (a) a hand-written loop (poll, serde_json into the same struct, a `HashMap`, an offset stored
-//! per message); (b) chalk-streams with the in-memory store; (c) chalk-streams with the SQLite
-//! store. It prints, for each, messages and MB per second, CPU seconds per million messages and
-//! peak resident memory. Then (d) produces R messages a second (default 10,000) for S seconds
-//! (default 10) to a stream with the in-memory store and prints the p50, p99 and p99.9 of the
-//! time from handing a message to the producer to writing its row; and (e) lets a resolver that
-//! takes 1 ms per message work for S seconds (default 5) on a backlog of 10,000 messages, then on
-//! one of N, and prints the peak memory of each. Its last line is
-//! `efficiency b/a=X.XX c/a=Y.YY`, where efficiency is a's CPU per message divided by the
-//! variant's.
+//! of P partitions on the mock cluster, hosted in a child process so that its CPU is not counted
+//! (or on a real broker with `--bootstrap`), then consumes them with each of three consumers, each
+//! run in a process of its own: (a) a hand-written loop (poll, serde_json into the same struct, a
+//! `HashMap`, an offset stored per message); (b) chalk-streams with the in-memory store; (c)
+//! chalk-streams with the SQLite store. Each consumer runs K times (default 3), interleaved with
+//! the others, because CPU time varies by 10-30% between identical runs here; it prints, from
+//! each consumer's median run by CPU, messages and MB per second, CPU seconds per million
+//! messages (with the range over the runs) and peak resident memory. Then (d) produces R messages
+//! a second (default 10,000) for S seconds (default 10) to a stream with the in-memory store and
+//! prints the p50, p99 and p99.9 of the time from handing a message to the producer to writing
+//! its row; and (e) lets a resolver that takes 1 ms per message work for S seconds (default 5) on
+//! a backlog of 10,000 messages, then on one of N, and prints the peak memory of each. Its last
+//! line is `efficiency b/a=X.XX c/a=Y.YY`, where efficiency is a's CPU per message (median run)
+//! divided by the variant's.
 
 mod backlog;
 mod consumers;
@@ -71,6 +72,7 @@ pub(crate) struct Args {
     pub(crate) rate: u64,
     pub(crate) latency_seconds: u64,
     pub(crate) backlog_seconds: u64,
+    pub(crate) runs: usize,
 }
 
 /// The small backlog that the large one is compared with.
@@ -86,6 +88,7 @@ fn parse_args() -> Args {
         rate: 10_000,
         latency_seconds: 10,
         backlog_seconds: 5,
+        runs: 3,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -112,6 +115,12 @@ fn parse_args() -> Args {
                 args.backlog_seconds = value()
                     .parse()
                     .unwrap_or_else(|_| fail("--backlog-seconds S"))
+            }
+            "--runs" => {
+                args.runs = value()
+                    .parse::<usize>()
+                    .unwrap_or_else(|_| fail("--runs K"))
+                    .max(1)
             }
             "--serve-mock" => args.serve_mock = true,
             // cargo bench passes --bench to harness-less benches.
@@ -255,35 +264,55 @@ fn orchestrate(args: &Args) {
         }
     );
     println!(
-        "{:<28} {:>12} {:>8} {:>16} {:>12}",
-        "consumer", "msg/s", "MB/s", "CPU s / M msgs", "peak RSS MB"
+        "{:<28} {:>12} {:>8} {:>16} {:>14} {:>12}",
+        "consumer", "msg/s", "MB/s", "CPU s / M msgs", "(runs: range)", "peak RSS MB"
     );
-    let mut cpu_per_message = HashMap::new();
-    for (variant, label) in [
+    let variants = [
         ("a", "(a) hand-written rdkafka loop"),
         ("b", "(b) chalk-streams, memory"),
         ("c", "(c) chalk-streams, SQLite"),
-    ] {
-        let fields = run_self(
-            &self_path,
-            &[
-                "--variant".into(),
-                variant.into(),
-                "--bootstrap".into(),
-                bootstrap.clone(),
-                "--messages".into(),
-                messages.to_string(),
-            ],
-        );
-        let [wall, cpu, rss_kb] = fields[..] else {
-            fail(&format!("variant {variant} printed {fields:?}"));
-        };
-        let count = messages as f64;
+    ];
+    // CPU time on these machines varies by 10-30% between identical runs, so each variant
+    // runs several times, interleaved with the others, and the median run is reported.
+    let mut runs: HashMap<&str, Vec<[f64; 3]>> = HashMap::new();
+    for _ in 0..args.runs {
+        for (variant, _) in variants {
+            let fields = run_self(
+                &self_path,
+                &[
+                    "--variant".into(),
+                    variant.into(),
+                    "--bootstrap".into(),
+                    bootstrap.clone(),
+                    "--messages".into(),
+                    messages.to_string(),
+                ],
+            );
+            let [wall, cpu, rss_kb] = fields[..] else {
+                fail(&format!("variant {variant} printed {fields:?}"));
+            };
+            runs.entry(variant).or_default().push([wall, cpu, rss_kb]);
+        }
+    }
+    let count = messages as f64;
+    let mut cpu_per_message = HashMap::new();
+    for (variant, label) in variants {
+        let variant_runs = runs.entry(variant).or_default();
+        variant_runs.sort_by(|x, y| x[1].total_cmp(&y[1]));
+        let [wall, cpu, rss_kb] = variant_runs[variant_runs.len() / 2];
+        let per_million = |cpu: f64| cpu / count * 1e6;
+        let (low, high) = (variant_runs[0][1], variant_runs[variant_runs.len() - 1][1]);
         println!(
-            "{label:<28} {:>12.0} {:>8.1} {:>16.2} {:>12.1}",
+            "{label:<28} {:>12.0} {:>8.1} {:>16.2} {:>14} {:>12.1}",
             count / wall,
             bytes as f64 / 1e6 / wall,
-            cpu / count * 1e6,
+            per_million(cpu),
+            format!(
+                "{}: {:.2}-{:.2}",
+                variant_runs.len(),
+                per_million(low),
+                per_million(high)
+            ),
             rss_kb / 1024.0
         );
         cpu_per_message.insert(variant, cpu / count);
