@@ -30,6 +30,9 @@ struct Worker {
     early: tokio::sync::mpsc::UnboundedSender<OwnedMessage>,
     /// Disconnects when the worker's task ends (or is aborted).
     finished: mpsc::Receiver<()>,
+    /// The offset this process had stored for the partition when it was assigned (from an
+    /// earlier ownership), so that only what this assignment stored is committed at its end.
+    stored_at_start: Option<i64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -93,8 +96,9 @@ impl StreamContext {
         let (finished_tx, finished) = mpsc::channel::<()>();
         let (go, go_rx) = tokio::sync::oneshot::channel();
         let (early, early_rx) = tokio::sync::mpsc::unbounded_channel();
+        let stored_at_start = self.shared.stats.stored_offset(&topic, partition);
         let task = PartitionTask {
-            resume_from: self.shared.stats.stored_offset(&topic, partition),
+            resume_from: stored_at_start,
             shared: Arc::clone(&self.shared),
             consumer,
             queue,
@@ -122,6 +126,7 @@ impl StreamContext {
                 stop,
                 early,
                 finished,
+                stored_at_start,
                 task,
             },
         );
@@ -166,12 +171,13 @@ impl StreamContext {
     /// Stops the workers of `partitions` (all when `None`), letting each finish the batch in
     /// hand, for at most `timeout` in all. A worker still busy then is aborted: its messages were
     /// not committed and will be processed again.
-    /// Returns the partitions whose workers it stopped.
+    /// Returns the partitions whose workers it stopped, each with the offset stored for it
+    /// before this assignment.
     pub(crate) fn stop_workers(
         &self,
         partitions: Option<&[PartitionKey]>,
         timeout: Duration,
-    ) -> Vec<PartitionKey> {
+    ) -> Vec<(PartitionKey, Option<i64>)> {
         let stopping: Vec<(PartitionKey, Worker)> = {
             let mut workers = self.workers();
             match partitions {
@@ -195,23 +201,26 @@ impl StreamContext {
                 tracing::warn!(stream = self.name(), %topic, partition, ?timeout, "in-flight work did not finish in time; it will be processed again");
                 worker.task.abort();
             }
-            stopped.push((topic, partition));
+            stopped.push(((topic, partition), worker.stored_at_start));
         }
         stopped
     }
 
     /// Commits, now, the offsets this process stored for `partitions` (partitions it is giving
-    /// up, whose workers have stopped). They are named explicitly rather than left to
-    /// librdkafka's record of what is not yet committed, which a failed automatic commit can
-    /// leave wrong (seen on the mock cluster: a commit reported done, the offsets not written).
+    /// up, whose workers have stopped) during their assignment; a partition that stored nothing
+    /// new is left alone, as its group may have moved past an older ownership's offset. They are
+    /// named explicitly rather than left to librdkafka's record of what is not yet committed,
+    /// which a failed automatic commit can leave wrong (seen on the mock cluster: a commit
+    /// reported done, the offsets not written).
     pub(crate) fn commit_partitions<K: Consumer<Self>>(
         &self,
         consumer: &K,
-        partitions: &[PartitionKey],
+        partitions: &[(PartitionKey, Option<i64>)],
     ) {
         let mut offsets = TopicPartitionList::new();
-        for (topic, partition) in partitions {
-            if let Some(next) = self.shared.stats.stored_offset(topic, *partition) {
+        for ((topic, partition), stored_at_start) in partitions {
+            let stored = self.shared.stats.stored_offset(topic, *partition);
+            if let Some(next) = stored.filter(|_| stored != *stored_at_start) {
                 if let Err(error) =
                     offsets.add_partition_offset(topic, *partition, Offset::Offset(next))
                 {
@@ -301,7 +310,7 @@ impl ConsumerContext for StreamContext {
             Rebalance::Revoke(tpl) => {
                 let revoked = self.stop_workers(Some(&keys(tpl)), self.shared.drain_timeout);
                 self.commit_partitions(consumer, &revoked);
-                for (topic, partition) in revoked {
+                for ((topic, partition), _) in revoked {
                     tracing::info!(stream = self.name(), %topic, partition, "partition revoked");
                 }
             }
