@@ -9,6 +9,8 @@
 pub mod clock;
 mod commit;
 mod context;
+mod delivery;
+pub(crate) mod guard;
 mod log_limit;
 pub mod offsets;
 pub(crate) mod partition;

@@ -3,11 +3,9 @@
 //! order; partitions run in parallel.
 
 use std::ops::Range;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
 use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{Consumer, MessageStream, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -16,6 +14,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::context::StreamContext;
+use super::guard::resolve;
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
 use super::stats::{LatencyBatch, StatsSnapshot};
@@ -23,23 +22,13 @@ use super::window_task::WindowResolver;
 use super::StreamShared;
 use crate::features::{recycle, FeatureRow};
 use crate::message::{RawHeaders, RawMessage, Timestamp};
-use crate::resolver::{MessageError, Phase, Resolver, ResolverFuture};
-use crate::store::StoreError;
+use crate::resolver::MessageError;
 
 /// The consumer type every stream uses.
 pub(crate) type KafkaConsumer = StreamConsumer<StreamContext>;
 
 /// The most messages taken from a partition's queue before writing them as one batch.
 pub(super) const MAX_BATCH: usize = 1024;
-
-/// Back-off for a dependency that is down (store, dead-letter topic): retried until it is back.
-fn backoff() -> ExponentialBuilder {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(50))
-        .with_max_delay(Duration::from_secs(30))
-        .with_jitter()
-        .without_max_times()
-}
 
 /// What a worker needs for one assigned partition.
 pub(crate) struct PartitionTask {
@@ -89,15 +78,15 @@ impl KafkaRecord for OwnedMessage {
 /// The outcome of resolving one batch, before anything is written. One per worker, cleared
 /// after each batch, so that its buffers are not allocated and freed per batch.
 #[derive(Default)]
-struct Resolved {
-    rows: Vec<FeatureRow>,
+pub(super) struct Resolved {
+    pub(super) rows: Vec<FeatureRow>,
     /// Which rows each successfully resolved message produced: (batch index, rows).
-    spans: Vec<(usize, Range<usize>)>,
+    pub(super) spans: Vec<(usize, Range<usize>)>,
     /// The batch indices of the messages whose rows were written.
-    written: Vec<usize>,
+    pub(super) written: Vec<usize>,
     /// Messages that failed: (batch index, why).
-    failures: Vec<(usize, MessageError)>,
-    counts: StatsSnapshot,
+    pub(super) failures: Vec<(usize, MessageError)>,
+    pub(super) counts: StatsSnapshot,
 }
 
 impl Resolved {
@@ -310,102 +299,6 @@ impl PartitionTask {
             }
         }
     }
-
-    /// Writes the batch's rows, waiting out an unavailable store. If the store rejects the
-    /// batch, each message is written alone and those rejected fail in phase `store`.
-    async fn write_rows(&self, resolved: &mut Resolved) {
-        let Resolved {
-            rows,
-            spans,
-            written,
-            failures,
-            counts,
-        } = resolved;
-        match self.write_batch(rows).await {
-            Ok(()) => {
-                written.extend(spans.iter().map(|(index, _)| *index));
-                counts.rows_written = rows.len() as u64;
-            }
-            Err(rejected) => {
-                tracing::info!(stream = self.name(), partition = self.partition, error = %rejected, "store rejected a batch; writing its messages one by one");
-                for (index, span) in spans.iter() {
-                    match self.write_with_retry(&rows[span.clone()]).await {
-                        Ok(()) => {
-                            written.push(*index);
-                            counts.rows_written += span.len() as u64;
-                        }
-                        Err(error) => failures
-                            .push((*index, MessageError::new(Phase::Store, error.to_string()))),
-                    }
-                }
-                failures.sort_by_key(|(index, _)| *index);
-            }
-        }
-        counts.processed = written.len() as u64;
-    }
-
-    /// Writes rows that are not needed once written, retrying while the store is unavailable.
-    /// The first attempt lets the store take the rows' contents; retries write by reference.
-    /// Returns a rejection, with the rows as they were.
-    pub(super) async fn write_batch(&self, rows: &mut [FeatureRow]) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        match self.shared.store.write_taking(rows).await {
-            Err(StoreError::Unavailable(error)) => {
-                self.store_write_failed(&StoreError::Unavailable(error), Duration::ZERO);
-                self.write_with_retry(rows).await
-            }
-            written => written,
-        }
-    }
-
-    /// Writes rows, retrying while the store is unavailable. Returns a rejection.
-    pub(super) async fn write_with_retry(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let store = &self.shared.store;
-        (|| store.write(rows))
-            .retry(backoff())
-            .when(|e| matches!(e, StoreError::Unavailable(_)))
-            .notify(|error, delay| self.store_write_failed(error, delay))
-            .await
-    }
-
-    fn store_write_failed(&self, error: &StoreError, retry_in: Duration) {
-        self.shared.stats.record_retry();
-        tracing::warn!(
-            stream = self.name(),
-            topic = %self.topic,
-            partition = self.partition,
-            %error,
-            ?retry_in,
-            "feature store write failed; the partition waits, nothing is committed past it"
-        );
-    }
-
-    /// Sends a failed message to the dead-letter topic, waiting out a broker that is down.
-    /// Returns whether it was dead-lettered (false when the source has no dead-letter topic).
-    pub(super) async fn dead_letter(&self, raw: &RawMessage<'_>, error: &MessageError) -> bool {
-        let Some(dlq) = &self.shared.dlq else {
-            return false;
-        };
-        let sent = (|| dlq.send(raw, error))
-            .retry(backoff())
-            .notify(|kafka_error: &KafkaError, delay| {
-                self.shared.stats.record_retry();
-                tracing::warn!(
-                    stream = self.name(),
-                    dead_letter_topic = dlq.topic(),
-                    error = %kafka_error,
-                    retry_in = ?delay,
-                    "dead-letter write failed; the partition waits, nothing is committed past it"
-                );
-            })
-            .await;
-        sent.is_ok()
-    }
 }
 
 /// Appends `first` and every message ready now, up to [`MAX_BATCH`]; logs queue errors.
@@ -431,50 +324,4 @@ pub(super) fn fill_batch<'a>(
         }
         next = messages.next().now_or_never().flatten();
     }
-}
-
-/// Runs one resolver on one message, turning a panic into a failure.
-pub(crate) async fn resolve(
-    resolver: Resolver,
-    raw: &RawMessage<'_>,
-    rows: &mut Vec<FeatureRow>,
-) -> Result<(), MessageError> {
-    match resolver {
-        Resolver::Sync(call) => guarded(|| call(raw, rows)),
-        Resolver::Async(start) => guarded_async(|| start(raw), rows).await,
-        Resolver::Window { .. } | Resolver::WindowAsync { .. } => Err(MessageError::new(
-            Phase::Resolver,
-            "a window resolver cannot run on single messages",
-        )),
-    }
-}
-
-/// Runs generated code, a panic becoming a failure in phase `resolver`.
-pub(super) fn guarded<T>(
-    call: impl FnOnce() -> Result<T, MessageError>,
-) -> Result<T, MessageError> {
-    std::panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| Err(panicked(panic)))
-}
-
-/// Starts an async resolver and awaits it, a panic in either becoming a failure; appends its rows.
-pub(super) async fn guarded_async(
-    start: impl FnOnce() -> Result<ResolverFuture, MessageError>,
-    rows: &mut Vec<FeatureRow>,
-) -> Result<(), MessageError> {
-    let future = guarded(start)?;
-    let output = AssertUnwindSafe(future)
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| Err(panicked(panic)))?;
-    rows.extend(output);
-    Ok(())
-}
-
-fn panicked(panic: Box<dyn std::any::Any + Send>) -> MessageError {
-    let text = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-text panic payload".to_owned());
-    MessageError::new(Phase::Resolver, format!("resolver panicked: {text}"))
 }

@@ -10,8 +10,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use tracing::Instrument;
 
+use super::guard::{guarded, guarded_async};
 use super::log_limit::LogLimiter;
-use super::partition::{fill_batch, guarded, guarded_async, KafkaRecord, PartitionTask};
+use super::partition::{fill_batch, KafkaRecord, PartitionTask};
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;

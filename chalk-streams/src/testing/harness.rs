@@ -38,7 +38,7 @@ use crate::message::{Headers, RawHeaders, RawMessage, Timestamp};
 use crate::registry::{Registry, StreamDescriptor};
 use crate::resolver::{MessageError, Phase};
 use crate::runtime::clock::ManualClock;
-use crate::runtime::partition::resolve;
+use crate::runtime::guard::resolve;
 use crate::runtime::window::{OwnedRecord, WindowBook};
 use crate::runtime::window_task::WindowResolver;
 use crate::runtime::DEFAULT_WINDOW_RETENTION;

@@ -1,0 +1,121 @@
+//! Where a partition worker's results go: the batch's rows to the feature store, failed
+//! messages to the dead-letter topic. Both wait out a dependency that is down, so nothing is
+//! committed past work that is not written.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use rdkafka::error::KafkaError;
+
+use super::partition::{PartitionTask, Resolved};
+use crate::features::FeatureRow;
+use crate::message::RawMessage;
+use crate::resolver::{MessageError, Phase};
+use crate::store::StoreError;
+
+/// Back-off for a dependency that is down (store, dead-letter topic): retried until it is back.
+fn backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_secs(30))
+        .with_jitter()
+        .without_max_times()
+}
+
+impl PartitionTask {
+    /// Writes the batch's rows, waiting out an unavailable store. If the store rejects the
+    /// batch, each message is written alone and those rejected fail in phase `store`.
+    pub(super) async fn write_rows(&self, resolved: &mut Resolved) {
+        let Resolved {
+            rows,
+            spans,
+            written,
+            failures,
+            counts,
+        } = resolved;
+        match self.write_batch(rows).await {
+            Ok(()) => {
+                written.extend(spans.iter().map(|(index, _)| *index));
+                counts.rows_written = rows.len() as u64;
+            }
+            Err(rejected) => {
+                tracing::info!(stream = self.name(), partition = self.partition, error = %rejected, "store rejected a batch; writing its messages one by one");
+                for (index, span) in spans.iter() {
+                    match self.write_with_retry(&rows[span.clone()]).await {
+                        Ok(()) => {
+                            written.push(*index);
+                            counts.rows_written += span.len() as u64;
+                        }
+                        Err(error) => failures
+                            .push((*index, MessageError::new(Phase::Store, error.to_string()))),
+                    }
+                }
+                failures.sort_by_key(|(index, _)| *index);
+            }
+        }
+        counts.processed = written.len() as u64;
+    }
+
+    /// Writes rows that are not needed once written, retrying while the store is unavailable.
+    /// The first attempt lets the store take the rows' contents; retries write by reference.
+    /// Returns a rejection, with the rows as they were.
+    pub(super) async fn write_batch(&self, rows: &mut [FeatureRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self.shared.store.write_taking(rows).await {
+            Err(StoreError::Unavailable(error)) => {
+                self.store_write_failed(&StoreError::Unavailable(error), Duration::ZERO);
+                self.write_with_retry(rows).await
+            }
+            written => written,
+        }
+    }
+
+    /// Writes rows, retrying while the store is unavailable. Returns a rejection.
+    pub(super) async fn write_with_retry(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let store = &self.shared.store;
+        (|| store.write(rows))
+            .retry(backoff())
+            .when(|e| matches!(e, StoreError::Unavailable(_)))
+            .notify(|error, delay| self.store_write_failed(error, delay))
+            .await
+    }
+
+    fn store_write_failed(&self, error: &StoreError, retry_in: Duration) {
+        self.shared.stats.record_retry();
+        tracing::warn!(
+            stream = self.name(),
+            topic = %self.topic,
+            partition = self.partition,
+            %error,
+            ?retry_in,
+            "feature store write failed; the partition waits, nothing is committed past it"
+        );
+    }
+
+    /// Sends a failed message to the dead-letter topic, waiting out a broker that is down.
+    /// Returns whether it was dead-lettered (false when the source has no dead-letter topic).
+    pub(super) async fn dead_letter(&self, raw: &RawMessage<'_>, error: &MessageError) -> bool {
+        let Some(dlq) = &self.shared.dlq else {
+            return false;
+        };
+        let sent = (|| dlq.send(raw, error))
+            .retry(backoff())
+            .notify(|kafka_error: &KafkaError, delay| {
+                self.shared.stats.record_retry();
+                tracing::warn!(
+                    stream = self.name(),
+                    dead_letter_topic = dlq.topic(),
+                    error = %kafka_error,
+                    retry_in = ?delay,
+                    "dead-letter write failed; the partition waits, nothing is committed past it"
+                );
+            })
+            .await;
+        sent.is_ok()
+    }
+}
