@@ -171,6 +171,7 @@ impl StreamContext {
     /// Stops the workers of `partitions` (all when `None`), letting each finish the batch in
     /// hand, for at most `timeout` in all. A worker still busy then is aborted: its messages were
     /// not committed and will be processed again.
+    ///
     /// Returns the partitions whose workers it stopped, each with the offset stored for it
     /// before this assignment.
     pub(crate) fn stop_workers(
