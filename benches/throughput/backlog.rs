@@ -9,7 +9,8 @@ use chalk_streams::prelude::*;
 use serde::Deserialize;
 
 use crate::fail;
-use crate::{produce, run_self, Args, SMALL_BACKLOG};
+use crate::kafka::{bench_stream, produce, tokio_runtime};
+use crate::{run_self, Args, SMALL_BACKLOG};
 
 /// The topic of a backlog of `messages` messages.
 pub fn topic(messages: u64) -> String {
@@ -44,18 +45,10 @@ async fn bench_backlog(update: Update) -> SlowUser {
 /// Runs the slow stream over the backlog of `messages` messages for `seconds`, then prints
 /// `handled peak_rss_kib`.
 pub fn run(bootstrap: &str, messages: u64, seconds: u64) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(&e.to_string()));
     let topic = topic(messages);
-    let handled = runtime.block_on(async {
-        let running = chalk_streams::Runtime::from_registry()
-            .and_then(|r| r.only(&["bench_backlog"]))
-            .unwrap_or_else(|e| fail(&e.to_string()))
-            .bootstrap_servers(bootstrap)
+    let handled = tokio_runtime().block_on(async {
+        let running = bench_stream("bench_backlog", bootstrap)
             .env(move |var| (var == "backlog_KAFKA_TOPIC").then(|| topic.clone()))
-            .kafka_property("group.id", format!("bench-backlog-{}", std::process::id()))
             .start()
             .await
             .unwrap_or_else(|e| fail(&e.to_string()));

@@ -10,6 +10,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message as _;
 use rdkafka::ClientConfig;
 
+use crate::kafka::{bench_stream, tokio_runtime};
 use crate::{fail, usage, UserUpdateBody, TOPIC};
 
 /// Consumes every message with one variant; prints `wall_seconds cpu_seconds peak_rss_kib`.
@@ -68,16 +69,8 @@ fn hand_written(bootstrap: &str, messages: u64) {
 
 /// The `bench` stream, run by the chalk-streams runtime until it has processed everything.
 fn framework(bootstrap: &str, messages: u64, store: Arc<dyn FeatureStore>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    runtime.block_on(async {
-        let running = chalk_streams::Runtime::from_registry()
-            .and_then(|r| r.only(&["bench"]))
-            .unwrap_or_else(|e| fail(&e.to_string()))
-            .bootstrap_servers(bootstrap)
-            .kafka_property("group.id", format!("bench-{}", std::process::id()))
+    tokio_runtime().block_on(async {
+        let running = bench_stream("bench", bootstrap)
             .store(store)
             .start()
             .await

@@ -21,6 +21,7 @@ use rdkafka::ClientConfig;
 use serde::Deserialize;
 
 use crate::fail;
+use crate::kafka::{bench_stream, send, tokio_runtime};
 use crate::{run_self, Args};
 
 /// The topic of the latency run of (a).
@@ -171,18 +172,10 @@ fn print_percentiles(mut ages: Vec<i64>) {
 /// Runs the stream, produces `rate` messages a second for `seconds` once every partition is
 /// assigned, and prints `p50_us p99_us p999_us count`.
 pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(&e.to_string()));
     let store = Arc::new(StopwatchStore::default());
     let total = rate * (WARM_UP_SECONDS + seconds);
-    runtime.block_on(async {
-        let running = chalk_streams::Runtime::from_registry()
-            .and_then(|r| r.only(&["bench_latency"]))
-            .unwrap_or_else(|e| fail(&e.to_string()))
-            .bootstrap_servers(bootstrap)
-            .kafka_property("group.id", format!("bench-latency-{}", std::process::id()))
+    tokio_runtime().block_on(async {
+        let running = bench_stream("bench_latency", bootstrap)
             .kafka_property("fetch.wait.max.ms", FETCH_WAIT_MS)
             .store(store.clone())
             .start()
@@ -239,16 +232,12 @@ fn produce_at_rate(bootstrap: &str, topic: &str, rate: u64, total: u64) {
         }
         let key = format!("probe-{}", i % 10_000);
         let payload = format!(r#"{{"id": "{key}", "sent_us": {}}}"#, now_us());
-        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, returned)) => {
-                    producer.poll(Duration::from_millis(1));
-                    record = returned;
-                }
-            }
-        }
+        send(
+            &producer,
+            BaseRecord::to(topic)
+                .key(key.as_str())
+                .payload(payload.as_str()),
+        );
         producer.poll(Duration::ZERO);
     }
     let _ = producer.flush(Duration::from_secs(60));

@@ -25,18 +25,17 @@
 
 mod backlog;
 mod consumers;
+mod kafka;
 mod latency;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use chalk_streams::prelude::*;
-use chalk_streams::testing::MockKafka;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
 use serde::Deserialize;
+
+use kafka::{create_topics, produce, serve_mock};
 
 const TOPIC: &str = "bench_user_updates";
 
@@ -183,30 +182,6 @@ fn main() {
     orchestrate(&args);
 }
 
-/// Every topic of a run with `messages` messages.
-fn topics(messages: u64) -> [String; 5] {
-    [
-        TOPIC.to_owned(),
-        latency::TOPIC_A.to_owned(),
-        latency::TOPIC.to_owned(),
-        backlog::topic(SMALL_BACKLOG),
-        backlog::topic(messages),
-    ]
-}
-
-/// Hosts the mock cluster: prints its address, then lives until standard input closes.
-fn serve_mock(partitions: i32, messages: u64) {
-    let kafka = MockKafka::start(1).unwrap_or_else(|e| fail(&e.to_string()));
-    for topic in topics(messages) {
-        kafka
-            .create_topic(&topic, partitions)
-            .unwrap_or_else(|e| fail(&e.to_string()));
-    }
-    println!("{}", kafka.bootstrap_servers());
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
-}
-
 /// The mock cluster keeps at most 5 MiB per partition; more and the oldest messages are gone
 /// before they are read.
 const MOCK_BYTES_PER_PARTITION: u64 = 4 * 1024 * 1024;
@@ -342,68 +317,4 @@ pub(crate) fn run_self(self_path: &std::path::Path, args: &[String]) -> Vec<f64>
         .split_whitespace()
         .filter_map(|f| f.parse().ok())
         .collect()
-}
-
-/// Creates the run's topics afresh on a real broker: those of an earlier run are deleted first,
-/// so that no variant reads another run's messages.
-fn create_topics(bootstrap: &str, partitions: i32, messages: u64) {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    let names = topics(messages);
-    let new: Vec<NewTopic<'_>> = names
-        .iter()
-        .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1)))
-        .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    let existing: Vec<&str> = names.iter().map(String::as_str).collect();
-    // Deleting a topic that does not exist fails for that topic only; nothing to do then.
-    let _ = runtime.block_on(admin.delete_topics(&existing, &AdminOptions::new()));
-    for result in runtime
-        .block_on(admin.create_topics(&new, &AdminOptions::new()))
-        .unwrap_or_else(|e| fail(&e.to_string()))
-    {
-        if let Err((topic, code)) = result {
-            fail(&format!("cannot create topic {topic}: {code}"));
-        }
-    }
-}
-
-/// Produces the messages as fast as the client allows; returns the payload bytes.
-pub(crate) fn produce(bootstrap: &str, topic: &str, messages: u64) -> u64 {
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "20")
-        .set("batch.num.messages", "10000")
-        .set("queue.buffering.max.messages", "1000000")
-        .create()
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    let mut bytes = 0;
-    for i in 0..messages {
-        let key = format!("user-{}", i % 100_000);
-        let payload = format!(
-            r#"{{"user_id": "{key}", "favorite_color": "color-{:05}"}}"#,
-            i % 50_000
-        );
-        bytes += payload.len() as u64;
-        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, returned)) => {
-                    producer.poll(Duration::from_millis(10));
-                    record = returned;
-                }
-            }
-        }
-    }
-    producer
-        .flush(Duration::from_secs(120))
-        .unwrap_or_else(|e| fail(&e.to_string()));
-    bytes
 }

@@ -309,22 +309,22 @@ impl fmt::Debug for RawHeaders<'_> {
 impl RawHeaders<'_> {
     /// Copies the headers into an owned [`Headers`].
     pub fn to_owned_headers(&self) -> Headers {
-        use rdkafka::message::{Headers as _, Message as _};
+        use rdkafka::message::Message as _;
         match self {
             RawHeaders::None => Headers::new(),
             RawHeaders::Owned(headers) => (*headers).clone(),
-            RawHeaders::Kafka(message) => message.headers().map_or_else(Headers::new, |headers| {
-                headers
-                    .iter()
-                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                    .collect()
-            }),
-            RawHeaders::KafkaOwned(headers) => headers
-                .iter()
-                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                .collect(),
+            RawHeaders::Kafka(message) => message.headers().map_or_else(Headers::new, copy_headers),
+            RawHeaders::KafkaOwned(headers) => copy_headers(*headers),
         }
     }
+}
+
+/// Copies librdkafka's headers, borrowed or owned.
+fn copy_headers(headers: &impl rdkafka::message::Headers) -> Headers {
+    headers
+        .iter()
+        .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+        .collect()
 }
 
 impl<'a> RawMessage<'a> {

@@ -108,13 +108,10 @@ impl Features {
                     self.set_time(at, time);
                 }
                 None => {
-                    let at = self.values.len();
-                    if let Times::Each(each) = &mut self.times {
-                        each.push(time);
-                    }
                     self.values.push((name, value));
-                    if let Times::All(_) = self.times {
-                        self.set_time(at, time);
+                    match &mut self.times {
+                        Times::Each(each) => each.push(time),
+                        Times::All(_) => self.set_time(self.values.len() - 1, time),
                     }
                 }
             }
