@@ -223,6 +223,43 @@ async fn sqlite_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_file_with_the_earlier_key_order() {
+    // Files made before the key began with `entity_key` keep their key order.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    rusqlite::Connection::open(&path)
+        .expect("create")
+        .execute_batch(
+            "CREATE TABLE features (
+                namespace TEXT NOT NULL, entity_key TEXT NOT NULL, feature TEXT NOT NULL,
+                value, value_type TEXT NOT NULL, feature_time INTEGER NOT NULL,
+                PRIMARY KEY (namespace, entity_key, feature)
+            ) WITHOUT ROWID;",
+        )
+        .expect("earlier schema");
+    behaviour_suite(Arc::new(SqliteStore::open(&path).expect("open"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_hands_taken_rows_back_as_they_were() {
+    // The runtime recycles rows after a write; SQLite lends them to its thread, not keeps them.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path().join("features.sqlite")).expect("open");
+    let original = vec![
+        row("u1", 10, vec![("color", text("red"))]),
+        row("u2", 11, vec![("age", FeatureValue::Int(3))]),
+    ];
+    let mut rows = original.clone();
+    store.write_taking(&mut rows).await.expect("write");
+    assert_eq!(rows, original);
+    assert_eq!(value(&store, "u1", "color").await, Some((text("red"), 10)));
+    assert_eq!(
+        value(&store, "u2", "age").await,
+        Some((FeatureValue::Int(3), 11))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store() {
     let mut server = suite::RedisServer::start();
     behaviour_suite(Arc::new(RedisStore::open(&server.url()).expect("open"))).await;

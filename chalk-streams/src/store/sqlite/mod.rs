@@ -1,0 +1,120 @@
+//! The embedded durable store: one SQLite file, readable with the `sqlite3` tool.
+//!
+//! One row per entity, key and feature:
+//!
+//! ```sql
+//! SELECT namespace, entity_key, feature, value, value_type,
+//!        strftime('%Y-%m-%dT%H:%M:%fZ', feature_time / 1000.0, 'unixepoch') AS feature_time
+//! FROM features;
+//! ```
+
+mod rows;
+mod thread;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use super::{Entity, FeatureStore, StoreError};
+use crate::features::FeatureRow;
+use thread::ConnectionThread;
+
+/// The key starts with `entity_key`, which tells rows apart at once, rather than `namespace`,
+/// which most rows share: SQLite compares the first column on a fast path. Files made with the
+/// earlier `(namespace, entity_key, feature)` key work the same.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS features (
+    namespace    TEXT    NOT NULL,
+    entity_key   TEXT    NOT NULL,
+    feature      TEXT    NOT NULL,
+    value,                         -- no declared type: stored exactly as written
+    value_type   TEXT    NOT NULL,
+    feature_time INTEGER NOT NULL, -- milliseconds since the Unix epoch
+    PRIMARY KEY (entity_key, namespace, feature)
+) WITHOUT ROWID;
+";
+
+/// A feature store in one SQLite file. Each batch is one transaction, durable (`synchronous =
+/// FULL`, write-ahead log) before `write` returns. Statements run on a thread of the store's
+/// own, which owns the connection; clones share it.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    path: PathBuf,
+    connection: Arc<ConnectionThread>,
+}
+
+fn unavailable(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+fn classify(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation | rusqlite::ErrorCode::TooBig) => {
+            StoreError::Rejected(error.to_string())
+        }
+        _ => unavailable(error),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let connection = Connection::open(&path)
+            .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(classify)?;
+        connection.execute_batch(SCHEMA).map_err(classify)?;
+        Ok(Self {
+            path,
+            connection: Arc::new(ConnectionThread::start(connection)?),
+        })
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait::async_trait]
+impl FeatureStore for SqliteStore {
+    async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
+        self.connection.write(rows.to_vec()).await.1
+    }
+
+    /// Lends the rows to the connection's thread, which hands them back after the write,
+    /// whatever its outcome: no copy, and `rows` are as they were.
+    async fn write_taking(&self, rows: &mut [FeatureRow]) -> Result<(), StoreError> {
+        let lent = rows.iter_mut().map(take_row).collect();
+        let (returned, result) = self.connection.write(lent).await;
+        for (slot, row) in rows.iter_mut().zip(returned) {
+            *slot = row;
+        }
+        result
+    }
+
+    async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
+        let filter = Some((namespace.to_owned(), key.to_owned()));
+        Ok(self.connection.read(filter).await?.pop())
+    }
+
+    async fn scan(&self) -> Result<Vec<Entity>, StoreError> {
+        self.connection.read(None).await
+    }
+}
+
+/// Moves a row out of its slot, leaving an empty row (no allocation) in its place.
+fn take_row(slot: &mut FeatureRow) -> FeatureRow {
+    let empty = FeatureRow {
+        namespace: slot.namespace,
+        primary_key: String::new(),
+        values: Vec::new(),
+        time: slot.time,
+    };
+    std::mem::replace(slot, empty)
+}

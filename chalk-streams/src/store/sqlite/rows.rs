@@ -1,0 +1,118 @@
+//! Rows in and out of the `features` table.
+
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{params, Connection};
+
+use super::{classify, unavailable};
+use crate::features::{FeatureRow, FeatureValue};
+use crate::message::Timestamp;
+use crate::store::{text, Entity, StoreError, StoredFeature};
+
+/// Writes a feature unless the stored one has a newer feature time: check and write are one
+/// statement, inside the batch's transaction.
+const UPSERT: &str = "
+INSERT INTO features (namespace, entity_key, feature, value, value_type, feature_time)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (namespace, entity_key, feature) DO UPDATE SET
+    value = excluded.value,
+    value_type = excluded.value_type,
+    feature_time = excluded.feature_time
+WHERE excluded.feature_time >= features.feature_time;
+";
+
+/// Writes `rows` in one transaction, durable when this returns `Ok`.
+pub(super) fn upsert(connection: &mut Connection, rows: &[FeatureRow]) -> Result<(), StoreError> {
+    let transaction = connection.transaction().map_err(classify)?;
+    {
+        let mut upsert = transaction.prepare_cached(UPSERT).map_err(classify)?;
+        for row in rows {
+            for (feature, value) in &row.values {
+                upsert
+                    .execute(params![
+                        row.namespace,
+                        row.primary_key,
+                        feature,
+                        to_sql(value),
+                        value.type_name(),
+                        row.time.as_millis()
+                    ])
+                    .map_err(classify)?;
+            }
+        }
+    }
+    transaction.commit().map_err(classify)
+}
+
+/// A value as SQLite holds it; strings are bound where they are, not copied first.
+fn to_sql(value: &FeatureValue) -> ToSqlOutput<'_> {
+    match value {
+        FeatureValue::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
+        FeatureValue::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+        FeatureValue::Float(f) => ToSqlOutput::Owned(Value::Real(*f)),
+        FeatureValue::String(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        FeatureValue::Timestamp(_) | FeatureValue::List(_) | FeatureValue::Json(_) => {
+            ToSqlOutput::Owned(Value::Text(text::to_text(value)))
+        }
+    }
+}
+
+fn from_sql(value: Value, kind: &str) -> Result<FeatureValue, String> {
+    match (kind, value) {
+        ("bool", Value::Integer(i)) => Ok(FeatureValue::Bool(i != 0)),
+        ("int", Value::Integer(i)) => Ok(FeatureValue::Int(i)),
+        ("float", Value::Real(f)) => Ok(FeatureValue::Float(f)),
+        (_, Value::Text(text)) => text::from_text(kind, &text),
+        (kind, value) => Err(format!("a {kind} feature holds {value:?}")),
+    }
+}
+
+/// One entity (`filter` = namespace and key) or every entity, ordered by namespace and key.
+pub(super) fn read_entities(
+    connection: &Connection,
+    filter: Option<(&str, &str)>,
+) -> Result<Vec<Entity>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT namespace, entity_key, feature, value, value_type, feature_time FROM features
+             WHERE (?1 IS NULL OR namespace = ?1) AND (?2 IS NULL OR entity_key = ?2)
+             ORDER BY namespace, entity_key, feature",
+        )
+        .map_err(classify)?;
+    let (namespace, key) = filter.unzip();
+    let rows = statement
+        .query_map(params![namespace, key], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Value>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, i64>(5)?,
+            ))
+        })
+        .map_err(classify)?;
+    let mut entities: Vec<Entity> = Vec::new();
+    for row in rows {
+        let (namespace, key, feature, value, kind, time) = row.map_err(classify)?;
+        let value = from_sql(value, &kind).map_err(|e| {
+            unavailable(format!(
+                "unreadable feature {namespace}/{key}/{feature}: {e}"
+            ))
+        })?;
+        let stored = StoredFeature {
+            value,
+            time: Timestamp::from_millis(time),
+        };
+        match entities.last_mut() {
+            Some(e) if e.namespace == namespace && e.key == key => {
+                e.features.insert(feature, stored);
+            }
+            _ => entities.push(Entity {
+                namespace,
+                key,
+                features: [(feature, stored)].into_iter().collect(),
+            }),
+        }
+    }
+    Ok(entities)
+}

@@ -1,0 +1,105 @@
+//! The thread that owns a SQLite store's connection. Every statement runs there, one job at a
+//! time, so async workers never block on SQLite's file I/O and `fsync`, and a batch's rows are
+//! lent to it rather than copied.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::rows::{read_entities, upsert};
+use super::unavailable;
+use crate::features::FeatureRow;
+use crate::store::{Entity, StoreError};
+
+/// A batch's rows, handed back with the write's outcome.
+type Written = (Vec<FeatureRow>, Result<(), StoreError>);
+
+/// What the connection's thread is asked to do.
+enum Job {
+    /// Upsert these rows in one transaction and hand them back.
+    Write {
+        rows: Vec<FeatureRow>,
+        reply: oneshot::Sender<Written>,
+    },
+    /// Read one entity (`Some((namespace, key))`) or every entity (`None`).
+    Read {
+        filter: Option<(String, String)>,
+        reply: oneshot::Sender<Result<Vec<Entity>, StoreError>>,
+    },
+}
+
+/// The connection's thread; it ends when the last handle is dropped.
+#[derive(Debug)]
+pub(super) struct ConnectionThread {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl ConnectionThread {
+    /// Moves `connection` to a thread of its own.
+    pub(super) fn start(connection: Connection) -> Result<Self, StoreError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("chalk-sqlite".to_owned())
+            .spawn(move || serve(connection, queue))
+            .map_err(|e| unavailable(format!("cannot start the SQLite thread: {e}")))?;
+        Ok(Self { jobs })
+    }
+
+    /// Writes `rows`, then hands them back as they were, whatever the outcome.
+    pub(super) async fn write(&self, rows: Vec<FeatureRow>) -> Written {
+        let (reply, written) = oneshot::channel();
+        if let Err(mpsc::SendError(job)) = self.jobs.send(Job::Write { rows, reply }) {
+            let Job::Write { rows, .. } = job else {
+                unreachable!("the job sent was a write")
+            };
+            return (rows, Err(unavailable("the SQLite thread has stopped")));
+        }
+        // The thread answers every job it takes, a panic included (see `serve`).
+        written.await.unwrap_or_else(|_| {
+            (
+                Vec::new(),
+                Err(unavailable("the SQLite thread has stopped")),
+            )
+        })
+    }
+
+    /// Reads one entity or all of them.
+    pub(super) async fn read(
+        &self,
+        filter: Option<(String, String)>,
+    ) -> Result<Vec<Entity>, StoreError> {
+        let (reply, read) = oneshot::channel();
+        self.jobs
+            .send(Job::Read { filter, reply })
+            .map_err(|_| unavailable("the SQLite thread has stopped"))?;
+        read.await
+            .map_err(|_| unavailable("the SQLite thread has stopped"))?
+    }
+}
+
+/// The thread's loop. A panic inside SQLite code becomes an error for that job, and the rows
+/// go back to the caller all the same: nothing lent here is ever lost.
+fn serve(mut connection: Connection, queue: mpsc::Receiver<Job>) {
+    for job in queue {
+        match job {
+            Job::Write { rows, reply } => {
+                let result = panic_as_error(|| upsert(&mut connection, &rows));
+                // A caller that stopped waiting has no use for the rows.
+                let _ = reply.send((rows, result));
+            }
+            Job::Read { filter, reply } => {
+                let filter = filter.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
+                let result = panic_as_error(|| read_entities(&connection, filter));
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+/// Runs `work`; a panic in it becomes an error, so that the thread lives on.
+fn panic_as_error<T>(work: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    std::panic::catch_unwind(AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(unavailable("SQLite code panicked")))
+}
