@@ -195,12 +195,55 @@ async fn scan_lists_every_entity_in_order(store: Arc<dyn FeatureStore>) {
     assert!(keys.contains(&("user", "u1")));
 }
 
+/// Rows of one batch that differ in namespace, feature, type and time land each where it
+/// belongs (SQLite binds only what changes from the row before).
+async fn a_batch_of_mixed_rows_keeps_each_apart(store: Arc<dyn FeatureStore>) {
+    let team = |key: &str, time, values| FeatureRow {
+        namespace: "team",
+        ..row(key, time, values)
+    };
+    store
+        .write(&[
+            row("m1", 5, vec![("color", text("red"))]),
+            team("m1", 6, vec![("color", text("blue"))]),
+            row("m2", 7, vec![("color", FeatureValue::Int(7))]),
+            row(
+                "m3",
+                8,
+                vec![("size", FeatureValue::Int(8)), ("color", text("green"))],
+            ),
+        ])
+        .await
+        .expect("write");
+    assert_eq!(value(&*store, "m1", "color").await, Some((text("red"), 5)));
+    let m1_team = store
+        .entity("team", "m1")
+        .await
+        .expect("read")
+        .expect("team m1");
+    assert_eq!(m1_team.features["color"].value, text("blue"));
+    assert_eq!(m1_team.features["color"].time, Timestamp::from_millis(6));
+    assert_eq!(
+        value(&*store, "m2", "color").await,
+        Some((FeatureValue::Int(7), 7))
+    );
+    assert_eq!(
+        value(&*store, "m3", "size").await,
+        Some((FeatureValue::Int(8), 8))
+    );
+    assert_eq!(
+        value(&*store, "m3", "color").await,
+        Some((text("green"), 8))
+    );
+}
+
 async fn behaviour_suite(store: Arc<dyn FeatureStore>) {
     writes_and_reads_back(Arc::clone(&store)).await;
     partial_rows_merge(Arc::clone(&store)).await;
     older_feature_time_never_overwrites_newer(Arc::clone(&store)).await;
     types_round_trip(Arc::clone(&store)).await;
     racing_writers_keep_the_newest(Arc::clone(&store)).await;
+    a_batch_of_mixed_rows_keeps_each_apart(Arc::clone(&store)).await;
     scan_lists_every_entity_in_order(store).await;
 }
 

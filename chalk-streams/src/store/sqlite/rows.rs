@@ -21,26 +21,53 @@ WHERE excluded.feature_time >= features.feature_time;
 ";
 
 /// Writes `rows` in one transaction, durable when this returns `Ok`.
+///
+/// SQLite keeps a statement's parameters from one execution to the next, so the namespace,
+/// feature name and type, mostly the same from row to row, are bound only when they change.
 pub(super) fn upsert(connection: &mut Connection, rows: &[FeatureRow]) -> Result<(), StoreError> {
     let transaction = connection.transaction().map_err(classify)?;
     {
         let mut upsert = transaction.prepare_cached(UPSERT).map_err(classify)?;
+        let mut bound = Bound::default();
         for row in rows {
-            for (feature, value) in &row.values {
+            if bound.namespace != Some(row.namespace) {
                 upsert
-                    .execute(params![
-                        row.namespace,
-                        row.primary_key,
-                        feature,
-                        to_sql(value),
-                        value.type_name(),
-                        row.time.as_millis()
-                    ])
+                    .raw_bind_parameter(1, row.namespace)
                     .map_err(classify)?;
+                bound.namespace = Some(row.namespace);
+            }
+            upsert
+                .raw_bind_parameter(2, &row.primary_key)
+                .map_err(classify)?;
+            upsert
+                .raw_bind_parameter(6, row.time.as_millis())
+                .map_err(classify)?;
+            for (feature, value) in &row.values {
+                if bound.feature != Some(feature) {
+                    upsert.raw_bind_parameter(3, feature).map_err(classify)?;
+                    bound.feature = Some(feature);
+                }
+                let kind = value.type_name();
+                if bound.kind != Some(kind) {
+                    upsert.raw_bind_parameter(5, kind).map_err(classify)?;
+                    bound.kind = Some(kind);
+                }
+                upsert
+                    .raw_bind_parameter(4, to_sql(value))
+                    .map_err(classify)?;
+                upsert.raw_execute().map_err(classify)?;
             }
         }
     }
     transaction.commit().map_err(classify)
+}
+
+/// The texts bound to the upsert's parameters 1, 3 and 5 so far.
+#[derive(Default)]
+struct Bound {
+    namespace: Option<&'static str>,
+    feature: Option<&'static str>,
+    kind: Option<&'static str>,
 }
 
 /// A value as SQLite holds it; strings are bound where they are, not copied first.
