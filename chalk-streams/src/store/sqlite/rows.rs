@@ -20,15 +20,23 @@ ON CONFLICT (namespace, entity_key, feature) DO UPDATE SET
 WHERE excluded.feature_time >= features.feature_time;
 ";
 
-/// Writes `rows` in one transaction, durable when this returns `Ok`.
+/// Writes the rows of `batches` in one transaction, durable when this returns `Ok`.
 ///
 /// SQLite keeps a statement's parameters from one execution to the next, so the namespace,
 /// feature name and type, mostly the same from row to row, are bound only when they change.
-pub(super) fn upsert(connection: &mut Connection, rows: &[FeatureRow]) -> Result<(), StoreError> {
+pub(super) fn upsert(
+    connection: &mut Connection,
+    batches: &[&[FeatureRow]],
+) -> Result<(), StoreError> {
     let transaction = connection.transaction().map_err(classify)?;
     {
         let mut upsert = transaction.prepare_cached(UPSERT).map_err(classify)?;
         let mut bound = Bound::default();
+        // In key order, each page of the table is visited once per transaction rather than
+        // read again for every row that lands on it. The sort is stable: of two rows for one
+        // feature, the later still writes last.
+        let mut rows: Vec<&FeatureRow> = batches.iter().copied().flatten().collect();
+        rows.sort_by(|a, b| (&a.primary_key, a.namespace).cmp(&(&b.primary_key, b.namespace)));
         for row in rows {
             if bound.namespace != Some(row.namespace) {
                 upsert

@@ -82,12 +82,24 @@ impl ConnectionThread {
 /// The thread's loop. A panic inside SQLite code becomes an error for that job, and the rows
 /// go back to the caller all the same: nothing lent here is ever lost.
 fn serve(mut connection: Connection, queue: mpsc::Receiver<Job>) {
-    for job in queue {
+    let mut next = queue.recv().ok();
+    while let Some(job) = next.take() {
         match job {
             Job::Write { rows, reply } => {
-                let result = panic_as_error(|| upsert(&mut connection, &rows));
-                // A caller that stopped waiting has no use for the rows.
-                let _ = reply.send((rows, result));
+                // Writes already waiting (other partitions' batches) join this one: one
+                // transaction and one fsync for all of them. A read waits for them.
+                let mut writes = vec![(rows, reply)];
+                loop {
+                    match queue.try_recv() {
+                        Ok(Job::Write { rows, reply }) => writes.push((rows, reply)),
+                        Ok(read) => {
+                            next = Some(read);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                write_together(&mut connection, writes);
             }
             Job::Read { filter, reply } => {
                 let filter = filter.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
@@ -95,6 +107,30 @@ fn serve(mut connection: Connection, queue: mpsc::Receiver<Job>) {
                 let _ = reply.send(result);
             }
         }
+        if next.is_none() {
+            next = queue.recv().ok();
+        }
+    }
+}
+
+/// Writes several batches in one transaction. If that fails, nothing of it is kept and each
+/// batch is written alone, so that each caller learns its own batch's outcome (one refused
+/// row fails its own batch, not its neighbours').
+fn write_together(
+    connection: &mut Connection,
+    writes: Vec<(Vec<FeatureRow>, oneshot::Sender<Written>)>,
+) {
+    let together = (writes.len() > 1).then(|| {
+        let batches: Vec<&[FeatureRow]> = writes.iter().map(|(rows, _)| rows.as_slice()).collect();
+        panic_as_error(|| upsert(connection, &batches))
+    });
+    for (rows, reply) in writes {
+        let result = match &together {
+            Some(Ok(())) => Ok(()),
+            _ => panic_as_error(|| upsert(connection, &[&rows])),
+        };
+        // A caller that stopped waiting has no use for the rows.
+        let _ = reply.send((rows, result));
     }
 }
 
