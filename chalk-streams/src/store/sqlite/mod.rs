@@ -35,9 +35,10 @@ CREATE TABLE IF NOT EXISTS features (
 ) WITHOUT ROWID;
 ";
 
-/// A feature store in one SQLite file. Each batch is one transaction, durable (`synchronous =
-/// FULL`, write-ahead log) before `write` returns. Statements run on a thread of the store's
-/// own, which owns the connection; clones share it.
+/// A feature store in one SQLite file. A batch is written in one transaction, durable
+/// (`synchronous = FULL`, write-ahead log) before `write` returns; batches that arrive while
+/// another is being written share the next transaction (one fsync for all). Statements run on a
+/// thread of the store's own, which owns the connection; clones share it.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     path: PathBuf,
