@@ -56,13 +56,12 @@ impl ConnectionThread {
             };
             return (rows, Err(unavailable("the SQLite thread has stopped")));
         }
-        // The thread answers every job it takes, a panic included (see `serve`).
-        written.await.unwrap_or_else(|_| {
-            (
-                Vec::new(),
-                Err(unavailable("the SQLite thread has stopped")),
-            )
-        })
+        // The thread answers every job it takes, a panic included (see `serve`), and lives as
+        // long as this handle. Were the rows lost anyway, going on would let the caller count
+        // them as written; stopping the partition's worker keeps their offsets uncommitted.
+        written
+            .await
+            .expect("the SQLite thread answers every write it takes")
     }
 
     /// Reads one entity or all of them.
