@@ -1,7 +1,7 @@
 //! Rows in and out of the `features` table.
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use rusqlite::{params, Connection};
+use rusqlite::{params_from_iter, Connection};
 
 use super::{classify, unavailable};
 use crate::features::{FeatureRow, FeatureValue};
@@ -106,16 +106,23 @@ pub(super) fn read_entities(
     connection: &Connection,
     filter: Option<(&str, &str)>,
 ) -> Result<Vec<Entity>, StoreError> {
+    // Two statements rather than one with `?1 IS NULL OR ...`, which SQLite cannot answer from
+    // the primary key: a read of one entity would scan the whole table.
     let mut statement = connection
-        .prepare_cached(
+        .prepare_cached(if filter.is_some() {
             "SELECT namespace, entity_key, feature, value, value_type, feature_time FROM features
-             WHERE (?1 IS NULL OR namespace = ?1) AND (?2 IS NULL OR entity_key = ?2)
-             ORDER BY namespace, entity_key, feature",
-        )
+             WHERE namespace = ?1 AND entity_key = ?2 ORDER BY feature"
+        } else {
+            "SELECT namespace, entity_key, feature, value, value_type, feature_time FROM features
+             ORDER BY namespace, entity_key, feature"
+        })
         .map_err(classify)?;
-    let (namespace, key) = filter.unzip();
+    let parameters = match filter {
+        Some((namespace, key)) => vec![namespace, key],
+        None => Vec::new(),
+    };
     let rows = statement
-        .query_map(params![namespace, key], |row| {
+        .query_map(params_from_iter(parameters), |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
