@@ -18,9 +18,10 @@ use crate::message::Timestamp;
 /// Per namespace (a program has a handful, so a list), primary key → features.
 type Entities = Vec<(&'static str, KeyMap)>;
 
-/// Primary key → features, hashed with foldhash (hashbrown's default hasher): keys come from
-/// messages, so it is seeded at random per map like std's SipHash, which cost about 400
-/// instructions a message in the benchmark where foldhash costs next to nothing.
+/// Primary key → features, hashed with foldhash (hashbrown's default hasher), seeded at random
+/// per map. Keys come from messages: it resists crafted collisions less than std's SipHash,
+/// which is enough for a store meant for tests, demos and benchmarks, where SipHash cost about
+/// 400 instructions a message and foldhash next to nothing.
 type KeyMap = HashMap<String, Features, foldhash::fast::RandomState>;
 
 /// One entity's features, in the order rows first brought them.
