@@ -2,8 +2,8 @@
 //!
 //! It is on the hot path of every benchmark and demo, so writing moves what rows bring instead
 //! of copying it: a new entity takes its row's key, and its values move into a list kept inline
-//! (no allocation for one or two features); feature names stay the `&'static str` the generated
-//! code gives.
+//! in the entity's one allocation (for one or two features); feature names stay the
+//! `&'static str` the generated code gives.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -21,8 +21,10 @@ type Entities = Vec<(&'static str, KeyMap)>;
 /// Primary key → features, hashed with foldhash (hashbrown's default hasher), seeded at random
 /// per map. Keys come from messages: it resists crafted collisions less than std's SipHash,
 /// which is enough for a store meant for tests, demos and benchmarks, where SipHash cost about
-/// 400 instructions a message and foldhash next to nothing.
-type KeyMap = HashMap<String, Features, foldhash::fast::RandomState>;
+/// 400 instructions a message and foldhash next to nothing. Features are boxed so that a slot
+/// of the table is 32 bytes, not 160: with 100,000 entities updated at random, the smaller table
+/// misses the cache less (8% less CPU per message in the benchmark's tansu run).
+type KeyMap = HashMap<String, Box<Features>, foldhash::fast::RandomState>;
 
 /// One entity's features, in the order rows first brought them.
 #[derive(Debug)]
@@ -180,7 +182,7 @@ fn write_row(entities: &mut Entities, row: &mut FeatureRow) {
     match keys.entry(std::mem::take(&mut row.primary_key)) {
         Entry::Occupied(mut entity) => entity.get_mut().apply(&mut row.values, row.time),
         Entry::Vacant(entity) => {
-            entity.insert(Features::new(row.values.drain(..), row.time));
+            entity.insert(Box::new(Features::new(row.values.drain(..), row.time)));
         }
     }
 }
