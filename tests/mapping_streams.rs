@@ -84,6 +84,28 @@ async fn seed_example_writes_favorite_colors_and_commits_every_offset(broker: Br
             "u{i}"
         );
     }
+    // Offsets are committed while the stream runs (every second), not only when it stops.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let committed = kafka
+            .committed_offsets(
+                "chalk/mapping_streams::favorite_color",
+                "user_favorite_color_updates",
+                4,
+            )
+            .await
+            .expect("committed offsets");
+        let total: i64 = committed.iter().map(|o| o.unwrap_or(0)).sum();
+        if total == i64::try_from(users + 1).expect("small") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "committed while running: {committed:?}"
+        );
+        // The broker cannot tell us when a commit lands: ask again shortly.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     running.shutdown().await.expect("clean shutdown");
 
     let committed = kafka

@@ -571,7 +571,7 @@ fn librdkafka_properties_per_protocol_and_mechanism() {
         }
         assert_eq!(p.get("group.id"), Some("chalk/orders"));
         assert_eq!(p.get("client.id"), Some("chalk/orders"));
-        assert_eq!(p.get("enable.auto.commit"), Some("true"));
+        assert_eq!(p.get("enable.auto.commit"), Some("false"));
         assert_eq!(p.get("enable.auto.offset.store"), Some("false"));
         assert_eq!(p.get("bootstrap.servers"), Some("127.0.0.1:9"));
         // librdkafka validates names, values and that this build supports the mechanism.

@@ -1,14 +1,52 @@
-//! Synchronous offset commits where a partition changes hands (revocation, shutdown), retried
-//! while the failure is a passing one and read back: a commit lost there makes the next owner
-//! process again what was already done here.
+//! Offset commits. All are synchronous and made one at a time (the stream context's commit
+//! lock), so that no earlier commit can land after a later one and move the group back:
+//! - every `auto.commit.interval.ms`, on a thread of their own, what the workers have stored;
+//! - where a partition changes hands (revocation, shutdown), retried while the failure is a
+//!   passing one and read back: a commit lost there makes the next owner process again what was
+//!   already done here.
 
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use backon::{BlockingRetryable, ExponentialBuilder};
+
+use super::log_limit::LogLimiter;
+use super::partition::KafkaConsumer;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
+
+/// Commits what the partition workers have stored every `every`, until `stop` is dropped or
+/// sent to. A failure is logged (rate-limited) and the next commit carries the same offsets.
+pub(super) fn spawn_periodic_commits(
+    consumer: Arc<KafkaConsumer>,
+    every: Duration,
+    stop: mpsc::Receiver<()>,
+) -> std::io::Result<JoinHandle<()>> {
+    let name = consumer.context().name();
+    std::thread::Builder::new()
+        .name(format!("chalk:{name}:commit"))
+        .spawn(move || {
+            let mut failures = LogLimiter::new(Duration::from_secs(60), 5);
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+                let result = {
+                    let _one_at_a_time = consumer.context().commit_lock();
+                    consumer.commit_consumer_state(CommitMode::Sync)
+                };
+                match result {
+                    // Nothing stored since the last commit.
+                    Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+                    Err(error) => {
+                        if let Some(suppressed) = failures.allow() {
+                            tracing::warn!(stream = name, %error, suppressed, "offset commit failed; the next one carries the same offsets");
+                        }
+                    }
+                }
+            }
+        })
+}
 
 /// Attempts after the first: with delays of 100 ms doubling to 1 s, about two seconds in all,
 /// which a rebalance can afford.

@@ -48,6 +48,8 @@ pub(crate) struct StreamContext {
     assigned: tokio::sync::Notify,
     /// librdkafka repeats a failing connection's report on every retry: a few lines a minute.
     client_logs: Mutex<LogLimiter>,
+    /// Held for every offset commit, so that no commit is in flight when another starts.
+    commits: Mutex<()>,
 }
 
 impl StreamContext {
@@ -59,7 +61,15 @@ impl StreamContext {
             waiting: Mutex::new(Vec::new()),
             assigned: tokio::sync::Notify::new(),
             client_logs: Mutex::new(LogLimiter::new(Duration::from_secs(60), 10)),
+            commits: Mutex::new(()),
         }
+    }
+
+    /// Held while committing: commits of this stream happen one at a time.
+    pub(crate) fn commit_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.commits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Gives the context its consumer, which it needs to split partition queues.
@@ -67,7 +77,7 @@ impl StreamContext {
         let _ = self.consumer.set(Arc::downgrade(consumer));
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         self.shared.descriptor.name()
     }
 
@@ -218,6 +228,7 @@ impl StreamContext {
         consumer: &K,
         partitions: &[(PartitionKey, Option<i64>)],
     ) {
+        let _one_at_a_time = self.commit_lock();
         let mut offsets = TopicPartitionList::new();
         for ((topic, partition), stored_at_start) in partitions {
             let stored = self.shared.stats.stored_offset(topic, *partition);
@@ -337,7 +348,8 @@ impl ConsumerContext for StreamContext {
         match result {
             Ok(()) => tracing::trace!(stream = self.name(), ?offsets, "offsets committed"),
             Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            Err(error) => tracing::warn!(stream = self.name(), %error, "offset commit failed"),
+            // The runtime's own commits are synchronous and log their failures.
+            Err(error) => tracing::debug!(stream = self.name(), %error, "offset commit failed"),
         }
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! A message's path: poll → late-arrival check on the Kafka timestamp (before decoding) →
 //! decode → resolver → rows written to the store (per batch) → offset stored. Offsets are stored
-//! only once every message before them in the partition is done, and librdkafka commits what is
-//! stored in the background, on revoke and at shutdown.
+//! only once every message before them in the partition is done. The runtime commits what is
+//! stored every `auto.commit.interval.ms` (1 s), on revoke and at shutdown, one commit at a
+//! time and each waited for, so that no earlier commit lands after a later one.
 
 pub mod clock;
 mod commit;

@@ -10,6 +10,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::message::Message as _;
 use tokio::sync::{oneshot, watch};
 
+use super::commit::spawn_periodic_commits;
 use super::context::StreamContext;
 use super::log_limit::LogLimiter;
 use super::partition::KafkaConsumer;
@@ -92,6 +93,7 @@ fn poll_thread(
     };
     let name = shared.descriptor.name();
     let drain_timeout = shared.drain_timeout;
+    let commit_every = commit_interval(&properties);
     // Everything this thread logs (start, consumer errors, stop) belongs to the stream.
     let _span = tracing::info_span!("stream", stream = name).entered();
     runtime.block_on(async move {
@@ -106,6 +108,17 @@ fn poll_thread(
             };
         let consumer = Arc::new(consumer);
         consumer.context().attach(&consumer);
+        let (stop_commits, commits_stop) = std::sync::mpsc::channel();
+        let committer =
+            match spawn_periodic_commits(Arc::clone(&consumer), commit_every, commits_stop) {
+                Ok(committer) => committer,
+                Err(error) => {
+                    let _ = ready.send(Err(rdkafka::error::KafkaError::ClientCreation(format!(
+                        "cannot start the offset commit thread: {error}"
+                    ))));
+                    return;
+                }
+            };
         let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
         if let Err(error) = consumer.subscribe(&topic_refs) {
             let _ = ready.send(Err(error));
@@ -148,6 +161,9 @@ fn poll_thread(
         }
 
         tracing::info!(stream = name, "stopping: finishing in-flight batches");
+        // The periodic commits end first: the last commit below is the last one made.
+        drop(stop_commits);
+        let _ = committer.join();
         let stopped = consumer.context().stop_workers(None, drain_timeout);
         consumer
             .context()
@@ -163,4 +179,15 @@ fn log_consumer_error(name: &str, error: &rdkafka::error::KafkaError, log: &mut 
     if let Some(suppressed) = log.allow() {
         tracing::warn!(stream = name, %error, suppressed, "consumer error");
     }
+}
+
+/// How often stored offsets are committed: `auto.commit.interval.ms`, which chalk-streams sets
+/// and `additional_kafka_args` may change (librdkafka's own automatic commit is off).
+fn commit_interval(properties: &KafkaProperties) -> Duration {
+    const DEFAULT: Duration = Duration::from_secs(1);
+    properties
+        .get("auto.commit.interval.ms")
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .filter(|&ms| ms > 0)
+        .map_or(DEFAULT, Duration::from_millis)
 }

@@ -222,9 +222,11 @@ impl ResolvedSource {
         let mut p = self.connection_properties();
         p.set("group.id", self.group_id(stream));
         p.set("client.id", self.client_id(stream));
-        // Offsets are stored by the runtime only once a message's outputs are durable, and
-        // librdkafka commits what is stored in the background and on close.
-        p.set("enable.auto.commit", "true");
+        // Offsets are stored by the runtime only once a message's outputs are durable. The
+        // runtime commits what is stored every `auto.commit.interval.ms`, and where partitions
+        // change hands, one commit at a time: librdkafka's background commits could retry an
+        // older commit after the last one and move the group's offsets back.
+        p.set("enable.auto.commit", "false");
         p.set("enable.auto.offset.store", "false");
         p.set("auto.commit.interval.ms", "1000");
         p.set("enable.partition.eof", "false");
