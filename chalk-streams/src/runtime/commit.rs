@@ -10,13 +10,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use backon::{BlockingRetryable, ExponentialBuilder};
-
-use super::log_limit::LogLimiter;
-use super::partition::KafkaConsumer;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
+
+use super::log_limit::LogLimiter;
+use super::partition::KafkaConsumer;
 
 /// Commits what the partition workers have stored every `every`, until `stop` is dropped or
 /// sent to. A failure is logged (rate-limited) and the next commit carries the same offsets.
