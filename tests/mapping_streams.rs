@@ -7,7 +7,7 @@ use std::time::Duration;
 use chalk_streams::prelude::*;
 use chalk_streams::registry::Registry;
 use chalk_streams::store::{FeatureStore, MemoryStore};
-use chalk_streams::testing::Record;
+use chalk_streams::testing::{KafkaTestClient, Record};
 use chalk_streams::FeatureValue;
 use serde::Deserialize;
 use serde_json::json;
@@ -85,18 +85,11 @@ async fn seed_example_writes_favorite_colors_and_commits_every_offset(broker: Br
         );
     }
     // Offsets are committed while the stream runs (every second), not only when it stops.
+    let all = i64::try_from(users + 1).expect("small");
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let committed = kafka
-            .committed_offsets(
-                "chalk/mapping_streams::favorite_color",
-                "user_favorite_color_updates",
-                4,
-            )
-            .await
-            .expect("committed offsets");
-        let total: i64 = committed.iter().map(|o| o.unwrap_or(0)).sum();
-        if total == i64::try_from(users + 1).expect("small") {
+        let (total, committed) = favorite_color_committed(&kafka).await;
+        if total == all {
             break;
         }
         assert!(
@@ -108,6 +101,15 @@ async fn seed_example_writes_favorite_colors_and_commits_every_offset(broker: Br
     }
     running.shutdown().await.expect("clean shutdown");
 
+    let (total, committed) = favorite_color_committed(&kafka).await;
+    assert_eq!(
+        total, all,
+        "every message's offset is committed: {committed:?}"
+    );
+}
+
+/// The `favorite_color` group's committed offsets in all, and per partition.
+async fn favorite_color_committed(kafka: &KafkaTestClient) -> (i64, Vec<Option<i64>>) {
     let committed = kafka
         .committed_offsets(
             "chalk/mapping_streams::favorite_color",
@@ -116,12 +118,7 @@ async fn seed_example_writes_favorite_colors_and_commits_every_offset(broker: Br
         )
         .await
         .expect("committed offsets");
-    let committed_total: i64 = committed.iter().map(|o| o.unwrap_or(0)).sum();
-    assert_eq!(
-        committed_total,
-        i64::try_from(users + 1).expect("small"),
-        "every message's offset is committed: {committed:?}"
-    );
+    (committed.iter().map(|o| o.unwrap_or(0)).sum(), committed)
 }
 
 static LATE_SOURCE: KafkaSource = KafkaSource::new()
