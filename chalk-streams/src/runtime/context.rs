@@ -221,8 +221,8 @@ impl StreamContext {
     /// up, whose workers have stopped) during their assignment; a partition that stored nothing
     /// new is left alone, as its group may have moved past an older ownership's offset. They are
     /// named explicitly rather than left to librdkafka's record of what is not yet committed,
-    /// which a failed automatic commit can leave wrong (seen on the mock cluster: a commit
-    /// reported done, the offsets not written).
+    /// which a failed commit can leave wrong (seen on the mock cluster: a commit reported done,
+    /// the offsets not written).
     pub(crate) fn commit_partitions<K: Consumer<Self>>(
         &self,
         consumer: &K,
