@@ -35,19 +35,21 @@ impl PartitionTask {
         } = resolved;
         match self.write_batch(rows).await {
             Ok(()) => {
-                written.extend(spans.iter().map(|(index, _)| *index));
+                written.extend(spans.iter().map(|span| span.timestamp));
                 counts.rows_written = rows.len() as u64;
             }
             Err(rejected) => {
                 tracing::info!(stream = self.name(), partition = self.partition, error = %rejected, "store rejected a batch; writing its messages one by one");
-                for (index, span) in spans.iter() {
-                    match self.write_with_retry(&rows[span.clone()]).await {
+                for span in spans.iter() {
+                    match self.write_with_retry(&rows[span.rows.clone()]).await {
                         Ok(()) => {
-                            written.push(*index);
-                            counts.rows_written += span.len() as u64;
+                            written.push(span.timestamp);
+                            counts.rows_written += span.rows.len() as u64;
                         }
-                        Err(error) => failures
-                            .push((*index, MessageError::new(Phase::Store, error.to_string()))),
+                        Err(error) => failures.push((
+                            span.index,
+                            MessageError::new(Phase::Store, error.to_string()),
+                        )),
                     }
                 }
                 failures.sort_by_key(|(index, _)| *index);

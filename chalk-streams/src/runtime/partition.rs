@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::context::StreamContext;
-use super::guard::resolve;
+use super::guard::{guarded, resolve};
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
 use super::stats::{LatencyBatch, StatsSnapshot};
@@ -22,7 +22,7 @@ use super::window_task::WindowResolver;
 use super::StreamShared;
 use crate::features::{recycle, FeatureRow};
 use crate::message::{RawHeaders, RawMessage, Timestamp};
-use crate::resolver::MessageError;
+use crate::resolver::{MessageError, Resolver};
 
 /// The consumer type every stream uses.
 pub(crate) type KafkaConsumer = StreamConsumer<StreamContext>;
@@ -80,10 +80,10 @@ impl KafkaRecord for OwnedMessage {
 #[derive(Default)]
 pub(super) struct Resolved {
     pub(super) rows: Vec<FeatureRow>,
-    /// Which rows each successfully resolved message produced: (batch index, rows).
-    pub(super) spans: Vec<(usize, Range<usize>)>,
-    /// The batch indices of the messages whose rows were written.
-    pub(super) written: Vec<usize>,
+    /// The messages resolved without error, in batch order.
+    pub(super) spans: Vec<Span>,
+    /// The Kafka timestamps of the messages whose rows were written, one per message.
+    pub(super) written: Vec<Option<Timestamp>>,
     /// Messages that failed: (batch index, why).
     pub(super) failures: Vec<(usize, MessageError)>,
     pub(super) counts: StatsSnapshot,
@@ -99,6 +99,16 @@ impl Resolved {
         self.failures.clear();
         self.counts = StatsSnapshot::default();
     }
+}
+
+/// A message resolved without error.
+pub(super) struct Span {
+    /// Where it is in the batch.
+    pub(super) index: usize,
+    /// Its Kafka timestamp, read once: for the late check, then for latency.
+    pub(super) timestamp: Option<Timestamp>,
+    /// The rows it produced, in [`Resolved::rows`].
+    pub(super) rows: Range<usize>,
 }
 
 /// What a partition worker carries from one batch to the next.
@@ -213,10 +223,8 @@ impl PartitionTask {
         self.write_rows(resolved).await;
         let written_at = self.shared.clock.now().as_millis();
         let mut latency = LatencyBatch::default();
-        for &index in &resolved.written {
-            if let Some(ts) = batch[index].timestamp().to_millis() {
-                latency.observe_millis(written_at - ts);
-            }
+        for ts in resolved.written.iter().flatten() {
+            latency.observe_millis(written_at - ts.as_millis());
         }
         resolved.counts.failed = resolved.failures.len() as u64;
         for (index, error) in &resolved.failures {
@@ -290,8 +298,17 @@ impl PartitionTask {
                 }
             }
             let before = out.rows.len();
-            match resolve(self.shared.descriptor.resolver(), &raw, &mut out.rows).await {
-                Ok(()) => out.spans.push((index, before..out.rows.len())),
+            // A sync resolver is called in place, without building a future per message.
+            let resolved = match self.shared.descriptor.resolver() {
+                Resolver::Sync(call) => guarded(|| call(&raw, &mut out.rows)),
+                resolver => resolve(resolver, &raw, &mut out.rows).await,
+            };
+            match resolved {
+                Ok(()) => out.spans.push(Span {
+                    index,
+                    timestamp: raw.timestamp,
+                    rows: before..out.rows.len(),
+                }),
                 Err(error) => {
                     out.rows.truncate(before);
                     out.failures.push((index, error));
