@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 
-use super::FeatureValue;
+use super::{FeatureRow, FeatureValue};
 
 /// A row's feature values by name.
 pub(crate) type Values = Vec<(&'static str, FeatureValue)>;
@@ -30,30 +30,43 @@ pub fn values_with_capacity(capacity: usize) -> Values {
     values
 }
 
-/// Keeps `values` for a later row (emptied), unless enough are kept already.
-pub(crate) fn recycle(mut values: Values) {
-    if values.capacity() == 0 {
-        return;
-    }
-    values.clear();
+/// Empties `rows`, keeping their value lists (emptied) for later rows, unless enough are kept
+/// already. One look-up of the thread's list for the whole batch.
+pub(crate) fn recycle(rows: &mut Vec<FeatureRow>) {
     let _ = FREE.try_with(|free| {
         let mut free = free.borrow_mut();
-        if free.len() < KEPT {
-            free.push(values);
+        for row in rows.drain(..) {
+            let mut values = row.values;
+            if values.capacity() > 0 && free.len() < KEPT {
+                values.clear();
+                free.push(values);
+            }
         }
     });
+    // Were the thread's list gone (thread ending), the rows are dropped here.
+    rows.clear();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Timestamp;
+
+    fn row(values: Values) -> FeatureRow {
+        FeatureRow {
+            namespace: "user",
+            primary_key: "u1".to_owned(),
+            values,
+            time: Timestamp::from_millis(0),
+        }
+    }
 
     #[test]
     fn a_recycled_list_comes_back_empty_with_its_room() {
         let mut values = values_with_capacity(3);
         values.push(("a", FeatureValue::Int(1)));
         let room = values.capacity();
-        recycle(values);
+        recycle(&mut vec![row(values)]);
         let again = values_with_capacity(2);
         assert!(again.is_empty());
         assert_eq!(again.capacity(), room);
@@ -61,7 +74,7 @@ mod tests {
 
     #[test]
     fn a_recycled_list_grows_to_the_room_asked_for() {
-        recycle(Vec::with_capacity(1));
+        recycle(&mut vec![row(Vec::with_capacity(1))]);
         assert!(values_with_capacity(8).capacity() >= 8);
     }
 }

@@ -91,9 +91,7 @@ pub(super) struct Resolved {
 
 impl Resolved {
     fn clear(&mut self) {
-        for row in self.rows.drain(..) {
-            recycle(row.values);
-        }
+        recycle(&mut self.rows);
         self.spans.clear();
         self.written.clear();
         self.failures.clear();
