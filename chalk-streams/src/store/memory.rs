@@ -2,7 +2,7 @@
 //!
 //! It is on the hot path of every benchmark and demo, so writing moves what rows bring instead
 //! of copying it: a new entity takes its row's key, and its values move into a list kept inline
-//! in the entity's one allocation (for one or two features); feature names stay the
+//! in the entity's entry (for one or two features); feature names stay the
 //! `&'static str` the generated code gives.
 
 use std::collections::BTreeMap;
