@@ -263,6 +263,14 @@ async fn sqlite_store() {
         value(&reopened, "u3", "color").await,
         Some((text("recomputed"), 40))
     );
+    assert_eq!(page_size(&path), 16 * 1024, "a new file has 16 KiB pages");
+}
+
+fn page_size(path: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("open")
+        .query_row("PRAGMA page_size", [], |row| row.get(0))
+        .expect("page size")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,6 +289,7 @@ async fn sqlite_store_file_with_the_earlier_key_order() {
         )
         .expect("earlier schema");
     behaviour_suite(Arc::new(SqliteStore::open(&path).expect("open"))).await;
+    assert_eq!(page_size(&path), 4096, "an existing file keeps its pages");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS features (
 ) WITHOUT ROWID;
 ";
 
+/// The page size of a new store file (SQLite's default is 4 KiB; an existing file keeps its
+/// own). Upserts at random keys took 16-17% less CPU time with 16 KiB pages than with 4 KiB in
+/// the throughput benchmark, on both brokers; 64 KiB took 23-26% less, but a commit writes each
+/// page it changed whole to the write-ahead log, and a log of 1,000 such pages is 64 MB.
+const PAGE_SIZE: u32 = 16 * 1024;
+
 /// A feature store in one SQLite file. A batch is written in one transaction, durable
 /// (`synchronous = FULL`, write-ahead log) before `write` returns; batches that arrive while
 /// another is being written share the next transaction (one fsync for all). Statements run on a
@@ -65,9 +71,10 @@ impl SqliteStore {
         let connection = Connection::open(&path)
             .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
         connection
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
-            )
+            .execute_batch(&format!(
+                "PRAGMA page_size = {PAGE_SIZE}; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;"
+            ))
             .map_err(classify)?;
         connection.execute_batch(SCHEMA).map_err(classify)?;
         Ok(Self {
