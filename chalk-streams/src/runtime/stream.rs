@@ -16,6 +16,7 @@ use super::log_limit::LogLimiter;
 use super::partition::KafkaConsumer;
 use super::StreamShared;
 use crate::error::Error;
+use crate::source::properties::AUTO_COMMIT_INTERVAL_MS;
 use crate::source::KafkaProperties;
 
 /// A started stream.
@@ -184,10 +185,10 @@ fn log_consumer_error(name: &str, error: &rdkafka::error::KafkaError, log: &mut 
 /// How often stored offsets are committed: `auto.commit.interval.ms`, which chalk-streams sets
 /// and `additional_kafka_args` may change (librdkafka's own automatic commit is off).
 fn commit_interval(properties: &KafkaProperties) -> Duration {
-    const DEFAULT: Duration = Duration::from_secs(1);
-    properties
+    let ms = properties
         .get("auto.commit.interval.ms")
         .and_then(|ms| ms.parse::<u64>().ok())
         .filter(|&ms| ms > 0)
-        .map_or(DEFAULT, Duration::from_millis)
+        .unwrap_or(AUTO_COMMIT_INTERVAL_MS);
+    Duration::from_millis(ms)
 }

@@ -37,6 +37,9 @@ const MANAGED: &[(&str, &str)] = &[
     ),
 ];
 
+/// How often the runtime commits stored offsets unless `auto.commit.interval.ms` says otherwise.
+pub(crate) const AUTO_COMMIT_INTERVAL_MS: u64 = 1000;
+
 /// Messages librdkafka keeps fetched ahead per partition: about five of the runtime's largest
 /// batches (librdkafka's default is 100,000).
 const QUEUED_MIN_MESSAGES: &str = "5000";
@@ -228,7 +231,10 @@ impl ResolvedSource {
         // older commit after the last one and move the group's offsets back.
         p.set("enable.auto.commit", "false");
         p.set("enable.auto.offset.store", "false");
-        p.set("auto.commit.interval.ms", "1000");
+        p.set(
+            "auto.commit.interval.ms",
+            AUTO_COMMIT_INTERVAL_MS.to_string(),
+        );
         p.set("enable.partition.eof", "false");
         // A new group starts from the beginning: nothing on the topic is silently passed over.
         p.set("auto.offset.reset", "earliest");
