@@ -274,22 +274,82 @@ fn page_size(path: &std::path::Path) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_store_file_with_the_earlier_key_order() {
-    // Files made before the key began with `entity_key` keep their key order.
+async fn sqlite_store_files_with_earlier_tables() {
+    // Files made before the table had row ids, with either key order, keep their table.
+    for key in [
+        "namespace, entity_key, feature",
+        "entity_key, namespace, feature",
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("features.sqlite");
+        rusqlite::Connection::open(&path)
+            .expect("create")
+            .execute_batch(&format!(
+                "CREATE TABLE features (
+                    namespace TEXT NOT NULL, entity_key TEXT NOT NULL, feature TEXT NOT NULL,
+                    value, value_type TEXT NOT NULL, feature_time INTEGER NOT NULL,
+                    PRIMARY KEY ({key})
+                ) WITHOUT ROWID;"
+            ))
+            .expect("earlier schema");
+        behaviour_suite(Arc::new(SqliteStore::open(&path).expect("open"))).await;
+        assert_eq!(page_size(&path), 4096, "an existing file keeps its pages");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_writes_land_on_their_own_rows() {
+    // The store updates a feature written before by its row id; the row may have changed
+    // under it meanwhile, and a store opened on an existing file learns the ids anew.
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open(&path).expect("open");
+    store
+        .write(&[row("u1", 10, vec![("color", text("red"))])])
+        .await
+        .expect("write");
+    // Another connection moves u1's row id to a feature of u2's.
     rusqlite::Connection::open(&path)
-        .expect("create")
+        .expect("open")
         .execute_batch(
-            "CREATE TABLE features (
-                namespace TEXT NOT NULL, entity_key TEXT NOT NULL, feature TEXT NOT NULL,
-                value, value_type TEXT NOT NULL, feature_time INTEGER NOT NULL,
-                PRIMARY KEY (namespace, entity_key, feature)
-            ) WITHOUT ROWID;",
+            "UPDATE features SET entity_key = 'u2', value = 'blue', feature_time = 5
+             WHERE entity_key = 'u1';",
         )
-        .expect("earlier schema");
-    behaviour_suite(Arc::new(SqliteStore::open(&path).expect("open"))).await;
-    assert_eq!(page_size(&path), 4096, "an existing file keeps its pages");
+        .expect("move the row");
+    store
+        .write(&[row("u1", 20, vec![("color", text("green"))])])
+        .await
+        .expect("write");
+    assert_eq!(
+        value(&store, "u1", "color").await,
+        Some((text("green"), 20))
+    );
+    assert_eq!(value(&store, "u2", "color").await, Some((text("blue"), 5)));
+    // A newer write after a late one, then a reopened store updating every row, twice.
+    store
+        .write(&[row("u1", 15, vec![("color", text("late"))])])
+        .await
+        .expect("write");
+    drop(store);
+    let reopened = SqliteStore::open(&path).expect("reopen");
+    for time in [30, 40] {
+        reopened
+            .write(&[
+                row("u1", time, vec![("color", text(&format!("u1 at {time}")))]),
+                row("u2", time, vec![("color", text(&format!("u2 at {time}")))]),
+            ])
+            .await
+            .expect("write");
+    }
+    assert_eq!(
+        value(&reopened, "u1", "color").await,
+        Some((text("u1 at 40"), 40))
+    );
+    assert_eq!(
+        value(&reopened, "u2", "color").await,
+        Some((text("u2 at 40"), 40))
+    );
+    assert_eq!(reopened.scan().await.expect("scan").len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,7 @@
 //! FROM features;
 //! ```
 
+mod row_ids;
 mod rows;
 mod thread;
 
@@ -18,21 +19,26 @@ use rusqlite::Connection;
 
 use super::{Entity, FeatureStore, StoreError};
 use crate::features::FeatureRow;
+use row_ids::RowIds;
 use thread::ConnectionThread;
 
-/// The key starts with `entity_key`, which tells rows apart at once, rather than `namespace`,
-/// which most rows share: SQLite compares the first column on a fast path. Files made with the
-/// earlier `(namespace, entity_key, feature)` key work the same.
+/// Rows have ids, and the key is a unique index: a feature written before is updated by its id,
+/// which the store remembers, and rewritten in place (see `rows::UPDATE_BY_ID`). The key starts
+/// with `entity_key`, which tells rows apart at once, rather than `namespace`, which most rows
+/// share: SQLite compares the first column on a fast path. Files made with the earlier tables
+/// keyed by `(namespace, entity_key, feature)` or `(entity_key, namespace, feature)`, without
+/// row ids, work the same, with every write an upsert by key.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS features (
+    id           INTEGER PRIMARY KEY,
     namespace    TEXT    NOT NULL,
     entity_key   TEXT    NOT NULL,
     feature      TEXT    NOT NULL,
     value,                         -- no declared type: stored exactly as written
     value_type   TEXT    NOT NULL,
     feature_time INTEGER NOT NULL, -- milliseconds since the Unix epoch
-    PRIMARY KEY (entity_key, namespace, feature)
-) WITHOUT ROWID;
+    UNIQUE (entity_key, namespace, feature)
+);
 ";
 
 /// The page size of a new store file (SQLite's default is 4 KiB; an existing file keeps its
@@ -77,9 +83,17 @@ impl SqliteStore {
             ))
             .map_err(classify)?;
         connection.execute_batch(SCHEMA).map_err(classify)?;
+        let has_row_ids: bool = connection
+            .query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info('features') WHERE name = 'id'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(classify)?;
+        let row_ids = has_row_ids.then(RowIds::default);
         Ok(Self {
             path,
-            connection: Arc::new(ConnectionThread::start(connection)?),
+            connection: Arc::new(ConnectionThread::start(connection, row_ids)?),
         })
     }
 

@@ -1,8 +1,9 @@
 //! Rows in and out of the `features` table.
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::{params_from_iter, CachedStatement, Connection};
 
+use super::row_ids::{FeatureKey, RowIds};
 use super::{classify, unavailable};
 use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
@@ -20,62 +21,139 @@ ON CONFLICT (namespace, entity_key, feature) DO UPDATE SET
 WHERE excluded.feature_time >= features.feature_time;
 ";
 
-/// Writes the rows of `batches` in one transaction, durable when this returns `Ok`.
-///
-/// SQLite keeps a statement's parameters from one execution to the next, so the namespace,
-/// feature name and type, mostly the same from row to row, are bound only when they change.
+/// The same write as the upsert's, to a row known by id: one seek by integer rather than a
+/// search of the key index, and the row is rewritten in place. It changes nothing unless the
+/// row still holds this feature and is not newer, and the upsert then decides.
+const UPDATE_BY_ID: &str = "
+UPDATE features SET value = ?4, value_type = ?5, feature_time = ?6
+WHERE id = ?7 AND entity_key = ?2 AND namespace = ?1 AND feature = ?3 AND feature_time <= ?6
+";
+
+/// The id of a feature's row. (`RETURNING id` on the upsert would answer it too, but costs
+/// SQLite a temporary table and a statement journal on every execution.)
+const SELECT_ID: &str = "
+SELECT id FROM features WHERE entity_key = ?2 AND namespace = ?1 AND feature = ?3
+";
+
+/// Writes the rows of `batches` in one transaction, durable when this returns `Ok`. With
+/// `row_ids` (the table has row ids), features written before are updated by id, and the ids
+/// of the others are kept for next time.
 pub(super) fn upsert(
     connection: &mut Connection,
     batches: &[&[FeatureRow]],
+    mut row_ids: Option<&mut RowIds>,
 ) -> Result<(), StoreError> {
     let transaction = connection.transaction().map_err(classify)?;
     {
-        let mut upsert = transaction.prepare_cached(UPSERT).map_err(classify)?;
-        let mut bound = Bound::default();
+        let mut by_key = Parameters::new(transaction.prepare_cached(UPSERT).map_err(classify)?);
+        let mut by_id = match row_ids {
+            Some(_) => Some(Parameters::new(
+                transaction.prepare_cached(UPDATE_BY_ID).map_err(classify)?,
+            )),
+            None => None,
+        };
         // In key order, each page of the table is visited once per transaction rather than
         // read again for every row that lands on it. The sort is stable: of two rows for one
         // feature, the later still writes last.
         let mut rows: Vec<&FeatureRow> = batches.iter().copied().flatten().collect();
         rows.sort_by(|a, b| (&a.primary_key, a.namespace).cmp(&(&b.primary_key, b.namespace)));
         for row in rows {
-            if bound.namespace != Some(row.namespace) {
-                upsert
-                    .raw_bind_parameter(1, row.namespace)
-                    .map_err(classify)?;
-                bound.namespace = Some(row.namespace);
-            }
-            upsert
-                .raw_bind_parameter(2, &row.primary_key)
-                .map_err(classify)?;
-            upsert
-                .raw_bind_parameter(6, row.time.as_millis())
-                .map_err(classify)?;
             for (feature, value) in &row.values {
-                if bound.feature != Some(feature) {
-                    upsert.raw_bind_parameter(3, feature).map_err(classify)?;
-                    bound.feature = Some(feature);
+                let key = FeatureKey {
+                    namespace: row.namespace,
+                    entity: &row.primary_key,
+                    feature,
+                };
+                let known = row_ids.as_deref().and_then(|ids| ids.get(key));
+                if let (Some(id), Some(update)) = (known, by_id.as_mut()) {
+                    update.bind(row, feature, value)?;
+                    update
+                        .statement
+                        .raw_bind_parameter(7, id)
+                        .map_err(classify)?;
+                    if update.statement.raw_execute().map_err(classify)? == 1 {
+                        continue;
+                    }
                 }
-                let kind = value.type_name();
-                if bound.kind != Some(kind) {
-                    upsert.raw_bind_parameter(5, kind).map_err(classify)?;
-                    bound.kind = Some(kind);
+                by_key.bind(row, feature, value)?;
+                let inserted_before = transaction.last_insert_rowid();
+                let written = by_key.statement.raw_execute().map_err(classify)?;
+                let Some(ids) = row_ids.as_deref_mut() else {
+                    continue;
+                };
+                // An insert sets the connection's last row id, an update does not.
+                let inserted = transaction.last_insert_rowid();
+                if inserted != inserted_before {
+                    ids.insert(key, inserted);
+                } else if written == 1 {
+                    let id = transaction
+                        .prepare_cached(SELECT_ID)
+                        .and_then(|mut select| {
+                            select.query_row((row.namespace, &row.primary_key, feature), |id| {
+                                id.get(0)
+                            })
+                        })
+                        .map_err(classify)?;
+                    ids.insert(key, id);
                 }
-                upsert
-                    .raw_bind_parameter(4, to_sql(value))
-                    .map_err(classify)?;
-                upsert.raw_execute().map_err(classify)?;
             }
         }
     }
     transaction.commit().map_err(classify)
 }
 
-/// The texts bound to the upsert's parameters 1, 3 and 5 so far.
-#[derive(Default)]
-struct Bound {
+/// A statement whose parameters 1 to 6 are a feature's, as in [`UPSERT`] and [`UPDATE_BY_ID`]. SQLite keeps a
+/// statement's parameters from one execution to the next, so the namespace, feature name and
+/// type, mostly the same from row to row, are bound only when they change.
+struct Parameters<'conn> {
+    statement: CachedStatement<'conn>,
     namespace: Option<&'static str>,
     feature: Option<&'static str>,
     kind: Option<&'static str>,
+}
+
+impl<'conn> Parameters<'conn> {
+    fn new(statement: CachedStatement<'conn>) -> Self {
+        Self {
+            statement,
+            namespace: None,
+            feature: None,
+            kind: None,
+        }
+    }
+
+    fn bind(
+        &mut self,
+        row: &FeatureRow,
+        feature: &'static str,
+        value: &FeatureValue,
+    ) -> Result<(), StoreError> {
+        let statement = &mut self.statement;
+        if self.namespace != Some(row.namespace) {
+            statement
+                .raw_bind_parameter(1, row.namespace)
+                .map_err(classify)?;
+            self.namespace = Some(row.namespace);
+        }
+        statement
+            .raw_bind_parameter(2, &row.primary_key)
+            .map_err(classify)?;
+        if self.feature != Some(feature) {
+            statement.raw_bind_parameter(3, feature).map_err(classify)?;
+            self.feature = Some(feature);
+        }
+        statement
+            .raw_bind_parameter(4, to_sql(value))
+            .map_err(classify)?;
+        let kind = value.type_name();
+        if self.kind != Some(kind) {
+            statement.raw_bind_parameter(5, kind).map_err(classify)?;
+            self.kind = Some(kind);
+        }
+        statement
+            .raw_bind_parameter(6, row.time.as_millis())
+            .map_err(classify)
+    }
 }
 
 /// A value as SQLite holds it; strings are bound where they are, not copied first.

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::row_ids::RowIds;
 use super::rows::{read_entities, upsert};
 use super::unavailable;
 use crate::features::FeatureRow;
@@ -37,12 +38,15 @@ pub(super) struct ConnectionThread {
 }
 
 impl ConnectionThread {
-    /// Moves `connection` to a thread of its own.
-    pub(super) fn start(connection: Connection) -> Result<Self, StoreError> {
+    /// Moves `connection` to a thread of its own; `row_ids` if its table has row ids.
+    pub(super) fn start(
+        connection: Connection,
+        row_ids: Option<RowIds>,
+    ) -> Result<Self, StoreError> {
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("chalk-sqlite".to_owned())
-            .spawn(move || serve(connection, queue))
+            .spawn(move || serve(connection, row_ids, queue))
             .map_err(|e| unavailable(format!("cannot start the SQLite thread: {e}")))?;
         Ok(Self { jobs })
     }
@@ -80,7 +84,7 @@ impl ConnectionThread {
 
 /// The thread's loop. A panic inside SQLite code becomes an error for that job, and the rows
 /// go back to the caller all the same: nothing lent here is ever lost.
-fn serve(mut connection: Connection, queue: mpsc::Receiver<Job>) {
+fn serve(mut connection: Connection, mut row_ids: Option<RowIds>, queue: mpsc::Receiver<Job>) {
     let mut next = queue.recv().ok();
     while let Some(job) = next.take() {
         match job {
@@ -98,7 +102,7 @@ fn serve(mut connection: Connection, queue: mpsc::Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
-                write_together(&mut connection, writes);
+                write_together(&mut connection, row_ids.as_mut(), writes);
             }
             Job::Read { filter, reply } => {
                 let filter = filter.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
@@ -117,16 +121,17 @@ fn serve(mut connection: Connection, queue: mpsc::Receiver<Job>) {
 /// row fails its own batch, not its neighbours').
 fn write_together(
     connection: &mut Connection,
+    mut row_ids: Option<&mut RowIds>,
     writes: Vec<(Vec<FeatureRow>, oneshot::Sender<Written>)>,
 ) {
     let together = (writes.len() > 1).then(|| {
         let batches: Vec<&[FeatureRow]> = writes.iter().map(|(rows, _)| rows.as_slice()).collect();
-        panic_as_error(|| upsert(connection, &batches))
+        panic_as_error(|| upsert(connection, &batches, row_ids.as_deref_mut()))
     });
     for (rows, reply) in writes {
         let result = match &together {
             Some(Ok(())) => Ok(()),
-            _ => panic_as_error(|| upsert(connection, &[&rows])),
+            _ => panic_as_error(|| upsert(connection, &[&rows], row_ids.as_deref_mut())),
         };
         // A caller that stopped waiting has no use for the rows.
         let _ = reply.send((rows, result));
