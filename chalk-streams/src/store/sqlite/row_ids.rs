@@ -77,7 +77,11 @@ mod tests {
         for (id, entity) in entities[..CAPACITY].iter().enumerate() {
             ids.insert(key(entity), id as i64);
         }
-        assert_eq!(ids.ids.capacity(), CAPACITY, "the table never grows past 2^20 slots");
+        assert_eq!(
+            ids.ids.capacity(),
+            CAPACITY,
+            "the table never grows past 2^20 slots"
+        );
         ids.insert(key(&entities[CAPACITY]), CAPACITY as i64);
         assert_eq!(ids.ids.len(), 1);
         assert_eq!(ids.get(key(&entities[CAPACITY])), Some(CAPACITY as i64));
