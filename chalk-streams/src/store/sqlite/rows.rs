@@ -41,17 +41,11 @@ SELECT id FROM features WHERE entity_key = ?2 AND namespace = ?1 AND feature = ?
 pub(super) fn upsert(
     connection: &mut Connection,
     batches: &[&[FeatureRow]],
-    mut row_ids: Option<&mut RowIds>,
+    row_ids: Option<&mut RowIds>,
 ) -> Result<(), StoreError> {
     let transaction = connection.transaction().map_err(classify)?;
     {
-        let mut by_key = Parameters::new(transaction.prepare_cached(UPSERT).map_err(classify)?);
-        let mut by_id = match row_ids {
-            Some(_) => Some(Parameters::new(
-                transaction.prepare_cached(UPDATE_BY_ID).map_err(classify)?,
-            )),
-            None => None,
-        };
+        let mut writer = FeatureWriter::new(&transaction, row_ids)?;
         // In key order, each page of the table is visited once per transaction rather than
         // read again for every row that lands on it. The sort is stable: of two rows for one
         // feature, the later still writes last.
@@ -59,52 +53,91 @@ pub(super) fn upsert(
         rows.sort_by(|a, b| (&a.primary_key, a.namespace).cmp(&(&b.primary_key, b.namespace)));
         for row in rows {
             for (feature, value) in &row.values {
-                let key = FeatureKey {
-                    namespace: row.namespace,
-                    entity: &row.primary_key,
-                    feature,
-                };
-                let known = row_ids.as_deref().and_then(|ids| ids.get(key));
-                if let (Some(id), Some(update)) = (known, by_id.as_mut()) {
-                    update.bind(row, feature, value)?;
-                    update
-                        .statement
-                        .raw_bind_parameter(7, id)
-                        .map_err(classify)?;
-                    if update.statement.raw_execute().map_err(classify)? == 1 {
-                        continue;
-                    }
-                }
-                by_key.bind(row, feature, value)?;
-                let inserted_before = transaction.last_insert_rowid();
-                let written = by_key.statement.raw_execute().map_err(classify)?;
-                let Some(ids) = row_ids.as_deref_mut() else {
-                    continue;
-                };
-                // An insert sets the connection's last row id, an update does not.
-                let inserted = transaction.last_insert_rowid();
-                if inserted != inserted_before {
-                    ids.insert(key, inserted);
-                } else if written == 1 {
-                    let id = transaction
-                        .prepare_cached(SELECT_ID)
-                        .and_then(|mut select| {
-                            select.query_row((row.namespace, &row.primary_key, feature), |id| {
-                                id.get(0)
-                            })
-                        })
-                        .map_err(classify)?;
-                    ids.insert(key, id);
-                }
+                writer.write(row, feature, value)?;
             }
         }
     }
     transaction.commit().map_err(classify)
 }
 
-/// A statement whose parameters 1 to 6 are a feature's, as in [`UPSERT`] and [`UPDATE_BY_ID`]. SQLite keeps a
-/// statement's parameters from one execution to the next, so the namespace, feature name and
-/// type, mostly the same from row to row, are bound only when they change.
+/// Writes features one by one inside a transaction: by row id when the id is known, by key
+/// otherwise.
+struct FeatureWriter<'conn, 'ids> {
+    connection: &'conn Connection,
+    by_key: Parameters<'conn>,
+    /// The update by id and the ids known, if the table has row ids.
+    by_id: Option<(Parameters<'conn>, &'ids mut RowIds)>,
+}
+
+impl<'conn, 'ids> FeatureWriter<'conn, 'ids> {
+    fn new(
+        connection: &'conn Connection,
+        row_ids: Option<&'ids mut RowIds>,
+    ) -> Result<Self, StoreError> {
+        let by_id = match row_ids {
+            Some(ids) => Some((
+                Parameters::new(connection.prepare_cached(UPDATE_BY_ID).map_err(classify)?),
+                ids,
+            )),
+            None => None,
+        };
+        Ok(Self {
+            connection,
+            by_key: Parameters::new(connection.prepare_cached(UPSERT).map_err(classify)?),
+            by_id,
+        })
+    }
+
+    fn write(
+        &mut self,
+        row: &FeatureRow,
+        feature: &'static str,
+        value: &FeatureValue,
+    ) -> Result<(), StoreError> {
+        let key = FeatureKey {
+            namespace: row.namespace,
+            entity: &row.primary_key,
+            feature,
+        };
+        if let Some((update, ids)) = &mut self.by_id {
+            if let Some(id) = ids.get(key) {
+                update.bind(row, feature, value)?;
+                update
+                    .statement
+                    .raw_bind_parameter(7, id)
+                    .map_err(classify)?;
+                if update.statement.raw_execute().map_err(classify)? == 1 {
+                    return Ok(());
+                }
+            }
+        }
+        self.by_key.bind(row, feature, value)?;
+        let inserted_before = self.connection.last_insert_rowid();
+        let written = self.by_key.statement.raw_execute().map_err(classify)?;
+        let Some((_, ids)) = &mut self.by_id else {
+            return Ok(());
+        };
+        // An insert sets the connection's last row id, an update does not.
+        let inserted = self.connection.last_insert_rowid();
+        if inserted != inserted_before {
+            ids.insert(key, inserted);
+        } else if written == 1 {
+            let id = self
+                .connection
+                .prepare_cached(SELECT_ID)
+                .and_then(|mut select| {
+                    select.query_row((row.namespace, &row.primary_key, feature), |id| id.get(0))
+                })
+                .map_err(classify)?;
+            ids.insert(key, id);
+        }
+        Ok(())
+    }
+}
+
+/// A statement whose parameters 1 to 6 are a feature's, as in [`UPSERT`] and [`UPDATE_BY_ID`].
+/// SQLite keeps a statement's parameters from one execution to the next, so the namespace,
+/// feature name and type, mostly the same from row to row, are bound only when they change.
 struct Parameters<'conn> {
     statement: CachedStatement<'conn>,
     namespace: Option<&'static str>,
