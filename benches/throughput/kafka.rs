@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use chalk_streams::testing::MockKafka;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::ClientConfig;
 
 use crate::{backlog, fail, latency, SMALL_BACKLOG, TOPIC};
@@ -95,7 +95,10 @@ pub(crate) fn produce(bootstrap: &str, topic: &str, messages: u64) -> u64 {
 }
 
 /// Hands `record` to the producer, serving its delivery reports while its queue is full.
-pub(crate) fn send(producer: &BaseProducer, mut record: BaseRecord<'_, str, str>) {
+pub(crate) fn send<C: ProducerContext<DeliveryOpaque = ()>>(
+    producer: &BaseProducer<C>,
+    mut record: BaseRecord<'_, str, str>,
+) {
     loop {
         match producer.send(record) {
             Ok(()) => return,

@@ -13,6 +13,10 @@
 //! batch produced: with 1 ms batches at 10,000 msg/s that walk took 90% of the mock's CPU after
 //! 8 s and latencies of both consumers grew to seconds. With 3 ms batches the mock keeps up for
 //! the whole run.
+//!
+//! Under each figure, the broker's own share: how long it took to answer fetches (of (a)'s
+//! consumer; the stream's consumer keeps its own client context) and the producer's requests,
+//! as the p99 of each second (see [`crate::round_trips`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -28,6 +32,7 @@ use serde::Deserialize;
 
 use crate::fail;
 use crate::kafka::{bench_stream, send, tokio_runtime};
+use crate::round_trips::{in_ms, RoundTrips, STATISTICS_INTERVAL_MS};
 use crate::{run_self, Args};
 
 /// The topic of the latency run of (a).
@@ -116,15 +121,16 @@ impl FeatureStore for StopwatchStore {
 pub fn run_hand_written(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::message::Message as _;
-    let consumer: BaseConsumer = ClientConfig::new()
+    let consumer: BaseConsumer<RoundTrips> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
         .set(
             "group.id",
             format!("bench-latency-a-{}", std::process::id()),
         )
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", FETCH_WAIT_MS)
-        .create()
+        .create_with_context(RoundTrips::default())
         .unwrap_or_else(|e| fail(&e.to_string()));
     consumer
         .subscribe(&[TOPIC_A])
@@ -161,18 +167,31 @@ pub fn run_hand_written(bootstrap: &str, partitions: u64, rate: u64, seconds: u6
             }
         }
     }
-    let _ = producer.join();
-    print_percentiles(ages);
+    let produce_p99_us = producer.join().unwrap_or_default();
+    print_figures(ages, &consumer.context().p99_us(), &produce_p99_us);
 }
 
-/// Prints `p50 p99 p99.9 count` of `ages`.
-fn print_percentiles(mut ages: Vec<i64>) {
+/// Prints `p50 p99 p99.9 count` of `ages`, then the fetch and produce round trips' p99 per
+/// second, each list after its length.
+fn print_figures(mut ages: Vec<i64>, fetch_p99_us: &[i64], produce_p99_us: &[i64]) {
     ages.sort_unstable();
     let at = |quantile: f64| {
         let index = ((ages.len() as f64 - 1.0) * quantile).round() as usize;
         ages.get(index).copied().unwrap_or(0)
     };
-    println!("{} {} {} {}", at(0.5), at(0.99), at(0.999), ages.len());
+    let list = |p99_us: &[i64]| {
+        let items: Vec<String> = p99_us.iter().map(i64::to_string).collect();
+        format!("{} {}", p99_us.len(), items.join(" "))
+    };
+    println!(
+        "{} {} {} {} {} {}",
+        at(0.5),
+        at(0.99),
+        at(0.999),
+        ages.len(),
+        list(fetch_p99_us),
+        list(produce_p99_us)
+    );
 }
 
 /// Runs the stream, produces `rate` messages a second for `seconds` once every partition is
@@ -180,7 +199,7 @@ fn print_percentiles(mut ages: Vec<i64>) {
 pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
     let store = Arc::new(StopwatchStore::default());
     let total = rate * (WARM_UP_SECONDS + seconds);
-    tokio_runtime().block_on(async {
+    let produce_p99_us = tokio_runtime().block_on(async {
         let running = bench_stream("bench_latency", bootstrap)
             .kafka_property("fetch.wait.max.ms", FETCH_WAIT_MS)
             .store(store.clone())
@@ -210,24 +229,27 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
         if !done {
             fail(&format!("latency run: only {} handled", snapshot.handled()));
         }
-        let _ = producer.join();
+        let produce_p99_us = producer.join().unwrap_or_default();
         let _ = running.shutdown().await;
+        produce_p99_us
     });
     let ages = store
         .ages_us
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    print_percentiles(ages);
+    // The stream's consumer keeps its own client context, so only the producer's round trips.
+    print_figures(ages, &[], &produce_p99_us);
 }
 
 /// Sends `total` messages, message `i` at `i / rate` seconds after the start, each stamped with
-/// the microsecond it is handed to the producer.
-fn produce_at_rate(bootstrap: &str, topic: &str, rate: u64, total: u64) {
-    let producer: BaseProducer = ClientConfig::new()
+/// the microsecond it is handed to the producer. Returns the produce round trips' p99 per second.
+fn produce_at_rate(bootstrap: &str, topic: &str, rate: u64, total: u64) -> Vec<i64> {
+    let producer: BaseProducer<RoundTrips> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
         .set("linger.ms", PRODUCER_LINGER_MS)
-        .create()
+        .create_with_context(RoundTrips::default())
         .unwrap_or_else(|e| fail(&e.to_string()));
     let started = Instant::now();
     for i in 0..total {
@@ -247,6 +269,7 @@ fn produce_at_rate(bootstrap: &str, topic: &str, rate: u64, total: u64) {
         producer.poll(Duration::ZERO);
     }
     let _ = producer.flush(Duration::from_secs(60));
+    producer.context().p99_us()
 }
 
 /// (d): latency percentiles at the fixed rate, of (a) and of (b).
@@ -272,9 +295,11 @@ pub fn measure(self_path: &Path, bootstrap: &str, args: &Args) {
                 args.latency_seconds.to_string(),
             ],
         );
-        let [p50, p99, p999, count] = fields[..] else {
+        let [p50, p99, p999, count, ref round_trips @ ..] = fields[..] else {
             fail(&format!("the latency run printed {fields:?}"));
         };
+        let (fetch_p99_us, produce_p99_us) = split_lists(round_trips)
+            .unwrap_or_else(|| fail(&format!("the latency run printed {fields:?}")));
         println!(
             "(d) latency, produce to result, {label}, {} msg/s for {} s ({count} messages; \
              producer batches {PRODUCER_LINGER_MS} ms, fetch wait {FETCH_WAIT_MS} ms): \
@@ -285,5 +310,23 @@ pub fn measure(self_path: &Path, bootstrap: &str, args: &Args) {
             p99 / 1000.0,
             p999 / 1000.0
         );
+        if !fetch_p99_us.is_empty() {
+            println!(
+                "    broker's answer to a fetch, p99 of each second (ms): {}",
+                in_ms(fetch_p99_us)
+            );
+        }
+        println!(
+            "    broker's answer to a produce request, p99 of each second (ms): {}",
+            in_ms(produce_p99_us)
+        );
     }
+}
+
+/// Splits `n1 x1..xn1 n2 y1..yn2` into its two lists.
+fn split_lists(fields: &[f64]) -> Option<(&[f64], &[f64])> {
+    let (&first_len, rest) = fields.split_first()?;
+    let (first, rest) = rest.split_at_checked(first_len as usize)?;
+    let (&second_len, second) = rest.split_first()?;
+    (second.len() == second_len as usize).then_some((first, second))
 }

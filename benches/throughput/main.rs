@@ -27,6 +27,7 @@ mod backlog;
 mod consumers;
 mod kafka;
 mod latency;
+mod round_trips;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
