@@ -1,0 +1,103 @@
+//! A dead letter taken apart into its `chalk.*` envelope and the original message.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rdkafka::message::{BorrowedMessage, Header, Headers as _, Message as _, OwnedHeaders};
+
+use crate::dlq::{
+    HEADER_ERROR, HEADER_PAYLOAD_DROPPED, HEADER_PHASE, HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_PARTITION, HEADER_SOURCE_TIMESTAMP, HEADER_SOURCE_TOPIC, HEADER_STREAM,
+};
+
+/// The headers a dead letter carries on top of the original message's.
+const ENVELOPE: [&str; 8] = [
+    HEADER_STREAM,
+    HEADER_PHASE,
+    HEADER_ERROR,
+    HEADER_SOURCE_TOPIC,
+    HEADER_SOURCE_PARTITION,
+    HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_TIMESTAMP,
+    HEADER_PAYLOAD_DROPPED,
+];
+/// The longest value `--dry-run` prints in full.
+const PREVIEW_CHARS: usize = 200;
+
+/// A dead letter taken apart: its envelope, and the original message's key, value and headers.
+pub(super) struct Letter<'m> {
+    envelope: BTreeMap<&'m str, &'m [u8]>,
+    headers: Vec<Header<'m, &'m [u8]>>,
+    pub(super) key: Option<&'m [u8]>,
+    pub(super) payload: Option<&'m [u8]>,
+}
+
+impl<'m> Letter<'m> {
+    pub(super) fn new(message: &'m BorrowedMessage<'_>) -> Self {
+        let mut envelope = BTreeMap::new();
+        let mut headers = Vec::new();
+        if let Some(all) = message.headers() {
+            for header in all.iter() {
+                if ENVELOPE.contains(&header.key) {
+                    envelope.insert(header.key, header.value.unwrap_or_default());
+                } else {
+                    headers.push(header);
+                }
+            }
+        }
+        Self {
+            envelope,
+            headers,
+            key: message.key(),
+            payload: message.payload(),
+        }
+    }
+
+    pub(super) fn text(&self, header: &str) -> Option<String> {
+        self.envelope
+            .get(header)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+
+    pub(super) fn original_headers(&self) -> OwnedHeaders {
+        self.headers
+            .iter()
+            .fold(OwnedHeaders::new(), |headers, header| {
+                headers.insert(Header {
+                    key: header.key,
+                    value: header.value,
+                })
+            })
+    }
+
+    /// One line saying what would be sent to `topic`.
+    pub(super) fn preview(&self, topic: &str) -> String {
+        let mut line = format!("would send to `{topic}`:");
+        if let Some(key) = self.key {
+            let _ = write!(line, " key={}", String::from_utf8_lossy(key));
+        }
+        if !self.headers.is_empty() {
+            let headers: Vec<String> = self
+                .headers
+                .iter()
+                .map(|h| {
+                    let value = h.value.map(String::from_utf8_lossy).unwrap_or_default();
+                    format!("{}={value}", h.key)
+                })
+                .collect();
+            let _ = write!(line, " headers=[{}]", headers.join(", "));
+        }
+        match self.payload {
+            None => line.push_str(" (no value)"),
+            Some(payload) => {
+                let text = String::from_utf8_lossy(payload);
+                let mut preview: String = text.chars().take(PREVIEW_CHARS).collect();
+                if text.chars().count() > PREVIEW_CHARS {
+                    preview.push('…');
+                }
+                let _ = write!(line, " value={preview}");
+            }
+        }
+        line
+    }
+}

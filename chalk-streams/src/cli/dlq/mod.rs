@@ -1,0 +1,90 @@
+//! `dlq replay --stream NAME`: sends a stream's dead letters back to the topics they came from.
+//!
+//! The dead-letter topic is read from the beginning by a consumer group of its own,
+//! `{group_id_prefix}{stream}/dlq-replay`, which commits past each letter once it is handled (a
+//! replayed letter only after the broker acknowledged it), so a second replay sends nothing
+//! again. Each letter goes back with its original key, value and headers, without the `chalk.*`
+//! envelope; letters of other streams sharing the topic are left alone, and letters whose
+//! payload was dropped are skipped and reported with where their original is.
+
+mod letter;
+mod replay;
+mod report;
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::runtime::Runtime;
+use crate::source::remote::{localize_plans, StoreEnv};
+use crate::source::resolve::process_env;
+
+/// Commands on dead-letter topics.
+#[derive(Debug, clap::Subcommand)]
+pub(super) enum DlqCommand {
+    /// Send a stream's dead letters back to the topics they came from.
+    ///
+    /// Each letter goes back with its original key, value and headers, without the `chalk.*`
+    /// envelope; a second replay sends nothing again.
+    #[command(after_help = "\
+Letters are read from the beginning of the stream's dead-letter topic by the consumer group \
+{group_id_prefix}{stream}/dlq-replay, which commits past each letter once it is handled (a \
+replayed one only after the broker acknowledged it). Letters of other streams are left alone; \
+letters whose payload was dropped (chalk.payload.dropped=true) are skipped and listed with \
+where their original is. Replayed messages get a new timestamp.")]
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct ReplayArgs {
+    /// The stream whose dead letters to replay (as `list` names it).
+    #[arg(long, value_name = "STREAM")]
+    stream: String,
+    /// Print what would be sent; send and commit nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Replay at most N letters; the rest stay for the next replay.
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
+    /// How long the brokers may take to answer, and the dead-letter topic to deliver anything.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    timeout: humantime::Duration,
+}
+
+pub(super) async fn run(command: &DlqCommand) -> Result<()> {
+    let DlqCommand::Replay(args) = command;
+    let mut plan = Runtime::from_registry()?
+        .only(&[args.stream.as_str()])?
+        .plan()?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::NotFound(format!("no stream is named `{}`", args.stream)))?;
+    // s3:// and gs:// keystores and CA files: private local copies until the replay ends.
+    let _remote_files = localize_plans(
+        std::slice::from_mut(&mut plan),
+        &StoreEnv::capture(&process_env),
+    )
+    .await?;
+    let Some(dlq_topic) = plan.source.dead_letter_queue_topic.clone() else {
+        return Err(Error::NoDeadLetterQueue(args.stream.clone()));
+    };
+    let options = Options {
+        dry_run: args.dry_run,
+        limit: args.limit,
+        timeout: args.timeout.into(),
+    };
+    let handle = tokio::runtime::Handle::current();
+    let report =
+        tokio::task::spawn_blocking(move || replay::replay(&plan, &dlq_topic, options, &handle))
+            .await
+            .map_err(std::io::Error::other)??;
+    print!("{report}");
+    Ok(())
+}
+
+/// What `dlq replay` was asked for.
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    dry_run: bool,
+    limit: Option<u64>,
+    timeout: Duration,
+}
