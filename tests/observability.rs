@@ -311,3 +311,49 @@ async fn a_blocked_partition_shows_consumer_lag() {
     drop(server);
     running.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_show_how_long_the_broker_takes_to_answer() {
+    let kafka = kafka_with_topics(&["obs_orders", "obs_orders_dlq"], 1);
+    kafka
+        .produce(&Record::json(
+            "obs_orders",
+            &json!({"id": "o1", "quantity": 1}),
+        ))
+        .await
+        .expect("produce");
+    let running = runtime_for(&kafka, &["observed_orders"])
+        .statistics_interval(Duration::from_millis(200))
+        .start()
+        .await
+        .expect("runtime starts");
+    let server = serve(
+        "127.0.0.1:0".parse().expect("an address"),
+        ObservedStreams::from(&running),
+    )
+    .await
+    .expect("server starts");
+    let stats = running.stats("observed_orders").expect("stream runs");
+    let (s, done) = stats.wait_for(PATIENCE, |s| s.processed == 1).await;
+    assert!(done, "{s:?}");
+    wait_until(&[&stats], || !stats.broker_round_trips().is_empty()).await;
+
+    // librdkafka names a broker `host:port/id`; the mock cluster's one broker is the bootstrap.
+    let round_trips = stats.broker_round_trips();
+    let (broker, round_trip) = round_trips.iter().next().expect("a broker");
+    assert!(
+        broker.starts_with(&format!("{}/", kafka.bootstrap_servers())),
+        "{round_trips:?}"
+    );
+    assert!(round_trip.requests > 0, "{round_trips:?}");
+    assert!(round_trip.p50 <= round_trip.p99, "{round_trips:?}");
+
+    let (_, text) = get(server.local_addr(), "/metrics").await;
+    for quantile in ["0.5", "0.99"] {
+        let labels = format!(r#"stream="observed_orders",broker="{broker}",quantile="{quantile}""#);
+        let seconds = sample(&text, "chalk_stream_broker_round_trip_seconds", &labels);
+        assert!(seconds.is_some_and(|s| s > 0.0), "{labels} in {text}");
+    }
+    drop(server);
+    running.shutdown().await.expect("clean shutdown");
+}

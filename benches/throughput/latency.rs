@@ -14,9 +14,9 @@
 //! 8 s and latencies of both consumers grew to seconds. With 3 ms batches the mock keeps up for
 //! the whole run.
 //!
-//! Under each figure, the broker's own share: how long it took to answer fetches (of (a)'s
-//! consumer; the stream's consumer keeps its own client context) and the producer's requests,
-//! as the p99 of each second (see [`crate::round_trips`]).
+//! Under each figure, the broker's own share: how long it took to answer the consumer's fetches
+//! ((a)'s from librdkafka's statistics, (b)'s as chalk-streams reports them) and the producer's
+//! requests, as the p99 of each second (see [`crate::round_trips`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chalk_streams::prelude::*;
+use chalk_streams::runtime::StreamStats;
 use chalk_streams::store::{Entity, FeatureStore, MemoryStore, StoreError};
 use chalk_streams::{FeatureRow, FeatureValue};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -123,7 +124,7 @@ pub fn run_hand_written(bootstrap: &str, partitions: u64, rate: u64, seconds: u6
     use rdkafka::message::Message as _;
     let consumer: BaseConsumer<RoundTrips> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
-        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS.to_string())
         .set(
             "group.id",
             format!("bench-latency-a-{}", std::process::id()),
@@ -199,9 +200,10 @@ fn print_figures(mut ages: Vec<i64>, fetch_p99_us: &[i64], produce_p99_us: &[i64
 pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
     let store = Arc::new(StopwatchStore::default());
     let total = rate * (WARM_UP_SECONDS + seconds);
-    let produce_p99_us = tokio_runtime().block_on(async {
+    let (fetch_p99_us, produce_p99_us) = tokio_runtime().block_on(async {
         let running = bench_stream("bench_latency", bootstrap)
             .kafka_property("fetch.wait.max.ms", FETCH_WAIT_MS)
+            .statistics_interval(Duration::from_millis(STATISTICS_INTERVAL_MS))
             .store(store.clone())
             .start()
             .await
@@ -223,23 +225,48 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
         );
         let bootstrap = bootstrap.to_owned();
         let producer = std::thread::spawn(move || produce_at_rate(&bootstrap, TOPIC, rate, total));
+        let (stop_sampling, stop) = tokio::sync::oneshot::channel();
+        let sampler = tokio::spawn(sample_fetch_round_trips(Arc::clone(&stats), stop));
         let (snapshot, done) = stats
             .wait_for(Duration::from_secs(seconds + 120), |s| s.handled() >= total)
             .await;
+        let _ = stop_sampling.send(());
+        let fetch_p99_us = sampler.await.unwrap_or_default();
         if !done {
             fail(&format!("latency run: only {} handled", snapshot.handled()));
         }
         let produce_p99_us = producer.join().unwrap_or_default();
         let _ = running.shutdown().await;
-        produce_p99_us
+        (fetch_p99_us, produce_p99_us)
     });
     let ages = store
         .ages_us
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    // The stream's consumer keeps its own client context, so only the producer's round trips.
-    print_figures(ages, &[], &produce_p99_us);
+    print_figures(ages, &fetch_p99_us, &produce_p99_us);
+}
+
+/// The p99 of each statistics window of the stream's broker round trips (mostly fetches), as
+/// the stream reports them: read four times per window, each new window kept once.
+async fn sample_fetch_round_trips(
+    stats: Arc<StreamStats>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) -> Vec<i64> {
+    let mut windows = Vec::new();
+    let mut last = None;
+    let mut ticks = tokio::time::interval(Duration::from_millis(STATISTICS_INTERVAL_MS / 4));
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = &mut stop => return windows,
+        }
+        let latest = stats.broker_round_trips().into_values().next();
+        if latest.is_some() && latest != last {
+            windows.extend(latest.map(|r| i64::try_from(r.p99.as_micros()).unwrap_or(i64::MAX)));
+            last = latest;
+        }
+    }
 }
 
 /// Sends `total` messages, message `i` at `i / rate` seconds after the start, each stamped with
@@ -247,7 +274,7 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
 fn produce_at_rate(bootstrap: &str, topic: &str, rate: u64, total: u64) -> Vec<i64> {
     let producer: BaseProducer<RoundTrips> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
-        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS.to_string())
         .set("linger.ms", PRODUCER_LINGER_MS)
         .create_with_context(RoundTrips::default())
         .unwrap_or_else(|e| fail(&e.to_string()));

@@ -10,7 +10,7 @@ use rdkafka::producer::ProducerContext;
 use rdkafka::{ClientContext, Statistics};
 
 /// How often librdkafka reports, and so the span each p99 covers.
-pub const STATISTICS_INTERVAL_MS: &str = "1000";
+pub const STATISTICS_INTERVAL_MS: u64 = 1000;
 
 /// A client context that keeps the p99 round trip to the broker of each statistics window.
 #[derive(Default)]

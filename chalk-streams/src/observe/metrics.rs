@@ -1,6 +1,7 @@
-//! `GET /metrics`: every stream's counters, latency histogram and consumer lag in the Prometheus
-//! (OpenMetrics) text format, read from the live counters at each scrape.
+//! `GET /metrics`: every stream's counters, latency histogram, consumer lag and brokers' round
+//! trips in the Prometheus (OpenMetrics) text format, read from the live counters at each scrape.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -14,7 +15,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::ObservedStreams;
-use crate::runtime::{LatencySnapshot, StatsSnapshot};
+use crate::runtime::{BrokerRoundTrip, LatencySnapshot, StatsSnapshot};
 
 /// The content type of the exposition.
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -41,6 +42,7 @@ struct Reading {
     counters: StatsSnapshot,
     latency: LatencySnapshot,
     lags: Vec<(String, i32, i64)>,
+    round_trips: BTreeMap<String, BrokerRoundTrip>,
 }
 
 /// Reads every stream's counters at each scrape.
@@ -120,6 +122,7 @@ impl Collector for StreamsCollector {
                     .into_iter()
                     .map(|((topic, partition), lag)| (topic, partition, lag))
                     .collect(),
+                round_trips: stats.broker_round_trips(),
             })
             .collect();
 
@@ -179,6 +182,25 @@ impl Collector for StreamsCollector {
                     ("partition", partition.as_str()),
                 ];
                 ConstGauge::new(*lag).encode(metric.encode_family(&labels)?)?;
+            }
+        }
+
+        let mut metric = encoder.encode_descriptor(
+            "broker_round_trip",
+            "How long each broker took to answer the consumer's requests (mostly fetches) over librdkafka's last statistics window, by quantile.",
+            Some(&Unit::Seconds),
+            MetricType::Gauge,
+        )?;
+        for reading in &readings {
+            for (broker, round_trip) in &reading.round_trips {
+                for (quantile, time) in [("0.5", round_trip.p50), ("0.99", round_trip.p99)] {
+                    let labels = [
+                        ("stream", reading.name),
+                        ("broker", broker.as_str()),
+                        ("quantile", quantile),
+                    ];
+                    ConstGauge::new(time.as_secs_f64()).encode(metric.encode_family(&labels)?)?;
+                }
             }
         }
         Ok(())

@@ -35,7 +35,7 @@ use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
 pub use running::{RunningStreams, ShutdownSignal};
-pub use stats::{LatencySnapshot, StatsSnapshot, StreamStats};
+pub use stats::{BrokerRoundTrip, LatencySnapshot, StatsSnapshot, StreamStats};
 use stream::StreamHandle;
 
 /// How long a window is kept after its end, at most, when the late-arrival deadline is infinite:

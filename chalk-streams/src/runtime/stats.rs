@@ -1,5 +1,5 @@
-//! Per-stream counters, a processing-latency histogram and consumer lag, and waiting on them
-//! without sleeping.
+//! Per-stream counters, a processing-latency histogram, consumer lag and the brokers' round
+//! trips, and waiting on them without sleeping.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -24,7 +24,21 @@ pub struct StreamStats {
     stored_offsets: Mutex<BTreeMap<(Arc<str>, i32), i64>>,
     latency: LatencyHistogram,
     consumer_lags: Mutex<BTreeMap<(Arc<str>, i32), i64>>,
+    broker_round_trips: Mutex<BTreeMap<String, BrokerRoundTrip>>,
     changed: Notify,
+}
+
+/// How long one broker took to answer the stream's consumer (mostly fetches; the group
+/// coordinator's connection is not counted) over librdkafka's last statistics window: when end-to-end latency grows, this
+/// says whether the broker is the cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BrokerRoundTrip {
+    /// Half of the requests were answered within this.
+    pub p50: Duration,
+    /// 99% of the requests were answered within this.
+    pub p99: Duration,
+    /// Requests answered in the window.
+    pub requests: u64,
 }
 
 /// Upper bounds, in milliseconds, of the processing-latency buckets; one more bucket holds
@@ -187,6 +201,25 @@ impl StreamStats {
         lags.iter()
             .map(|((t, p), lag)| ((t.to_string(), *p), *lag))
             .collect()
+    }
+
+    /// Records the brokers' round trips of librdkafka's latest statistics window, and wakes
+    /// waiters.
+    pub(crate) fn record_broker_round_trips(&self, round_trips: BTreeMap<String, BrokerRoundTrip>) {
+        *self
+            .broker_round_trips
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = round_trips;
+        self.changed.notify_waiters();
+    }
+
+    /// Per broker (as librdkafka names it, `host:port/id`), its round trips over librdkafka's
+    /// last statistics window. Brokers that answered no request in that window are absent.
+    pub fn broker_round_trips(&self) -> BTreeMap<String, BrokerRoundTrip> {
+        self.broker_round_trips
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Adds `delta` to the number of retained windows (a partition's change since its last
