@@ -31,7 +31,7 @@ pub struct StreamStats {
 /// How long one broker took to answer the stream's consumer (mostly fetches; the group
 /// coordinator's connection is not counted) over librdkafka's last statistics window: when end-to-end latency grows, this
 /// says whether the broker is the cause.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BrokerRoundTrip {
     /// Half of the requests were answered within this.
     pub p50: Duration,
