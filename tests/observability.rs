@@ -1,6 +1,6 @@
 //! The observability endpoints on the mock cluster: `/metrics` counts what was produced, the
-//! readiness check follows partition assignment, `/streams` lists every stream, and consumer lag
-//! shows a blocked partition falling behind.
+//! readiness check follows partition assignment, `/streams` lists every stream, consumer lag
+//! shows a blocked partition falling behind, and the broker's answer times are reported.
 
 use std::time::Duration;
 
@@ -313,7 +313,7 @@ async fn a_blocked_partition_shows_consumer_lag() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_show_how_long_the_broker_takes_to_answer() {
+async fn metrics_and_status_show_how_long_the_broker_takes_to_answer() {
     let kafka = kafka_with_topics(&["obs_orders", "obs_orders_dlq"], 1);
     kafka
         .produce(&Record::json(
@@ -354,6 +354,16 @@ async fn metrics_show_how_long_the_broker_takes_to_answer() {
         let seconds = sample(&text, "chalk_stream_broker_round_trip_seconds", &labels);
         assert!(seconds.is_some_and(|s| s > 0.0), "{labels} in {text}");
     }
+    let (_, body) = get(server.local_addr(), "/streams").await;
+    let streams: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let reported = &streams[0]["brokers"][0];
+    assert_eq!(
+        reported["broker"].as_str(),
+        Some(broker.as_str()),
+        "{streams}"
+    );
+    assert!(reported["p99_ms"].as_f64() > Some(0.0), "{streams}");
+    assert!(reported["requests"].as_u64() > Some(0), "{streams}");
     drop(server);
     running.shutdown().await.expect("clean shutdown");
 }

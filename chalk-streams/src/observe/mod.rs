@@ -28,5 +28,5 @@ mod status;
 mod streams;
 
 pub use server::{serve, Server};
-pub use status::{PartitionStatus, StreamStatus};
+pub use status::{BrokerStatus, PartitionStatus, StreamStatus};
 pub use streams::ObservedStreams;

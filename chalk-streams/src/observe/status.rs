@@ -19,6 +19,22 @@ pub struct StreamStatus {
     pub counters: StatsSnapshot,
     /// Per partition, the offset stored for commit and the consumer lag, where known.
     pub partitions: Vec<PartitionStatus>,
+    /// How long each broker took to answer over librdkafka's last statistics window.
+    pub brokers: Vec<BrokerStatus>,
+}
+
+/// A broker's round trips, in [`StreamStatus`]: see
+/// [`BrokerRoundTrip`](crate::runtime::BrokerRoundTrip).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BrokerStatus {
+    /// The broker, as librdkafka names it (`host:port/id`).
+    pub broker: String,
+    /// Half of the requests were answered within this many milliseconds.
+    pub p50_ms: f64,
+    /// 99% of the requests were answered within this many milliseconds.
+    pub p99_ms: f64,
+    /// Requests answered in the window.
+    pub requests: u64,
 }
 
 /// A partition of a stream, in [`StreamStatus`].
@@ -52,11 +68,23 @@ impl StreamStatus {
                 lag: lags.get(key).copied(),
             })
             .collect();
+        let milliseconds = |time: std::time::Duration| time.as_secs_f64() * 1000.0;
+        let brokers = stats
+            .broker_round_trips()
+            .into_iter()
+            .map(|(broker, round_trip)| BrokerStatus {
+                broker,
+                p50_ms: milliseconds(round_trip.p50),
+                p99_ms: milliseconds(round_trip.p99),
+                requests: round_trip.requests,
+            })
+            .collect();
         Self {
             name: name.to_owned(),
             assigned_partitions: counters.assigned_partitions,
             counters,
             partitions,
+            brokers,
         }
     }
 }
