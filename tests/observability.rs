@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use chalk_streams::observe::{serve, ObservedStreams};
+use chalk_streams::observe::{serve, ObservedStreams, Server};
 use chalk_streams::prelude::*;
 use chalk_streams::testing::Record;
+use chalk_streams::{RunningStreams, Runtime};
 use serde::Deserialize;
 use serde_json::json;
 use suite::{http_get as get, kafka_with_topics, runtime_for, wait_until, PATIENCE};
@@ -38,6 +39,18 @@ fn observed_orders(order: OrderBody) -> Result<ObservedOrder, String> {
         id: order.id,
         quantity: order.quantity,
     })
+}
+
+/// Starts `runtime`'s streams, and the observability endpoints for them on a free port.
+async fn start_observed(runtime: Runtime) -> (RunningStreams, Server) {
+    let running = runtime.start().await.expect("runtime starts");
+    let server = serve(
+        "127.0.0.1:0".parse().expect("an address"),
+        ObservedStreams::from(&running),
+    )
+    .await
+    .expect("server starts");
+    (running, server)
 }
 
 /// The value of the sample `name{labels}` in a Prometheus text exposition.
@@ -82,16 +95,7 @@ async fn metrics_count_what_was_produced() {
     }
     let total = good + bad.len() as u64 + late;
 
-    let running = runtime_for(&kafka, &["observed_orders"])
-        .start()
-        .await
-        .expect("runtime starts");
-    let server = serve(
-        "127.0.0.1:0".parse().expect("an address"),
-        ObservedStreams::from(&running),
-    )
-    .await
-    .expect("server starts");
+    let (running, server) = start_observed(runtime_for(&kafka, &["observed_orders"])).await;
     let stats = running.stats("observed_orders").expect("stream runs");
     let (s, done) = stats.wait_for(PATIENCE, |s| s.handled() == total).await;
     assert!(done, "every message handled: {s:?}");
@@ -157,17 +161,11 @@ fn observed_later(order: OrderBody) -> ObservedOrder {
 async fn readiness_follows_partition_assignment() {
     // `obs_later` does not exist yet: its stream cannot be assigned a partition until it does.
     let kafka = kafka_with_topics(&["obs_now"], 2);
-    let running = runtime_for(&kafka, &["observed_now", "observed_later"])
-        .kafka_property("topic.metadata.refresh.interval.ms", "500")
-        .start()
-        .await
-        .expect("runtime starts");
-    let server = serve(
-        "127.0.0.1:0".parse().expect("an address"),
-        ObservedStreams::from(&running),
+    let (running, server) = start_observed(
+        runtime_for(&kafka, &["observed_now", "observed_later"])
+            .kafka_property("topic.metadata.refresh.interval.ms", "500"),
     )
-    .await
-    .expect("server starts");
+    .await;
     let addr = server.local_addr();
 
     assert_eq!(get(addr, "/health/live").await.0, 200);
@@ -263,17 +261,10 @@ async fn a_blocked_partition_shows_consumer_lag() {
     for i in 0..5 {
         kafka.produce(&gated_order(i)).await.expect("produce");
     }
-    let running = runtime_for(&kafka, &["observed_gated"])
-        .statistics_interval(Duration::from_millis(500))
-        .start()
-        .await
-        .expect("runtime starts");
-    let server = serve(
-        "127.0.0.1:0".parse().expect("an address"),
-        ObservedStreams::from(&running),
+    let (running, server) = start_observed(
+        runtime_for(&kafka, &["observed_gated"]).statistics_interval(Duration::from_millis(500)),
     )
-    .await
-    .expect("server starts");
+    .await;
     let stats = running.stats("observed_gated").expect("stream runs");
     let (s, done) = stats.wait_for(PATIENCE, |s| s.processed == 5).await;
     assert!(done, "{s:?}");
@@ -322,17 +313,10 @@ async fn metrics_and_status_show_how_long_the_broker_takes_to_answer() {
         ))
         .await
         .expect("produce");
-    let running = runtime_for(&kafka, &["observed_orders"])
-        .statistics_interval(Duration::from_millis(200))
-        .start()
-        .await
-        .expect("runtime starts");
-    let server = serve(
-        "127.0.0.1:0".parse().expect("an address"),
-        ObservedStreams::from(&running),
+    let (running, server) = start_observed(
+        runtime_for(&kafka, &["observed_orders"]).statistics_interval(Duration::from_millis(200)),
     )
-    .await
-    .expect("server starts");
+    .await;
     let stats = running.stats("observed_orders").expect("stream runs");
     let (s, done) = stats.wait_for(PATIENCE, |s| s.processed == 1).await;
     assert!(done, "{s:?}");
