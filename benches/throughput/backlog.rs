@@ -66,9 +66,9 @@ pub fn run(bootstrap: &str, messages: u64, seconds: u64) {
 /// (e): peak memory over a small and a large backlog.
 pub fn measure(self_path: &Path, bootstrap: &str, args: &Args, messages: u64) {
     let mut peaks = Vec::new();
-    for (run, backlog) in [SMALL_BACKLOG, messages].into_iter().enumerate() {
+    for backlog in [SMALL_BACKLOG, messages] {
         // With N = SMALL_BACKLOG both runs read the one topic, produced once.
-        if run == 0 || backlog != SMALL_BACKLOG {
+        if peaks.is_empty() || backlog != SMALL_BACKLOG {
             produce(bootstrap, &topic(backlog), backlog);
         }
         let fields = run_self(

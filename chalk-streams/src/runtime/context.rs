@@ -296,7 +296,7 @@ impl ClientContext for StreamContext {
     fn stats(&self, statistics: Statistics) {
         self.shared
             .stats
-            .record_broker_round_trips(broker_round_trips(&statistics));
+            .record_broker_round_trips(BrokerRoundTrip::from_statistics(&statistics));
         let assigned: Vec<PartitionKey> = self.workers().keys().cloned().collect();
         let mut lags = BTreeMap::new();
         for (topic, partition) in assigned {
@@ -318,27 +318,6 @@ impl ClientContext for StreamContext {
         }
         self.shared.stats.record_consumer_lags(lags);
     }
-}
-
-/// The round trips of each broker that answered a request in the window. The bootstrap
-/// connections and the group coordinator's (librdkafka's "logical" brokers) have no node id and
-/// are left out, so what is measured is mostly fetches.
-fn broker_round_trips(statistics: &Statistics) -> BTreeMap<String, BrokerRoundTrip> {
-    let micros = |us: i64| Duration::from_micros(u64::try_from(us).unwrap_or(0));
-    statistics
-        .brokers
-        .iter()
-        .filter(|(_, broker)| broker.nodeid >= 0)
-        .filter_map(|(name, broker)| {
-            let rtt = broker.rtt.as_ref().filter(|rtt| rtt.cnt > 0)?;
-            let round_trip = BrokerRoundTrip {
-                p50: micros(rtt.p50),
-                p99: micros(rtt.p99),
-                requests: u64::try_from(rtt.cnt).unwrap_or(0),
-            };
-            Some((name.clone(), round_trip))
-        })
-        .collect()
 }
 
 impl ConsumerContext for StreamContext {
