@@ -1,0 +1,96 @@
+//! Two processes in one consumer group: one takes over when the other stops.
+
+use suite::wait_until;
+
+use super::*;
+
+static SHARED_GROUP: KafkaSource = KafkaSource::new().topic("shared_group");
+
+#[stream(source = SHARED_GROUP, name = "shared_group")]
+fn shared_group(order: Order) -> Result<OrderFeatures, String> {
+    order_features(order)
+}
+
+on_both_brokers!(two_processes_share_a_group_and_one_takes_over_when_the_other_stops);
+async fn two_processes_share_a_group_and_one_takes_over_when_the_other_stops(broker: Broker) {
+    let kafka = broker.with_topics(&["shared_group"], 4).await;
+    let store = Arc::new(MemoryStore::new());
+    let a = runtime_for(&kafka, &["shared_group"])
+        .store(store.clone())
+        .start()
+        .await
+        .expect("a starts");
+    let b = runtime_for(&kafka, &["shared_group"])
+        .store(store.clone())
+        .start()
+        .await
+        .expect("b starts");
+    let stats_a = a.stats("shared_group").expect("stream");
+    let stats_b = b.stats("shared_group").expect("stream");
+    wait_until(&[&stats_a, &stats_b], || {
+        let (a, b) = (stats_a.snapshot(), stats_b.snapshot());
+        a.assigned_partitions > 0
+            && b.assigned_partitions > 0
+            && a.assigned_partitions + b.assigned_partitions == 4
+    })
+    .await;
+
+    let first: Vec<Record> = (0..400)
+        .map(|i| {
+            Record::json(
+                "shared_group",
+                &json!({"id": format!("o{i}"), "quantity": 1}),
+            )
+            .partition(i % 4)
+        })
+        .collect();
+    kafka.produce_all(&first).await.expect("produce");
+    wait_until(&[&stats_a, &stats_b], || {
+        stats_a.snapshot().processed + stats_b.snapshot().processed >= 400
+    })
+    .await;
+    assert!(stats_a.snapshot().processed > 0 && stats_b.snapshot().processed > 0);
+
+    a.shutdown().await.expect("a stops cleanly");
+    let (s, done) = stats_b
+        .wait_for(PATIENCE, |s| s.assigned_partitions == 4)
+        .await;
+    assert!(done, "b takes over every partition: {s:?}");
+    let second: Vec<Record> = (400..800)
+        .map(|i| {
+            Record::json(
+                "shared_group",
+                &json!({"id": format!("o{i}"), "quantity": 1}),
+            )
+            .partition(i % 4)
+        })
+        .collect();
+    kafka.produce_all(&second).await.expect("produce");
+    let processed_by_a = stats_a.snapshot().processed;
+    wait_until(&[&stats_b], || {
+        let stored = stats_b.stored_offsets();
+        (0..4).all(|p| stored.get(&("shared_group".to_owned(), p)) == Some(&200))
+    })
+    .await;
+    assert_eq!(
+        processed_by_a + stats_b.snapshot().processed,
+        800,
+        "after clean hand-overs no message is processed twice"
+    );
+    b.shutdown().await.expect("b stops cleanly");
+
+    for i in 0..800 {
+        assert!(
+            store
+                .entity("order_features", &format!("o{i}"))
+                .await
+                .expect("read")
+                .is_some(),
+            "o{i}"
+        );
+    }
+    assert_eq!(
+        committed_total(&kafka, "chalk/shared_group", "shared_group", 4).await,
+        800
+    );
+}
