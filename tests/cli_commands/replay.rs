@@ -1,0 +1,220 @@
+//! `dlq replay`: dead letters sent back to their source topic once, with their headers.
+
+use chalk_streams::dlq;
+use chalk_streams::testing::Record;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::error::KafkaError;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use super::*;
+
+/// Everything on `topic` (its `partitions` partitions), read to the end of each partition.
+async fn read_to_end(kafka: &MockKafka, topic: &str, partitions: i32) -> Vec<OwnedMessage> {
+    let servers = kafka.bootstrap_servers().to_owned();
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &servers)
+            .set("group.id", "cli-commands-reader")
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true")
+            .create()
+            .expect("consumer created");
+        {
+            let mut all = TopicPartitionList::new();
+            for partition in 0..partitions {
+                all.add_partition_offset(&topic, partition, Offset::Beginning)
+                    .expect("partition added");
+            }
+            consumer.assign(&all).expect("partitions assigned");
+        }
+        let deadline = Instant::now() + COMMAND_BOUND;
+        let mut at_end = std::collections::BTreeSet::new();
+        let mut messages = Vec::new();
+        while at_end.len() < usize::try_from(partitions).expect("partitions") {
+            assert!(Instant::now() < deadline, "`{topic}` not read to its end");
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(message)) => {
+                    at_end.remove(&message.partition());
+                    messages.push(message.detach());
+                }
+                Some(Err(KafkaError::PartitionEOF(partition))) => {
+                    at_end.insert(partition);
+                }
+                Some(Err(error)) => panic!("reading `{topic}`: {error}"),
+                None => {}
+            }
+        }
+        drop(consumer);
+        messages
+    })
+    .await
+    .expect("reader thread")
+}
+
+/// A dead letter as the runtime writes it: the original headers, then the `chalk.*` envelope.
+fn letter(stream: &str, source_offset: i64, original: &Record) -> Record {
+    let mut letter = Record {
+        topic: "orders_dlq".to_owned(),
+        ..original.clone()
+    };
+    letter.partition = None;
+    let envelope = [
+        (dlq::HEADER_STREAM, stream.to_owned()),
+        (dlq::HEADER_PHASE, "resolver".to_owned()),
+        (dlq::HEADER_ERROR, "the resolver failed".to_owned()),
+        (dlq::HEADER_SOURCE_TOPIC, original.topic.clone()),
+        (dlq::HEADER_SOURCE_PARTITION, "0".to_owned()),
+        (dlq::HEADER_SOURCE_OFFSET, source_offset.to_string()),
+        (dlq::HEADER_SOURCE_TIMESTAMP, "1700000000000".to_owned()),
+    ];
+    for (name, value) in envelope {
+        letter = letter.header(name, value);
+    }
+    letter
+}
+
+/// `dlq replay` of the orders example, on `kafka`.
+fn replay(kafka: &MockKafka, extra: &[&str]) -> Finished {
+    let out = run(example("orders_dlq")
+        .args(["dlq", "replay", "--stream", "orders"])
+        .args(extra)
+        .env("KAFKA_BOOTSTRAP_SERVER", kafka.bootstrap_servers()));
+    out.assert_success();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_sends_each_letter_back_once_with_its_original_headers() {
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 2);
+    let first = Record::bytes("orders", r#"{"id": "o1", "quantity": -1}"#)
+        .key("o1")
+        .header("trace-id", "t-1")
+        .header("origin", "web");
+    let second = Record::bytes("orders", "not json");
+    let other = Record::bytes("orders", r#"{"id": "o9", "quantity": 1}"#).key("o9");
+    let dropped = Record {
+        payload: None,
+        ..Record::bytes("orders", "").key("o7")
+    };
+    let letters = [
+        letter("orders", 11, &first),
+        letter("some_other_stream", 12, &other),
+        letter("orders", 13, &second),
+        letter("orders", 14, &dropped).header(dlq::HEADER_PAYLOAD_DROPPED, "true"),
+    ];
+    for letter in &letters {
+        kafka
+            .produce(&letter.clone().partition(0))
+            .await
+            .expect("letter produced");
+    }
+
+    let out = replay(&kafka, &[]);
+    assert_eq!(
+        out.stdout_lines(),
+        [
+            "replayed 2 letters of stream `orders` from `orders_dlq` (orders: 2)",
+            "skipped 1 letter whose payload was dropped; the originals are in their source topics:",
+            "  orders partition 0 offset 14",
+            "left 1 letter of other streams alone",
+        ]
+    );
+    let replayed = read_to_end(&kafka, "orders", 2).await;
+    let mut sent = keys_and_payloads(&replayed);
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            (None, "not json".to_owned()),
+            (
+                Some("o1".to_owned()),
+                r#"{"id": "o1", "quantity": -1}"#.to_owned()
+            ),
+        ]
+    );
+    for message in &replayed {
+        let expected: Vec<(String, String)> = if message.key().is_some() {
+            vec![
+                ("trace-id".to_owned(), "t-1".to_owned()),
+                ("origin".to_owned(), "web".to_owned()),
+            ]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(headers(message), expected, "original headers, no envelope");
+    }
+
+    // The replay group committed past every letter: nothing is sent or reported again.
+    let out = replay(&kafka, &[]);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 0 letters of stream `orders` from `orders_dlq`"]
+    );
+    let after = read_to_end(&kafka, "orders", 2).await;
+    assert_eq!(after.len(), 2, "{:?}", keys_and_payloads(&after));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_dry_run_sends_nothing_and_limit_leaves_the_rest() {
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
+    for (offset, id) in [(1, "a"), (2, "b"), (3, "c")] {
+        let original = Record::bytes("orders", format!(r#"{{"id": "{id}"}}"#))
+            .key(id)
+            .header("h", id);
+        kafka
+            .produce(&letter("orders", offset, &original))
+            .await
+            .expect("letter produced");
+    }
+
+    let out = replay(&kafka, &["--dry-run"]);
+    assert_eq!(
+        out.stdout_lines(),
+        [
+            r#"would send to `orders`: key=a headers=[h=a] value={"id": "a"}"#,
+            r#"would send to `orders`: key=b headers=[h=b] value={"id": "b"}"#,
+            r#"would send to `orders`: key=c headers=[h=c] value={"id": "c"}"#,
+            "dry run: would replay 3 letters of stream `orders` from `orders_dlq` (orders: 3); \
+             nothing sent or committed",
+        ]
+    );
+    assert!(read_to_end(&kafka, "orders", 1).await.is_empty());
+
+    let out = replay(&kafka, &["--limit", "1"]);
+    assert_eq!(
+        out.stdout_lines(),
+        [
+            "replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)",
+            "stopped at --limit 1; later letters stay for the next replay",
+        ]
+    );
+    let out = replay(&kafka, &[]);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 2 letters of stream `orders` from `orders_dlq` (orders: 2)"]
+    );
+    let sent = read_to_end(&kafka, "orders", 1).await;
+    assert_eq!(
+        keys_and_payloads(&sent)
+            .into_iter()
+            .map(|(k, _)| k.unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+}
+
+#[test]
+fn dlq_replay_needs_a_stream_with_a_dead_letter_topic() {
+    let out = run(example("favorite_color")
+        .args(["dlq", "replay", "--stream", FAVORITE_COLOR])
+        .env("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: stream `{FAVORITE_COLOR}` has no dead-letter topic; \
+             set dead_letter_queue_topic on its source\n"
+        )
+    );
+}
