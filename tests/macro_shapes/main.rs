@@ -1,0 +1,270 @@
+//! Every accepted `#[stream]` shape and `#[derive(Features)]` expansion, exercised through the
+//! registry without a Kafka cluster: each resolver is called on a hand-built `RawMessage`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chalk_streams::__private::RawMessage;
+use chalk_streams::message::RawHeaders;
+use chalk_streams::prelude::*;
+use chalk_streams::registry::{Registry, StreamDescriptor};
+use chalk_streams::resolver::{MessageError, Phase, Resolver};
+use chalk_streams::{FeatureRow, FeatureValue};
+use serde::Deserialize;
+
+static USER_UPDATES: KafkaSource = KafkaSource::new().topic("user_updates");
+static RAW_EVENTS: KafkaSource = KafkaSource::new().topic("raw_events");
+
+const TIME: Timestamp = Timestamp::from_millis(1_700_000_000_000);
+
+#[derive(Debug, Deserialize)]
+struct UserUpdateBody {
+    user_id: String,
+    favorite_color: Option<String>,
+    #[serde(default)]
+    age: i64,
+}
+
+#[derive(Features, Default)]
+struct User {
+    #[primary]
+    uid: String,
+    favorite_color: Option<String>,
+    age: i64,
+}
+
+#[derive(Features)]
+struct UserProfile {
+    #[primary]
+    r#id: u64,
+    r#type: String,
+    tags: Vec<String>,
+    score: Option<f64>,
+}
+
+/// Why a resolver refused a message.
+#[derive(Debug)]
+struct Rejected(&'static str);
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rejected: {}", self.0)
+    }
+}
+
+fn user(body: UserUpdateBody) -> User {
+    User {
+        uid: body.user_id,
+        favorite_color: body.favorite_color,
+        age: body.age,
+    }
+}
+
+// ---- sync resolvers -----------------------------------------------------------------------
+
+#[stream(source = USER_UPDATES)]
+fn favorite_color(message: Message<UserUpdateBody>) -> User {
+    user(message.value)
+}
+
+#[stream(source = USER_UPDATES, name = "bare_value")]
+fn from_value(body: UserUpdateBody) -> User {
+    user(body)
+}
+
+#[stream(source = RAW_EVENTS)]
+fn from_bytes(payload: Vec<u8>) -> User {
+    User {
+        uid: format!("len-{}", payload.len()),
+        age: payload.iter().map(|b| i64::from(*b)).sum(),
+        ..User::default()
+    }
+}
+
+#[stream(source = RAW_EVENTS, name = "text")]
+fn from_text(text: String) -> User {
+    User {
+        uid: text.to_uppercase(),
+        favorite_color: Some(text),
+        ..User::default()
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
+fn keyed_text(message: Message<String>) -> User {
+    User {
+        uid: message.key_str().unwrap_or("no-key").to_owned(),
+        favorite_color: Some(message.value),
+        age: message.offset,
+    }
+}
+
+#[stream(source = USER_UPDATES)]
+fn maybe_user(body: UserUpdateBody) -> Option<User> {
+    body.favorite_color.is_some().then(|| user(body))
+}
+
+#[stream(source = USER_UPDATES)]
+fn fan_out(body: UserUpdateBody) -> Vec<User> {
+    (0..body.age)
+        .map(|i| User {
+            uid: format!("{}-{i}", body.user_id),
+            age: i,
+            ..User::default()
+        })
+        .collect()
+}
+
+#[stream(source = USER_UPDATES)]
+fn checked(body: UserUpdateBody) -> Result<User, Rejected> {
+    if body.age < 0 {
+        Err(Rejected("negative age"))
+    } else {
+        Ok(user(body))
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
+fn profile(message: Message<Vec<u8>>) -> UserProfile {
+    UserProfile {
+        r#id: 42,
+        r#type: message.topic.to_string(),
+        tags: vec!["a".to_owned(), "b".to_owned()],
+        score: None,
+    }
+}
+
+mod sources {
+    use chalk_streams::KafkaSource;
+
+    pub static CLICKS: KafkaSource = KafkaSource::new().topic("clicks");
+}
+
+// A raw identifier, and a source named by path.
+#[stream(source = sources::CLICKS)]
+fn r#match(uid: String) -> User {
+    User {
+        uid,
+        ..User::default()
+    }
+}
+
+// `#[cfg]` after `#[stream]`: the registration is compiled out with the function.
+#[stream(source = USER_UPDATES)]
+#[cfg(any())]
+fn compiled_out(uid: String) -> User {
+    User {
+        uid,
+        ..User::default()
+    }
+}
+
+// ---- async resolvers ----------------------------------------------------------------------
+
+#[stream(source = USER_UPDATES)]
+async fn async_favorite_color(message: Message<UserUpdateBody>) -> User {
+    tokio::task::yield_now().await;
+    user(message.value)
+}
+
+#[stream(source = USER_UPDATES, name = "async_value")]
+async fn async_from_value(body: UserUpdateBody) -> Result<Option<User>, Rejected> {
+    tokio::task::yield_now().await;
+    match body.age {
+        age if age < 0 => Err(Rejected("negative age")),
+        0 => Ok(None),
+        _ => Ok(Some(user(body))),
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
+async fn async_fan_out(text: String) -> Vec<User> {
+    text.split(',')
+        .map(|uid| User {
+            uid: uid.to_owned(),
+            ..User::default()
+        })
+        .collect()
+}
+
+#[stream(source = RAW_EVENTS)]
+async fn async_bytes(message: Message<Vec<u8>>) -> User {
+    User {
+        uid: message.partition.to_string(),
+        age: i64::try_from(message.value.len()).unwrap_or(i64::MAX),
+        ..User::default()
+    }
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+fn descriptor(name: &str) -> &'static StreamDescriptor {
+    let registry = Registry::collect().expect("the streams in this file are registered");
+    registry
+        .get(name)
+        .unwrap_or_else(|| panic!("no stream `{name}` in {registry:?}"))
+}
+
+fn topic() -> Arc<str> {
+    Arc::from("user_updates")
+}
+
+fn raw<'a>(payload: &'a [u8], key: Option<&'a [u8]>, topic: &'a Arc<str>) -> RawMessage<'a> {
+    RawMessage {
+        payload: Some(payload),
+        key,
+        topic,
+        partition: 3,
+        offset: 17,
+        timestamp: Some(TIME),
+        headers: RawHeaders::None,
+    }
+}
+
+fn run_sync(name: &str, message: &RawMessage<'_>) -> Result<Vec<FeatureRow>, MessageError> {
+    let Resolver::Sync(resolve) = descriptor(name).resolver() else {
+        panic!("`{name}` should be a sync resolver");
+    };
+    let mut rows = Vec::new();
+    resolve(message, &mut rows).map(|()| rows)
+}
+
+async fn run_async(name: &str, message: &RawMessage<'_>) -> Result<Vec<FeatureRow>, MessageError> {
+    let Resolver::Async(resolve) = descriptor(name).resolver() else {
+        panic!("`{name}` should be an async resolver");
+    };
+    resolve(message)?.await
+}
+
+fn user_row(uid: &str, color: Option<&str>, age: i64) -> FeatureRow {
+    let mut values = Vec::new();
+    if let Some(color) = color {
+        values.push(("favorite_color", FeatureValue::String(color.to_owned())));
+    }
+    values.push(("age", FeatureValue::Int(age)));
+    FeatureRow {
+        namespace: "user",
+        primary_key: uid.to_owned(),
+        values,
+        time: TIME,
+    }
+}
+
+const BODY: &[u8] = br#"{"user_id":"u1","favorite_color":"blue","age":30}"#;
+const NO_COLOR: &[u8] = br#"{"user_id":"u2","favorite_color":null,"age":3}"#;
+const NEGATIVE: &[u8] = br#"{"user_id":"u3","favorite_color":"red","age":-1}"#;
+
+fn assert_parse_error(result: Result<Vec<FeatureRow>, MessageError>) {
+    match result {
+        Err(MessageError {
+            phase: Phase::Parse,
+            ..
+        }) => {}
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+}
+
+mod async_shapes;
+mod derive;
+mod registry;
+mod sync_shapes;

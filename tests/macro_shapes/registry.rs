@@ -1,0 +1,59 @@
+//! What the registry knows of each stream: names, custom names, one registration each.
+
+use super::*;
+
+#[test]
+fn names_default_to_the_function_path() {
+    let stream = descriptor("macro_shapes::favorite_color");
+    assert_eq!(stream.function(), "macro_shapes::favorite_color");
+    assert!(std::ptr::eq(stream.source(), &USER_UPDATES));
+    assert!(stream.location().starts_with("tests/macro_shapes/main.rs:"));
+
+    let stream = descriptor("macro_shapes::from_bytes");
+    assert!(std::ptr::eq(stream.source(), &RAW_EVENTS));
+
+    let stream = descriptor("macro_shapes::match");
+    assert_eq!(stream.function(), "macro_shapes::match");
+    assert!(std::ptr::eq(stream.source(), &sources::CLICKS));
+}
+
+#[test]
+fn custom_names_are_honoured() {
+    let stream = descriptor("bare_value");
+    assert_eq!(stream.function(), "macro_shapes::from_value");
+    assert!(std::ptr::eq(stream.source(), &USER_UPDATES));
+
+    let stream = descriptor("text");
+    assert_eq!(stream.function(), "macro_shapes::from_text");
+    assert!(std::ptr::eq(stream.source(), &RAW_EVENTS));
+
+    let stream = descriptor("async_value");
+    assert_eq!(stream.function(), "macro_shapes::async_from_value");
+    assert!(matches!(stream.resolver(), Resolver::Async(_)));
+}
+
+#[test]
+fn every_stream_is_registered_once() {
+    let registry = Registry::collect().expect("no duplicate names");
+    let mut names: Vec<_> = registry.streams().iter().map(|s| s.name()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "async_value",
+            "bare_value",
+            "macro_shapes::async_bytes",
+            "macro_shapes::async_fan_out",
+            "macro_shapes::async_favorite_color",
+            "macro_shapes::checked",
+            "macro_shapes::fan_out",
+            "macro_shapes::favorite_color",
+            "macro_shapes::from_bytes",
+            "macro_shapes::keyed_text",
+            "macro_shapes::match",
+            "macro_shapes::maybe_user",
+            "macro_shapes::profile",
+            "text",
+        ]
+    );
+}

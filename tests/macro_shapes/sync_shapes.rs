@@ -1,0 +1,110 @@
+//! Each input and output shape of a synchronous resolver, called on a hand-built message.
+
+use super::*;
+
+#[test]
+fn message_input() {
+    let topic = topic();
+    let rows = run_sync("macro_shapes::favorite_color", &raw(BODY, None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]));
+    assert_parse_error(run_sync(
+        "macro_shapes::favorite_color",
+        &raw(b"{not json", None, &topic),
+    ));
+}
+
+#[test]
+fn value_input() {
+    let topic = topic();
+    let rows = run_sync("bare_value", &raw(NO_COLOR, None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("u2", None, 3)]));
+    assert_parse_error(run_sync("bare_value", &raw(br#"{"age":1}"#, None, &topic)));
+}
+
+#[test]
+fn tombstones_fail_json_inputs() {
+    let topic = topic();
+    let tombstone = RawMessage {
+        payload: None,
+        ..raw(b"", None, &topic)
+    };
+    assert_parse_error(run_sync("bare_value", &tombstone));
+}
+
+#[test]
+fn bytes_input() {
+    let topic = topic();
+    let rows = run_sync(
+        "macro_shapes::from_bytes",
+        &raw(&[1, 2, 0xff], None, &topic),
+    );
+    assert_eq!(rows, Ok(vec![user_row("len-3", None, 258)]));
+}
+
+#[test]
+fn text_input() {
+    let topic = topic();
+    let rows = run_sync("text", &raw(b"green", None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("GREEN", Some("green"), 0)]));
+    assert_parse_error(run_sync("text", &raw(&[0xff, 0xfe], None, &topic)));
+}
+
+#[test]
+fn message_of_text_input() {
+    let topic = topic();
+    let rows = run_sync(
+        "macro_shapes::keyed_text",
+        &raw(b"teal", Some(b"user-9"), &topic),
+    );
+    assert_eq!(rows, Ok(vec![user_row("user-9", Some("teal"), 17)]));
+}
+
+#[test]
+fn message_of_bytes_input() {
+    let topic = topic();
+    let rows = run_sync("macro_shapes::profile", &raw(b"", None, &topic)).expect("resolves");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].namespace, "user_profile");
+    assert_eq!(rows[0].primary_key, "42");
+    assert_eq!(
+        rows[0].values[0],
+        ("type", FeatureValue::String("user_updates".to_owned()))
+    );
+    assert_eq!(rows[0].time, TIME);
+}
+
+#[test]
+fn option_output() {
+    let topic = topic();
+    let rows = run_sync("macro_shapes::maybe_user", &raw(BODY, None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]));
+    let rows = run_sync("macro_shapes::maybe_user", &raw(NO_COLOR, None, &topic));
+    assert_eq!(rows, Ok(vec![]));
+}
+
+#[test]
+fn vec_output_fans_out() {
+    let topic = topic();
+    let rows = run_sync("macro_shapes::fan_out", &raw(NO_COLOR, None, &topic));
+    assert_eq!(
+        rows,
+        Ok(vec![
+            user_row("u2-0", None, 0),
+            user_row("u2-1", None, 1),
+            user_row("u2-2", None, 2),
+        ])
+    );
+}
+
+#[test]
+fn result_output() {
+    let topic = topic();
+    let rows = run_sync("macro_shapes::checked", &raw(BODY, None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]));
+    let error = run_sync("macro_shapes::checked", &raw(NEGATIVE, None, &topic))
+        .expect_err("negative age is rejected");
+    assert_eq!(
+        error,
+        MessageError::new(Phase::Resolver, "rejected: negative age")
+    );
+}
