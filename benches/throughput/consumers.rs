@@ -10,7 +10,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message as _;
 use rdkafka::ClientConfig;
 
-use crate::kafka::{bench_stream, tokio_runtime};
+use crate::kafka::{bench_stream, tokio_runtime, with_consumer_properties};
 use crate::{fail, usage, UserUpdateBody, TOPIC};
 
 /// Consumes every message with one variant; prints `wall_seconds cpu_seconds peak_rss_kib`.
@@ -36,12 +36,14 @@ pub fn run_variant(variant: &str, bootstrap: &str, messages: u64) {
 
 /// The limit of this stack: poll, decode, insert, store the offset.
 fn hand_written(bootstrap: &str, messages: u64) {
-    let consumer: BaseConsumer = ClientConfig::new()
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("bench-a-{}", std::process::id()))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "true")
-        .set("enable.auto.offset.store", "false")
+        .set("enable.auto.offset.store", "false");
+    let consumer: BaseConsumer = with_consumer_properties(config)
         .create()
         .unwrap_or_else(|e| fail(&e.to_string()));
     consumer
@@ -70,7 +72,7 @@ fn hand_written(bootstrap: &str, messages: u64) {
 /// The `bench` stream, run by the chalk-streams runtime until it has processed everything.
 fn framework(bootstrap: &str, messages: u64, store: Arc<dyn FeatureStore>) {
     tokio_runtime().block_on(async {
-        let running = bench_stream("bench", bootstrap)
+        let running = bench_stream("bench", bootstrap, &[])
             .store(store)
             .start()
             .await

@@ -8,7 +8,7 @@ use chalk_streams::testing::MockKafka;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::ClientConfig;
 
-use crate::{backlog, fail, latency, SMALL_BACKLOG, TOPIC};
+use crate::{backlog, consumer_properties, fail, latency, SMALL_BACKLOG, TOPIC};
 
 /// Every topic of a run with `messages` messages.
 pub(crate) fn topics(messages: u64) -> Vec<String> {
@@ -123,11 +123,33 @@ pub(crate) fn tokio_runtime() -> tokio::runtime::Runtime {
 }
 
 /// The registry's stream `name` alone, reading from `bootstrap` in a consumer group of this
-/// process's own, so that no two runs share offsets.
-pub(crate) fn bench_stream(name: &str, bootstrap: &str) -> chalk_streams::Runtime {
-    chalk_streams::Runtime::from_registry()
+/// process's own, so that no two runs share offsets, with the consumer properties `own` and
+/// then the run's `--consumer-property` settings.
+pub(crate) fn bench_stream(
+    name: &str,
+    bootstrap: &str,
+    own: &[(&str, &str)],
+) -> chalk_streams::Runtime {
+    let runtime = chalk_streams::Runtime::from_registry()
         .and_then(|r| r.only(&[name]))
         .unwrap_or_else(|e| fail(&e.to_string()))
         .bootstrap_servers(bootstrap)
-        .kafka_property("group.id", format!("{name}-{}", std::process::id()))
+        .kafka_property("group.id", format!("{name}-{}", std::process::id()));
+    let given = consumer_properties()
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    own.iter()
+        .copied()
+        .chain(given)
+        .fold(runtime, |runtime, (name, value)| {
+            runtime.kafka_property(name, value)
+        })
+}
+
+/// `config` with the run's `--consumer-property` settings over its own.
+pub(crate) fn with_consumer_properties(mut config: ClientConfig) -> ClientConfig {
+    for (name, value) in consumer_properties() {
+        config.set(name, value);
+    }
+    config
 }

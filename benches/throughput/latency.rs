@@ -32,7 +32,7 @@ use rdkafka::ClientConfig;
 use serde::Deserialize;
 
 use crate::fail;
-use crate::kafka::{bench_stream, send, tokio_runtime};
+use crate::kafka::{bench_stream, send, tokio_runtime, with_consumer_properties};
 use crate::round_trips::{in_ms, RoundTrips, STATISTICS_INTERVAL_MS};
 use crate::{run_self, Args};
 
@@ -122,7 +122,8 @@ impl FeatureStore for StopwatchStore {
 pub fn run_hand_written(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::message::Message as _;
-    let consumer: BaseConsumer<RoundTrips> = ClientConfig::new()
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("statistics.interval.ms", STATISTICS_INTERVAL_MS.to_string())
         .set(
@@ -130,7 +131,8 @@ pub fn run_hand_written(bootstrap: &str, partitions: u64, rate: u64, seconds: u6
             format!("bench-latency-a-{}", std::process::id()),
         )
         .set("auto.offset.reset", "earliest")
-        .set("fetch.wait.max.ms", FETCH_WAIT_MS)
+        .set("fetch.wait.max.ms", FETCH_WAIT_MS);
+    let consumer: BaseConsumer<RoundTrips> = with_consumer_properties(config)
         .create_with_context(RoundTrips::default())
         .unwrap_or_else(|e| fail(&e.to_string()));
     consumer
@@ -201,13 +203,16 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
     let store = Arc::new(StopwatchStore::default());
     let total = rate * (WARM_UP_SECONDS + seconds);
     let (fetch_p99_us, produce_p99_us) = tokio_runtime().block_on(async {
-        let running = bench_stream("bench_latency", bootstrap)
-            .kafka_property("fetch.wait.max.ms", FETCH_WAIT_MS)
-            .statistics_interval(Duration::from_millis(STATISTICS_INTERVAL_MS))
-            .store(store.clone())
-            .start()
-            .await
-            .unwrap_or_else(|e| fail(&e.to_string()));
+        let running = bench_stream(
+            "bench_latency",
+            bootstrap,
+            &[("fetch.wait.max.ms", FETCH_WAIT_MS)],
+        )
+        .statistics_interval(Duration::from_millis(STATISTICS_INTERVAL_MS))
+        .store(store.clone())
+        .start()
+        .await
+        .unwrap_or_else(|e| fail(&e.to_string()));
         let stats = running
             .stats("bench_latency")
             .unwrap_or_else(|| fail("no stream"));

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo bench --bench throughput -- [--messages N] [--partitions P] [--bootstrap HOST:PORT]
 //!     [--rate R] [--latency-seconds S] [--backlog-seconds S] [--runs K]
+//!     [--consumer-property NAME=VALUE ...]
 //! ```
 //!
 //! One run produces N JSON messages (~60 bytes, the seed's shape; N defaults to 1,000,000 on a real
@@ -22,6 +23,10 @@
 //! a backlog of 10,000 messages, then on one of N, and prints the peak memory of each. Its last
 //! line is `efficiency b/a=X.XX c/a=Y.YY`, where efficiency is a's CPU per message (median run)
 //! divided by the variant's.
+//!
+//! `--consumer-property` (repeatable) sets a librdkafka property on every consumer, the
+//! hand-written loop's as well as chalk-streams', to see what a setting costs or saves: for
+//! example `queued.max.messages.kbytes=512` and `message.max.bytes=524288`, smaller fetches.
 
 mod backlog;
 mod consumers;
@@ -32,6 +37,7 @@ mod round_trips;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use chalk_streams::prelude::*;
 use serde::Deserialize;
@@ -73,6 +79,15 @@ pub(crate) struct Args {
     pub(crate) latency_seconds: u64,
     pub(crate) backlog_seconds: u64,
     pub(crate) runs: usize,
+    pub(crate) consumer_properties: Vec<(String, String)>,
+}
+
+/// The `--consumer-property` settings, for every consumer of this process.
+static CONSUMER_PROPERTIES: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+/// What `--consumer-property` set, in order, for the consumers to apply after their own.
+pub(crate) fn consumer_properties() -> &'static [(String, String)] {
+    CONSUMER_PROPERTIES.get().map_or(&[], Vec::as_slice)
 }
 
 /// The small backlog that the large one is compared with.
@@ -89,6 +104,7 @@ fn parse_args() -> Args {
         latency_seconds: 10,
         backlog_seconds: 5,
         runs: 3,
+        consumer_properties: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -121,6 +137,14 @@ fn parse_args() -> Args {
                     .parse::<usize>()
                     .unwrap_or_else(|_| fail("--runs K"))
                     .max(1)
+            }
+            "--consumer-property" => {
+                let setting = value();
+                let Some((name, value)) = setting.split_once('=') else {
+                    fail("--consumer-property NAME=VALUE");
+                };
+                args.consumer_properties
+                    .push((name.to_owned(), value.to_owned()));
             }
             "--serve-mock" => args.serve_mock = true,
             // cargo bench passes --bench to harness-less benches.
@@ -161,6 +185,7 @@ fn usage() -> (f64, i64) {
 
 fn main() {
     let args = parse_args();
+    let _ = CONSUMER_PROPERTIES.set(args.consumer_properties.clone());
     if args.serve_mock {
         return serve_mock(args.partitions, args.messages.unwrap_or(0));
     }
@@ -239,6 +264,14 @@ fn orchestrate(args: &Args) {
             "the mock cluster (child process)"
         }
     );
+    if !args.consumer_properties.is_empty() {
+        let settings: Vec<String> = args
+            .consumer_properties
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        println!("every consumer with: {}", settings.join(", "));
+    }
     println!(
         "{:<28} {:>12} {:>8} {:>16} {:>14} {:>12}",
         "consumer", "msg/s", "MB/s", "CPU s / M msgs", "(runs: range)", "peak RSS MB"
@@ -307,10 +340,15 @@ fn orchestrate(args: &Args) {
     );
 }
 
-/// Runs variant `args` of this program and returns the numbers it printed.
+/// Runs variant `args` of this program, with this run's consumer properties, and returns the
+/// numbers it printed.
 pub(crate) fn run_self(self_path: &std::path::Path, args: &[String]) -> Vec<f64> {
+    let properties = consumer_properties()
+        .iter()
+        .flat_map(|(name, value)| ["--consumer-property".to_owned(), format!("{name}={value}")]);
     let output = Command::new(self_path)
         .args(args)
+        .args(properties)
         .stderr(Stdio::inherit())
         .output()
         .unwrap_or_else(|e| fail(&e.to_string()));
