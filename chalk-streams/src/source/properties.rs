@@ -46,7 +46,8 @@ const QUEUED_MIN_MESSAGES: &str = "5000";
 /// Kilobytes librdkafka keeps fetched ahead per partition queue (a fetch may overshoot it by one
 /// response). librdkafka also caps a fetch response's total (`fetch.max.bytes`) at it, which is
 /// what bounds a partition's prefetch on a broker that ignores the per-partition limit (tansu:
-/// 60,000 messages of 60 bytes a partition). Lower costs throughput there; see the README.
+/// 60,000 messages of 60 bytes a partition), though never below `message.max.bytes`. Lower
+/// costs throughput there unless `fetch.wait.max.ms` is shorter too; see the README.
 const QUEUED_MAX_KBYTES: &str = "4096";
 /// How long a partition's next fetch waits when its queue is over those limits.
 const FETCH_QUEUE_BACKOFF_MS: &str = "10";
