@@ -132,11 +132,35 @@ struct Reader<'r> {
 }
 
 impl Reader<'_> {
-    /// Reads the dead-letter topic to the end of every partition (or `--limit`), replaying the
-    /// stream's letters and committing past each letter handled.
+    /// Reads the dead-letter topic to where each partition ended when the replay started (or to
+    /// `--limit`), replaying the stream's letters and committing past each letter handled.
+    ///
+    /// Letters written after the start are left for the next replay: while the stream still
+    /// fails, a replayed message comes back as a new letter, and reading to the moving end
+    /// would send it again, and again.
     fn read(&self, report: &mut Report) -> Result<()> {
         let dlq_topic = self.dlq_topic;
         let kafka = |what: String| Error::Kafka(format!("stream `{}`: {what}", report.stream));
+        let mut ends = Vec::with_capacity(self.partitions);
+        // Partitions read up to where they ended at the start (or past it, for a partition whose
+        // last offsets hold no message, such as a transaction marker's).
+        let mut done: BTreeSet<i32> = BTreeSet::new();
+        for partition in 0..self.partitions {
+            let partition = i32::try_from(partition).unwrap_or(i32::MAX);
+            let (start, end) = self
+                .consumer
+                .fetch_watermarks(dlq_topic, partition, self.options.timeout)
+                .map_err(|e| {
+                    kafka(format!(
+                        "cannot find where `{dlq_topic}` partition {partition} ends: {}",
+                        error_text(&e)
+                    ))
+                })?;
+            if end <= start {
+                done.insert(partition);
+            }
+            ends.push(end);
+        }
         {
             let mut assignment = TopicPartitionList::new();
             for partition in 0..self.partitions {
@@ -150,10 +174,9 @@ impl Reader<'_> {
                 .map_err(|e| kafka(format!("cannot assign `{dlq_topic}`: {e}")))?;
         }
 
-        let mut at_end: BTreeSet<i32> = BTreeSet::new();
         let mut last_event = Instant::now();
         let mut replayed = 0u64;
-        while at_end.len() < self.partitions {
+        while done.len() < self.partitions {
             let message = match self.consumer.poll(POLL_SLICE) {
                 None => {
                     if last_event.elapsed() >= self.options.timeout {
@@ -162,7 +185,7 @@ impl Reader<'_> {
                     continue;
                 }
                 Some(Err(KafkaError::PartitionEOF(partition))) => {
-                    at_end.insert(partition);
+                    done.insert(partition);
                     last_event = Instant::now();
                     continue;
                 }
@@ -171,7 +194,17 @@ impl Reader<'_> {
                 Some(Ok(message)) => message,
             };
             last_event = Instant::now();
-            at_end.remove(&message.partition());
+            let end = usize::try_from(message.partition())
+                .ok()
+                .and_then(|partition| ends.get(partition).copied())
+                .unwrap_or(i64::MAX);
+            if message.offset() >= end {
+                done.insert(message.partition());
+                continue;
+            }
+            if message.offset() + 1 >= end {
+                done.insert(message.partition());
+            }
             let letter = Letter::new(&message);
             let ours = letter.text(HEADER_STREAM).as_deref() == Some(report.stream.as_str());
             if !ours {
