@@ -64,6 +64,47 @@ fn list_shows_each_stream_with_its_source() {
     assert_eq!(json[0]["bootstrap_servers"][0], "127.0.0.1:9");
 }
 
+/// Describing streams needs no broker: with none set, `list` still shows what the source
+/// declares, and says on standard error what `run` would refuse.
+#[test]
+fn list_needs_no_broker_and_says_what_run_lacks() {
+    let problem = "stream `favorite_color::favorite_color`: option `bootstrap_server`: no \
+                   bootstrap server is set; call .bootstrap_server(\"host:port\") or set \
+                   KAFKA_BOOTSTRAP_SERVER";
+    let out = run(example().arg("list"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let row: Vec<&str> = stdout
+        .lines()
+        .nth(1)
+        .expect("a row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row,
+        [
+            "favorite_color::favorite_color",
+            "-",
+            "user_favorite_color_updates",
+            "chalk/favorite_color::favorite_color",
+            "30m",
+            "-",
+            "-"
+        ]
+    );
+    assert_eq!(
+        text(&out.stderr),
+        format!("`run` would not start until these are fixed:\n  {problem}\n")
+    );
+
+    let out = run(example().args(["list", "--json"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json[0]["topics"][0], "user_favorite_color_updates");
+    assert_eq!(json[0]["bootstrap_servers"], serde_json::json!([]));
+    assert_eq!(json[0]["problems"], serde_json::json!([problem]));
+}
+
 #[test]
 fn the_sasl_password_never_appears_in_list_or_errors() {
     let secret = "hunter2-do-not-print";

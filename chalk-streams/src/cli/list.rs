@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::runtime::{Runtime, StreamPlan};
+use crate::runtime::{Runtime, StreamDescription};
 
 #[derive(Debug, clap::Args)]
 pub(super) struct ListArgs {
@@ -12,55 +12,81 @@ pub(super) struct ListArgs {
     json: bool,
 }
 
-/// One stream as `list` shows it; secrets never appear.
+/// One stream as `list` shows it; secrets never appear. What its source could not resolve is
+/// empty (`-` in the table), and `problems` says why `run` would refuse to start it.
 #[derive(Debug, Serialize)]
 struct Row {
     name: &'static str,
     function: &'static str,
     source: Option<String>,
     topics: Vec<String>,
-    group_id: String,
-    late_arrival_deadline: String,
+    group_id: Option<String>,
+    late_arrival_deadline: Option<String>,
     windows: Vec<&'static str>,
     dead_letter_queue_topic: Option<String>,
     bootstrap_servers: Vec<String>,
-    security_protocol: String,
+    security_protocol: Option<String>,
+    problems: Vec<String>,
 }
 
 impl Row {
-    fn new(plan: &StreamPlan) -> Self {
+    fn new(stream: &StreamDescription) -> Self {
+        let descriptor = stream.descriptor;
+        let source = stream.source.as_ref();
         Self {
-            name: plan.descriptor.name(),
-            function: plan.descriptor.function(),
-            source: plan.source.name.clone(),
-            topics: plan.source.topics.clone(),
-            group_id: plan.group_id(),
-            late_arrival_deadline: plan.source.late_arrival_deadline.to_string(),
-            windows: plan.descriptor.windows().to_vec(),
-            dead_letter_queue_topic: plan.source.dead_letter_queue_topic.clone(),
-            bootstrap_servers: plan.source.bootstrap_servers.clone(),
-            security_protocol: plan.source.security_protocol.to_string(),
+            name: descriptor.name(),
+            function: descriptor.function(),
+            source: descriptor.source().integration_name().map(str::to_owned),
+            topics: source.map(|s| s.topics.clone()).unwrap_or_default(),
+            group_id: source.map(|s| s.group_id(descriptor.name())),
+            late_arrival_deadline: source.map(|s| s.late_arrival_deadline.to_string()),
+            windows: descriptor.windows().to_vec(),
+            dead_letter_queue_topic: source.and_then(|s| s.dead_letter_queue_topic.clone()),
+            bootstrap_servers: source
+                .map(|s| s.bootstrap_servers.clone())
+                .unwrap_or_default(),
+            security_protocol: source.map(|s| s.security_protocol.to_string()),
+            problems: stream.problems.iter().map(ToString::to_string).collect(),
         }
     }
 }
 
+/// Lists every stream, whether or not its source is complete: describing streams needs no
+/// broker. Problems that would stop `run` follow the table, on standard error.
 pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
-    let rows: Vec<Row> = runtime.plan()?.iter().map(Row::new).collect();
+    let rows: Vec<Row> = runtime.describe().iter().map(Row::new).collect();
     if args.json {
         let json = serde_json::to_string_pretty(&rows)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         println!("{json}");
-        return Ok(());
+    } else {
+        print_table(&rows);
     }
+    let problems: Vec<&String> = rows.iter().flat_map(|r| &r.problems).collect();
+    if !problems.is_empty() {
+        eprintln!("`run` would not start until these are fixed:");
+        for problem in problems {
+            eprintln!("  {problem}");
+        }
+    }
+    Ok(())
+}
+
+fn print_table(rows: &[Row]) {
+    let or_dash = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
     let table: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             [
                 r.name.to_owned(),
-                r.source.clone().unwrap_or_else(|| "-".into()),
-                r.topics.join(","),
-                r.group_id.clone(),
-                r.late_arrival_deadline.clone(),
+                or_dash(&r.source),
+                if r.topics.is_empty() {
+                    "-".to_owned()
+                } else {
+                    r.topics.join(",")
+                },
+                or_dash(&r.group_id),
+                or_dash(&r.late_arrival_deadline),
                 if r.windows.is_empty() {
                     "-".to_owned()
                 } else {
@@ -79,5 +105,4 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
             &table
         )
     );
-    Ok(())
 }

@@ -39,7 +39,8 @@ struct Cli {
 enum Command {
     /// Start the streams and run until SIGINT/SIGTERM.
     Run(RunArgs),
-    /// List the registered streams: name, source, topics, consumer group, deadline.
+    /// List the registered streams: name, source, topics, consumer group, deadline, windows,
+    /// dead-letter topic. Needs no broker.
     List(list::ListArgs),
     /// Read an entity's features from the store.
     Get(get::GetArgs),

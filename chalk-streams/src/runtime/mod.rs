@@ -11,6 +11,7 @@ pub mod clock;
 mod commit;
 mod context;
 mod delivery;
+mod describe;
 pub(crate) mod guard;
 mod log_limit;
 pub mod offsets;
@@ -34,6 +35,7 @@ use crate::source::ResolvedSource;
 use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
+pub(crate) use describe::StreamDescription;
 pub use running::{RunningStreams, ShutdownSignal};
 pub use stats::{BrokerRoundTrip, LatencySnapshot, StatsSnapshot, StreamStats};
 use stream::StreamHandle;
@@ -64,7 +66,7 @@ pub(crate) struct StreamShared {
     pub window_retention: Duration,
 }
 
-/// A stream with its source resolved: what `run` starts and `list` shows.
+/// A stream with its source resolved: what `run` starts.
 #[derive(Debug, Clone)]
 pub struct StreamPlan {
     /// The declared stream.
