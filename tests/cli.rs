@@ -182,6 +182,61 @@ fn embedded_run_prints_the_features_of_the_samples() {
     );
 }
 
+/// The rows of the table `run --embedded` prints: entity, key, feature, value.
+fn printed_features(stdout: &str) -> Vec<[String; 4]> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("ENTITY"))
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            [0, 1, 2, 3].map(|i| cells[i].to_owned())
+        })
+        .collect()
+}
+
+/// A store that already holds another application's entities: the demo shows this run's.
+#[test]
+fn embedded_run_prints_only_what_it_wrote() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = format!("sqlite://{}", dir.path().join("features.sqlite").display());
+    let mut orders = Command::new(suite::example_named("orders_dlq"));
+    let out = run(orders
+        .args(["run", "--embedded"])
+        .env("CHALK_STORE", &store)
+        .env("RUST_LOG", "error"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(printed_features(&text(&out.stdout))
+        .iter()
+        .all(|row| row[0] == "order"));
+
+    let out = run(example()
+        .args(["run", "--embedded"])
+        .env("CHALK_STORE", &store));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let keys: Vec<String> = printed_features(&text(&out.stdout))
+        .into_iter()
+        .map(|[entity, key, _, _]| format!("{entity} {key}"))
+        .collect();
+    assert_eq!(keys, ["user u1", "user u2", "user u3", "user u4"]);
+}
+
+/// A metrics port in use stops start-up before the cluster or any stream starts.
+#[test]
+fn a_metrics_port_in_use_stops_start_up_first() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = taken.local_addr().expect("bound");
+    let out = run(example().args(["run", "--embedded", "--metrics-addr", &addr.to_string()]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "", "nothing started");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("error: cannot listen on {addr} for metrics")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("started"), "{stderr}");
+}
+
 #[test]
 fn features_survive_a_restart_and_read_with_get_and_sqlite3() {
     let dir = tempfile::tempdir().expect("temp dir");

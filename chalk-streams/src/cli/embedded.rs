@@ -1,10 +1,12 @@
 //! `run --embedded`: the whole pipeline on an in-process Kafka cluster, with no broker to install.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::touched::TouchedStore;
 use crate::error::{Error, Result};
+use crate::observe::{Listener, ObservedStreams};
 use crate::runtime::{Runtime, ShutdownSignal};
 use crate::store::Entity;
 use crate::testing::{MockKafka, Record};
@@ -14,103 +16,109 @@ const PARTITIONS: i32 = 4;
 /// How long the samples may take to be processed before the demo gives up.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub(super) async fn run(
-    runtime: Runtime,
-    samples: &[Record],
-    keep_running: bool,
-    metrics_addr: Option<SocketAddr>,
-    signal: ShutdownSignal,
-) -> Result<()> {
-    let kafka = MockKafka::start(1)?;
-    let runtime = runtime
-        .bootstrap_servers(kafka.bootstrap_servers())
-        // The embedded cluster has one member per group: rejoin fast after a restart.
-        .kafka_property("session.timeout.ms", "6000");
-    let plans = runtime.plan()?;
+/// What the embedded run works with besides the runtime.
+pub(super) struct Embedded<'a> {
+    /// The sample messages produced before the streams start.
+    pub(super) samples: &'a [Record],
+    /// The runtime's store, which knows what this run wrote.
+    pub(super) store: Arc<TouchedStore>,
+    /// Whether the streams go on after the samples, until a signal.
+    pub(super) keep_running: bool,
+    /// Where to serve the observability endpoints, bound already.
+    pub(super) metrics: Option<Listener>,
+}
 
-    let topics: BTreeSet<&str> = plans
-        .iter()
-        .flat_map(|p| {
-            p.source
+impl Embedded<'_> {
+    /// Produces the samples to an in-process cluster, runs `runtime`'s streams until they are
+    /// processed, and prints the features this run wrote.
+    pub(super) async fn run(self, runtime: Runtime, signal: ShutdownSignal) -> Result<()> {
+        let Self {
+            samples,
+            store,
+            keep_running,
+            metrics,
+        } = self;
+        let kafka = MockKafka::start(1)?;
+        let runtime = runtime
+            .bootstrap_servers(kafka.bootstrap_servers())
+            // The embedded cluster has one member per group: rejoin fast after a restart.
+            .kafka_property("session.timeout.ms", "6000");
+        let plans = runtime.plan()?;
+
+        let topics: BTreeSet<&str> = plans
+            .iter()
+            .flat_map(|p| {
+                p.source
+                    .topics
+                    .iter()
+                    .chain(&p.source.dead_letter_queue_topic)
+            })
+            .map(String::as_str)
+            .collect();
+        for topic in &topics {
+            kafka.create_topic(topic, PARTITIONS)?;
+        }
+
+        let mut produced: BTreeMap<&str, u64> = BTreeMap::new();
+        for record in samples {
+            kafka.produce(record).await?;
+            *produced.entry(record.topic.as_str()).or_default() += 1;
+        }
+        let total: u64 = produced.values().sum();
+        println!(
+            "embedded Kafka on {} with topics {}; {total} sample messages produced",
+            kafka.bootstrap_servers(),
+            topics.iter().copied().collect::<Vec<_>>().join(", ")
+        );
+
+        let running = runtime.start().await?;
+        let _server = metrics.map(|listener| {
+            println!("metrics on http://{}/metrics", listener.local_addr());
+            listener.serve(ObservedStreams::from(&running))
+        });
+        for plan in &plans {
+            let name = plan.descriptor.name();
+            let expected: u64 = plan
+                .source
                 .topics
                 .iter()
-                .chain(&p.source.dead_letter_queue_topic)
-        })
-        .map(String::as_str)
-        .collect();
-    for topic in &topics {
-        kafka.create_topic(topic, PARTITIONS)?;
-    }
-
-    let mut produced: BTreeMap<&str, u64> = BTreeMap::new();
-    for record in samples {
-        kafka.produce(record).await?;
-        *produced.entry(record.topic.as_str()).or_default() += 1;
-    }
-    let total: u64 = produced.values().sum();
-    println!(
-        "embedded Kafka on {} with topics {}; {total} sample messages produced",
-        kafka.bootstrap_servers(),
-        topics.iter().copied().collect::<Vec<_>>().join(", ")
-    );
-
-    let running = runtime.start().await?;
-    let _server = match metrics_addr {
-        None => None,
-        Some(addr) => {
-            let streams = crate::observe::ObservedStreams::from(&running);
-            match crate::observe::serve(addr, streams).await {
-                Ok(server) => {
-                    println!("metrics on http://{}/metrics", server.local_addr());
-                    Some(server)
-                }
-                Err(error) => {
-                    let _ = running.shutdown().await;
-                    return Err(error);
-                }
-            }
-        }
-    };
-    for plan in &plans {
-        let name = plan.descriptor.name();
-        let expected: u64 = plan
-            .source
-            .topics
-            .iter()
-            .map(|t| produced.get(t.as_str()).copied().unwrap_or(0))
-            .sum();
-        let Some(stats) = running.stats(name) else {
-            continue;
-        };
-        let (snapshot, done) = stats
-            .wait_for(PROCESS_TIMEOUT, |s| s.handled() >= expected)
-            .await;
-        let windows = if plan.descriptor.windows().is_empty() {
-            String::new()
-        } else {
-            format!(", {} windows fired", snapshot.windows_fired)
-        };
-        println!(
+                .map(|t| produced.get(t.as_str()).copied().unwrap_or(0))
+                .sum();
+            let Some(stats) = running.stats(name) else {
+                continue;
+            };
+            let (snapshot, done) = stats
+                .wait_for(PROCESS_TIMEOUT, |s| s.handled() >= expected)
+                .await;
+            let windows = if plan.descriptor.windows().is_empty() {
+                String::new()
+            } else {
+                format!(", {} windows fired", snapshot.windows_fired)
+            };
+            println!(
             "stream {name}: {} processed, {} skipped as late, {} failed, {} feature rows written{windows}",
             snapshot.processed, snapshot.skipped_late, snapshot.failed, snapshot.rows_written
         );
-        if !done {
-            let _ = running.shutdown().await;
-            return Err(Error::Embedded(format!(
+            if !done {
+                let _ = running.shutdown().await;
+                return Err(Error::Embedded(format!(
                 "stream `{name}` handled {} of {expected} sample messages within {PROCESS_TIMEOUT:?}",
                 snapshot.handled()
             )));
+            }
         }
-    }
 
-    let entities = running.store().scan().await?;
-    println!();
-    print!("{}", render_features(&entities));
-    if keep_running {
-        println!("\nstreams keep running; push messages to the embedded cluster or press Ctrl-C");
-        running.run_until(signal).await
-    } else {
-        running.shutdown().await
+        let entities = store.entities().await?;
+        println!();
+        print!("{}", render_features(&entities));
+        if keep_running {
+            println!(
+                "\nstreams keep running; push messages to the embedded cluster or press Ctrl-C"
+            );
+            running.run_until(signal).await
+        } else {
+            running.shutdown().await
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod kafka;
 mod list;
 mod push;
 mod table;
+mod touched;
 
 use std::io::IsTerminal;
 
@@ -202,33 +203,28 @@ impl App {
                 }
                 let store = args.store.config();
                 tracing::info!(%store, "feature store");
-                let runtime = runtime.store(store.open()?);
-                // Listen before anything starts, so an early SIGTERM still stops cleanly.
+                let store = store.open()?;
+                // Listen before anything starts, so an early SIGTERM still stops cleanly, and a
+                // metrics port in use stops start-up before any consumer joins its group.
                 let signal = ShutdownSignal::install()?;
+                let metrics = match args.metrics_addr {
+                    Some(addr) => Some(crate::observe::bind(addr).await?),
+                    None => None,
+                };
                 if args.embedded {
-                    embedded::run(
-                        runtime,
-                        &self.samples,
-                        args.keep_running,
-                        args.metrics_addr,
-                        signal,
-                    )
-                    .await
-                } else {
-                    let running = runtime.start().await?;
-                    let server = match args.metrics_addr {
-                        None => None,
-                        Some(addr) => {
-                            let streams = crate::observe::ObservedStreams::from(&running);
-                            match crate::observe::serve(addr, streams).await {
-                                Ok(server) => Some(server),
-                                Err(error) => {
-                                    let _ = running.shutdown().await;
-                                    return Err(error);
-                                }
-                            }
-                        }
+                    let store = touched::TouchedStore::new(store);
+                    let embedded = embedded::Embedded {
+                        samples: &self.samples,
+                        store: store.clone(),
+                        keep_running: args.keep_running,
+                        metrics,
                     };
+                    embedded.run(runtime.store(store), signal).await
+                } else {
+                    let running = runtime.store(store).start().await?;
+                    let server = metrics.map(|listener| {
+                        listener.serve(crate::observe::ObservedStreams::from(&running))
+                    });
                     let result = running.run_until(signal).await;
                     drop(server);
                     result

@@ -2,7 +2,8 @@
 //! HTTP, and a periodic progress line per stream in the log.
 //!
 //! - [`ObservedStreams`] (`streams.rs`): a cheap, clonable view of the running streams' counters.
-//! - [`serve`] and [`Server`] (`server.rs`): the HTTP server and its routes.
+//! - [`serve`] and [`Server`] (`server.rs`): the HTTP server and its routes; [`bind`] and
+//!   [`Listener`] bind the address first, before the streams start.
 //! - `metrics.rs`: `GET /metrics`, the Prometheus (OpenMetrics) text exposition.
 //! - `health.rs`: `GET /health/live`, `GET /health/ready` and `GET /health`.
 //! - `status.rs`: `GET /streams`, the JSON status of each stream ([`StreamStatus`]).
@@ -27,6 +28,6 @@ mod server;
 mod status;
 mod streams;
 
-pub use server::{serve, Server};
+pub use server::{bind, serve, Listener, Server};
 pub use status::{BrokerStatus, PartitionStatus, StreamStatus};
 pub use streams::ObservedStreams;

@@ -23,6 +23,27 @@ pub struct Server {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
+/// An address bound for the observability endpoints, not serving yet: bind it before the
+/// streams start, so that a port already in use stops start-up before any consumer joins its
+/// group, then [`serve`](Self::serve) the streams once they run.
+#[derive(Debug)]
+pub struct Listener {
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+}
+
+/// Binds `addr` (port 0 picks a free port; see [`Listener::local_addr`]).
+pub async fn bind(addr: SocketAddr) -> Result<Listener> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("cannot listen on {addr} for metrics: {error}"),
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    Ok(Listener { listener, addr })
+}
+
 /// Serves the observability endpoints of `streams` on `addr` (port 0 picks a free port; see
 /// [`Server::local_addr`]):
 ///
@@ -34,39 +55,45 @@ pub struct Server {
 ///
 /// Returns once the address is bound; requests are served on the current Tokio runtime.
 pub async fn serve(addr: SocketAddr, streams: ObservedStreams) -> Result<Server> {
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
-        std::io::Error::new(
-            error.kind(),
-            format!("cannot listen on {addr} for metrics: {error}"),
-        )
-    })?;
-    let addr = listener.local_addr()?;
-    let registry = Arc::new(metrics::registry(streams.clone()));
-    let app = Router::new()
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/health", get(health::ready))
-        .route("/streams", get(status::streams))
-        .with_state(streams)
-        .merge(
-            Router::new()
-                .route("/metrics", get(metrics::metrics))
-                .with_state(registry),
-        );
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    tracing::info!(%addr, "observability endpoints: /metrics /health/live /health/ready /streams");
-    Ok(Server {
-        addr,
-        stop: Some(stop),
-        task: Some(task),
-    })
+    Ok(bind(addr).await?.serve(streams))
+}
+
+impl Listener {
+    /// The address bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves the endpoints of `streams` (see [`serve`]) on the current Tokio runtime.
+    pub fn serve(self, streams: ObservedStreams) -> Server {
+        let Self { listener, addr } = self;
+        let registry = Arc::new(metrics::registry(streams.clone()));
+        let app = Router::new()
+            .route("/health/live", get(health::live))
+            .route("/health/ready", get(health::ready))
+            .route("/health", get(health::ready))
+            .route("/streams", get(status::streams))
+            .with_state(streams)
+            .merge(
+                Router::new()
+                    .route("/metrics", get(metrics::metrics))
+                    .with_state(registry),
+            );
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        tracing::info!(%addr, "observability endpoints: /metrics /health/live /health/ready /streams");
+        Server {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
 }
 
 impl Server {
