@@ -279,6 +279,23 @@ fn features_survive_a_restart_and_read_with_get_and_sqlite3() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no features stored for user `nobody`"));
 
+    // A mistyped path is not an empty store: it is an error, and no file appears.
+    let missing = dir.path().join("featurs.sqlite");
+    let out = run(example().args([
+        "get",
+        "user",
+        "u1",
+        "--store",
+        &format!("sqlite://{}", missing.display()),
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("no store file at {}", missing.display())),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!missing.exists());
+
     let sqlite3 = Command::new("sqlite3")
         .arg(&file)
         .arg("SELECT entity_key, feature, value, value_type FROM features WHERE namespace = 'user' ORDER BY entity_key;")

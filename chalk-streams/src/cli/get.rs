@@ -16,7 +16,7 @@ pub(super) struct GetArgs {
 }
 
 pub(super) async fn run(args: &GetArgs) -> Result<()> {
-    let store = args.store.config().open()?;
+    let store = args.store.config().open_existing()?;
     let Some(entity) = store.entity(&args.entity, &args.key).await? else {
         return Err(Error::NotFound(format!(
             "no features stored for {} `{}` in {}",

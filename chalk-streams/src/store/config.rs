@@ -42,13 +42,31 @@ impl StoreConfig {
         }
     }
 
-    /// Opens the configured store.
+    /// Opens the configured store, creating an SQLite file that does not exist yet.
     pub fn open(&self) -> Result<Arc<dyn FeatureStore>, StoreError> {
         Ok(match self {
             StoreConfig::Memory => Arc::new(MemoryStore::new()),
             StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
             StoreConfig::Redis(url) => Arc::new(RedisStore::open(url)?),
         })
+    }
+
+    /// Opens the configured store to read what another process wrote: an SQLite file that does
+    /// not exist, or the in-memory store, which keeps nothing between processes, is an error
+    /// rather than an empty store (and no file is created).
+    pub fn open_existing(&self) -> Result<Arc<dyn FeatureStore>, StoreError> {
+        match self {
+            StoreConfig::Memory => Err(StoreError::Unavailable(
+                "the memory store keeps nothing between processes; read a `sqlite://PATH` or \
+                 `redis://HOST:PORT` store"
+                    .to_owned(),
+            )),
+            StoreConfig::Sqlite(path) if !path.exists() => Err(StoreError::Unavailable(format!(
+                "no store file at {}; set {STORE_VAR} or --store to the file the streams write",
+                path.display()
+            ))),
+            _ => self.open(),
+        }
     }
 }
 
