@@ -198,7 +198,7 @@ impl Registry {
 
     fn unknown(&self, name: &str) -> RegistryError {
         let names = self.streams.iter().map(|s| s.name);
-        let hint = crate::suggest::closest(name, names.clone())
+        let hint = crate::suggest::closest_stream(name, names.clone())
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
         RegistryError::Unknown {

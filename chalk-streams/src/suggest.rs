@@ -11,6 +11,30 @@ pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
         .map(|(_, c)| c)
 }
 
+/// The stream name `input` most likely meant: the one whose function name (the last `::`
+/// segment of a default name such as `app::favorite_color`) is `input` or close to it, else the
+/// closest whole name.
+pub fn closest_stream<'a>(
+    input: &str,
+    names: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
+    let last_segment = |name: &'a str| name.rsplit("::").next().unwrap_or(name);
+    // The one name whose function is `segment`; none when two streams share it.
+    let only_with = |segment: &str| {
+        let mut with = names
+            .clone()
+            .into_iter()
+            .filter(|name| name.contains("::") && last_segment(name) == segment);
+        match (with.next(), with.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    };
+    only_with(input)
+        .or_else(|| closest(input, names.clone()))
+        .or_else(|| only_with(closest(input, names.clone().into_iter().map(last_segment))?))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -21,5 +45,22 @@ mod tests {
             Some("favorite_color")
         );
         assert_eq!(super::closest("zzz", names), None);
+    }
+
+    #[test]
+    fn suggests_a_stream_by_its_function_name() {
+        let names = ["app::favorite_color", "app::login_count", "orders"];
+        assert_eq!(
+            super::closest_stream("favorite_color", names),
+            Some("app::favorite_color")
+        );
+        assert_eq!(
+            super::closest_stream("login_cont", names),
+            Some("app::login_count")
+        );
+        assert_eq!(super::closest_stream("order", names), Some("orders"));
+        assert_eq!(super::closest_stream("zzz", names), None);
+        let twice = ["a::count", "b::count"];
+        assert_eq!(super::closest_stream("count", twice), None);
     }
 }
