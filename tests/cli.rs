@@ -139,6 +139,23 @@ fn the_sasl_password_never_appears_in_list_or_errors() {
     }
 }
 
+/// `--version` and `--help` name the application, and say which chalk-streams it runs on.
+#[test]
+fn version_names_the_application() {
+    let out = run(example().arg("--version"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        // The workspace has one version: this suite's is the library's.
+        format!(
+            "favorite_color (chalk-streams {})\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let out = run(example().arg("--help"));
+    assert!(text(&out.stdout).contains("Usage: favorite_color <COMMAND>"));
+}
+
 #[test]
 fn missing_broker_is_one_clear_start_up_error() {
     let out = run(example().arg("run"));

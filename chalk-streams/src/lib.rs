@@ -44,7 +44,8 @@ pub mod prelude {
     pub use std::time::Duration;
 }
 
-/// Runs the command line (`run`, `list`) over every `#[stream]` in the program.
+/// Runs the command line (`run`, `list`, `get`, `check`, `push`, `dlq replay`, `asyncapi`) over
+/// every `#[stream]` in the program.
 ///
 /// ```no_run
 /// fn main() -> chalk_streams::Result<()> {

@@ -15,8 +15,8 @@ pub(super) struct CheckArgs {
     #[arg(long = "only", value_name = "STREAM")]
     only: Vec<String>,
     /// How long each stream's brokers have to answer, e.g. `10s` or `500ms`.
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    timeout: humantime::Duration,
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::parse_duration)]
+    timeout: std::time::Duration,
 }
 
 pub(super) async fn run(args: &CheckArgs) -> Result<()> {
@@ -24,7 +24,7 @@ pub(super) async fn run(args: &CheckArgs) -> Result<()> {
     let mut plans = Runtime::from_registry()?.only(&args.only)?.plan()?;
     // s3:// and gs:// keystores and CA files: private local copies until the check ends.
     let _remote_files = localize_plans(&mut plans, &StoreEnv::capture(&process_env)).await?;
-    let timeout: Duration = args.timeout.into();
+    let timeout: Duration = args.timeout;
     // Streams are checked at once, so the whole check takes about one deadline at most.
     let checks = plans
         .into_iter()

@@ -1,5 +1,5 @@
 //! The command line every chalk-streams application gets from [`main`](crate::main):
-//! `run`, `list`, `get`, `check`, `push` and `dlq replay`.
+//! `run`, `list`, `get`, `check`, `push`, `dlq replay` and `asyncapi`.
 
 mod check;
 mod dlq;
@@ -13,7 +13,7 @@ mod touched;
 
 use std::io::IsTerminal;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::Result;
 use crate::runtime::{Runtime, ShutdownSignal};
@@ -24,13 +24,11 @@ use crate::testing::Record;
 #[derive(Debug, Default, Clone)]
 pub struct App {
     samples: Vec<Record>,
+    version: Option<&'static str>,
 }
 
 #[derive(Debug, Parser)]
-#[command(
-    about = "Run and inspect the Kafka stream resolvers of this program.",
-    version
-)]
+#[command(about = "Run and inspect the Kafka stream resolvers of this program.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -140,6 +138,13 @@ struct RunArgs {
 }
 
 /// `HOST:PORT`, the host a name or an address; the first address it resolves to.
+/// A duration typed on the command line: `10s`, `500ms`, `1m30s`.
+fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|error| {
+        format!("`{text}` is not a duration ({error}): write a number and a unit, such as 10s, 500ms or 1m")
+    })
+}
+
 fn parse_socket_addr(text: &str) -> std::result::Result<std::net::SocketAddr, String> {
     use std::net::ToSocketAddrs;
     text.to_socket_addrs()
@@ -173,11 +178,19 @@ impl App {
         self
     }
 
+    /// The application's version, which `--version` prints with chalk-streams' own; usually
+    /// `env!("CARGO_PKG_VERSION")`.
+    pub fn version(mut self, version: &'static str) -> Self {
+        self.version = Some(version);
+        self
+    }
+
     /// Parses the command line and runs the command. Exits the process with status 1 and one
-    /// clear message on error.
+    /// clear message when the command fails, and with status 2 and the usage when the command
+    /// line itself is wrong (clap's convention).
     pub fn main(self) -> Result<()> {
         init_tracing();
-        let cli = Cli::parse();
+        let cli = self.parse_command_line();
         let runtime = tokio::runtime::Runtime::new()?;
         let result = runtime.block_on(self.execute(cli.command));
         if let Err(error) = &result {
@@ -185,6 +198,24 @@ impl App {
             std::process::exit(1);
         }
         result
+    }
+
+    /// The command line, with `--help` and `--version` naming this program, not the library.
+    fn parse_command_line(&self) -> Cli {
+        let program = std::env::args_os()
+            .next()
+            .as_deref()
+            .map(std::path::Path::new)
+            .and_then(std::path::Path::file_stem)
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| env!("CARGO_PKG_NAME").to_owned());
+        let library = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
+        let version = match self.version {
+            Some(version) => format!("{version} ({library})"),
+            None => format!("({library})"),
+        };
+        let matches = Cli::command().name(program).version(version).get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
     }
 
     async fn execute(self, command: Command) -> Result<()> {

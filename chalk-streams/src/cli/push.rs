@@ -42,15 +42,15 @@ pub(super) struct PushArgs {
     #[arg(long, value_name = "HOST:PORT")]
     bootstrap: Option<String>,
     /// How long each message may take to be acknowledged, e.g. `30s`.
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
-    timeout: humantime::Duration,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_duration)]
+    timeout: std::time::Duration,
 }
 
 pub(super) async fn run(args: &PushArgs) -> Result<()> {
     // `_remote_files`: private copies of s3:// and gs:// keystores and CA files, until the end.
     let (mut properties, brokers, _remote_files) = connection(args).await?;
     let lines = read_lines(args.file.as_deref().unwrap_or("-"))?;
-    let timeout: Duration = args.timeout.into();
+    let timeout: Duration = args.timeout;
     properties.set("acks", "all");
     properties.set("enable.idempotence", "true");
     properties.set("message.timeout.ms", timeout.as_millis().max(1).to_string());

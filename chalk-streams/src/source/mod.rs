@@ -175,6 +175,12 @@ impl KafkaSource {
 
     /// The late-arrival deadline as a Chalk duration string: `"30m"`, `"1h30m"`, `"infinity"`.
     /// A malformed string in a `static` fails to compile.
+    ///
+    /// # Panics
+    ///
+    /// On a malformed string, when called outside a constant (a `static` turns the panic into
+    /// a compile error). A deadline known only at run time belongs in `KAFKA_LATE_ARRIVAL_DEADLINE`
+    /// (or the named source's variable), which is checked at start-up with the other options.
     pub const fn late_arrival_deadline_str(mut self, deadline: &'static str) -> Self {
         self.late_arrival_deadline = Some(match LateArrivalDeadline::parse(deadline) {
             Ok(d) => d,

@@ -83,7 +83,7 @@ pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The process environment, with empty values treated as unset.
 pub fn process_env(var: &str) -> Option<String> {
-    std::env::var(var).ok()
+    std::env::var(var).ok().filter(|value| !value.is_empty())
 }
 
 struct Resolver<'a> {

@@ -46,8 +46,8 @@ pub(super) struct ReplayArgs {
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
     /// How long the brokers may take to answer, and the dead-letter topic to deliver anything.
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
-    timeout: humantime::Duration,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cli::parse_duration)]
+    timeout: std::time::Duration,
 }
 
 pub(super) async fn run(command: &DlqCommand) -> Result<()> {
@@ -70,7 +70,7 @@ pub(super) async fn run(command: &DlqCommand) -> Result<()> {
     let options = Options {
         dry_run: args.dry_run,
         limit: args.limit,
-        timeout: args.timeout.into(),
+        timeout: args.timeout,
     };
     let handle = tokio::runtime::Handle::current();
     let report =
