@@ -26,6 +26,17 @@ fn run(command: &mut Command) -> Output {
     command.output().expect("example runs")
 }
 
+/// The example's stream as `list` shows it.
+const FAVORITE_COLOR_ROW: [&str; 7] = [
+    "favorite_color::favorite_color",
+    "-",
+    "user_favorite_color_updates",
+    "chalk/favorite_color::favorite_color",
+    "30m",
+    "-",
+    "-",
+];
+
 #[test]
 fn list_shows_each_stream_with_its_source() {
     let out = run(example()
@@ -41,18 +52,7 @@ fn list_shows_each_stream_with_its_source() {
         lines[0],
         ["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"]
     );
-    assert_eq!(
-        lines[1],
-        [
-            "favorite_color::favorite_color",
-            "-",
-            "user_favorite_color_updates",
-            "chalk/favorite_color::favorite_color",
-            "30m",
-            "-",
-            "-"
-        ]
-    );
+    assert_eq!(lines[1], FAVORITE_COLOR_ROW);
 
     let out = run(example()
         .args(["list", "--json"])
@@ -80,18 +80,7 @@ fn list_needs_no_broker_and_says_what_run_lacks() {
         .expect("a row")
         .split_whitespace()
         .collect();
-    assert_eq!(
-        row,
-        [
-            "favorite_color::favorite_color",
-            "-",
-            "user_favorite_color_updates",
-            "chalk/favorite_color::favorite_color",
-            "30m",
-            "-",
-            "-"
-        ]
-    );
+    assert_eq!(row, FAVORITE_COLOR_ROW);
     assert_eq!(
         text(&out.stderr),
         format!("`run` would not start until these are fixed:\n  {problem}\n")
