@@ -86,9 +86,36 @@ fn list_needs_no_broker_and_says_what_run_lacks() {
         format!("`run` would not start until these are fixed:\n  {problem}\n")
     );
 
+    // A source that does not resolve, brokers aside: what it would give is unknown, not none.
+    let out = run(example()
+        .arg("list")
+        .env("KAFKA_SECURITY_PROTOCOL", "bogus"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let row: Vec<&str> = stdout
+        .lines()
+        .nth(1)
+        .expect("a row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row,
+        [
+            "favorite_color::favorite_color",
+            "-",
+            "?",
+            "?",
+            "?",
+            "-",
+            "?"
+        ]
+    );
+    assert!(text(&out.stderr).contains("option `security_protocol`"));
+
     let out = run(example().args(["list", "--json"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json[0]["resolved"], true, "all it lacks is its brokers");
     assert_eq!(json[0]["topics"][0], "user_favorite_color_updates");
     assert_eq!(json[0]["bootstrap_servers"], serde_json::json!([]));
     assert_eq!(json[0]["problems"], serde_json::json!([problem]));

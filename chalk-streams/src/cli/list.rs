@@ -12,8 +12,9 @@ pub(super) struct ListArgs {
     json: bool,
 }
 
-/// One stream as `list` shows it; secrets never appear. What its source could not resolve is
-/// empty (`-` in the table), and `problems` says why `run` would refuse to start it.
+/// One stream as `list` shows it; secrets never appear. When its source does not resolve, its
+/// brokers aside (`resolved` false), what comes from the source is unknown: empty here, `?` in the table, and
+/// `problems` says why `run` would refuse to start it.
 #[derive(Debug, Serialize)]
 struct Row {
     name: &'static str,
@@ -26,6 +27,7 @@ struct Row {
     dead_letter_queue_topic: Option<String>,
     bootstrap_servers: Vec<String>,
     security_protocol: Option<String>,
+    resolved: bool,
     problems: Vec<String>,
 }
 
@@ -46,6 +48,7 @@ impl Row {
                 .map(|s| s.bootstrap_servers.clone())
                 .unwrap_or_default(),
             security_protocol: source.map(|s| s.security_protocol.to_string()),
+            resolved: source.is_some(),
             problems: stream.problems.iter().map(ToString::to_string).collect(),
         }
     }
@@ -73,28 +76,28 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
 }
 
 fn print_table(rows: &[Row]) {
-    let or_dash = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
     let table: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
+            // What the source would give is unknown (`?`) when it does not resolve.
+            let absent = if r.resolved { "-" } else { "?" };
+            let or_absent = |value: &Option<String>| value.clone().unwrap_or_else(|| absent.into());
             [
                 r.name.to_owned(),
-                or_dash(&r.source),
+                r.source.clone().unwrap_or_else(|| "-".into()),
                 if r.topics.is_empty() {
-                    "-".to_owned()
+                    absent.to_owned()
                 } else {
                     r.topics.join(",")
                 },
-                or_dash(&r.group_id),
-                or_dash(&r.late_arrival_deadline),
+                or_absent(&r.group_id),
+                or_absent(&r.late_arrival_deadline),
                 if r.windows.is_empty() {
                     "-".to_owned()
                 } else {
                     r.windows.join(",")
                 },
-                r.dead_letter_queue_topic
-                    .clone()
-                    .unwrap_or_else(|| "-".into()),
+                or_absent(&r.dead_letter_queue_topic),
             ]
         })
         .collect();

@@ -137,14 +137,18 @@ struct RunArgs {
     store: StoreArgs,
 }
 
-/// `HOST:PORT`, the host a name or an address; the first address it resolves to.
-/// A duration typed on the command line: `10s`, `500ms`, `1m30s`.
+/// A duration typed on the command line: `10s`, `500ms`, `1m30s`; not zero, which would give
+/// up before any answer could come.
 fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
-    humantime::parse_duration(text).map_err(|error| {
-        format!("`{text}` is not a duration ({error}): write a number and a unit, such as 10s, 500ms or 1m")
-    })
+    let advice = "write a number and a unit, such as 10s, 500ms or 1m";
+    match humantime::parse_duration(text) {
+        Ok(duration) if duration.is_zero() => Err(format!("`{text}` is zero: {advice}")),
+        Ok(duration) => Ok(duration),
+        Err(error) => Err(format!("`{text}` is not a duration ({error}): {advice}")),
+    }
 }
 
+/// `HOST:PORT`, the host a name or an address; the first address it resolves to.
 fn parse_socket_addr(text: &str) -> std::result::Result<std::net::SocketAddr, String> {
     use std::net::ToSocketAddrs;
     text.to_socket_addrs()
@@ -206,8 +210,16 @@ impl App {
             .next()
             .as_deref()
             .map(std::path::Path::new)
-            .and_then(std::path::Path::file_stem)
-            .map(|stem| stem.to_string_lossy().into_owned())
+            .and_then(std::path::Path::file_name)
+            .map(|name| {
+                let name = name.to_string_lossy();
+                let suffix = std::env::consts::EXE_SUFFIX;
+                name.strip_suffix(suffix)
+                    .filter(|_| !suffix.is_empty())
+                    .unwrap_or(&name)
+                    .to_owned()
+            })
+            .filter(|name| !name.is_empty())
             .unwrap_or_else(|| env!("CARGO_PKG_NAME").to_owned());
         let library = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
         let version = match self.version {
@@ -232,16 +244,17 @@ impl App {
                     // Misconfigured sources are reported before anything is opened.
                     runtime.plan()?;
                 }
-                let store = args.store.config();
-                tracing::info!(%store, "feature store");
-                let store = store.open()?;
                 // Listen before anything starts, so an early SIGTERM still stops cleanly, and a
-                // metrics port in use stops start-up before any consumer joins its group.
+                // metrics port in use stops start-up before the store is opened or any consumer
+                // joins its group.
                 let signal = ShutdownSignal::install()?;
                 let metrics = match args.metrics_addr {
                     Some(addr) => Some(crate::observe::bind(addr).await?),
                     None => None,
                 };
+                let store = args.store.config();
+                tracing::info!(%store, "feature store");
+                let store = store.open()?;
                 if args.embedded {
                     let store = touched::TouchedStore::new(store);
                     let embedded = embedded::Embedded {
@@ -274,4 +287,18 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn durations_need_a_unit_and_cannot_be_zero() {
+        assert_eq!(super::parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        let zero = super::parse_duration("0s").expect_err("zero");
+        assert!(zero.starts_with("`0s` is zero"), "{zero}");
+        let bogus = super::parse_duration("10").expect_err("no unit");
+        assert!(bogus.ends_with("such as 10s, 500ms or 1m"), "{bogus}");
+    }
 }

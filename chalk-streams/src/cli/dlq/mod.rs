@@ -28,7 +28,9 @@ pub(super) enum DlqCommand {
     #[command(after_help = "\
 Letters are read from the beginning of the stream's dead-letter topic by the consumer group \
 {group_id_prefix}{stream}/dlq-replay, which commits past each letter once it is handled (a \
-replayed one only after the broker acknowledged it). Letters of other streams are left alone; \
+replayed one only after the broker acknowledged it), up to where each partition ended when the \
+replay started: a replayed message that fails again waits for the next replay. Letters of other \
+streams are left alone; \
 letters whose payload was dropped (chalk.payload.dropped=true) are skipped and listed with \
 where their original is. Replayed messages get a new timestamp.")]
     Replay(ReplayArgs),

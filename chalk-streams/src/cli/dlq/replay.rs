@@ -22,7 +22,8 @@ use crate::runtime::StreamPlan;
 
 /// How long one poll of the dead-letter topic waits.
 const POLL_SLICE: Duration = Duration::from_millis(200);
-/// Reads the dead-letter topic to its end (or `--limit`) and replays this stream's letters.
+/// Reads the dead-letter topic to where each partition ended when the replay started (or to
+/// `--limit`) and replays this stream's letters.
 /// Blocking: runs on a blocking thread, awaiting acknowledgements on `handle`.
 pub(super) fn replay(
     plan: &StreamPlan,
