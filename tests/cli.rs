@@ -26,6 +26,14 @@ fn run(command: &mut Command) -> Output {
     command.output().expect("example runs")
 }
 
+/// The cells of each line a command printed: a table's header, then its rows.
+fn table(out: &Output) -> Vec<Vec<String>> {
+    text(&out.stdout)
+        .lines()
+        .map(|line| line.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
 /// The example's stream as `list` shows it.
 const FAVORITE_COLOR_ROW: [&str; 7] = [
     "favorite_color::favorite_color",
@@ -43,11 +51,7 @@ fn list_shows_each_stream_with_its_source() {
         .arg("list")
         .env("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9"));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let lines: Vec<Vec<&str>> = stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let lines = table(&out);
     assert_eq!(
         lines[0],
         ["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"]
@@ -73,14 +77,9 @@ fn list_needs_no_broker_and_says_what_run_lacks() {
                    KAFKA_BOOTSTRAP_SERVER";
     let out = run(example().arg("list"));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let row: Vec<&str> = stdout
-        .lines()
-        .nth(1)
-        .expect("a row")
-        .split_whitespace()
-        .collect();
-    assert_eq!(row, FAVORITE_COLOR_ROW);
+    let rows = table(&out);
+    let row = &rows[1];
+    assert_eq!(*row, FAVORITE_COLOR_ROW);
     assert_eq!(
         text(&out.stderr),
         format!("`run` would not start until these are fixed:\n  {problem}\n")
@@ -91,15 +90,10 @@ fn list_needs_no_broker_and_says_what_run_lacks() {
         .arg("list")
         .env("KAFKA_SECURITY_PROTOCOL", "bogus"));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let row: Vec<&str> = stdout
-        .lines()
-        .nth(1)
-        .expect("a row")
-        .split_whitespace()
-        .collect();
+    let rows = table(&out);
+    let row = &rows[1];
     assert_eq!(
-        row,
+        *row,
         [
             "favorite_color::favorite_color",
             "-",

@@ -6,7 +6,8 @@ use crate::registry::StreamDescriptor;
 use crate::source::resolve::Overrides;
 use crate::source::ResolvedSource;
 
-/// What `list` knows of a stream.
+/// What resolving a stream's source found: what `list` shows, and what
+/// [`Runtime::plan`] starts from.
 #[derive(Debug)]
 pub(crate) struct StreamDescription {
     /// The declared stream.

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use crate::dlq::DeadLetterQueue;
 use crate::duration::LateArrivalDeadline;
-use crate::error::{ConfigProblem, Error, Result};
+use crate::error::{Error, Result};
 use crate::registry::{Registry, StreamDescriptor};
 use crate::source::resolve::{process_env, Overrides};
 use crate::source::ResolvedSource;
@@ -224,15 +224,13 @@ impl Runtime {
     pub fn plan(&self) -> Result<Vec<StreamPlan>> {
         let mut plans = Vec::new();
         let mut problems = Vec::new();
-        for &descriptor in self.registry.streams() {
-            let source = descriptor.source();
-            match source.resolve(&*self.env, &self.overrides) {
-                Ok(source) => plans.push(StreamPlan { descriptor, source }),
-                Err(errors) => problems.extend(errors.into_iter().map(|error| ConfigProblem {
-                    stream: descriptor.name().to_owned(),
-                    source_name: source.integration_name().map(str::to_owned),
-                    error,
-                })),
+        for stream in self.describe() {
+            problems.extend(stream.problems);
+            if let Some(source) = stream.source {
+                plans.push(StreamPlan {
+                    descriptor: stream.descriptor,
+                    source,
+                });
             }
         }
         if problems.is_empty() {
