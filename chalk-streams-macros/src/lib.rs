@@ -36,15 +36,25 @@ use proc_macro::TokenStream;
 /// - `source = PATH` (required): the `static` `KafkaSource` the stream consumes.
 /// - `name = "..."` (optional): the stream's name, which is also its consumer group suffix.
 ///   Defaults to the function's path, `module::function`.
+/// - `window = "10m"` or `window = ["10m", "1h"]` (optional): makes it a window stream, run once
+///   per key and tumbling window of each size. Each size is a Chalk duration, longer than zero,
+///   and no two sizes are the same duration; both are checked at compile time.
 ///
 /// # The function
 ///
-/// A plain or `async` non-generic function with exactly one parameter:
+/// A plain or `async` non-generic free function (not one in an `impl` block) with exactly one
+/// parameter:
 ///
 /// - `Message<T>` receives the decoded payload with its envelope (key, partition, offset,
-///   timestamp, headers); any other type `T` receives just the decoded payload.
+///   timestamp, headers); any other type `T` receives just the decoded payload. The envelope is
+///   recognised by how it is written, `Message<T>`, `chalk_streams::Message<T>` or
+///   `prelude::Message<T>`: another path ending in `Message` (`proto::Message<T>`) is a payload
+///   type decoded from JSON.
 /// - `T = Vec<u8>` takes the raw bytes, `T = String` the payload as UTF-8 text, and any other
-///   `T` is decoded from JSON and must implement `serde::Deserialize`.
+///   `T` is decoded from JSON and must implement `serde::Deserialize`. These too are recognised
+///   as written: a type alias of `Vec<u8>` or `String` is decoded from JSON.
+/// - A window stream's function takes every message of one key in one window, in offset order:
+///   `Vec<Message<T>>` or `Vec<T>`.
 ///
 /// It returns a `#[derive(Features)]` type, or an `Option`, `Vec` or `Result<_, E: Display>` of
 /// one: `None` writes nothing, a `Vec` writes one row per element, and `Err` fails the message.

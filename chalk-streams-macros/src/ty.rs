@@ -1,5 +1,6 @@
 //! Syntactic type classification: the macros see tokens, not resolved types, so `Option<T>`,
-//! `Message<T>`, `Vec<u8>` and `String` are recognised by the last segment of their path.
+//! `Vec<u8>` and `String` are recognised by the last segment of their path, and `Message<T>` also
+//! by where the path goes through (see `message_inner`).
 
 use syn::{GenericArgument, PathArguments, Type, TypePath};
 
@@ -44,8 +45,18 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     single_argument(ty, "Option")
 }
 
-/// `T` if `ty` is `Message<T>` (or `chalk_streams::Message<T>`, ...).
+/// `T` if `ty` is chalk-streams' envelope: `Message<T>` written alone, or through a path with a
+/// `chalk_streams` or `prelude` segment (`chalk_streams::Message<T>`, `prelude::Message<T>`).
+/// Another path ending in `Message` (`proto::Message<T>`) is a payload type of the user's own.
 pub(crate) fn message_inner(ty: &Type) -> Option<&Type> {
+    let path = plain_path(ty)?;
+    let through_chalk = path
+        .segments
+        .iter()
+        .any(|segment| segment.ident == "chalk_streams" || segment.ident == "prelude");
+    if path.segments.len() > 1 && !through_chalk {
+        return None;
+    }
     single_argument(ty, "Message")
 }
 
@@ -114,6 +125,11 @@ mod tests {
         assert!(option_inner(&ty("Vec<u8>")).is_none());
         assert!(message_inner(&ty("chalk_streams::Message<Body>")).is_some());
         assert!(message_inner(&ty("<X as Y>::Message<Body>")).is_none());
+        assert!(message_inner(&ty("Message<Body>")).is_some());
+        assert!(message_inner(&ty("::chalk_streams::message::Message<Body>")).is_some());
+        assert!(message_inner(&ty("chalk_streams::prelude::Message<Body>")).is_some());
+        assert!(message_inner(&ty("prelude::Message<Body>")).is_some());
+        assert!(message_inner(&ty("proto::Message<Body>")).is_none());
         assert!(is_byte_vec(&ty("Vec<u8>")));
         assert!(is_byte_vec(&ty("std::vec::Vec<u8>")));
         assert!(!is_byte_vec(&ty("Vec<i8>")));

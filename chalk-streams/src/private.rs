@@ -56,6 +56,19 @@ pub const fn assert_window_size(size: &str) {
     }
 }
 
+/// Generated code checks each pair of window sizes with this: two sizes that are the same
+/// duration written differently (`"60m"` and `"1h"`) would keep two identical windows.
+pub const fn assert_distinct_window_sizes(earlier: &str, later: &str) {
+    if let (Ok(earlier), Ok(later)) = (
+        crate::duration::parse_duration(earlier),
+        crate::duration::parse_duration(later),
+    ) {
+        if earlier.as_nanos() == later.as_nanos() {
+            panic!("this window size is the same duration as an earlier one: give each size once");
+        }
+    }
+}
+
 /// Payload schemas for the AsyncAPI document (see `crate::schema`).
 pub use crate::schema::{bytes_schema, text_schema, Probe, ViaAny, ViaJsonSchema};
 pub use serde_json::Value as JsonValue;

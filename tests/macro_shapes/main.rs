@@ -149,6 +149,35 @@ fn r#match(uid: String) -> User {
     }
 }
 
+// Resolvers whose names the generated code must not shadow, and a payload type of the user's own
+// that is also called `Message`.
+mod names {
+    use super::*;
+
+    pub mod proto {
+        /// Not chalk-streams' envelope: a payload decoded from JSON like any other.
+        #[derive(serde::Deserialize)]
+        pub struct Message<T> {
+            pub body: T,
+        }
+    }
+
+    #[stream(source = USER_UPDATES)]
+    fn raw(body: UserUpdateBody) -> User {
+        user(body)
+    }
+
+    #[stream(source = USER_UPDATES)]
+    fn rows(body: UserUpdateBody) -> Vec<User> {
+        vec![user(body)]
+    }
+
+    #[stream(source = USER_UPDATES)]
+    fn from_proto(message: proto::Message<UserUpdateBody>) -> User {
+        user(message.body)
+    }
+}
+
 // `#[cfg]` after `#[stream]`: the registration is compiled out with the function.
 #[stream(source = USER_UPDATES)]
 #[cfg(any())]

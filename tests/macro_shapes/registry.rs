@@ -52,6 +52,9 @@ fn every_stream_is_registered_once() {
             "macro_shapes::keyed_text",
             "macro_shapes::match",
             "macro_shapes::maybe_user",
+            "macro_shapes::names::from_proto",
+            "macro_shapes::names::raw",
+            "macro_shapes::names::rows",
             "macro_shapes::profile",
             "text",
         ]

@@ -108,3 +108,24 @@ fn result_output() {
         MessageError::new(Phase::Resolver, "rejected: negative age")
     );
 }
+
+#[test]
+fn resolvers_named_like_the_generated_parameters() {
+    let topic = topic();
+    for name in ["macro_shapes::names::raw", "macro_shapes::names::rows"] {
+        let rows = run_sync(name, &raw(BODY, None, &topic));
+        assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]), "{name}");
+    }
+}
+
+#[test]
+fn a_users_own_message_type_is_a_json_payload() {
+    let topic = topic();
+    let body = br#"{"body":{"user_id":"u1","favorite_color":"blue","age":30}}"#;
+    let rows = run_sync("macro_shapes::names::from_proto", &raw(body, None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]));
+    assert_parse_error(run_sync(
+        "macro_shapes::names::from_proto",
+        &raw(BODY, None, &topic),
+    ));
+}

@@ -38,7 +38,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
         let Some(key) = meta.path().get_ident().map(|key| key.to_string()) else {
             errors.spanned(
                 meta.path(),
-                "expected `source = ...` or `name = \"...\"` in `#[stream(...)]`",
+                "expected `source = ...`, `name = \"...\"` or `window = \"...\"` in `#[stream(...)]`",
             );
             continue;
         };

@@ -61,7 +61,8 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
 }
 
 /// `.with_windows(&[...])` for a window stream, with each size checked at compile time by the
-/// runtime's duration parser (a malformed size fails constant evaluation at its literal).
+/// runtime's duration parser (a malformed size, or one equal to an earlier size, fails constant
+/// evaluation at its literal).
 fn window_sizes(window: Option<&[syn::LitStr]>) -> TokenStream {
     let Some(sizes) = window else {
         return TokenStream::new();
@@ -71,9 +72,20 @@ fn window_sizes(window: Option<&[syn::LitStr]>) -> TokenStream {
             const _: () = ::chalk_streams::__private::assert_window_size(#size);
         }
     });
+    // Sizes written differently can be the same duration (`"60m"` and `"1h"`); the later one is
+    // reported.
+    let distinct = sizes.iter().enumerate().flat_map(|(index, later)| {
+        sizes[..index].iter().map(move |earlier| {
+            quote_spanned! {later.span()=>
+                const _: () =
+                    ::chalk_streams::__private::assert_distinct_window_sizes(#earlier, #later);
+            }
+        })
+    });
     quote! {
         .with_windows({
             #(#checks)*
+            #(#distinct)*
             &[#(#sizes),*]
         })
     }
@@ -152,9 +164,9 @@ fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
     };
     let callee = quote_spanned!(input_start=> ::chalk_streams::__private::#callee::);
     let input = if resolver.windowed {
-        quote!(raws, window_end)
+        quote!(__chalk_raws, __chalk_window_end)
     } else {
-        quote!(raw)
+        quote!(__chalk_raw)
     };
     let (generics, arguments) = if resolver.is_async {
         // The future's type: a future that is not `Send` is reported at the function's name.
@@ -164,15 +176,20 @@ fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
             quote!(#input, #function),
         )
     } else {
-        (quote!(<#codec, #output>), quote!(#input, rows, #function))
+        (
+            quote!(<#codec, #output>),
+            quote!(#input, __chalk_rows, #function),
+        )
     };
     let mut arguments = Group::new(Delimiter::Parenthesis, arguments);
     arguments.set_span(input_end);
 
+    // The parameters' names start with `__chalk_` so that they cannot shadow the user's function,
+    // which the body calls by name (a resolver may well be called `raw` or `rows`).
     let parameters = if resolver.windowed {
-        quote!(raws: &[#private::RawMessage<'_>], window_end: #private::Timestamp,)
+        quote!(__chalk_raws: &[#private::RawMessage<'_>], __chalk_window_end: #private::Timestamp,)
     } else {
-        quote!(raw: &#private::RawMessage<'_>,)
+        quote!(__chalk_raw: &#private::RawMessage<'_>,)
     };
     let signature = if resolver.is_async {
         quote! {
@@ -184,7 +201,7 @@ fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
         quote! {
             fn __chalk_resolve(
                 #parameters
-                rows: &mut ::std::vec::Vec<#private::FeatureRow>,
+                __chalk_rows: &mut ::std::vec::Vec<#private::FeatureRow>,
             ) -> ::core::result::Result<(), #private::MessageError>
         }
     };
@@ -193,9 +210,9 @@ fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
     let check = resolver.windowed.then(|| {
         quote! {
             fn __chalk_check(
-                raw: &#private::RawMessage<'_>,
+                __chalk_raw: &#private::RawMessage<'_>,
             ) -> ::core::result::Result<(), #private::MessageError> {
-                #private::check_payload::<#codec>(raw)
+                #private::check_payload::<#codec>(__chalk_raw)
             }
         }
     });

@@ -1,0 +1,6 @@
+use chalk_streams::prelude::*;
+
+#[derive(Features)]
+struct User;
+
+fn main() {}

@@ -1,0 +1,25 @@
+use chalk_streams::prelude::*;
+
+#[derive(serde::Deserialize)]
+struct Login {
+    user: String,
+}
+
+#[derive(Features)]
+struct Logins {
+    #[primary]
+    user: String,
+}
+
+static LOGINS: KafkaSource = KafkaSource::new().topic("logins");
+
+struct Resolvers;
+
+impl Resolvers {
+    #[stream(source = LOGINS)]
+    fn login(login: Login) -> Logins {
+        Logins { user: login.user }
+    }
+}
+
+fn main() {}

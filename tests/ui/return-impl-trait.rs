@@ -1,0 +1,21 @@
+use chalk_streams::prelude::*;
+
+#[derive(serde::Deserialize)]
+struct Login {
+    user: String,
+}
+
+#[derive(Features)]
+struct Logins {
+    #[primary]
+    user: String,
+}
+
+static LOGINS: KafkaSource = KafkaSource::new().topic("logins");
+
+#[stream(source = LOGINS)]
+fn login(login: Login) -> impl Into<Logins> {
+    Logins { user: login.user }
+}
+
+fn main() {}
