@@ -12,7 +12,8 @@ pub enum LateArrivalDeadline {
     /// Every message is processed, however old (Chalk's default, `"infinity"`).
     #[default]
     Infinity,
-    /// A message older than this when it is consumed is skipped before decoding.
+    /// A message older than this when it is consumed is skipped before decoding (window
+    /// streams: a message whose window ended more than this long ago).
     Within(Duration),
 }
 

@@ -6,6 +6,12 @@
 //! window that is still retained, so after a crash the window is rebuilt from Kafka and fires
 //! again with the same content. The cost is replaying up to `window size + retention` of messages
 //! at start-up; nothing is persisted besides the offsets.
+//!
+//! For the same content, whether a message is late is decided by its window alone: it is late
+//! once its window ended more than the late-arrival deadline ago (the deadline is a grace period
+//! after the window's end, as in Kafka Streams). Judged by the message's own age instead, a
+//! replay after a restart would see the window's first messages older than at their first
+//! reading, skip them, and fire the window again with only the rest.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -215,9 +215,9 @@ impl PartitionTask {
         for message in batch {
             let raw = self.raw(message);
             let event_time = raw.timestamp.unwrap_or(now);
-            if self.shared.deadline.is_exceeded_by(event_time.age_at(now))
-                || !book.accepts(event_time, now)
-            {
+            // Lateness is judged by the window, not the message's age: a message is late once
+            // its window has ended more than the deadline ago (see `window`'s module doc).
+            if !book.accepts(event_time, now) {
                 counts.skipped_late += 1;
                 book.pass(raw.offset);
                 continue;

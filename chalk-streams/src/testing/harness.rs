@@ -216,10 +216,10 @@ impl StreamTester {
             timestamp: Some(timestamp),
             headers: RawHeaders::Owned(&message.headers),
         };
-        if self.deadline.is_exceeded_by(timestamp.age_at(now)) {
-            return MessageStatus::SkippedLate;
-        }
         match &mut self.windows {
+            None if self.deadline.is_exceeded_by(timestamp.age_at(now)) => {
+                MessageStatus::SkippedLate
+            }
             None => {
                 let mut rows = Vec::new();
                 match resolve(self.descriptor.resolver(), &raw, &mut rows).await {
