@@ -2,10 +2,13 @@
 //! consumer's main queue (rebalances, commits, errors) and may block in rebalance callbacks while
 //! partition workers, on the shared runtime, finish their batches.
 
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use futures::FutureExt;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::Message as _;
 use tokio::sync::{oneshot, watch};
@@ -137,22 +140,24 @@ fn poll_thread(
                     // Everything fetched before the new partitions' queues were split is on
                     // the main queue now: hand it to the workers, oldest first, then let them
                     // read their own queues.
-                    while let Some(polled) = consumer.recv().now_or_never() {
-                        match polled {
-                            Ok(message) => context.hand_over(message.detach()),
-                            Err(error) => log_consumer_error(name, &error, &mut errors),
-                        }
-                    }
+                    drain_ready(|| consumer.recv(), |polled| match polled {
+                        Ok(message) => context.hand_over(message.detach()),
+                        Err(error) => log_consumer_error(name, &error, &mut errors),
+                    });
                     context.release_workers();
                 }
                 polled = consumer.recv() => match polled {
                     Ok(message) => {
-                        tracing::warn!(
+                        // Not expected: every message fetched before the split was drained above.
+                        // Its worker reads hand-overs only before it starts.
+                        tracing::error!(
                             stream = name,
                             topic = message.topic(),
                             partition = message.partition(),
                             offset = message.offset(),
-                            "message on the main queue after its partition was split; handed over"
+                            "message on the main queue after its partition's worker started: \
+                             it is not processed in this assignment, and the offsets the worker \
+                             commits may pass it"
                         );
                         context.hand_over(message.detach());
                     }
@@ -191,4 +196,98 @@ fn commit_interval(properties: &KafkaProperties) -> Duration {
         .filter(|&ms| ms > 0)
         .unwrap_or(AUTO_COMMIT_INTERVAL_MS);
     Duration::from_millis(ms)
+}
+
+/// Passes to `each` every output `next()`'s futures have ready now, and returns at the first
+/// that is not. rdkafka's `recv` answers `Pending` both when the queue is empty and when its
+/// poll served another event (an offset commit's result, a rebalance) ahead of the messages;
+/// in the second case it wakes its task at once. So only a `Pending` without a wake means the
+/// queue is empty: stopping at the first `Pending` would leave messages behind such an event.
+fn drain_ready<F: Future>(mut next: impl FnMut() -> F, mut each: impl FnMut(F::Output)) {
+    let woken = Arc::new(WakeFlag::default());
+    let waker = Waker::from(Arc::clone(&woken));
+    let mut context = Context::from_waker(&waker);
+    loop {
+        woken.0.store(false, Ordering::SeqCst);
+        let future = pin!(next());
+        match future.poll(&mut context) {
+            Poll::Ready(output) => each(output),
+            Poll::Pending if woken.0.load(Ordering::SeqCst) => {}
+            Poll::Pending => return,
+        }
+    }
+}
+
+/// A waker that only records that it was woken.
+#[derive(Default)]
+struct WakeFlag(AtomicBool);
+
+impl Wake for WakeFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// Ready with `value`, or pending; a pending one may wake its task first.
+    enum Step {
+        Ready(u32),
+        PendingAndWoken,
+        Pending,
+    }
+
+    struct Scripted(Option<Step>);
+
+    impl Future for Scripted {
+        type Output = u32;
+
+        fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+            match self.0.take() {
+                Some(Step::Ready(value)) => Poll::Ready(value),
+                Some(Step::PendingAndWoken) => {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                Some(Step::Pending) | None => Poll::Pending,
+            }
+        }
+    }
+
+    #[test]
+    fn drains_past_events_and_stops_when_empty() {
+        let script = [
+            Step::PendingAndWoken,
+            Step::Ready(1),
+            Step::PendingAndWoken,
+            Step::PendingAndWoken,
+            Step::Ready(2),
+            Step::Pending,
+            Step::Ready(3),
+        ];
+        let mut script = script.into_iter();
+        let polls = Cell::new(0);
+        let mut drained = Vec::new();
+        drain_ready(
+            || {
+                polls.set(polls.get() + 1);
+                Scripted(script.next())
+            },
+            |value| drained.push(value),
+        );
+        assert_eq!(
+            drained,
+            [1, 2],
+            "everything before the queue was found empty"
+        );
+        assert_eq!(polls.get(), 6, "nothing polled after an unwoken Pending");
+    }
 }
