@@ -8,7 +8,7 @@ use chalk_streams::prelude::*;
 use chalk_streams::runtime::clock::ManualClock;
 use chalk_streams::runtime::StreamStats;
 use chalk_streams::store::{Entity, FeatureStore, MemoryStore};
-use chalk_streams::testing::Record;
+use chalk_streams::testing::{FlakyStore, Record};
 use chalk_streams::{FeatureValue, RunningStreams, Runtime};
 use serde::Deserialize;
 use serde_json::json;
@@ -361,6 +361,60 @@ async fn restarts_end_equal_to_an_uninterrupted_run(broker: Broker) {
         past_the_deadline, uninterrupted,
         "restart once the first messages of a kept window are older than the deadline"
     );
+}
+
+static REJECTS: KafkaSource = KafkaSource::new()
+    .topic("window_rejects")
+    .late_arrival_deadline_str("30m");
+
+#[stream(source = REJECTS, name = "failed_logins_rejects", window = "10m")]
+fn failed_logins_rejects(attempts: Vec<Message<LoginAttempt>>) -> Option<UserLogins> {
+    count_failures(&attempts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_output_the_store_refuses_costs_only_that_window() {
+    let t0 = start_of_hour();
+    let topic = "window_rejects";
+    // One partition, so that the three windows fire in the same tick and are written together.
+    let kafka = Broker::mock().with_topics(&[topic], 1).await;
+    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let store = Arc::new(FlakyStore::new());
+    store.reject_rows(|row| row.primary_key == "dave");
+    let records = [
+        attempt(topic, "erin", false, t0 + MINUTE),
+        attempt(topic, "dave", false, t0 + 2 * MINUTE),
+        attempt(topic, "frank", false, t0 + 3 * MINUTE),
+    ];
+    kafka.produce_all(&records).await.expect("produce");
+    let running = runtime_for(&kafka, &["failed_logins_rejects"])
+        .store(store.clone())
+        .clock(clock.clone())
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("failed_logins_rejects").expect("stream");
+    wait(&stats, "ingested", |s| s.processed == 3).await;
+    clock.set(Timestamp::from_millis(t0 + 10 * MINUTE));
+    wait(&stats, "fired", |s| s.windows_fired + s.windows_failed == 3).await;
+    let s = stats.snapshot();
+    assert_eq!(
+        (s.windows_fired, s.windows_failed, s.rows_written),
+        (2, 1, 2)
+    );
+    let end = t0 + 10 * MINUTE;
+    for user in ["erin", "frank"] {
+        assert_eq!(
+            failed(&*store, user, "num_failed_logins[10m]").await,
+            Some((1, end)),
+            "{user}'s window is written although dave's was refused"
+        );
+    }
+    assert_eq!(
+        failed(&*store, "dave", "num_failed_logins[10m]").await,
+        None
+    );
+    running.shutdown().await.expect("clean shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

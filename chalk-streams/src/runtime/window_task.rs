@@ -251,6 +251,8 @@ impl PartitionTask {
         log: &mut LogLimiter,
     ) {
         let mut rows = Vec::new();
+        // Each fired window's rows within `rows`, so that a rejection costs only its window.
+        let mut outputs = Vec::new();
         let due = book.due(now);
         for id in &due {
             let Some((records, size, _)) = book.window(id) else {
@@ -261,11 +263,12 @@ impl PartitionTask {
                 .map(|r| r.raw(&self.topic, self.partition))
                 .collect();
             let end = Timestamp::from_millis(id.0);
+            let first_row = rows.len();
             match resolver
                 .fire_labelled(&raws, end, size.label, &mut rows)
                 .await
             {
-                Ok(()) => counts.windows_fired += 1,
+                Ok(()) => outputs.push((first_row..rows.len(), end, size.label)),
                 Err(error) => {
                     counts.windows_failed += 1;
                     if let Some(suppressed) = log.allow() {
@@ -283,11 +286,30 @@ impl PartitionTask {
                 }
             }
         }
-        if let Err(error) = self.write_batch(&mut rows).await {
-            // The store refuses these rows for good: nothing to retry; say so loudly.
-            tracing::error!(stream = self.name(), partition = self.partition, %error, phase = %Phase::Store, "window output rejected by the store");
+        match self.write_batch(&mut rows).await {
+            Ok(()) => {
+                counts.windows_fired += outputs.len() as u64;
+                counts.rows_written += rows.len() as u64;
+            }
+            Err(rejected) => {
+                tracing::info!(stream = self.name(), partition = self.partition, error = %rejected, "store rejected the output of several windows; writing each window's alone");
+                for (range, end, label) in outputs {
+                    let written = range.len() as u64;
+                    match self.write_with_retry(&rows[range]).await {
+                        Ok(()) => {
+                            counts.windows_fired += 1;
+                            counts.rows_written += written;
+                        }
+                        // Refused for good: retrying cannot help. The window keeps its messages
+                        // until its retention ends, so a late message fires it again.
+                        Err(error) => {
+                            counts.windows_failed += 1;
+                            tracing::error!(stream = self.name(), partition = self.partition, window_end = %end, window = label, %error, phase = %Phase::Store, "window output rejected by the store; the window keeps its previous output");
+                        }
+                    }
+                }
+            }
         }
-        counts.rows_written += rows.len() as u64;
         for id in &due {
             book.fired(id);
         }
