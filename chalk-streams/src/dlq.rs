@@ -28,6 +28,10 @@ pub const HEADER_SOURCE_TIMESTAMP: &str = "chalk.source.timestamp";
 /// Header: present (`true`) when the broker refused the dead letter with its payload, which was
 /// then sent without it; the original stays in the source topic at the recorded offset.
 pub const HEADER_PAYLOAD_DROPPED: &str = "chalk.payload.dropped";
+/// Header: present (`true`) when the broker refused the letter even without its payload, which
+/// was then sent with the envelope alone, keyed `topic/partition/offset` instead of the original
+/// key; the original stays in the source topic at the recorded offset.
+pub const HEADER_ORIGINAL_DROPPED: &str = "chalk.original.dropped";
 
 /// The longest error text kept in [`HEADER_ERROR`].
 const MAX_ERROR_BYTES: usize = 4096;
@@ -66,33 +70,34 @@ impl DeadLetterQueue {
         &self.topic
     }
 
-    /// Sends one failed message and waits for the broker's acknowledgement. A message the
-    /// broker refuses as too large is sent again without its payload.
+    /// Sends one failed message and waits for the broker's acknowledgement. A letter the broker
+    /// refuses for its size or form is sent again without its payload, then with the envelope
+    /// alone (see [`Shape`]).
     pub(crate) async fn send(
         &self,
         raw: &RawMessage<'_>,
         error: &MessageError,
-    ) -> Result<(), KafkaError> {
-        match self.produce(raw, error, true).await {
-            Err(KafkaError::MessageProduction(
-                RDKafkaErrorCode::MessageSizeTooLarge | RDKafkaErrorCode::InvalidRecord,
-            )) => self.produce(raw, error, false).await,
-            other => other,
-        }
+    ) -> Result<(), SendError> {
+        send_shrinking(|shape| self.produce(raw, error, shape)).await
     }
 
     async fn produce(
         &self,
         raw: &RawMessage<'_>,
         error: &MessageError,
-        with_payload: bool,
+        shape: Shape,
     ) -> Result<(), KafkaError> {
-        let headers = envelope(self.stream, raw, error, with_payload);
+        let headers = envelope(self.stream, raw, error, shape);
         let mut record = FutureRecord::<[u8], [u8]>::to(&self.topic).headers(headers);
-        if let Some(key) = raw.key {
+        let coordinates;
+        if shape == Shape::EnvelopeOnly {
+            // A compacted dead-letter topic refuses a letter without a key.
+            coordinates = format!("{}/{}/{}", raw.topic, raw.partition, raw.offset);
+            record = record.key(coordinates.as_bytes());
+        } else if let Some(key) = raw.key {
             record = record.key(key);
         }
-        if let (true, Some(payload)) = (with_payload, raw.payload) {
+        if let (Shape::Whole, Some(payload)) = (shape, raw.payload) {
             record = record.payload(payload);
         }
         self.producer
@@ -103,14 +108,79 @@ impl DeadLetterQueue {
     }
 }
 
-/// The original headers followed by the `chalk.*` envelope.
+/// How much of the failed message a dead letter carries, from all of it to the least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The original key, value and headers, then the envelope.
+    Whole,
+    /// The original key and headers, then the envelope.
+    WithoutPayload,
+    /// The envelope alone, keyed by the message's coordinates.
+    EnvelopeOnly,
+}
+
+/// Why a dead letter was not written.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// Worth waiting out: the broker is away, the topic does not exist yet, a request failed.
+    Transient(KafkaError),
+    /// The broker refuses even the envelope alone, for its size or form: retrying cannot help.
+    Refused(KafkaError),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transient(error) => error.fmt(f),
+            Self::Refused(error) => write!(f, "{error} (even the envelope alone)"),
+        }
+    }
+}
+
+/// Produces with `produce` in each [`Shape`], from the whole message down, until the broker
+/// takes one. Only a refusal for the letter's size or form moves on to a smaller shape.
+async fn send_shrinking<F, Fut>(mut produce: F) -> Result<(), SendError>
+where
+    F: FnMut(Shape) -> Fut,
+    Fut: std::future::Future<Output = Result<(), KafkaError>>,
+{
+    for shape in [Shape::Whole, Shape::WithoutPayload] {
+        match produce(shape).await {
+            Err(error) if refuses_the_letter(&error) => {}
+            Err(error) => return Err(SendError::Transient(error)),
+            Ok(()) => return Ok(()),
+        }
+    }
+    match produce(Shape::EnvelopeOnly).await {
+        Err(error) if refuses_the_letter(&error) => Err(SendError::Refused(error)),
+        Err(error) => Err(SendError::Transient(error)),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Whether the broker refused the letter itself (its size or form) rather than failed to take it.
+fn refuses_the_letter(error: &KafkaError) -> bool {
+    matches!(
+        error,
+        KafkaError::MessageProduction(
+            RDKafkaErrorCode::MessageSizeTooLarge
+                | RDKafkaErrorCode::InvalidRecord
+                | RDKafkaErrorCode::MessageBatchTooLarge
+        )
+    )
+}
+
+/// The original headers (unless the shape leaves them out) followed by the `chalk.*` envelope.
 fn envelope(
     stream: &str,
     raw: &RawMessage<'_>,
     error: &MessageError,
-    with_payload: bool,
+    shape: Shape,
 ) -> OwnedHeaders {
-    let original = raw.headers.to_owned_headers();
+    let original = match shape {
+        Shape::Whole | Shape::WithoutPayload => raw.headers.to_owned_headers(),
+        Shape::EnvelopeOnly => crate::message::Headers::new(),
+    };
     let mut text = error.message.as_str();
     if text.len() > MAX_ERROR_BYTES {
         let mut end = MAX_ERROR_BYTES;
@@ -133,8 +203,11 @@ fn envelope(
     if let Some(timestamp) = &timestamp {
         envelope.push((HEADER_SOURCE_TIMESTAMP, timestamp));
     }
-    if !with_payload {
+    if shape != Shape::Whole {
         envelope.push((HEADER_PAYLOAD_DROPPED, "true"));
+    }
+    if shape == Shape::EnvelopeOnly {
+        envelope.push((HEADER_ORIGINAL_DROPPED, "true"));
     }
     let headers = original
         .iter()
@@ -147,4 +220,68 @@ fn envelope(
             value: Some(value),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    fn refused() -> KafkaError {
+        KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)
+    }
+
+    fn away() -> KafkaError {
+        KafkaError::MessageProduction(RDKafkaErrorCode::BrokerTransportFailure)
+    }
+
+    /// Runs `send_shrinking` against a broker answering `answers` in turn; returns the result
+    /// and the shapes tried.
+    fn run(answers: Vec<Result<(), KafkaError>>) -> (Result<(), SendError>, Vec<Shape>) {
+        let tried = RefCell::new(Vec::new());
+        let answers = RefCell::new(answers.into_iter());
+        let result = futures::executor::block_on(send_shrinking(|shape| {
+            tried.borrow_mut().push(shape);
+            let answer = answers.borrow_mut().next().unwrap_or(Ok(()));
+            async move { answer }
+        }));
+        (result, tried.into_inner())
+    }
+
+    #[test]
+    fn a_letter_that_fits_is_sent_whole() {
+        let (result, tried) = run(vec![Ok(())]);
+        assert!(result.is_ok());
+        assert_eq!(tried, [Shape::Whole]);
+    }
+
+    #[test]
+    fn a_refused_letter_shrinks_until_the_broker_takes_it() {
+        let (result, tried) = run(vec![Err(refused()), Ok(())]);
+        assert!(result.is_ok());
+        assert_eq!(tried, [Shape::Whole, Shape::WithoutPayload]);
+
+        let invalid = KafkaError::MessageProduction(RDKafkaErrorCode::InvalidRecord);
+        let (result, tried) = run(vec![Err(refused()), Err(invalid), Ok(())]);
+        assert!(result.is_ok());
+        assert_eq!(
+            tried,
+            [Shape::Whole, Shape::WithoutPayload, Shape::EnvelopeOnly]
+        );
+    }
+
+    #[test]
+    fn an_envelope_refused_is_final_and_a_broker_away_is_not() {
+        let (result, _) = run(vec![Err(refused()), Err(refused()), Err(refused())]);
+        assert!(matches!(result, Err(SendError::Refused(_))), "{result:?}");
+
+        let (result, tried) = run(vec![Err(away())]);
+        assert!(matches!(result, Err(SendError::Transient(_))), "{result:?}");
+        assert_eq!(
+            tried,
+            [Shape::Whole],
+            "a transient failure is retried whole"
+        );
+    }
 }

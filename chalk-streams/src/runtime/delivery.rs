@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use crate::dlq::SendError;
 use backon::{ExponentialBuilder, Retryable};
-use rdkafka::error::KafkaError;
 
 use super::partition::{PartitionTask, Resolved};
 use crate::features::FeatureRow;
@@ -107,17 +107,35 @@ impl PartitionTask {
         };
         let sent = (|| dlq.send(raw, error))
             .retry(backoff())
-            .notify(|kafka_error: &KafkaError, delay| {
+            .when(|error| matches!(error, SendError::Transient(_)))
+            .notify(|send_error: &SendError, delay| {
                 self.shared.stats.record_retry();
                 tracing::warn!(
                     stream = self.name(),
                     dead_letter_topic = dlq.topic(),
-                    error = %kafka_error,
+                    error = %send_error,
                     retry_in = ?delay,
                     "dead-letter write failed; the partition waits, nothing is committed past it"
                 );
             })
             .await;
-        sent.is_ok()
+        match sent {
+            Ok(()) => true,
+            // Waiting cannot help, and stopping the partition for one message would stop the
+            // stream: the message is skipped, and says where it still is.
+            Err(refused) => {
+                tracing::error!(
+                    stream = self.name(),
+                    dead_letter_topic = dlq.topic(),
+                    topic = %self.topic,
+                    partition = self.partition,
+                    offset = raw.offset,
+                    error = %refused,
+                    "the dead-letter topic refuses this failed message; it is skipped and stays \
+                     in its source topic at this offset"
+                );
+                false
+            }
+        }
     }
 }

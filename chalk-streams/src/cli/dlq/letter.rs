@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 use rdkafka::message::{BorrowedMessage, Header, Headers as _, Message as _, OwnedHeaders};
 
 use crate::dlq::{
-    HEADER_ERROR, HEADER_PAYLOAD_DROPPED, HEADER_PHASE, HEADER_SOURCE_OFFSET,
-    HEADER_SOURCE_PARTITION, HEADER_SOURCE_TIMESTAMP, HEADER_SOURCE_TOPIC, HEADER_STREAM,
+    HEADER_ERROR, HEADER_ORIGINAL_DROPPED, HEADER_PAYLOAD_DROPPED, HEADER_PHASE,
+    HEADER_SOURCE_OFFSET, HEADER_SOURCE_PARTITION, HEADER_SOURCE_TIMESTAMP, HEADER_SOURCE_TOPIC,
+    HEADER_STREAM,
 };
 
 /// The headers a dead letter carries on top of the original message's.
-const ENVELOPE: [&str; 8] = [
+const ENVELOPE: [&str; 9] = [
     HEADER_STREAM,
     HEADER_PHASE,
     HEADER_ERROR,
@@ -20,6 +21,7 @@ const ENVELOPE: [&str; 8] = [
     HEADER_SOURCE_OFFSET,
     HEADER_SOURCE_TIMESTAMP,
     HEADER_PAYLOAD_DROPPED,
+    HEADER_ORIGINAL_DROPPED,
 ];
 /// The longest value `--dry-run` prints in full.
 const PREVIEW_CHARS: usize = 200;
