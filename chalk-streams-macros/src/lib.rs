@@ -7,6 +7,7 @@
 
 mod errors;
 mod features;
+mod root;
 mod stream;
 mod ty;
 
@@ -36,6 +37,8 @@ use proc_macro::TokenStream;
 /// - `source = PATH` (required): the `static` `KafkaSource` the stream consumes.
 /// - `name = "..."` (optional): the stream's name, which is also its consumer group suffix.
 ///   Defaults to the function's path, `module::function`.
+/// - `crate = "path"` (optional): where chalk-streams is, for an application that depends on it
+///   under another name or through a crate that re-exports it. Defaults to `::chalk_streams`.
 /// - `window = "10m"` or `window = ["10m", "1h"]` (optional): makes it a window stream, run once
 ///   per key and tumbling window of each size. Each size is a Chalk duration, longer than zero,
 ///   and no two sizes are the same duration; both are checked at compile time.
@@ -87,7 +90,9 @@ pub fn stream(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   `SystemTime`, `serde_json::Value` and `Vec`s of them.
 /// - `Features::from_features` rebuilds the struct from what a store holds: an absent `Option`
 ///   feature is `None`, an absent other feature is an error.
-#[proc_macro_derive(Features, attributes(primary))]
+/// - `#[features(crate = "path")]` on the struct says where chalk-streams is, for an application
+///   that depends on it under another name or through a crate that re-exports it.
+#[proc_macro_derive(Features, attributes(primary, features))]
 pub fn derive_features(input: TokenStream) -> TokenStream {
     features::derive(input.into()).into()
 }

@@ -178,6 +178,31 @@ mod names {
     }
 }
 
+// An application that reaches chalk-streams through a crate re-exporting it.
+mod platform {
+    pub use chalk_streams as streams;
+}
+
+mod through_a_reexport {
+    use super::*;
+
+    #[derive(Features)]
+    #[features(crate = "crate::platform::streams")]
+    pub struct Member {
+        #[primary]
+        uid: String,
+        age: i64,
+    }
+
+    #[stream(source = USER_UPDATES, crate = "crate::platform::streams")]
+    fn member(body: UserUpdateBody) -> Member {
+        Member {
+            uid: body.user_id,
+            age: body.age,
+        }
+    }
+}
+
 // `#[cfg]` after `#[stream]`: the registration is compiled out with the function.
 #[stream(source = USER_UPDATES)]
 #[cfg(any())]

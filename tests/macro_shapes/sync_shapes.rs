@@ -129,3 +129,19 @@ fn a_users_own_message_type_is_a_json_payload() {
         &raw(BODY, None, &topic),
     ));
 }
+
+#[test]
+fn a_crate_path_given_to_the_macros_is_used() {
+    let topic = topic();
+    let rows = run_sync(
+        "macro_shapes::through_a_reexport::member",
+        &raw(BODY, None, &topic),
+    );
+    let expected = FeatureRow {
+        namespace: "member",
+        primary_key: "u1".to_owned(),
+        values: vec![("age", FeatureValue::Int(30))],
+        time: TIME,
+    };
+    assert_eq!(rows, Ok(vec![expected]));
+}

@@ -1,8 +1,11 @@
-//! Parses the `#[primary]` helper attribute.
+//! Parses the helper attributes: `#[primary]` on the key field, `#[features(crate = "...")]` on
+//! the struct.
 
-use syn::{Attribute, Meta};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Meta, Token};
 
 use crate::errors::Errors;
+use crate::root::{self, CrateRoot};
 
 /// The `#[primary]` attribute among `attrs`, if there is one; a malformed or repeated one is
 /// reported.
@@ -33,4 +36,32 @@ pub(crate) fn reject_on_container(attrs: &[Attribute], errors: &mut Errors) {
             "`#[primary]` goes on a field, the one that identifies the entity, not on the struct",
         );
     }
+}
+
+/// Where chalk-streams is, from `#[features(crate = "...")]` on the struct; the default path if
+/// there is none. Anything else in `#[features(...)]` is reported.
+pub(crate) fn crate_root(attrs: &[Attribute], errors: &mut Errors) -> CrateRoot {
+    let mut found = CrateRoot::default();
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("features")) {
+        let Some(metas) =
+            errors.ok(attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated))
+        else {
+            continue;
+        };
+        for meta in metas {
+            match &meta {
+                Meta::NameValue(pair) if pair.path.is_ident("crate") => {
+                    if let Some(given) = errors.ok(root::parse(&pair.value)) {
+                        found = given;
+                    }
+                }
+                _ => errors.spanned(
+                    &meta,
+                    "`#[features(...)]` accepts `crate = \"path\"`, where chalk-streams is, e.g. \
+                     `#[features(crate = \"my_platform::chalk_streams\")]`",
+                ),
+            }
+        }
+    }
+    found
 }

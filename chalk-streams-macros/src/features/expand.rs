@@ -7,10 +7,11 @@ use syn::spanned::Spanned;
 use syn::Ident;
 
 use super::validate::Entity;
+use crate::root::CrateRoot;
 
 /// `impl Features for Entity`.
 pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
-    let private = quote!(::chalk_streams::__private);
+    let private = entity.root.private();
     let ident = entity.ident;
     let namespace = snake_case(&ident.unraw().to_string());
     let primary_name = &entity.primary.name;
@@ -74,7 +75,7 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
 /// from the stored value of its name. Each conversion is spanned at its field's type, so a type
 /// that cannot be read back is reported there.
 fn from_features(entity: &Entity<'_>) -> TokenStream {
-    let private = quote!(::chalk_streams::__private);
+    let private = entity.root.private();
     let primary_name = &entity.primary.name;
     let primary_ident = entity.primary.ident;
     let primary_ty = entity.primary.ty;
@@ -141,8 +142,8 @@ fn from_features(entity: &Entity<'_>) -> TokenStream {
 
 /// Stands in for the impl when the struct has errors, so code using the type as a Features
 /// type does not report a second error for each use.
-pub(crate) fn dummy(ident: &Ident) -> TokenStream {
-    let private = quote!(::chalk_streams::__private);
+pub(crate) fn dummy(ident: &Ident, root: &CrateRoot) -> TokenStream {
+    let private = root.private();
     quote! {
         #[automatically_derived]
         impl #private::Features for #ident {

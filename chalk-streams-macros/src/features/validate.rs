@@ -5,6 +5,7 @@ use syn::{Data, DeriveInput, Field, Fields, Ident, Type};
 
 use super::attr;
 use crate::errors::Errors;
+use crate::root::CrateRoot;
 use crate::ty;
 
 /// A validated Features struct.
@@ -15,6 +16,8 @@ pub(crate) struct Entity<'a> {
     pub(crate) primary: Column<'a>,
     /// The other fields, in declaration order.
     pub(crate) features: Vec<Feature<'a>>,
+    /// Where chalk-streams is.
+    pub(crate) root: CrateRoot,
 }
 
 /// A named field.
@@ -41,6 +44,7 @@ const SHAPE: &str = "`struct User { #[primary] uid: String, favorite_color: Opti
 pub(crate) fn validate(input: &DeriveInput) -> syn::Result<Entity<'_>> {
     let mut errors = Errors::default();
     attr::reject_on_container(&input.attrs, &mut errors);
+    let root = attr::crate_root(&input.attrs, &mut errors);
     if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
         errors.spanned(
             &input.generics,
@@ -135,6 +139,7 @@ pub(crate) fn validate(input: &DeriveInput) -> syn::Result<Entity<'_>> {
             ident: &input.ident,
             primary,
             features,
+            root,
         }),
         None => {
             errors.spanned(

@@ -7,9 +7,10 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 
 use crate::errors::Errors;
+use crate::root::{self, CrateRoot};
 
 /// The arguments `#[stream]` accepts, for did-you-mean suggestions.
-const ARGUMENTS: &[&str] = &["source", "name", "window"];
+const ARGUMENTS: &[&str] = &["source", "name", "window", "crate"];
 
 /// The example shown when `source` is missing or malformed.
 const SOURCE_EXAMPLE: &str = "`#[stream(source = USER_UPDATES)]` with \
@@ -23,6 +24,8 @@ pub(crate) struct StreamArgs {
     pub(crate) name: Option<LitStr>,
     /// The window sizes of a window stream; `None` for a mapping stream.
     pub(crate) window: Option<Vec<LitStr>>,
+    /// Where chalk-streams is.
+    pub(crate) root: CrateRoot,
 }
 
 /// Parses the arguments, reporting every malformed, unknown or duplicate one.
@@ -32,6 +35,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
     let mut source: Option<syn::ExprPath> = None;
     let mut name: Option<LitStr> = None;
     let mut window: Option<Vec<LitStr>> = None;
+    let mut crate_root = CrateRoot::default();
     let mut seen: Vec<String> = Vec::new();
 
     for meta in &metas {
@@ -70,6 +74,10 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
                 Ok(sizes) => window = Some(sizes),
                 Err(error) => errors.push(error),
             },
+            "crate" => match root::parse(value) {
+                Ok(given) => crate_root = given,
+                Err(error) => errors.push(error),
+            },
             _ => match parse_name(value) {
                 Ok(lit) => name = Some(lit),
                 Err(error) => errors.push(error),
@@ -92,6 +100,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
         source,
         name,
         window,
+        root: crate_root,
     })
 }
 
@@ -139,6 +148,7 @@ fn expected_value(key: &str) -> String {
     match key {
         "source" => format!("`source` needs a value: {SOURCE_EXAMPLE}"),
         "window" => format!("`window` needs a value: {WINDOW_EXAMPLE}"),
+        "crate" => "`crate` needs a value: `crate = \"my_platform::chalk_streams\"`".to_owned(),
         _ => "`name` needs a value: `name = \"my_stream\"`".to_owned(),
     }
 }

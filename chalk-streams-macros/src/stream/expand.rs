@@ -7,18 +7,20 @@ use syn::ItemFn;
 
 use super::attr::StreamArgs;
 use super::validate::{Codec, Resolver};
+use crate::root::CrateRoot;
 
 /// The function, unchanged, followed by its registration in the stream registry.
 pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) -> TokenStream {
-    let private = quote!(::chalk_streams::__private);
+    let root = &args.root;
+    let private = root.private();
     let function_name = resolver.ident.unraw().to_string();
     let path = quote!(::core::concat!(::core::module_path!(), "::", #function_name));
     let name = match &args.name {
         Some(name) => quote!(#name),
         None => path.clone(),
     };
-    let source = source_static(&args.source);
-    let resolve = resolve_fn(resolver);
+    let source = source_static(&args.source, root);
+    let resolve = resolve_fn(resolver, root);
     let variant = match (resolver.windowed, resolver.is_async) {
         (false, false) => quote!(Sync(__chalk_resolve)),
         (false, true) => quote!(Async(__chalk_resolve)),
@@ -31,8 +33,8 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
             fire: __chalk_resolve,
         }),
     };
-    let windows = window_sizes(args.window.as_deref());
-    let schema = schema_fn(resolver);
+    let windows = window_sizes(args.window.as_deref(), root);
+    let schema = schema_fn(resolver, root);
     // The registration is compiled exactly when the function is.
     let cfgs = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
 
@@ -63,22 +65,23 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
 /// `.with_windows(&[...])` for a window stream, with each size checked at compile time by the
 /// runtime's duration parser (a malformed size, or one equal to an earlier size, fails constant
 /// evaluation at its literal).
-fn window_sizes(window: Option<&[syn::LitStr]>) -> TokenStream {
+fn window_sizes(window: Option<&[syn::LitStr]>, root: &CrateRoot) -> TokenStream {
     let Some(sizes) = window else {
         return TokenStream::new();
     };
     let checks = sizes.iter().map(|size| {
+        let private = root.private_at(size.span());
         quote_spanned! {size.span()=>
-            const _: () = ::chalk_streams::__private::assert_window_size(#size);
+            const _: () = #private::assert_window_size(#size);
         }
     });
     // Sizes written differently can be the same duration (`"60m"` and `"1h"`); the later one is
     // reported.
     let distinct = sizes.iter().enumerate().flat_map(|(index, later)| {
         sizes[..index].iter().map(move |earlier| {
+            let private = root.private_at(later.span());
             quote_spanned! {later.span()=>
-                const _: () =
-                    ::chalk_streams::__private::assert_distinct_window_sizes(#earlier, #later);
+                const _: () = #private::assert_distinct_window_sizes(#earlier, #later);
             }
         })
     });
@@ -94,8 +97,8 @@ fn window_sizes(window: Option<&[syn::LitStr]>) -> TokenStream {
 /// `fn __chalk_schema`, the payload's JSON Schema for the AsyncAPI document: the type's own if it
 /// derives `schemars::JsonSchema`, else any JSON (chosen by method resolution, so deriving it
 /// stays optional).
-fn schema_fn(resolver: &Resolver<'_>) -> TokenStream {
-    let private = quote!(::chalk_streams::__private);
+fn schema_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
+    let private = root.private();
     let body = match &resolver.codec {
         Codec::Bytes => quote!(#private::bytes_schema()),
         Codec::Utf8 => quote!(#private::text_schema()),
@@ -114,9 +117,11 @@ fn schema_fn(resolver: &Resolver<'_>) -> TokenStream {
 
 /// The source in a typed static of its own, so that a source of the wrong type is reported as a
 /// plain type mismatch at the path the user wrote.
-fn source_static(source: &syn::ExprPath) -> TokenStream {
-    quote_spanned! {bounds(source).0=>
-        static __CHALK_SOURCE: &::chalk_streams::__private::KafkaSource = &#source;
+fn source_static(source: &syn::ExprPath, root: &CrateRoot) -> TokenStream {
+    let span = bounds(source).0;
+    let private = root.private_at(span);
+    quote_spanned! {span=>
+        static __CHALK_SOURCE: &#private::KafkaSource = &#source;
     }
 }
 
@@ -127,8 +132,8 @@ fn source_static(source: &syn::ExprPath) -> TokenStream {
 /// assertions sit in the same body as the call, and the call's tokens carry the spans of the
 /// user's types, because rustc drops an error implied by another at the same span: a bad input
 /// or output type is then reported once, at the user's type, with the assertion's message.
-fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
-    let private = quote!(::chalk_streams::__private);
+fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
+    let private = root.private();
     let function = resolver.ident;
 
     let (input_start, input_end) = match &resolver.codec {
@@ -139,7 +144,8 @@ fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
         Codec::Bytes => (quote!(#private::Bytes), None),
         Codec::Utf8 => (quote!(#private::Utf8), None),
         Codec::Json(ty) => {
-            let open = quote_spanned!(input_start=> ::chalk_streams::__private::Json<);
+            let json = root.private_at(input_start);
+            let open = quote_spanned!(input_start=> #json::Json<);
             let close = quote_spanned!(input_end=> >);
             let check = quote_spanned! {input_start=>
                 #private::assert_json_payload::<#ty>();
@@ -162,7 +168,8 @@ fn resolve_fn(resolver: &Resolver<'_>) -> TokenStream {
         (true, true, false) => quote!(call_window_async_with_values),
         (true, true, true) => quote!(call_window_async_with_messages),
     };
-    let callee = quote_spanned!(input_start=> ::chalk_streams::__private::#callee::);
+    let callee_path = root.private_at(input_start);
+    let callee = quote_spanned!(input_start=> #callee_path::#callee::);
     let input = if resolver.windowed {
         quote!(__chalk_raws, __chalk_window_end)
     } else {

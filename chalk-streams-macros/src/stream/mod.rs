@@ -49,3 +49,45 @@ fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::expand;
+
+    #[test]
+    fn generated_code_reaches_chalk_streams_by_the_given_path() {
+        let shapes = [
+            (
+                quote!(source = S, crate = "my_platform::streams"),
+                quote!(
+                    fn f(uid: String) -> U {
+                        U
+                    }
+                ),
+            ),
+            (
+                quote!(
+                    source = S,
+                    window = ["10m", "1h"],
+                    crate = "my_platform::streams"
+                ),
+                quote!(
+                    async fn f(m: Vec<Message<Body>>) -> Option<U> {
+                        None
+                    }
+                ),
+            ),
+        ];
+        for (args, item) in shapes {
+            let text = expand(args, item).to_string();
+            assert!(!text.contains("compile_error"), "{text}");
+            assert!(!text.contains("chalk_streams"), "{text}");
+            assert!(
+                text.contains("my_platform :: streams :: __private"),
+                "{text}"
+            );
+        }
+    }
+}
