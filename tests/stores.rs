@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use chalk_streams::store::{FeatureStore, MemoryStore, RedisStore, SqliteStore};
+use chalk_streams::features::FromFeatureValue;
+use chalk_streams::store::{FeatureStore, MemoryStore, RedisStore, SqliteStore, StoreError};
 use chalk_streams::{FeatureRow, FeatureValue, Timestamp};
 use serde_json::json;
 
@@ -154,6 +155,43 @@ async fn types_round_trip(store: Arc<dyn FeatureStore>) {
     }
 }
 
+async fn floats_json_has_no_number_for_round_trip(store: Arc<dyn FeatureStore>) {
+    let values = vec![
+        ("nan", FeatureValue::Float(f64::NAN)),
+        ("inf", FeatureValue::Float(f64::INFINITY)),
+        (
+            "list",
+            FeatureValue::List(vec![
+                FeatureValue::Float(f64::NEG_INFINITY),
+                FeatureValue::Float(f64::NAN),
+                FeatureValue::Float(1.5),
+            ]),
+        ),
+    ];
+    store.write(&[row("u5", 1, values)]).await.expect("write");
+    let user = store
+        .entity("user", "u5")
+        .await
+        .expect("the entity reads back")
+        .expect("stored");
+    let float = |name: &str| f64::from_feature_value(&user.features[name].value);
+    assert!(float("nan").expect("nan").is_nan());
+    assert_eq!(float("inf"), Ok(f64::INFINITY));
+    let list = Vec::<f64>::from_feature_value(&user.features["list"].value).expect("list");
+    assert_eq!(list.len(), 3);
+    assert_eq!((list[0], list[2]), (f64::NEG_INFINITY, 1.5));
+    assert!(list[1].is_nan());
+    store.scan().await.expect("the whole store still reads");
+}
+
+async fn a_row_without_values_makes_no_entity(store: Arc<dyn FeatureStore>) {
+    store
+        .write(&[row("u6", 1, Vec::new())])
+        .await
+        .expect("write");
+    assert_eq!(store.entity("user", "u6").await.expect("read"), None);
+}
+
 async fn racing_writers_keep_the_newest(store: Arc<dyn FeatureStore>) {
     let writers: Vec<_> = (0..8_i64)
         .map(|w| {
@@ -242,6 +280,8 @@ async fn behaviour_suite(store: Arc<dyn FeatureStore>) {
     partial_rows_merge(Arc::clone(&store)).await;
     older_feature_time_never_overwrites_newer(Arc::clone(&store)).await;
     types_round_trip(Arc::clone(&store)).await;
+    floats_json_has_no_number_for_round_trip(Arc::clone(&store)).await;
+    a_row_without_values_makes_no_entity(Arc::clone(&store)).await;
     racing_writers_keep_the_newest(Arc::clone(&store)).await;
     a_batch_of_mixed_rows_keeps_each_apart(Arc::clone(&store)).await;
     scan_lists_every_entity_in_order(store).await;
@@ -271,6 +311,28 @@ fn page_size(path: &std::path::Path) -> i64 {
         .expect("open")
         .query_row("PRAGMA page_size", [], |row| row.get(0))
         .expect("page size")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_refuses_the_first_files_typed_value_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    rusqlite::Connection::open(&path)
+        .expect("create")
+        .execute_batch(
+            "CREATE TABLE features (
+                namespace TEXT NOT NULL, entity_key TEXT NOT NULL, feature TEXT NOT NULL,
+                value ANY, value_type TEXT NOT NULL, feature_time INTEGER NOT NULL,
+                PRIMARY KEY (namespace, entity_key, feature)
+            ) WITHOUT ROWID;",
+        )
+        .expect("first schema");
+    match SqliteStore::open(&path) {
+        Err(StoreError::Rejected(message)) => {
+            assert!(message.contains("declared `ANY`"), "{message}");
+        }
+        other => panic!("opened a file that changes values: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

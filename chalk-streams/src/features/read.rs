@@ -72,10 +72,14 @@ impl FromFeatureValue for bool {
 }
 
 impl FromFeatureValue for f64 {
-    /// A `Float`, or an `Int` or JSON number as the nearest `f64`.
+    /// A `Float`, or an `Int` or JSON number as the nearest `f64`; also the strings `"NaN"`,
+    /// `"inf"` and `"-inf"`, which stand for those floats in JSON (in a list, say).
     fn from_feature_value(value: &FeatureValue) -> Result<Self, String> {
         match value {
             FeatureValue::Float(v) => Ok(*v),
+            FeatureValue::String(s) if matches!(s.as_str(), "NaN" | "inf" | "-inf") => {
+                s.parse().map_err(|e| format!("{s:?}: {e}"))
+            }
             // Beyond 2^53 this rounds, as any integer-to-float conversion does.
             FeatureValue::Int(v) => Ok(*v as f64),
             FeatureValue::Json(serde_json::Value::Number(n)) => n

@@ -73,12 +73,14 @@ impl FeatureValue {
         }
     }
 
-    /// The value as plain JSON: timestamps become RFC 3339 strings.
+    /// The value as plain JSON: timestamps become RFC 3339 strings, and floats JSON has no
+    /// number for become the strings `"NaN"`, `"inf"` and `"-inf"` (which `f64` reads back).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match self {
             FeatureValue::Bool(v) => Value::Bool(*v),
             FeatureValue::Int(v) => Value::from(*v),
+            FeatureValue::Float(v) if !v.is_finite() => Value::String(v.to_string()),
             FeatureValue::Float(v) => Value::from(*v),
             FeatureValue::String(v) => Value::String(v.clone()),
             FeatureValue::Timestamp(v) => Value::String(v.to_string()),

@@ -178,8 +178,12 @@ fn namespace<'a>(entities: &'a mut Entities, namespace: &'static str) -> &'a mut
     &mut entities[at].1
 }
 
-/// Moves `row`'s key and values into the store.
+/// Moves `row`'s key and values into the store. A row without values stores nothing, as in the
+/// other stores: it makes no entity.
 fn write_row(entities: &mut Entities, row: &mut FeatureRow) {
+    if row.values.is_empty() {
+        return;
+    }
     let keys = namespace(entities, row.namespace);
     match keys.entry(std::mem::take(&mut row.primary_key)) {
         Entry::Occupied(mut entity) => entity.get_mut().apply(&mut row.values, row.time),

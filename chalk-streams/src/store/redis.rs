@@ -56,10 +56,9 @@ impl std::fmt::Debug for RedisStore {
 
 fn classify(error: RedisError) -> StoreError {
     match error.kind() {
-        // The key holds something else than a hash, or the data cannot be stored as given.
-        ErrorKind::UnexpectedReturnType | ErrorKind::Parse => {
-            StoreError::Rejected(error.to_string())
-        }
+        // The key holds something else than a hash, or the data cannot be stored as given. (A
+        // reply that cannot be parsed is the connection's fault, not the rows': retried.)
+        ErrorKind::UnexpectedReturnType => StoreError::Rejected(error.to_string()),
         _ if error.code() == Some("WRONGTYPE") => StoreError::Rejected(error.to_string()),
         _ => StoreError::Unavailable(error.to_string()),
     }

@@ -83,6 +83,22 @@ impl SqliteStore {
             ))
             .map_err(classify)?;
         connection.execute_batch(SCHEMA).map_err(classify)?;
+        // The first files declared `value ANY`, whose affinity turns 3.0 into 3 and "007" into 7:
+        // what they would read back is not what was written.
+        let value_type: String = connection
+            .query_row(
+                "SELECT type FROM pragma_table_info('features') WHERE name = 'value'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(classify)?;
+        if !value_type.is_empty() {
+            return Err(StoreError::Rejected(format!(
+                "{}: its `value` column is declared `{value_type}`, which changes values as they \
+                 are written; copy the features into a new store file",
+                path.display()
+            )));
+        }
         let has_row_ids: bool = connection
             .query_row(
                 "SELECT count(*) > 0 FROM pragma_table_info('features') WHERE name = 'id'",

@@ -194,6 +194,8 @@ fn to_sql(value: &FeatureValue) -> ToSqlOutput<'_> {
     match value {
         FeatureValue::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
         FeatureValue::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+        // SQLite stores a NaN real as NULL; as text it reads back as NaN.
+        FeatureValue::Float(f) if f.is_nan() => ToSqlOutput::Owned(Value::Text(f.to_string())),
         FeatureValue::Float(f) => ToSqlOutput::Owned(Value::Real(*f)),
         FeatureValue::String(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         FeatureValue::Timestamp(_) | FeatureValue::List(_) | FeatureValue::Json(_) => {
