@@ -6,6 +6,42 @@ use rdkafka::consumer::BaseConsumer;
 use super::*;
 
 #[test]
+fn secrets_in_additional_kafka_args_never_print() {
+    static SOURCE: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("t")
+        .security_protocol(SecurityProtocol::SaslSsl)
+        .sasl_mechanism(SaslMechanism::OAuthBearer)
+        .additional_kafka_args(&[
+            ("sasl.oauthbearer.method", "oidc"),
+            ("sasl.oauthbearer.client.id", "chalk"),
+            ("sasl.oauthbearer.client.secret", "oidc-hunter4"),
+            (
+                "sasl.oauthbearer.token.endpoint.url",
+                "https://idp.example/token",
+            ),
+        ]);
+    let resolved = resolve(&SOURCE, &[]).expect("valid");
+    let properties = resolved.consumer_properties("s");
+    let printed = [
+        format!("{SOURCE:?}"),
+        format!("{resolved:?}"),
+        format!("{properties:?}"),
+        format!("{properties}"),
+    ];
+    for text in printed {
+        assert!(!text.contains("hunter4"), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
+        assert!(text.contains("sasl.oauthbearer.client.id"), "{text}");
+    }
+    assert_eq!(
+        properties.get("sasl.oauthbearer.client.secret"),
+        Some("oidc-hunter4"),
+        "the client still gets it"
+    );
+}
+
+#[test]
 fn the_password_never_prints() {
     static SOURCE: KafkaSource = KafkaSource::new()
         .bootstrap_server("k:1")

@@ -245,7 +245,10 @@ impl fmt::Debug for KafkaSource {
             )
             .field("late_arrival_deadline", &self.late_arrival_deadline)
             .field("dead_letter_queue_topic", &self.dead_letter_queue_topic)
-            .field("additional_kafka_args", &self.additional_kafka_args)
+            .field(
+                "additional_kafka_args",
+                &self.additional_kafka_args.map(secret::RedactedProperties),
+            )
             .finish()
     }
 }

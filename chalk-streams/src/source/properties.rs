@@ -5,7 +5,7 @@ use std::fmt;
 use rdkafka::ClientConfig;
 
 use super::resolve::ResolvedSource;
-use super::secret::REDACTED;
+use super::secret::{is_secret_property as is_secret, REDACTED};
 
 /// Properties chalk-streams sets itself; `additional_kafka_args` may not override them.
 const MANAGED: &[(&str, &str)] = &[
@@ -111,11 +111,6 @@ pub(crate) fn translate_additional_arg(key: &str) -> Result<&str, String> {
         .iter()
         .find(|(k, _)| *k == key)
         .map_or(key, |(_, renamed)| renamed))
-}
-
-/// Property names whose values are secrets.
-fn is_secret(key: &str) -> bool {
-    key.ends_with(".password") || key.ends_with(".secret") || key == "sasl.oauthbearer.config"
 }
 
 /// librdkafka properties, in the order they are set. `Debug` and `Display` redact secrets.

@@ -6,14 +6,16 @@ use std::fmt;
 use super::options::{split_list, SaslMechanism, SecurityProtocol};
 use super::properties::translate_additional_arg;
 use super::remote::RemoteLocation;
+use super::secret::RedactedProperties;
 use super::{KafkaSource, Secret};
 use crate::duration::LateArrivalDeadline;
 
 /// Chalk's default prefix of client and group ids.
 pub const DEFAULT_ID_PREFIX: &str = "chalk/";
 
-/// A source with every option resolved and checked.
-#[derive(Debug, Clone)]
+/// A source with every option resolved and checked. `Debug` redacts its secrets, those in
+/// `additional_kafka_args` included.
+#[derive(Clone)]
 pub struct ResolvedSource {
     /// The integration name, for named sources.
     pub name: Option<String>,
@@ -47,6 +49,31 @@ pub struct ResolvedSource {
     pub dead_letter_queue_topic: Option<String>,
     /// Extra consumer properties, already translated to librdkafka names.
     pub additional_kafka_args: Vec<(String, String)>,
+}
+
+impl fmt::Debug for ResolvedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolvedSource")
+            .field("name", &self.name)
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("topics", &self.topics)
+            .field("ssl_keystore_location", &self.ssl_keystore_location)
+            .field("ssl_keystore_password", &self.ssl_keystore_password)
+            .field("ssl_ca_file", &self.ssl_ca_file)
+            .field("client_id_prefix", &self.client_id_prefix)
+            .field("group_id_prefix", &self.group_id_prefix)
+            .field("security_protocol", &self.security_protocol)
+            .field("sasl_mechanism", &self.sasl_mechanism)
+            .field("sasl_username", &self.sasl_username)
+            .field("sasl_password", &self.sasl_password)
+            .field("late_arrival_deadline", &self.late_arrival_deadline)
+            .field("dead_letter_queue_topic", &self.dead_letter_queue_topic)
+            .field(
+                "additional_kafka_args",
+                &RedactedProperties(&self.additional_kafka_args),
+            )
+            .finish()
+    }
 }
 
 /// One problem with a source's options: which option, what is wrong, how to fix it.

@@ -1,4 +1,4 @@
-//! A secret string that never prints.
+//! Secrets that never print: a secret string, and the values of secret Kafka properties.
 
 use std::fmt;
 
@@ -30,5 +30,57 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
+    }
+}
+
+/// Whether a Kafka property's value is a secret (librdkafka or Java name).
+pub(crate) fn is_secret_property(key: &str) -> bool {
+    key.ends_with(".password")
+        || key.ends_with(".secret")
+        || key == "sasl.oauthbearer.config"
+        || key == "sasl.jaas.config"
+}
+
+/// Prints property pairs as a list, with the values of secret properties redacted.
+pub(crate) struct RedactedProperties<'a, K, V>(pub(crate) &'a [(K, V)]);
+
+impl<K: AsRef<str>, V: AsRef<str>> fmt::Debug for RedactedProperties<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(key, value)| {
+                let key = key.as_ref();
+                let value = if is_secret_property(key) {
+                    REDACTED
+                } else {
+                    value.as_ref()
+                };
+                (key, value)
+            }))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_property_values_are_redacted() {
+        let printed = format!(
+            "{:?}",
+            RedactedProperties(&[
+                ("fetch.wait.max.ms", "10"),
+                ("sasl.oauthbearer.client.secret", "OIDC-SECRET"),
+                ("ssl.key.password", "KEY-PASSWORD"),
+                ("sasl.jaas.config", "... password=\"JAAS\";"),
+            ])
+        );
+        assert!(
+            printed.contains("\"fetch.wait.max.ms\", \"10\""),
+            "{printed}"
+        );
+        for secret in ["OIDC-SECRET", "KEY-PASSWORD", "JAAS"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
     }
 }
