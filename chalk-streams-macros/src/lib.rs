@@ -60,7 +60,8 @@ use proc_macro::TokenStream;
 ///   `Vec<Message<T>>` or `Vec<T>`.
 ///
 /// It returns a `#[derive(Features)]` type, or an `Option`, `Vec` or `Result<_, E: Display>` of
-/// one: `None` writes nothing, a `Vec` writes one row per element, and `Err` fails the message.
+/// one: `None` writes nothing, a `Vec` writes one row per element, and `Err` fails the message
+/// (in a window stream, the window: it keeps its previous output).
 ///
 /// The function is kept as written; the attribute adds a registration that the runtime finds
 /// through `chalk_streams::registry::Registry::collect()`.

@@ -1,5 +1,6 @@
 //! An AsyncAPI 3.0 document of the declared streams: one channel per topic, one `receive`
-//! operation per stream, each message with its payload's JSON Schema.
+//! operation per stream and topic (an operation names one channel), each message with its
+//! payload's JSON Schema.
 
 use std::collections::BTreeMap;
 

@@ -13,7 +13,8 @@ pub enum LateArrivalDeadline {
     #[default]
     Infinity,
     /// A message older than this when it is consumed is skipped before decoding (window
-    /// streams: a message whose window ended more than this long ago).
+    /// streams: a message whose window ended more than this long ago, or more than
+    /// `Runtime::window_retention` ago).
     Within(Duration),
 }
 

@@ -44,8 +44,9 @@ enum Command {
     /// Read an entity's features from the store.
     Get(get::GetArgs),
     /// Print an AsyncAPI 3.0 document of the registered streams: one channel per topic, one
-    /// receive operation per stream, payload schemas from the Rust types (those deriving
-    /// `schemars::JsonSchema`; others accept any JSON).
+    /// receive operation per stream and topic, payload schemas from the Rust types (those
+    /// deriving `schemars::JsonSchema`; `String` and `Vec<u8>` are strings; others accept any
+    /// JSON).
     Asyncapi(AsyncApiArgs),
     /// Check that each stream's brokers answer and its topics exist.
     ///

@@ -168,8 +168,9 @@ impl KafkaSource {
 
     /// Messages whose Kafka timestamp is older than this when consumed are skipped before
     /// decoding. For a window stream the deadline counts from the end of the message's window
-    /// instead: a message is skipped once its window ended more than this long ago. Default:
-    /// infinity (every message is processed).
+    /// instead: a message is skipped once its window ended more than this long ago, or more than
+    /// `Runtime::window_retention` ago (24 h by default), whichever is sooner. Default: infinity
+    /// (every message is processed).
     pub const fn late_arrival_deadline(mut self, deadline: Duration) -> Self {
         self.late_arrival_deadline = Some(LateArrivalDeadline::Within(deadline));
         self
