@@ -418,6 +418,36 @@ async fn a_window_output_the_store_refuses_costs_only_that_window() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_aborted_at_shutdown_takes_its_windows_off_the_gauge() {
+    let t0 = start_of_hour();
+    let topic = "window_rejects";
+    let kafka = Broker::mock().with_topics(&[topic], 1).await;
+    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let store = Arc::new(FlakyStore::new());
+    store.set_down(true);
+    let records = [
+        attempt(topic, "erin", false, t0 + MINUTE),
+        attempt(topic, "frank", false, t0 + 2 * MINUTE),
+    ];
+    kafka.produce_all(&records).await.expect("produce");
+    let running = runtime_for(&kafka, &["failed_logins_rejects"])
+        .store(store.clone())
+        .clock(clock.clone())
+        .drain_timeout(std::time::Duration::from_millis(200))
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("failed_logins_rejects").expect("stream");
+    wait(&stats, "ingested", |s| s.windows_retained == 2).await;
+    // The windows are due, and their write waits for the store, which stays down: the drain
+    // at shutdown times out and the worker is aborted mid-loop.
+    clock.set(Timestamp::from_millis(t0 + 10 * MINUTE));
+    store.wait_for_failed_writes(1).await;
+    running.shutdown().await.expect("shutdown");
+    assert_eq!(stats.snapshot().windows_retained, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn windows_memory_is_released_after_retention() {
     let t0 = start_of_hour();
     let h = Harness::new(Broker::mock(), "logins", t0).await;

@@ -89,7 +89,7 @@ const COUNTERS: [(&str, &str, CounterOf); 8] = [
     ),
     (
         "windows_failed",
-        "Window firings whose resolver failed.",
+        "Window firings whose resolver failed or whose output the store refused.",
         |s| s.windows_failed,
     ),
 ];

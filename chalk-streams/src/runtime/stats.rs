@@ -133,7 +133,8 @@ pub struct StatsSnapshot {
     pub retries: u64,
     /// Window firings (first firings and re-firings after late messages) whose rows were written.
     pub windows_fired: u64,
-    /// Window firings whose resolver failed (returned `Err` or panicked).
+    /// Window firings whose resolver failed (returned `Err` or panicked) or whose output the
+    /// store refused for good.
     pub windows_failed: u64,
     /// Windows currently held in memory by this process.
     pub windows_retained: u64,

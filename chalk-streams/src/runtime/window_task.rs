@@ -105,6 +105,29 @@ impl OwnedRecord {
     }
 }
 
+/// This partition's share of the stream's retained-windows gauge. Dropping it takes the share
+/// back, also when the worker is aborted (a drain that timed out), which ends it mid-loop.
+struct RetainedGauge {
+    stats: std::sync::Arc<super::StreamShared>,
+    reported: i64,
+}
+
+impl RetainedGauge {
+    fn set(&mut self, retained: usize) {
+        let retained = i64::try_from(retained).unwrap_or(i64::MAX);
+        self.stats
+            .stats
+            .record_retained_windows(retained - self.reported);
+        self.reported = retained;
+    }
+}
+
+impl Drop for RetainedGauge {
+    fn drop(&mut self) {
+        self.stats.stats.record_retained_windows(-self.reported);
+    }
+}
+
 impl PartitionTask {
     /// Runs a window stream's partition until told to stop.
     pub(super) async fn run_windows(mut self, resolver: WindowResolver) {
@@ -114,7 +137,10 @@ impl PartitionTask {
             self.shared.window_retention,
         );
         let mut log = LogLimiter::new(Duration::from_secs(10), 10);
-        let mut retained_reported = 0_i64;
+        let mut retained = RetainedGauge {
+            stats: std::sync::Arc::clone(&self.shared),
+            reported: 0,
+        };
         let mut stored = None;
         let clock = std::sync::Arc::clone(&self.shared.clock);
         let Some(early) = self.await_handoff().await else {
@@ -180,20 +206,13 @@ impl PartitionTask {
                 }
                 stored = committable;
             }
-            let retained = i64::try_from(book.retained()).unwrap_or(i64::MAX);
-            self.shared
-                .stats
-                .record_retained_windows(retained - retained_reported);
-            retained_reported = retained;
+            retained.set(book.retained());
             self.shared.stats.record_latency(&latency);
             self.shared.stats.record(counts);
             if *self.stop.borrow() {
                 break;
             }
         }
-        self.shared
-            .stats
-            .record_retained_windows(-retained_reported);
     }
 
     /// The `batch` span of `size` messages (0 when windows fire on the clock alone).
