@@ -13,13 +13,14 @@
 //! replay after a restart would see the window's first messages older than at their first
 //! reading, skip them, and fire the window again with only the rest.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use std::time::Duration;
 
 use crate::duration::{parse_duration, LateArrivalDeadline};
 use crate::message::{Headers, RawHeaders, RawMessage, Timestamp};
+use crate::resolver::{MessageError, Phase};
 
 /// A message kept for the windows it belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,8 +47,6 @@ struct Window {
     records: Vec<Arc<OwnedRecord>>,
     /// Fired at least once.
     fired: bool,
-    /// Holds messages its last firing did not include.
-    pending: bool,
 }
 
 /// The windows of one partition.
@@ -57,6 +56,9 @@ pub(crate) struct WindowBook {
     /// How long after its end a window is kept (and late messages still re-fire it).
     retention: i64,
     windows: BTreeMap<WindowId, Window>,
+    /// The windows holding messages their last firing did not include, so that finding the
+    /// ones due does not walk every window kept for its retention.
+    pending: BTreeSet<WindowId>,
     /// The first offset of each retained window: nothing from there on may be committed.
     pinned: BTreeMap<i64, usize>,
     /// The highest offset handled.
@@ -112,6 +114,7 @@ impl WindowBook {
             sizes,
             retention: retention_millis,
             windows: BTreeMap::new(),
+            pending: BTreeSet::new(),
             pinned: BTreeMap::new(),
             last_seen: None,
         }
@@ -123,6 +126,25 @@ impl WindowBook {
             let end = window_end(event_time.as_millis(), size.millis);
             end.saturating_add(self.retention) > now.as_millis()
         })
+    }
+
+    /// Whether `event_time` is further ahead of `now` than a window is kept after its end. Such
+    /// a message (a timestamp in microseconds, say) would keep its window, and so hold back the
+    /// partition's commits, until the clock reaches it.
+    pub(crate) fn too_far_ahead(&self, event_time: Timestamp, now: Timestamp) -> bool {
+        event_time.as_millis() > now.as_millis().saturating_add(self.retention)
+    }
+
+    /// The failure of a message `too_far_ahead`: it fails in phase `parse`, as bad input.
+    pub(crate) fn too_far_ahead_error(&self, event_time: Timestamp) -> MessageError {
+        let lead = Duration::from_millis(u64::try_from(self.retention).unwrap_or(0));
+        MessageError::new(
+            Phase::Parse,
+            format!(
+                "timestamp {event_time} is more than {lead:?} ahead of the clock: its window \
+                 would hold back the partition's commits until then"
+            ),
+        )
     }
 
     /// Records that `offset` was handled without entering a window (skipped or failed).
@@ -139,31 +161,30 @@ impl WindowBook {
             if end.saturating_add(self.retention) <= now.as_millis() {
                 continue;
             }
-            let window = self.windows.entry((end, index, key.clone())).or_default();
+            let id = (end, index, key.clone());
+            let window = self.windows.entry(id.clone()).or_default();
             if window.records.is_empty() {
                 *self.pinned.entry(record.offset).or_default() += 1;
             }
             window.records.push(Arc::clone(&record));
-            window.pending = true;
+            self.pending.insert(id);
         }
         self.pass(record.offset);
     }
 
     /// The windows that must fire now: ended and holding messages not yet fired, by end.
     pub(crate) fn due(&self, now: Timestamp) -> Vec<WindowId> {
-        self.windows
+        self.pending
             .range(..(now.as_millis().saturating_add(1), 0, Vec::new()))
-            .filter(|((end, _, _), w)| *end <= now.as_millis() && w.pending)
-            .map(|(id, _)| id.clone())
+            .cloned()
             .collect()
     }
 
     /// When the next window ends that has messages waiting to fire.
     pub(crate) fn next_due(&self) -> Option<Timestamp> {
-        self.windows
-            .iter()
-            .find(|(_, w)| w.pending)
-            .map(|((end, _, _), _)| Timestamp::from_millis(*end))
+        self.pending
+            .first()
+            .map(|(end, _, _)| Timestamp::from_millis(*end))
     }
 
     /// When the next retained window may be dropped.
@@ -192,31 +213,31 @@ impl WindowBook {
     pub(crate) fn fired(&mut self, id: &WindowId) {
         if let Some(window) = self.windows.get_mut(id) {
             window.fired = true;
-            window.pending = false;
         }
+        self.pending.remove(id);
     }
 
     /// Drops the windows whose retention has passed; returns how many.
     pub(crate) fn expire(&mut self, now: Timestamp) -> usize {
-        let expired: Vec<WindowId> = self
-            .windows
-            .keys()
-            .filter(|(end, _, _)| end.saturating_add(self.retention) <= now.as_millis())
-            .cloned()
-            .collect();
-        for id in &expired {
-            if let Some(window) = self.windows.remove(id) {
-                if let Some(first) = window.records.first() {
-                    if let Some(count) = self.pinned.get_mut(&first.offset) {
-                        *count -= 1;
-                        if *count == 0 {
-                            self.pinned.remove(&first.offset);
-                        }
+        // Windows are ordered by end, so the expired ones are the first.
+        let mut expired = 0;
+        while let Some(entry) = self.windows.first_entry() {
+            if entry.key().0.saturating_add(self.retention) > now.as_millis() {
+                break;
+            }
+            let (id, window) = entry.remove_entry();
+            self.pending.remove(&id);
+            expired += 1;
+            if let Some(first) = window.records.first() {
+                if let Some(count) = self.pinned.get_mut(&first.offset) {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.pinned.remove(&first.offset);
                     }
                 }
             }
         }
-        expired.len()
+        expired
     }
 
     /// The last offset that may be stored for commit: below the first message of every retained
@@ -326,6 +347,31 @@ mod tests {
         assert_eq!(b.expire(ts(50)), 1);
         assert_eq!(b.committable(), Some(2));
         assert_eq!(b.retained(), 0);
+    }
+
+    #[test]
+    fn a_message_further_ahead_than_the_retention_is_too_far_ahead() {
+        let b = book(30);
+        assert!(!b.too_far_ahead(ts(30), ts(0)));
+        let just_beyond = Timestamp::from_millis(30 * MIN + 1);
+        assert!(b.too_far_ahead(just_beyond, ts(0)));
+        assert!(b.too_far_ahead(Timestamp::from_millis(i64::MAX), ts(0)));
+        let error = b.too_far_ahead_error(just_beyond);
+        assert_eq!(error.phase, Phase::Parse);
+    }
+
+    #[test]
+    fn a_window_dropped_before_it_fired_is_no_longer_due() {
+        let mut b = book(30);
+        b.insert(record(0, "a"), ts(1), ts(1));
+        b.insert(record(1, "b"), ts(21), ts(21));
+        assert_eq!(b.expire(ts(40)), 1);
+        assert_eq!(b.due(ts(40)), vec![(30 * MIN, 0, b"b".to_vec())]);
+        assert_eq!(b.next_due(), Some(ts(30)));
+        assert_eq!(b.expire(ts(60)), 1);
+        assert!(b.due(ts(60)).is_empty());
+        assert_eq!(b.next_due(), None);
+        assert_eq!(b.committable(), Some(1));
     }
 
     #[test]

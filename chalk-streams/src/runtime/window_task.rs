@@ -234,6 +234,16 @@ impl PartitionTask {
         for message in batch {
             let raw = self.raw(message);
             let event_time = raw.timestamp.unwrap_or(now);
+            if book.too_far_ahead(event_time, now) {
+                counts.failed += 1;
+                let error = book.too_far_ahead_error(event_time);
+                self.report_failure(&raw, &error, log);
+                if self.dead_letter(&raw, &error).await {
+                    counts.dead_lettered += 1;
+                }
+                book.pass(raw.offset);
+                continue;
+            }
             // Lateness is judged by the window, not the message's age: a message is late once
             // its window has ended more than the deadline ago (see `window`'s module doc).
             if !book.accepts(event_time, now) {

@@ -231,6 +231,10 @@ impl StreamTester {
                 let book = books.entry(message.partition).or_insert_with(|| {
                     WindowBook::for_stream(self.descriptor.windows(), self.deadline, self.retention)
                 });
+                if book.too_far_ahead(timestamp, now) {
+                    book.pass(offset);
+                    return failed(book.too_far_ahead_error(timestamp));
+                }
                 if !book.accepts(timestamp, now) {
                     return MessageStatus::SkippedLate;
                 }
