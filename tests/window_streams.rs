@@ -443,6 +443,30 @@ async fn a_timestamp_far_in_the_future_fails_and_does_not_hold_back_commits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lag_of_a_caught_up_window_stream_is_zero() {
+    let t0 = start_of_hour();
+    let topic = "window_rejects";
+    let kafka = Broker::mock().with_topics(&[topic], 1).await;
+    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let records: Vec<Record> = (0..5)
+        .map(|i| attempt(topic, "erin", false, t0 + i * MINUTE))
+        .collect();
+    kafka.produce_all(&records).await.expect("produce");
+    let running = runtime_for(&kafka, &["failed_logins_rejects"])
+        .clock(clock.clone())
+        .statistics_interval(std::time::Duration::from_millis(200))
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("failed_logins_rejects").expect("stream");
+    wait(&stats, "ingested", |s| s.processed == 5).await;
+    // Every message is read, and the window keeps the committed offset at its first message.
+    let key = (topic.to_owned(), 0);
+    suite::wait_until(&[&stats], || stats.consumer_lags().get(&key) == Some(&0)).await;
+    running.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_aborted_at_shutdown_takes_its_windows_off_the_gauge() {
     let t0 = start_of_hour();
     let topic = "window_rejects";

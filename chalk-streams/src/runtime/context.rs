@@ -298,6 +298,7 @@ impl ClientContext for StreamContext {
             .stats
             .record_broker_round_trips(BrokerRoundTrip::from_statistics(&statistics));
         let assigned: Vec<PartitionKey> = self.workers().keys().cloned().collect();
+        let windowed = !self.shared.descriptor.windows().is_empty();
         let mut lags = BTreeMap::new();
         for (topic, partition) in assigned {
             let Some(stats) = statistics
@@ -307,7 +308,15 @@ impl ClientContext for StreamContext {
             else {
                 continue;
             };
-            let lag = if stats.consumer_lag >= 0 {
+            let lag = if windowed {
+                // A window stream commits only below the first message of its oldest kept
+                // window, by design; its lag is what it has not read yet.
+                if stats.hi_offset >= 0 && stats.app_offset >= 0 {
+                    (stats.hi_offset - stats.app_offset).max(0)
+                } else {
+                    -1
+                }
+            } else if stats.consumer_lag >= 0 {
                 stats.consumer_lag
             } else {
                 stats.consumer_lag_stored
