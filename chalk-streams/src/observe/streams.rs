@@ -24,10 +24,11 @@ impl ObservedStreams {
         self.streams.iter().map(|(name, stats)| (*name, stats))
     }
 
-    /// The streams that own no partition now: not ready.
+    /// The streams that own no partition now, and are not in a rebalance that took theirs
+    /// (for at most [`REBALANCE_GRACE`](crate::runtime::REBALANCE_GRACE)): not ready.
     pub fn unassigned(&self) -> Vec<&'static str> {
         self.iter()
-            .filter(|(_, stats)| stats.snapshot().assigned_partitions == 0)
+            .filter(|(_, stats)| stats.snapshot().assigned_partitions == 0 && !stats.rebalancing())
             .map(|(name, _)| name)
             .collect()
     }
@@ -40,5 +41,39 @@ impl From<&RunningStreams> for ObservedStreams {
                 .names()
                 .filter_map(|name| running.stats(name).map(|stats| (name, stats))),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rebalance_that_took_the_partitions_keeps_a_stream_ready_until_it_assigns() {
+        let stats = Arc::new(StreamStats::default());
+        let streams = ObservedStreams::new([("orders", Arc::clone(&stats))]);
+        assert_eq!(streams.unassigned(), ["orders"], "nothing assigned yet");
+        stats.record_rebalance_started();
+        assert_eq!(
+            streams.unassigned(),
+            ["orders"],
+            "a process that owned nothing stays"
+        );
+        stats.record_rebalance_ended();
+
+        stats.record_assignment(true);
+        assert!(streams.unassigned().is_empty());
+        stats.record_rebalance_started();
+        stats.record_assignment(false);
+        assert!(
+            streams.unassigned().is_empty(),
+            "between the revoke and the assign"
+        );
+        stats.record_rebalance_ended();
+        assert_eq!(
+            streams.unassigned(),
+            ["orders"],
+            "the rebalance gave it none"
+        );
     }
 }

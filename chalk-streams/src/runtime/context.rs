@@ -333,6 +333,7 @@ impl ConsumerContext for StreamContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(tpl) => {
+                self.shared.stats.record_rebalance_started();
                 let revoked = self.stop_workers(Some(&keys(tpl)), self.shared.drain_timeout);
                 self.commit_partitions(consumer, &revoked);
                 for ((topic, partition), _) in revoked {
@@ -351,6 +352,7 @@ impl ConsumerContext for StreamContext {
             for element in tpl.elements() {
                 self.start_worker(element.topic(), element.partition());
             }
+            self.shared.stats.record_rebalance_ended();
             // Messages fetched before the split sit on the main queue: the polling thread
             // drains them to their workers, then releases the workers.
             self.assigned.notify_one();

@@ -37,7 +37,7 @@ use clock::{Clock, SystemClock};
 
 pub(crate) use describe::StreamDescription;
 pub use running::{RunningStreams, ShutdownSignal};
-pub use stats::{BrokerRoundTrip, LatencySnapshot, StatsSnapshot, StreamStats};
+pub use stats::{BrokerRoundTrip, LatencySnapshot, StatsSnapshot, StreamStats, REBALANCE_GRACE};
 use stream::StreamHandle;
 
 /// How long a window is kept after its end, at most, when the late-arrival deadline is infinite:

@@ -26,8 +26,15 @@ pub struct StreamStats {
     latency: LatencyHistogram,
     consumer_lags: Mutex<BTreeMap<(Arc<str>, i32), i64>>,
     broker_round_trips: Mutex<BTreeMap<String, BrokerRoundTrip>>,
+    /// Since when a rebalance has taken this process's partitions without assigning any yet.
+    rebalancing_since: Mutex<Option<std::time::Instant>>,
     changed: Notify,
 }
+
+/// How long a rebalance that took a process's partitions may last before the process counts as
+/// owning none (and not ready). Kafka's eager protocol takes every partition at each rebalance
+/// (a rolling update makes many), and hands them back after the drain and the group's join.
+pub const REBALANCE_GRACE: Duration = Duration::from_secs(60);
 
 /// How long one broker took to answer the stream's consumer (mostly fetches; the group
 /// coordinator's connection is not counted) over librdkafka's last statistics window: when end-to-end latency grows, this
@@ -261,6 +268,35 @@ impl StreamStats {
     }
 
     /// Records a gained (`true`) or lost partition and wakes waiters.
+    /// Records that a rebalance is taking this process's partitions (when it owns any).
+    pub(crate) fn record_rebalance_started(&self) {
+        if self.assigned_partitions.load(Ordering::Relaxed) > 0 {
+            *self
+                .rebalancing_since
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(std::time::Instant::now());
+        }
+    }
+
+    /// Records that a rebalance assigned this process its partitions (possibly none).
+    pub(crate) fn record_rebalance_ended(&self) {
+        *self
+            .rebalancing_since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.changed.notify_waiters();
+    }
+
+    /// Whether a rebalance took this process's partitions less than [`REBALANCE_GRACE`] ago and
+    /// has not assigned it any yet.
+    pub fn rebalancing(&self) -> bool {
+        self.rebalancing_since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|since| since.elapsed() < REBALANCE_GRACE)
+    }
+
     pub(crate) fn record_assignment(&self, gained: bool) {
         if gained {
             self.assigned_partitions.fetch_add(1, Ordering::Relaxed);
