@@ -256,9 +256,10 @@ impl StreamStats {
     }
 
     /// Adds `delta` to the number of retained windows (a partition's change since its last
-    /// report).
+    /// report), and wakes waiters.
     pub(crate) fn record_retained_windows(&self, delta: i64) {
         self.windows_retained.fetch_add(delta, Ordering::Relaxed);
+        self.changed.notify_waiters();
     }
 
     /// Records a failed store or dead-letter write that will be retried, and wakes waiters.

@@ -235,13 +235,8 @@ impl PartitionTask {
             let raw = self.raw(message);
             let event_time = raw.timestamp.unwrap_or(now);
             if book.too_far_ahead(event_time, now) {
-                counts.failed += 1;
                 let error = book.too_far_ahead_error(event_time);
-                self.report_failure(&raw, &error, log);
-                if self.dead_letter(&raw, &error).await {
-                    counts.dead_lettered += 1;
-                }
-                book.pass(raw.offset);
+                self.fail_message(&raw, &error, book, counts, log).await;
                 continue;
             }
             // Lateness is judged by the window, not the message's age: a message is late once
@@ -259,16 +254,27 @@ impl PartitionTask {
                         latency.observe_millis(now.as_millis() - ts.as_millis());
                     }
                 }
-                Err(error) => {
-                    counts.failed += 1;
-                    self.report_failure(&raw, &error, log);
-                    if self.dead_letter(&raw, &error).await {
-                        counts.dead_lettered += 1;
-                    }
-                    book.pass(raw.offset);
-                }
+                Err(error) => self.fail_message(&raw, &error, book, counts, log).await,
             }
         }
+    }
+
+    /// A message that enters no window because it failed: reported, dead-lettered if the
+    /// source has a topic for it, and passed.
+    async fn fail_message(
+        &self,
+        raw: &RawMessage<'_>,
+        error: &MessageError,
+        book: &mut WindowBook,
+        counts: &mut StatsSnapshot,
+        log: &mut LogLimiter,
+    ) {
+        counts.failed += 1;
+        self.report_failure(raw, error, log);
+        if self.dead_letter(raw, error).await {
+            counts.dead_lettered += 1;
+        }
+        book.pass(raw.offset);
     }
 
     async fn fire_due(
