@@ -39,8 +39,9 @@ pub(crate) struct WindowSize {
     pub label: &'static str,
 }
 
-/// Identifies one window: its end, its size (index into the stream's sizes) and the message key.
-pub(crate) type WindowId = (i64, usize, Vec<u8>);
+/// Identifies one window: its end, its size (index into the stream's sizes) and the message key
+/// (messages without a key have a window of their own, apart from those with an empty key).
+pub(crate) type WindowId = (i64, usize, Option<Vec<u8>>);
 
 #[derive(Debug, Default)]
 struct Window {
@@ -155,7 +156,7 @@ impl WindowBook {
     /// Adds a message to its window of every size (those still retained).
     pub(crate) fn insert(&mut self, record: OwnedRecord, event_time: Timestamp, now: Timestamp) {
         let record = Arc::new(record);
-        let key = record.key.clone().unwrap_or_default();
+        let key = record.key.clone();
         for (index, size) in self.sizes.iter().enumerate() {
             let end = window_end(event_time.as_millis(), size.millis);
             if end.saturating_add(self.retention) <= now.as_millis() {
@@ -175,7 +176,7 @@ impl WindowBook {
     /// The windows that must fire now: ended and holding messages not yet fired, by end.
     pub(crate) fn due(&self, now: Timestamp) -> Vec<WindowId> {
         self.pending
-            .range(..(now.as_millis().saturating_add(1), 0, Vec::new()))
+            .range(..(now.as_millis().saturating_add(1), 0, None))
             .cloned()
             .collect()
     }
@@ -322,7 +323,7 @@ mod tests {
         // Late, within retention: the same window is due again, with all three of its messages.
         b.insert(record(3, "a"), ts(5), ts(12));
         let due = b.due(ts(12));
-        assert_eq!(due, vec![(10 * MIN, 0, b"a".to_vec())]);
+        assert_eq!(due, vec![(10 * MIN, 0, Some(b"a".to_vec()))]);
         let (records, _, fired_before) = b.window(&due[0]).expect("retained");
         assert!(fired_before);
         let offsets: Vec<i64> = records.iter().map(|r| r.offset).collect();
@@ -366,12 +367,27 @@ mod tests {
         b.insert(record(0, "a"), ts(1), ts(1));
         b.insert(record(1, "b"), ts(21), ts(21));
         assert_eq!(b.expire(ts(40)), 1);
-        assert_eq!(b.due(ts(40)), vec![(30 * MIN, 0, b"b".to_vec())]);
+        assert_eq!(b.due(ts(40)), vec![(30 * MIN, 0, Some(b"b".to_vec()))]);
         assert_eq!(b.next_due(), Some(ts(30)));
         assert_eq!(b.expire(ts(60)), 1);
         assert!(b.due(ts(60)).is_empty());
         assert_eq!(b.next_due(), None);
         assert_eq!(b.committable(), Some(1));
+    }
+
+    #[test]
+    fn messages_without_a_key_and_with_an_empty_key_have_windows_apart() {
+        let mut b = book(30);
+        let unkeyed = OwnedRecord {
+            key: None,
+            ..record(0, "")
+        };
+        b.insert(unkeyed, ts(1), ts(1));
+        b.insert(record(1, ""), ts(2), ts(2));
+        assert_eq!(
+            b.due(ts(10)),
+            vec![(10 * MIN, 0, None), (10 * MIN, 0, Some(Vec::new()))]
+        );
     }
 
     #[test]

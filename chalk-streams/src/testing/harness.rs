@@ -131,7 +131,8 @@ pub struct FiredWindow {
     pub end: Timestamp,
     /// The window size's label, e.g. `10m`.
     pub size: &'static str,
-    /// The key the window groups.
+    /// The key the window groups (empty for messages without a key, which have windows of their
+    /// own).
     pub key: Vec<u8>,
     /// Whether it fired before (this is a re-fire after late messages).
     pub refire: bool,
@@ -291,7 +292,7 @@ impl StreamTester {
                 fired.push(FiredWindow {
                     end,
                     size: size.label,
-                    key: id.2.clone(),
+                    key: id.2.clone().unwrap_or_default(),
                     refire,
                     result,
                 });
