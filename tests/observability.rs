@@ -351,3 +351,35 @@ async fn metrics_and_status_show_how_long_the_broker_takes_to_answer() {
     drop(server);
     running.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_endpoints_answer_while_the_streams_start() {
+    let kafka = kafka_with_topics(&["obs_orders", "obs_orders_dlq"], 1);
+    let observed = ObservedStreams::starting();
+    let server = chalk_streams::observe::bind("127.0.0.1:0".parse().expect("an address"))
+        .await
+        .expect("bind")
+        .serve(observed.clone());
+    let addr = server.local_addr();
+    assert_eq!(get(addr, "/health/live").await.0, 200);
+    let (status, body) = get(addr, "/health/ready").await;
+    assert_eq!(status, 503);
+    let body: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body, json!({"ready": false, "starting": true}));
+    assert_eq!(get(addr, "/metrics").await.0, 200);
+
+    let running = runtime_for(&kafka, &["observed_orders"])
+        .start()
+        .await
+        .expect("runtime starts");
+    observed.started(&running);
+    let stats = running.stats("observed_orders").expect("stream runs");
+    let (s, assigned) = stats
+        .wait_for(PATIENCE, |s| s.assigned_partitions == 1)
+        .await;
+    assert!(assigned, "{s:?}");
+    assert_eq!(get(addr, "/health/ready").await.0, 200);
+    let (_, text) = get(addr, "/metrics").await;
+    assert!(text.contains("observed_orders"), "{text}");
+    running.shutdown().await.expect("clean shutdown");
+}

@@ -266,10 +266,12 @@ impl App {
                     };
                     embedded.run(runtime.store(store), signal).await
                 } else {
+                    // Served from now on: liveness answers while the streams start (fetching
+                    // key files and checking the brokers can take seconds), readiness says so.
+                    let observed = crate::observe::ObservedStreams::starting();
+                    let server = metrics.map(|listener| listener.serve(observed.clone()));
                     let running = runtime.store(store).start().await?;
-                    let server = metrics.map(|listener| {
-                        listener.serve(crate::observe::ObservedStreams::from(&running))
-                    });
+                    observed.started(&running);
                     let result = running.run_until(signal).await;
                     drop(server);
                     result

@@ -13,8 +13,14 @@ pub(super) async fn live() -> Json<Value> {
 }
 
 /// 200 once every stream owns at least one partition; otherwise 503, naming the streams that
-/// own none.
+/// own none (or saying they are still starting).
 pub(super) async fn ready(State(streams): State<ObservedStreams>) -> (StatusCode, Json<Value>) {
+    if !streams.is_started() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "ready": false, "starting": true })),
+        );
+    }
     let unassigned = streams.unassigned();
     if unassigned.is_empty() {
         (StatusCode::OK, Json(json!({ "ready": true })))

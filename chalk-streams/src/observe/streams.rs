@@ -1,27 +1,70 @@
 //! A cheap, clonable view of the running streams' counters.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::runtime::{RunningStreams, StreamStats};
 
+/// Each stream's name and counters.
+type Streams = Box<[(&'static str, Arc<StreamStats>)]>;
+
 /// The counters of a set of running streams, by name: what the HTTP endpoints and the progress
-/// log read. Cloning it is cheap (one reference count).
-#[derive(Debug, Clone, Default)]
+/// log read. Cloning it is cheap (one reference count). A view made while the streams start
+/// ([`starting`](Self::starting)) names them once they run, so the endpoints can answer during
+/// start-up.
+#[derive(Debug, Clone)]
 pub struct ObservedStreams {
-    streams: Arc<[(&'static str, Arc<StreamStats>)]>,
+    streams: Arc<OnceLock<Streams>>,
+}
+
+impl Default for ObservedStreams {
+    /// No streams.
+    fn default() -> Self {
+        Self::new([])
+    }
 }
 
 impl ObservedStreams {
     /// A view of these streams' counters, in this order.
     pub fn new(streams: impl IntoIterator<Item = (&'static str, Arc<StreamStats>)>) -> Self {
         Self {
-            streams: streams.into_iter().collect(),
+            streams: Arc::new(OnceLock::from(streams.into_iter().collect::<Streams>())),
         }
     }
 
-    /// Each stream's name and live counters.
+    /// A view of streams still starting: no stream and not ready until
+    /// [`started`](Self::started) names them.
+    pub fn starting() -> Self {
+        Self {
+            streams: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Names the running streams in a view made by [`starting`](Self::starting), and in its
+    /// clones; a view that names its streams already keeps them.
+    pub fn started(&self, running: &RunningStreams) {
+        let _ = self.streams.set(Self::named(running).collect());
+    }
+
+    /// Whether the view names its streams (it was not made by `starting`, or they started).
+    pub fn is_started(&self) -> bool {
+        self.streams.get().is_some()
+    }
+
+    /// Each stream's name and live counters; none while starting.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Arc<StreamStats>)> + '_ {
-        self.streams.iter().map(|(name, stats)| (*name, stats))
+        self.streams
+            .get()
+            .into_iter()
+            .flat_map(|streams| streams.iter())
+            .map(|(name, stats)| (*name, stats))
+    }
+
+    fn named(
+        running: &RunningStreams,
+    ) -> impl Iterator<Item = (&'static str, Arc<StreamStats>)> + '_ {
+        running
+            .names()
+            .filter_map(|name| running.stats(name).map(|stats| (name, stats)))
     }
 
     /// The streams that own no partition now, and are not in a rebalance that took theirs
@@ -36,11 +79,7 @@ impl ObservedStreams {
 
 impl From<&RunningStreams> for ObservedStreams {
     fn from(running: &RunningStreams) -> Self {
-        Self::new(
-            running
-                .names()
-                .filter_map(|name| running.stats(name).map(|stats| (name, stats))),
-        )
+        Self::new(Self::named(running))
     }
 }
 
