@@ -206,9 +206,10 @@ impl PartitionTask {
                 }
                 stored = committable;
             }
-            retained.set(book.retained());
             self.shared.stats.record_latency(&latency);
             self.shared.stats.record(counts);
+            // After the counts: a reader woken by the gauge sees the firings that changed it.
+            retained.set(book.retained());
             if *self.stop.borrow() {
                 break;
             }
