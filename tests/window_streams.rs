@@ -364,7 +364,7 @@ async fn restarts_end_equal_to_an_uninterrupted_run(broker: Broker) {
 }
 
 static REJECTS: KafkaSource = KafkaSource::new()
-    .topic("window_rejects")
+    .topic(REJECTS_TOPIC)
     .late_arrival_deadline_str("30m");
 
 #[stream(source = REJECTS, name = "failed_logins_rejects", window = "10m")]
@@ -372,13 +372,23 @@ fn failed_logins_rejects(attempts: Vec<Message<LoginAttempt>>) -> Option<UserLog
     count_failures(&attempts)
 }
 
+/// `failed_logins_rejects`'s topic with one partition (so that windows due together fire in
+/// the same tick), holding `records`, and a clock at five minutes past `t0`; then a runtime
+/// for the stream on them.
+async fn one_partition(t0: i64, records: &[Record]) -> (Broker, Arc<ManualClock>, Runtime) {
+    let kafka = Broker::mock().with_topics(&[REJECTS_TOPIC], 1).await;
+    kafka.produce_all(records).await.expect("produce");
+    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let runtime = runtime_for(&kafka, &["failed_logins_rejects"]).clock(clock.clone());
+    (kafka, clock, runtime)
+}
+
+const REJECTS_TOPIC: &str = "window_rejects";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_output_the_store_refuses_costs_only_that_window() {
     let t0 = start_of_hour();
-    let topic = "window_rejects";
-    // One partition, so that the three windows fire in the same tick and are written together.
-    let kafka = Broker::mock().with_topics(&[topic], 1).await;
-    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let topic = REJECTS_TOPIC;
     let store = Arc::new(FlakyStore::new());
     store.reject_rows(|row| row.primary_key == "dave");
     let records = [
@@ -386,13 +396,9 @@ async fn a_window_output_the_store_refuses_costs_only_that_window() {
         attempt(topic, "dave", false, t0 + 2 * MINUTE),
         attempt(topic, "frank", false, t0 + 3 * MINUTE),
     ];
-    kafka.produce_all(&records).await.expect("produce");
-    let running = runtime_for(&kafka, &["failed_logins_rejects"])
-        .store(store.clone())
-        .clock(clock.clone())
-        .start()
-        .await
-        .expect("starts");
+    // The three windows fire in the same tick and are written together.
+    let (_kafka, clock, runtime) = one_partition(t0, &records).await;
+    let running = runtime.store(store.clone()).start().await.expect("starts");
     let stats = running.stats("failed_logins_rejects").expect("stream");
     wait(&stats, "ingested", |s| s.processed == 3).await;
     clock.set(Timestamp::from_millis(t0 + 10 * MINUTE));
@@ -420,17 +426,11 @@ async fn a_window_output_the_store_refuses_costs_only_that_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timestamp_far_in_the_future_fails_and_does_not_hold_back_commits() {
     let t0 = start_of_hour();
-    let topic = "window_rejects";
-    let kafka = Broker::mock().with_topics(&[topic], 1).await;
-    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let topic = REJECTS_TOPIC;
     // Microseconds where milliseconds belong: tens of thousands of years ahead.
     let records = [attempt(topic, "erin", false, (t0 + MINUTE) * 1000)];
-    kafka.produce_all(&records).await.expect("produce");
-    let running = runtime_for(&kafka, &["failed_logins_rejects"])
-        .clock(clock.clone())
-        .start()
-        .await
-        .expect("starts");
+    let (kafka, _clock, runtime) = one_partition(t0, &records).await;
+    let running = runtime.start().await.expect("starts");
     let stats = running.stats("failed_logins_rejects").expect("stream");
     wait(&stats, "failed", |s| s.failed == 1).await;
     assert_eq!(stats.snapshot().windows_retained, 0);
@@ -445,15 +445,12 @@ async fn a_timestamp_far_in_the_future_fails_and_does_not_hold_back_commits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lag_of_a_caught_up_window_stream_is_zero() {
     let t0 = start_of_hour();
-    let topic = "window_rejects";
-    let kafka = Broker::mock().with_topics(&[topic], 1).await;
-    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let topic = REJECTS_TOPIC;
     let records: Vec<Record> = (0..5)
         .map(|i| attempt(topic, "erin", false, t0 + i * MINUTE))
         .collect();
-    kafka.produce_all(&records).await.expect("produce");
-    let running = runtime_for(&kafka, &["failed_logins_rejects"])
-        .clock(clock.clone())
+    let (_kafka, _clock, runtime) = one_partition(t0, &records).await;
+    let running = runtime
         .statistics_interval(std::time::Duration::from_millis(200))
         .start()
         .await
@@ -469,19 +466,16 @@ async fn the_lag_of_a_caught_up_window_stream_is_zero() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_aborted_at_shutdown_takes_its_windows_off_the_gauge() {
     let t0 = start_of_hour();
-    let topic = "window_rejects";
-    let kafka = Broker::mock().with_topics(&[topic], 1).await;
-    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let topic = REJECTS_TOPIC;
     let store = Arc::new(FlakyStore::new());
     store.set_down(true);
     let records = [
         attempt(topic, "erin", false, t0 + MINUTE),
         attempt(topic, "frank", false, t0 + 2 * MINUTE),
     ];
-    kafka.produce_all(&records).await.expect("produce");
-    let running = runtime_for(&kafka, &["failed_logins_rejects"])
+    let (_kafka, clock, runtime) = one_partition(t0, &records).await;
+    let running = runtime
         .store(store.clone())
-        .clock(clock.clone())
         .drain_timeout(std::time::Duration::from_millis(200))
         .start()
         .await
