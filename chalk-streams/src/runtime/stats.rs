@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::Statistics;
 use tokio::sync::Notify;
@@ -27,7 +27,7 @@ pub struct StreamStats {
     consumer_lags: Mutex<BTreeMap<(Arc<str>, i32), i64>>,
     broker_round_trips: Mutex<BTreeMap<String, BrokerRoundTrip>>,
     /// Since when a rebalance has taken this process's partitions without assigning any yet.
-    rebalancing_since: Mutex<Option<std::time::Instant>>,
+    rebalancing_since: Mutex<Option<Instant>>,
     changed: Notify,
 }
 
@@ -275,8 +275,7 @@ impl StreamStats {
             *self
                 .rebalancing_since
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                Some(std::time::Instant::now());
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
         }
     }
 

@@ -108,23 +108,21 @@ impl OwnedRecord {
 /// This partition's share of the stream's retained-windows gauge. Dropping it takes the share
 /// back, also when the worker is aborted (a drain that timed out), which ends it mid-loop.
 struct RetainedGauge {
-    stats: std::sync::Arc<super::StreamShared>,
+    stats: std::sync::Arc<super::StreamStats>,
     reported: i64,
 }
 
 impl RetainedGauge {
     fn set(&mut self, retained: usize) {
         let retained = i64::try_from(retained).unwrap_or(i64::MAX);
-        self.stats
-            .stats
-            .record_retained_windows(retained - self.reported);
+        self.stats.record_retained_windows(retained - self.reported);
         self.reported = retained;
     }
 }
 
 impl Drop for RetainedGauge {
     fn drop(&mut self) {
-        self.stats.stats.record_retained_windows(-self.reported);
+        self.stats.record_retained_windows(-self.reported);
     }
 }
 
@@ -138,7 +136,7 @@ impl PartitionTask {
         );
         let mut log = LogLimiter::new(Duration::from_secs(10), 10);
         let mut retained = RetainedGauge {
-            stats: std::sync::Arc::clone(&self.shared),
+            stats: std::sync::Arc::clone(&self.shared.stats),
             reported: 0,
         };
         let mut stored = None;

@@ -5,7 +5,7 @@ use std::fmt;
 use rdkafka::ClientConfig;
 
 use super::resolve::ResolvedSource;
-use super::secret::{is_secret_property as is_secret, REDACTED};
+use super::secret::{is_secret_property, REDACTED};
 
 /// Properties chalk-streams sets itself; `additional_kafka_args` may not override them.
 const MANAGED: &[(&str, &str)] = &[
@@ -156,11 +156,16 @@ impl KafkaProperties {
 impl fmt::Debug for KafkaProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(
-                self.entries
-                    .iter()
-                    .map(|(k, v)| (k, if is_secret(k) { REDACTED } else { v.as_str() })),
-            )
+            .entries(self.entries.iter().map(|(k, v)| {
+                (
+                    k,
+                    if is_secret_property(k) {
+                        REDACTED
+                    } else {
+                        v.as_str()
+                    },
+                )
+            }))
             .finish()
     }
 }
@@ -168,7 +173,11 @@ impl fmt::Debug for KafkaProperties {
 impl fmt::Display for KafkaProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (k, v) in &self.entries {
-            let v = if is_secret(k) { REDACTED } else { v.as_str() };
+            let v = if is_secret_property(k) {
+                REDACTED
+            } else {
+                v.as_str()
+            };
             writeln!(f, "{k}={v}")?;
         }
         Ok(())
