@@ -1,0 +1,55 @@
+//! One behaviour suite (`behaviour`), run against every feature store: memory and Redis here,
+//! SQLite with its own cases in `sqlite`.
+
+use std::sync::Arc;
+
+use chalk_streams::features::FromFeatureValue;
+use chalk_streams::store::{FeatureStore, MemoryStore, RedisStore, SqliteStore, StoreError};
+use chalk_streams::{FeatureRow, FeatureValue, Timestamp};
+use serde_json::json;
+
+fn row(key: &str, time: i64, values: Vec<(&'static str, FeatureValue)>) -> FeatureRow {
+    FeatureRow {
+        namespace: "user",
+        primary_key: key.to_owned(),
+        values,
+        time: Timestamp::from_millis(time),
+    }
+}
+
+fn text(s: &str) -> FeatureValue {
+    FeatureValue::String(s.to_owned())
+}
+
+async fn value(store: &dyn FeatureStore, key: &str, feature: &str) -> Option<(FeatureValue, i64)> {
+    store
+        .entity("user", key)
+        .await
+        .expect("read")
+        .and_then(|e| e.features.get(feature).cloned())
+        .map(|f| (f.value, f.time.as_millis()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store() {
+    behaviour_suite(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store() {
+    let mut server = suite::RedisServer::start();
+    behaviour_suite(Arc::new(RedisStore::open(&server.url()).expect("open"))).await;
+    // Durable across a server crash: the append-only file is synced on every write.
+    server.kill();
+    server.restart();
+    let reopened = RedisStore::open(&server.url()).expect("reopen");
+    assert_eq!(
+        value(&reopened, "u3", "color").await,
+        Some((text("recomputed"), 40))
+    );
+}
+
+mod behaviour;
+mod sqlite;
+
+use behaviour::behaviour_suite;
