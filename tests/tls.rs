@@ -7,6 +7,7 @@ use std::time::Duration;
 use chalk_streams::prelude::*;
 use chalk_streams::testing::{KafkaTestClient, Record};
 use chalk_streams::FeatureValue;
+use rdkafka::Message as _;
 use serde::Deserialize;
 use serde_json::json;
 use suite::tls::{text, ClientCertificates, TlsBroker, KEYSTORE_PASSWORD};
@@ -191,6 +192,72 @@ async fn ssl_with_a_client_certificate_from_a_password_protected_keystore() {
             && problem.contains("mac verify failure"),
         "{problem}"
     );
+}
+
+/// A client certificate given as PEM files through `additional_kafka_args`, as a user of a
+/// login the source options do not cover does: the dead-letter producer logs in with it too,
+/// so a bad message is dead-lettered and the stream goes on past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_in_additional_kafka_args_is_every_clients_login() {
+    const DLQ: &str = "sensor_readings_dlq";
+    let broker = TlsBroker::start(ClientCertificates::Required, &[]);
+    let ca = text(&broker.pki.ca_file());
+    let client = broker.client(&[
+        ("security.protocol", "ssl"),
+        ("ssl.ca.location", &ca),
+        (
+            "ssl.keystore.location",
+            &text(&broker.pki.client_keystore()),
+        ),
+        ("ssl.keystore.password", KEYSTORE_PASSWORD),
+    ]);
+    for topic in [TOPIC, DLQ] {
+        client
+            .create_topic_with_admin(topic, 1)
+            .await
+            .expect("topic created through TLS");
+    }
+    client
+        .produce(&Record::bytes(TOPIC, b"not json".as_slice()))
+        .await
+        .expect("produced");
+    client
+        .produce(&Record::json(TOPIC, &json!({"id": "s1", "celsius": 3})))
+        .await
+        .expect("produced");
+    let pem_files = json!({
+        "ssl.certificate.location": text(&broker.pki.dir().join("client.pem")),
+        "ssl.key.location": text(&broker.pki.dir().join("client.key")),
+    });
+    let running = runtime_for(&client, &[STREAM])
+        .env(env_of(&[
+            ("secure_KAFKA_SECURITY_PROTOCOL", "SSL".into()),
+            ("secure_KAFKA_SSL_CA_FILE", ca.clone()),
+            ("secure_KAFKA_ADDITIONAL_KAFKA_ARGS", pem_files.to_string()),
+            ("secure_KAFKA_DEAD_LETTER_QUEUE_TOPIC", DLQ.into()),
+        ]))
+        .start()
+        .await
+        .expect("the stream starts");
+    let (snapshot, done) = running
+        .stats(STREAM)
+        .expect("the stream runs")
+        .wait_for(PATIENCE, |s| s.dead_lettered == 1 && s.processed == 1)
+        .await;
+    assert!(
+        done,
+        "the bad message dead-lettered, the good one processed: {snapshot:?}\n{}",
+        broker.logs()
+    );
+    let letters = client
+        .read(DLQ, 1, PATIENCE)
+        .await
+        .expect("dead-letter topic read");
+    assert_eq!(
+        letters.first().and_then(|l| l.payload()),
+        Some(b"not json".as_slice())
+    );
+    running.shutdown().await.expect("clean shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

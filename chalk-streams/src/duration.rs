@@ -66,7 +66,7 @@ impl std::str::FromStr for LateArrivalDeadline {
 /// Why a duration string did not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
-    /// The string is empty.
+    /// The string is empty or blank.
     #[error("the duration is empty; write e.g. \"30m\", \"1h30m\" or \"infinity\"")]
     Empty,
     /// A part has no number before its unit, or a number with no unit.
@@ -83,10 +83,8 @@ pub enum DurationError {
 /// Parses one or more `<integer><unit>` parts into a [`Duration`].
 pub const fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let bytes = text.as_bytes();
-    if bytes.is_empty() {
-        return Err(DurationError::Empty);
-    }
     let mut total_ms: u64 = 0;
+    let mut parts = 0;
     let mut i = 0;
     while i < bytes.len() {
         // Parts may be separated by spaces, as in "1h 30m".
@@ -122,6 +120,7 @@ pub const fn parse_duration(text: &str) -> Result<Duration, DurationError> {
             _ => return Err(DurationError::UnknownUnit),
         };
         i += 1;
+        parts += 1;
         total_ms = match number.checked_mul(unit_ms) {
             Some(ms) => match total_ms.checked_add(ms) {
                 Some(t) => t,
@@ -129,6 +128,10 @@ pub const fn parse_duration(text: &str) -> Result<Duration, DurationError> {
             },
             None => return Err(DurationError::Overflow),
         };
+    }
+    // Nor are spaces alone a duration: read as zero, a deadline would skip every message.
+    if parts == 0 {
+        return Err(DurationError::Empty);
     }
     Ok(Duration::from_millis(total_ms))
 }
@@ -166,6 +169,7 @@ mod tests {
     #[test]
     fn rejects_malformed_strings() {
         assert_eq!(LateArrivalDeadline::parse(""), Err(DurationError::Empty));
+        assert_eq!(LateArrivalDeadline::parse("  "), Err(DurationError::Empty));
         assert_eq!(
             LateArrivalDeadline::parse("30"),
             Err(DurationError::Malformed)

@@ -39,6 +39,14 @@ pub enum Error {
     /// One or more sources are misconfigured; every problem is listed, one per line.
     #[error("{}", ConfigProblems(.0))]
     Config(Vec<ConfigProblem>),
+    /// A property given to `Runtime::kafka_property` that chalk-streams keeps to itself.
+    #[error("`{key}` cannot be set with kafka_property: {why}")]
+    ManagedProperty {
+        /// The property.
+        key: String,
+        /// Why chalk-streams keeps it.
+        why: &'static str,
+    },
     /// librdkafka refused a stream's client configuration.
     #[error("stream `{stream}`: the Kafka client rejected its configuration: {source}")]
     Client {

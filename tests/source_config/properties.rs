@@ -221,3 +221,58 @@ fn gssapi_properties_are_accepted_by_a_build_with_kerberos() {
         created.err()
     );
 }
+
+/// Every client of a source logs in with its `additional_kafka_args`; each gets those it
+/// reads, so that librdkafka has no property to ignore with a warning.
+#[test]
+fn additional_kafka_args_reach_consumer_and_producers_alike() {
+    static SOURCE: KafkaSource = KafkaSource::new()
+        .bootstrap_server("127.0.0.1:9")
+        .topic("t")
+        .security_protocol(SecurityProtocol::Ssl)
+        .additional_kafka_args(&[
+            ("ssl.certificate.location", "/etc/client.pem"),
+            ("ssl.key.location", "/etc/client.key"),
+            ("fetch.wait.max.ms", "10"),
+            ("compression.type", "lz4"),
+            // Java's name, translated.
+            ("request.timeout.ms", "20000"),
+        ]);
+    let resolved = resolve(&SOURCE, &[]).expect("valid");
+    let consumer = resolved.consumer_properties("s");
+    let producer = resolved.producer_properties();
+    for p in [&consumer, &producer] {
+        assert_eq!(p.get("ssl.certificate.location"), Some("/etc/client.pem"));
+        assert_eq!(p.get("ssl.key.location"), Some("/etc/client.key"));
+        assert_eq!(p.get("socket.timeout.ms"), Some("20000"));
+        assert_eq!(p.get("request.timeout.ms"), None);
+    }
+    assert_eq!(consumer.get("fetch.wait.max.ms"), Some("10"));
+    assert_eq!(consumer.get("compression.type"), None);
+    assert_eq!(producer.get("fetch.wait.max.ms"), None);
+    assert_eq!(producer.get("compression.type"), Some("lz4"));
+    assert_eq!(producer.get("group.id"), None);
+}
+
+#[test]
+fn inline_private_keys_never_print() {
+    static SOURCE: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("t")
+        .security_protocol(SecurityProtocol::Ssl)
+        .additional_kafka_args(&[
+            ("ssl.certificate.pem", "-----BEGIN CERTIFICATE-----"),
+            ("ssl.key.pem", "-----BEGIN PRIVATE KEY-----hunter5"),
+        ]);
+    let resolved = resolve(&SOURCE, &[]).expect("valid");
+    let properties = resolved.consumer_properties("s");
+    for text in [
+        format!("{SOURCE:?}"),
+        format!("{resolved:?}"),
+        format!("{properties:?}"),
+        format!("{properties}"),
+    ] {
+        assert!(!text.contains("hunter5"), "{text}");
+        assert!(text.contains("BEGIN CERTIFICATE"), "{text}");
+    }
+}

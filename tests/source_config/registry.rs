@@ -51,3 +51,20 @@ fn registry_start_up_problems() {
         "no stream is named `order` (did you mean `orders`?); registered streams: orders"
     );
 }
+
+#[test]
+fn the_runtime_refuses_to_hand_offset_handling_to_librdkafka() {
+    let registry = || Registry::from_descriptors(vec![&FIRST]).expect("valid");
+    for key in ["enable.auto.offset.store", "enable.auto.commit"] {
+        let refused = chalk_streams::runtime::Runtime::new(registry())
+            .kafka_property(key, "true")
+            .plan()
+            .expect_err("refused");
+        assert!(
+            refused
+                .to_string()
+                .starts_with(&format!("`{key}` cannot be set with kafka_property: ")),
+            "{refused}"
+        );
+    }
+}

@@ -186,3 +186,24 @@ fn duration_strings_and_durations() {
         p[0]
     );
 }
+
+#[test]
+fn an_empty_prefix_in_code_is_used_as_given() {
+    // The group of an existing consumer is then found, not replaced by `chalk/{stream}`, which
+    // would read the topic again from the start.
+    static SOURCE: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("t")
+        .group_id_prefix("")
+        .client_id_prefix("");
+    let s = resolve(&SOURCE, &[("KAFKA_GROUP_ID_PREFIX", "env/")]).expect("valid");
+    assert_eq!(s.group_id("orders"), "orders");
+    assert_eq!(s.client_id("orders"), "orders");
+    static UNSET: KafkaSource = KafkaSource::new().bootstrap_server("k:1").topic("t");
+    let s = resolve(&UNSET, &[("KAFKA_GROUP_ID_PREFIX", "  ")]).expect("valid");
+    assert_eq!(
+        s.group_id("orders"),
+        "chalk/orders",
+        "a blank variable is unset"
+    );
+}

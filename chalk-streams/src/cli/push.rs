@@ -138,7 +138,7 @@ async fn connection(args: &PushArgs) -> Result<(KafkaProperties, String, Fetched
                         &StoreEnv::capture(&process_env),
                     )
                     .await?;
-                    let mut properties = plan.source.connection_properties();
+                    let mut properties = plan.source.producer_properties();
                     properties.set("client.id", format!("{}push", plan.source.client_id_prefix));
                     return Ok((properties, plan.source.bootstrap_servers.join(","), files));
                 }

@@ -30,8 +30,9 @@ use crate::dlq::DeadLetterQueue;
 use crate::duration::LateArrivalDeadline;
 use crate::error::{Error, Result};
 use crate::registry::{Registry, StreamDescriptor};
+use crate::source::properties::{offset_handling, ClientKind};
 use crate::source::resolve::{process_env, Overrides};
-use crate::source::ResolvedSource;
+use crate::source::{KafkaProperties, ResolvedSource};
 use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
@@ -154,7 +155,10 @@ impl Runtime {
         self
     }
 
-    /// Sets a librdkafka property on every stream's consumer, after the source's own.
+    /// Sets a librdkafka property on every stream's clients (its consumer, and its dead-letter
+    /// producer unless only a consumer reads the property), after the source's own. Offset
+    /// handling (`enable.auto.commit`, `enable.auto.offset.store`) is chalk-streams' own:
+    /// [`plan`](Self::plan) and [`start`](Self::start) refuse them.
     pub fn kafka_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.properties.push((key.into(), value.into()));
         self
@@ -222,6 +226,16 @@ impl Runtime {
 
     /// Resolves and checks every stream's source. All problems are reported together.
     pub fn plan(&self) -> Result<Vec<StreamPlan>> {
+        if let Some((key, why)) = self
+            .properties
+            .iter()
+            .find_map(|(key, _)| offset_handling(key).map(|why| (key, why)))
+        {
+            return Err(Error::ManagedProperty {
+                key: key.clone(),
+                why,
+            });
+        }
         let mut plans = Vec::new();
         let mut problems = Vec::new();
         for stream in self.describe() {
@@ -273,6 +287,15 @@ impl Runtime {
         Ok(running)
     }
 
+    /// How a stream's dead-letter producer connects: as its consumer does (the source's
+    /// security, `additional_kafka_args` and [`kafka_property`](Self::kafka_property)), with
+    /// the properties only a consumer reads left out.
+    fn producer_properties(&self, plan: &StreamPlan) -> KafkaProperties {
+        let mut properties = plan.source.producer_properties();
+        properties.extend_for(ClientKind::Producer, &self.properties);
+        properties
+    }
+
     async fn start_stream(&self, plan: StreamPlan) -> Result<StreamHandle> {
         let name = plan.descriptor.name();
         let client_error = |source| Error::Client {
@@ -286,14 +309,12 @@ impl Runtime {
                 self.statistics_interval.as_millis().to_string(),
             );
         }
-        for (k, v) in &self.properties {
-            properties.set(k, v);
-        }
+        properties.extend_for(ClientKind::Consumer, &self.properties);
         let dlq = match &plan.source.dead_letter_queue_topic {
             None => None,
             Some(topic) => Some(
                 DeadLetterQueue::new(
-                    plan.source.connection_properties(),
+                    self.producer_properties(&plan),
                     format!("{}/dlq", plan.source.client_id(name)),
                     topic.clone(),
                     name,

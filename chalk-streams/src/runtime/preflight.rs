@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::StreamPlan;
 use crate::error::{Error, Result};
 use crate::probe::{probe, ConnectionFailure, TopicState};
+use crate::source::properties::ClientKind;
 use crate::source::KafkaProperties;
 
 /// Probes every stream's brokers at once, within `timeout`; streams that connect alike (most
@@ -137,12 +138,10 @@ fn check_stream(
     }
 }
 
-/// What a stream's clients connect with: its source's connection properties and extra
-/// librdkafka arguments, then the runtime's own properties.
+/// What a stream's probe connects with: what its consumer would, without group and tuning
+/// (the source's connection properties and extra librdkafka arguments, then the runtime's own).
 fn connection_properties(plan: &StreamPlan, extra: &[(String, String)]) -> KafkaProperties {
-    let mut properties = plan.source.connection_properties();
-    for (key, value) in plan.source.additional_kafka_args.iter().chain(extra) {
-        properties.set(key, value);
-    }
+    let mut properties = plan.source.client_properties(ClientKind::Consumer);
+    properties.extend_for(ClientKind::Consumer, extra);
     properties
 }

@@ -129,13 +129,15 @@ impl KafkaSource {
         self
     }
 
-    /// Prefix of the client id of each stream's consumer; default `chalk/`.
+    /// Prefix of the client id of each stream's consumer; default `chalk/`. Used as given, even
+    /// empty.
     pub const fn client_id_prefix(mut self, prefix: &'static str) -> Self {
         self.client_id_prefix = Some(prefix);
         self
     }
 
-    /// Prefix of the consumer group of each stream; default `chalk/`.
+    /// Prefix of the consumer group of each stream; default `chalk/`. Used as given: with `""`
+    /// the group is the stream's name alone.
     pub const fn group_id_prefix(mut self, prefix: &'static str) -> Self {
         self.group_id_prefix = Some(prefix);
         self

@@ -59,6 +59,9 @@ const RENAMED: &[(&str, &str)] = &[
     ("fetch.max.wait.ms", "fetch.wait.max.ms"),
     ("receive.buffer.bytes", "socket.receive.buffer.bytes"),
     ("send.buffer.bytes", "socket.send.buffer.bytes"),
+    // Java's timeout of a request to a broker; librdkafka's own `request.timeout.ms` is a
+    // producer's acknowledgement timeout, which a consumer ignores.
+    ("request.timeout.ms", "socket.timeout.ms"),
 ];
 
 /// Keys Chalk documents that librdkafka has no equivalent for.
@@ -98,6 +101,96 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ),
 ];
 
+/// librdkafka properties only a consumer reads; a producer ignores them, with a warning.
+const CONSUMER_ONLY: &[&str] = &[
+    "group.id",
+    "group.instance.id",
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "group.protocol.type",
+    "group.protocol",
+    "group.remote.assignor",
+    "coordinator.query.interval.ms",
+    "max.poll.interval.ms",
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "enable.auto.offset.store",
+    "queued.min.messages",
+    "queued.max.messages.kbytes",
+    "fetch.wait.max.ms",
+    "fetch.queue.backoff.ms",
+    "fetch.message.max.bytes",
+    "max.partition.fetch.bytes",
+    "fetch.max.bytes",
+    "fetch.min.bytes",
+    "fetch.error.backoff.ms",
+    "isolation.level",
+    "enable.partition.eof",
+    "check.crcs",
+    "auto.offset.reset",
+    "consume.callback.max.messages",
+];
+
+/// librdkafka properties only a producer reads; a consumer ignores them, with a warning.
+const PRODUCER_ONLY: &[&str] = &[
+    "transactional.id",
+    "transaction.timeout.ms",
+    "enable.idempotence",
+    "enable.gapless.guarantee",
+    "queue.buffering.max.messages",
+    "queue.buffering.max.kbytes",
+    "queue.buffering.max.ms",
+    "linger.ms",
+    "message.send.max.retries",
+    "retries",
+    "queue.buffering.backpressure.threshold",
+    "compression.codec",
+    "compression.type",
+    "compression.level",
+    "batch.num.messages",
+    "batch.size",
+    "delivery.report.only.error",
+    "sticky.partitioning.linger.ms",
+    "request.required.acks",
+    "acks",
+    "request.timeout.ms",
+    "message.timeout.ms",
+    "delivery.timeout.ms",
+    "queuing.strategy",
+    "partitioner",
+];
+
+/// The kind of Kafka client a set of properties is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClientKind {
+    /// A stream's consumer, and the probes that check a source before it starts.
+    Consumer,
+    /// The dead-letter producer, `push` and `dlq replay`'s producer.
+    Producer,
+}
+
+impl ClientKind {
+    /// Whether a client of this kind reads the librdkafka property `key`.
+    pub(crate) fn reads(self, key: &str) -> bool {
+        let others = match self {
+            Self::Consumer => PRODUCER_ONLY,
+            Self::Producer => CONSUMER_ONLY,
+        };
+        !others.contains(&key)
+    }
+}
+
+/// Why `key` may not be set at all, even by the program itself: it would store or commit
+/// offsets before the messages' outputs are written.
+pub(crate) fn offset_handling(key: &str) -> Option<&'static str> {
+    let key = key.trim();
+    ["enable.auto.commit", "enable.auto.offset.store"]
+        .contains(&key)
+        .then(|| MANAGED.iter().find(|(k, _)| *k == key).map(|(_, why)| *why))
+        .flatten()
+}
+
 /// The librdkafka name of an `additional_kafka_args` key, or why it cannot be used.
 pub(crate) fn translate_additional_arg(key: &str) -> Result<&str, String> {
     let key = key.trim();
@@ -136,6 +229,20 @@ impl KafkaProperties {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets each of `properties` that a `kind` client reads, replacing earlier values. The
+    /// others are left out: librdkafka would only ignore them, with a warning at every start.
+    pub(crate) fn extend_for<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        kind: ClientKind,
+        properties: &[(K, V)],
+    ) {
+        for (key, value) in properties {
+            if kind.reads(key.as_ref()) {
+                self.set(key.as_ref(), value.as_ref());
+            }
+        }
     }
 
     /// Every property, secrets included: for building a client, never for printing.
@@ -195,7 +302,8 @@ impl ResolvedSource {
         format!("{}{stream}", self.client_id_prefix)
     }
 
-    /// What every client of this source needs: brokers and security.
+    /// What every client of this source needs: brokers and security, without
+    /// `additional_kafka_args` (see [`client_properties`](Self::client_properties)).
     pub fn connection_properties(&self) -> KafkaProperties {
         let mut p = KafkaProperties::default();
         p.set("bootstrap.servers", self.bootstrap_servers.join(","));
@@ -224,8 +332,24 @@ impl ResolvedSource {
         p
     }
 
+    /// How a `kind` client of this source connects: brokers and security, then the
+    /// `additional_kafka_args` such a client reads. Every client of a source (consumer,
+    /// dead-letter producer, `push`, `dlq replay`, the start-up check) gets them: a login set
+    /// there (OAUTHBEARER, Kerberos, a PEM client certificate) is every client's login.
+    pub(crate) fn client_properties(&self, kind: ClientKind) -> KafkaProperties {
+        let mut p = self.connection_properties();
+        p.extend_for(kind, &self.additional_kafka_args);
+        p
+    }
+
+    /// The producers of this source's stream (dead letters, `push`): brokers, security and
+    /// the `additional_kafka_args` a producer reads.
+    pub fn producer_properties(&self) -> KafkaProperties {
+        self.client_properties(ClientKind::Producer)
+    }
+
     /// The consumer of stream `stream`: connection, group, at-least-once offset handling,
-    /// then `additional_kafka_args`.
+    /// then the `additional_kafka_args` a consumer reads.
     pub fn consumer_properties(&self, stream: &str) -> KafkaProperties {
         let mut p = self.connection_properties();
         p.set("group.id", self.group_id(stream));
@@ -254,9 +378,7 @@ impl ResolvedSource {
         // Some brokers (librdkafka's mock cluster, tansu) answer a fetch only when its wait runs
         // out, not when data arrives; a short wait keeps a drained queue from idling behind one.
         p.set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS);
-        for (k, v) in &self.additional_kafka_args {
-            p.set(k, v);
-        }
+        p.extend_for(ClientKind::Consumer, &self.additional_kafka_args);
         p
     }
 }

@@ -33,10 +33,15 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Whether a Kafka property's value is a secret (librdkafka or Java name).
+/// Whether a Kafka property's value is a secret (librdkafka or Java name): passwords and
+/// passphrases, client secrets, and private keys given inline (`ssl.key.pem`,
+/// `sasl.oauthbearer.assertion.private.key.pem`). Certificates and file paths are not secrets.
 pub(crate) fn is_secret_property(key: &str) -> bool {
     key.ends_with(".password")
+        || key.ends_with(".passphrase")
         || key.ends_with(".secret")
+        || key.ends_with("key.pem")
+        || key == "ssl_key"
         || key == "sasl.oauthbearer.config"
         || key == "sasl.jaas.config"
 }
@@ -73,13 +78,31 @@ mod tests {
                 ("sasl.oauthbearer.client.secret", "OIDC-SECRET"),
                 ("ssl.key.password", "KEY-PASSWORD"),
                 ("sasl.jaas.config", "... password=\"JAAS\";"),
+                ("ssl.key.pem", "-----BEGIN PRIVATE KEY-----KEY-PEM"),
+                (
+                    "sasl.oauthbearer.assertion.private.key.pem",
+                    "ASSERTION-KEY"
+                ),
+                (
+                    "sasl.oauthbearer.assertion.private.key.passphrase",
+                    "PASSPHRASE"
+                ),
+                ("ssl.certificate.pem", "-----BEGIN CERTIFICATE-----"),
             ])
         );
+        assert!(printed.contains("BEGIN CERTIFICATE"), "{printed}");
         assert!(
             printed.contains("\"fetch.wait.max.ms\", \"10\""),
             "{printed}"
         );
-        for secret in ["OIDC-SECRET", "KEY-PASSWORD", "JAAS"] {
+        for secret in [
+            "OIDC-SECRET",
+            "KEY-PASSWORD",
+            "JAAS",
+            "KEY-PEM",
+            "ASSERTION-KEY",
+            "PASSPHRASE",
+        ] {
             assert!(!printed.contains(secret), "{printed}");
         }
     }

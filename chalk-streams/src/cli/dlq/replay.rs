@@ -19,6 +19,7 @@ use crate::dlq::{
 };
 use crate::error::{Error, Result};
 use crate::runtime::StreamPlan;
+use crate::source::properties::ClientKind;
 
 /// How long one poll of the dead-letter topic waits.
 const POLL_SLICE: Duration = Duration::from_millis(200);
@@ -34,11 +35,8 @@ pub(super) fn replay(
     let stream = plan.descriptor.name();
     let source = &plan.source;
     let brokers = source.bootstrap_servers.join(",");
-    let mut connection = source.connection_properties();
-    for (key, value) in &source.additional_kafka_args {
-        connection.set(key, value);
-    }
     let client_id = format!("{}/dlq-replay", source.client_id(stream));
+    let mut connection = source.client_properties(ClientKind::Consumer);
     connection.set("client.id", &client_id);
 
     let topic_error = |what: String| Error::Kafka(format!("stream `{stream}`: {what}"));
@@ -86,7 +84,8 @@ pub(super) fn replay(
     let producer = if options.dry_run {
         None
     } else {
-        let mut properties = connection;
+        let mut properties = source.producer_properties();
+        properties.set("client.id", &client_id);
         properties.set("acks", "all");
         properties.set("enable.idempotence", "true");
         properties.set(

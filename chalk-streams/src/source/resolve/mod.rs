@@ -145,6 +145,18 @@ impl Resolver<'_> {
         }
     }
 
+    /// A client or group id prefix. One given in code is used as it is, even empty (the group
+    /// is then the stream's name alone): an existing group is found, not silently replaced by
+    /// `chalk/{stream}`, which would read the topic again from the start.
+    fn prefix(&self, option: &str, explicit: Option<&'static str>) -> String {
+        match explicit {
+            Some(prefix) => prefix.to_owned(),
+            None => self
+                .lookup(option)
+                .map_or_else(|| DEFAULT_ID_PREFIX.to_owned(), |(_, v)| v),
+        }
+    }
+
     fn parsed<T: std::str::FromStr>(
         &mut self,
         option: &'static str,
@@ -238,12 +250,8 @@ impl KafkaSource {
                 .string("ssl_keystore_password", self.ssl_keystore_password)
                 .map(Secret::new),
             ssl_ca_file: r.string("ssl_ca_file", self.ssl_ca_file),
-            client_id_prefix: r
-                .string("client_id_prefix", self.client_id_prefix)
-                .unwrap_or_else(|| DEFAULT_ID_PREFIX.to_owned()),
-            group_id_prefix: r
-                .string("group_id_prefix", self.group_id_prefix)
-                .unwrap_or_else(|| DEFAULT_ID_PREFIX.to_owned()),
+            client_id_prefix: r.prefix("client_id_prefix", self.client_id_prefix),
+            group_id_prefix: r.prefix("group_id_prefix", self.group_id_prefix),
             security_protocol: security_protocol.unwrap_or_default(),
             sasl_mechanism: explicit_mechanism.unwrap_or_default(),
             sasl_username: r.string("sasl_username", self.sasl_username),
