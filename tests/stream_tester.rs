@@ -136,3 +136,60 @@ async fn a_window_stream_fires_on_the_clock_and_again_for_late_messages() {
         [("max_celsius[5m]", FeatureValue::Float(30.0))]
     );
 }
+
+/// A payload type whose deserializer panics on `"boom"`, as a `deserialize_with` that unwraps
+/// does.
+struct Touchy(String);
+
+impl<'de> Deserialize<'de> for Touchy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        assert_ne!(text, "boom", "the deserializer panicked");
+        Ok(Touchy(text))
+    }
+}
+
+static TOUCHY: KafkaSource = KafkaSource::new().topic("touchy");
+
+#[stream(source = TOUCHY, name = "touchy_mapping")]
+fn touchy_mapping(body: Touchy) -> Sensor {
+    Sensor {
+        id: body.0,
+        ..Default::default()
+    }
+}
+
+#[stream(source = TOUCHY, name = "touchy_window", window = "5m")]
+fn touchy_window(bodies: Vec<Touchy>) -> Option<Sensor> {
+    Some(Sensor {
+        id: bodies.first()?.0.clone(),
+        ..Default::default()
+    })
+}
+
+/// A panic while decoding is a payload that did not decode: the message fails in phase
+/// `parse` (not `resolver`), in mapping and window streams alike, and the next one is taken.
+#[tokio::test]
+async fn a_panic_while_decoding_fails_the_message_in_phase_parse() {
+    for stream in ["touchy_mapping", "touchy_window"] {
+        let mut tester = StreamTester::new(stream).expect("declared");
+        match tester.send(TestMessage::bytes(r#""boom""#)).await {
+            MessageStatus::Failed { phase, error } => {
+                assert_eq!(phase, Phase::Parse, "{stream}");
+                assert!(
+                    error.starts_with("decoding panicked: ")
+                        && error.contains("the deserializer panicked"),
+                    "{stream}: {error}"
+                );
+            }
+            other => panic!("{stream}: {other:?}"),
+        }
+        assert!(
+            !matches!(
+                tester.send(TestMessage::bytes(r#""s1""#)).await,
+                MessageStatus::Failed { .. }
+            ),
+            "{stream}: the next message is taken"
+        );
+    }
+}

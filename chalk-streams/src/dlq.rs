@@ -178,8 +178,8 @@ fn envelope(
     shape: Shape,
 ) -> OwnedHeaders {
     let original = match shape {
-        Shape::Whole | Shape::WithoutPayload => raw.headers.to_owned_headers(),
-        Shape::EnvelopeOnly => crate::message::Headers::new(),
+        Shape::Whole | Shape::WithoutPayload => raw.headers.to_kafka_headers(),
+        Shape::EnvelopeOnly => OwnedHeaders::new(),
     };
     let mut text = error.message.as_str();
     if text.len() > MAX_ERROR_BYTES {
@@ -209,17 +209,14 @@ fn envelope(
     if shape == Shape::EnvelopeOnly {
         envelope.push((HEADER_ORIGINAL_DROPPED, "true"));
     }
-    let headers = original
-        .iter()
-        .fold(OwnedHeaders::new(), |headers, (key, value)| {
-            headers.insert(Header { key, value })
-        });
-    envelope.into_iter().fold(headers, |headers, (key, value)| {
-        headers.insert(Header {
-            key,
-            value: Some(value),
+    envelope
+        .into_iter()
+        .fold(original, |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value),
+            })
         })
-    })
 }
 
 #[cfg(test)]

@@ -237,3 +237,93 @@ async fn without_a_dead_letter_topic_failures_are_counted_and_skipped(broker: Br
         5
     );
 }
+
+// A header name that is not UTF-8 (rdkafka's accessors panic on one): the message is still
+// dead-lettered, with its headers byte for byte, and the partition goes on past it.
+on_both_brokers!(a_header_name_that_is_not_utf8_neither_stops_the_partition_nor_is_altered);
+async fn a_header_name_that_is_not_utf8_neither_stops_the_partition_nor_is_altered(broker: Broker) {
+    use rdkafka::bindings as rd;
+    use rdkafka::message::{BorrowedHeaders, OwnedHeaders};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+
+    let list_of = |headers: &OwnedHeaders| {
+        (headers.as_borrowed() as *const BorrowedHeaders)
+            .cast::<rd::rd_kafka_headers_t>()
+            .cast_mut()
+    };
+    let kafka = broker.with_topics(&["orders", "orders_dlq"], 1).await;
+    let headers = OwnedHeaders::new();
+    let name = b"\xfftrace".as_slice();
+    // SAFETY: the live list `headers` owns; librdkafka copies name and value.
+    let added = unsafe {
+        rd::rd_kafka_header_add(
+            list_of(&headers),
+            name.as_ptr().cast(),
+            name.len() as isize,
+            b"t1".as_ptr().cast(),
+            2,
+        )
+    };
+    assert_eq!(added, rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR);
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", kafka.bootstrap_servers())
+        .create()
+        .expect("producer");
+    producer
+        .send(
+            FutureRecord::<[u8], [u8]>::to("orders")
+                .payload(b"not json".as_slice())
+                .headers(headers),
+            PATIENCE,
+        )
+        .await
+        .map_err(|(error, _)| error)
+        .expect("produced");
+    kafka
+        .produce(&Record::json(
+            "orders",
+            &json!({"id": "after", "quantity": 1}),
+        ))
+        .await
+        .expect("produced");
+
+    let running = runtime_for(&kafka, &["orders"])
+        .start()
+        .await
+        .expect("starts");
+    let (s, done) = running
+        .stats("orders")
+        .expect("stream")
+        .wait_for(PATIENCE, |s| s.handled() == 2)
+        .await;
+    assert!(done, "both messages handled: {s:?}");
+    assert_eq!((s.processed, s.failed, s.dead_lettered), (1, 1, 1));
+    running.shutdown().await.expect("clean shutdown");
+    assert_eq!(
+        committed_total(&kafka, "chalk/orders", "orders", 1).await,
+        2
+    );
+
+    let letters = kafka
+        .read("orders_dlq", 1, PATIENCE)
+        .await
+        .expect("read the dead-letter topic");
+    let letter_headers = letters
+        .first()
+        .and_then(|letter| letter.headers())
+        .expect("a letter with headers")
+        .clone();
+    let (mut name_ptr, mut value, mut size) = (std::ptr::null(), std::ptr::null(), 0);
+    // SAFETY: a live list; the name is copied before `letter_headers` is released.
+    let first_name = unsafe {
+        rd::rd_kafka_header_get_all(
+            list_of(&letter_headers),
+            0,
+            &mut name_ptr,
+            &mut value,
+            &mut size,
+        );
+        std::ffi::CStr::from_ptr(name_ptr).to_bytes().to_vec()
+    };
+    assert_eq!(first_name, name);
+}

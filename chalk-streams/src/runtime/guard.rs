@@ -7,7 +7,7 @@ use futures::FutureExt;
 
 use crate::features::FeatureRow;
 use crate::message::RawMessage;
-use crate::resolver::{MessageError, Phase, Resolver, ResolverFuture};
+use crate::resolver::{panic_text, MessageError, Phase, Resolver, ResolverFuture};
 
 /// Runs one resolver on one message, turning a panic into a failure.
 pub(crate) async fn resolve(
@@ -26,7 +26,7 @@ pub(crate) async fn resolve(
 }
 
 /// Runs generated code, a panic becoming a failure in phase `resolver`.
-pub(super) fn guarded<T>(
+pub(crate) fn guarded<T>(
     call: impl FnOnce() -> Result<T, MessageError>,
 ) -> Result<T, MessageError> {
     std::panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| Err(panicked(panic)))
@@ -47,10 +47,8 @@ pub(super) async fn guarded_async(
 }
 
 fn panicked(panic: Box<dyn std::any::Any + Send>) -> MessageError {
-    let text = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-text panic payload".to_owned());
-    MessageError::new(Phase::Resolver, format!("resolver panicked: {text}"))
+    MessageError::new(
+        Phase::Resolver,
+        format!("resolver panicked: {}", panic_text(panic.as_ref())),
+    )
 }

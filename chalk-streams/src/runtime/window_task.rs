@@ -245,7 +245,7 @@ impl PartitionTask {
                 book.pass(raw.offset);
                 continue;
             }
-            match check(&raw) {
+            match guarded(|| check(&raw)) {
                 Ok(()) => {
                     book.insert(OwnedRecord::of(&raw), event_time, now);
                     counts.processed += 1;

@@ -239,7 +239,7 @@ impl StreamTester {
                 if !book.accepts(timestamp, now) {
                     return MessageStatus::SkippedLate;
                 }
-                match resolver.check()(&raw) {
+                match crate::runtime::guard::guarded(|| resolver.check()(&raw)) {
                     Ok(()) => {
                         let record = OwnedRecord {
                             offset,
