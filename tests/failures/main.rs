@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chalk_streams::dlq;
 use chalk_streams::prelude::*;
-use chalk_streams::store::{FeatureStore, MemoryStore};
+use chalk_streams::store::{FeatureStore, MemoryStore, StoreError};
 use chalk_streams::testing::{KafkaTestClient, Record};
 use rdkafka::message::{Headers as _, Message as _, OwnedMessage};
 use serde::Deserialize;

@@ -106,3 +106,57 @@ async fn assert_orders_stored(store: &dyn FeatureStore, ids: impl Iterator<Item 
         assert!(order.is_some(), "o{i} stored");
     }
 }
+
+/// A store whose writes panic (a bug in an application's store, say).
+struct PanickingStore;
+
+#[async_trait::async_trait]
+impl FeatureStore for PanickingStore {
+    async fn write(&self, _: &[chalk_streams::FeatureRow]) -> Result<(), StoreError> {
+        panic!("the store panicked")
+    }
+
+    async fn entity(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<chalk_streams::store::Entity>, StoreError> {
+        Ok(None)
+    }
+
+    async fn scan(&self) -> Result<Vec<chalk_streams::store::Entity>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A panic outside the resolver stops the partition's worker: that is loud (a stalled
+/// partition, the stream not ready), and nothing is committed past the messages in hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_panics_stalls_its_partition_loudly_and_commits_nothing() {
+    let kafka = kafka_with_topics(&["store_faults", "store_faults_dlq"], 1);
+    kafka
+        .produce_all(&order_records("store_faults", 0..5))
+        .await
+        .expect("produce");
+    let running = runtime_for(&kafka, &["store_faults"])
+        .store(Arc::new(PanickingStore))
+        .start()
+        .await
+        .expect("starts");
+    let observed = chalk_streams::observe::ObservedStreams::from(&running);
+    assert!(observed.stalled().is_empty());
+    let (s, done) = running
+        .stats("store_faults")
+        .expect("stream")
+        .wait_for(PATIENCE, |s| s.stalled_partitions == 1)
+        .await;
+    assert!(done, "the partition counts as stalled: {s:?}");
+    assert_eq!((s.processed, s.failed, s.assigned_partitions), (0, 0, 1));
+    assert_eq!(observed.stalled(), ["store_faults"], "not ready");
+    running.shutdown().await.expect("clean shutdown");
+    assert_eq!(
+        committed_total(&kafka, "chalk/store_faults", "store_faults", 1).await,
+        0,
+        "nothing committed past the messages the worker had in hand"
+    );
+}

@@ -12,13 +12,21 @@ pub(super) async fn live() -> Json<Value> {
     Json(json!({ "live": true }))
 }
 
-/// 200 once every stream owns at least one partition; otherwise 503, naming the streams that
-/// own none (or saying they are still starting).
+/// 200 once every stream owns at least one partition and reads all of them; otherwise 503,
+/// naming the streams that stopped reading a partition until a restart (`stalled`) or that own
+/// none (`unassigned`), or saying they are still starting.
 pub(super) async fn ready(State(streams): State<ObservedStreams>) -> (StatusCode, Json<Value>) {
     if !streams.is_started() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "ready": false, "starting": true })),
+        );
+    }
+    let stalled = streams.stalled();
+    if !stalled.is_empty() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "ready": false, "stalled": stalled })),
         );
     }
     let unassigned = streams.unassigned();

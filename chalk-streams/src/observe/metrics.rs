@@ -95,7 +95,7 @@ const COUNTERS: [(&str, &str, CounterOf); 8] = [
 ];
 
 /// The per-stream gauges: (name without prefix, help, value).
-const GAUGES: [(&str, &str, CounterOf); 2] = [
+const GAUGES: [(&str, &str, CounterOf); 3] = [
     (
         "windows_retained",
         "Windows currently held in memory.",
@@ -105,6 +105,11 @@ const GAUGES: [(&str, &str, CounterOf); 2] = [
         "assigned_partitions",
         "Partitions this process currently owns.",
         |s| s.assigned_partitions,
+    ),
+    (
+        "stalled_partitions",
+        "Assigned partitions whose worker stopped on a panic: nothing is read from them.",
+        |s| s.stalled_partitions,
     ),
 ];
 

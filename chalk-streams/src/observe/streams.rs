@@ -75,6 +75,17 @@ impl ObservedStreams {
             .map(|(name, _)| name)
             .collect()
     }
+
+    /// The streams that read nothing more from some partition until a restart: a partition
+    /// worker stopped on a panic, or the consumer ended on a fatal error. Not ready.
+    pub fn stalled(&self) -> Vec<&'static str> {
+        self.iter()
+            .filter(|(_, stats)| {
+                stats.snapshot().stalled_partitions > 0 || stats.fatal_error().is_some()
+            })
+            .map(|(name, _)| name)
+            .collect()
+    }
 }
 
 impl From<&RunningStreams> for ObservedStreams {

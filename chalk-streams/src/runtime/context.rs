@@ -3,9 +3,12 @@
 //! its partitions from librdkafka's statistics.
 
 use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
@@ -20,6 +23,7 @@ use super::commit::commit_offsets;
 use super::log_limit::LogLimiter;
 use super::partition::{Handoff, KafkaConsumer, PartitionTask};
 use super::{BrokerRoundTrip, StreamShared};
+use crate::resolver::panic_text;
 
 type PartitionKey = (Arc<str>, i32);
 
@@ -34,6 +38,8 @@ struct Worker {
     /// earlier ownership), so that only what this assignment stored is committed at its end.
     stored_at_start: Option<i64>,
     task: tokio::task::JoinHandle<()>,
+    /// Set when the worker stopped on a panic (counted in the stream's stalled partitions).
+    panicked: Arc<AtomicBool>,
 }
 
 /// The [`ConsumerContext`] of every stream's consumer.
@@ -121,10 +127,26 @@ impl StreamContext {
             },
         };
         let span = tracing::info_span!("stream", stream = self.name(), %topic, partition);
+        let panicked = Arc::new(AtomicBool::new(false));
+        let stalled = Arc::clone(&panicked);
+        let stats = Arc::clone(&self.shared.stats);
         let task = self.shared.handle.spawn(
             async move {
                 let _finished = finished_tx;
-                task.run().await;
+                // Resolver panics are the message's failure (see `guard`); this is any other,
+                // in a store or in chalk-streams itself. Restarting the worker would meet the
+                // same message again, so the partition stops, loudly: an error, a gauge, and
+                // the stream not ready, until the partition is assigned again.
+                if let Err(panic) = AssertUnwindSafe(task.run()).catch_unwind().await {
+                    tracing::error!(
+                        panic = panic_text(panic.as_ref()),
+                        "the partition's worker panicked: nothing more is read from this \
+                         partition until it is assigned again (restart the process); its \
+                         committed offset stays before the messages in hand"
+                    );
+                    stalled.store(true, Ordering::Relaxed);
+                    stats.record_stall(true);
+                }
             }
             .instrument(span),
         );
@@ -138,6 +160,7 @@ impl StreamContext {
                 finished,
                 stored_at_start,
                 task,
+                panicked,
             },
         );
         self.waiting
@@ -203,6 +226,9 @@ impl StreamContext {
             let _ = worker.stop.send(true);
             self.shared.stats.forget_consumer_lag(topic, *partition);
             self.shared.stats.record_assignment(false);
+            if worker.panicked.load(Ordering::Relaxed) {
+                self.shared.stats.record_stall(false);
+            }
         }
         let deadline = Instant::now() + timeout;
         let mut stopped = Vec::with_capacity(stopping.len());
@@ -222,26 +248,32 @@ impl StreamContext {
     /// new is left alone, as its group may have moved past an older ownership's offset. They are
     /// named explicitly rather than left to librdkafka's record of what is not yet committed,
     /// which a failed commit can leave wrong (seen on the mock cluster: a commit reported done,
-    /// the offsets not written).
+    /// the offsets not written). Returns the partitions whose offsets Kafka now has.
     pub(crate) fn commit_partitions<K: Consumer<Self>>(
         &self,
         consumer: &K,
         partitions: &[(PartitionKey, Option<i64>)],
-    ) {
+    ) -> Vec<PartitionKey> {
         let _one_at_a_time = self.commit_lock();
         let mut offsets = TopicPartitionList::new();
-        for ((topic, partition), stored_at_start) in partitions {
+        let mut committing = Vec::new();
+        for (key @ (topic, partition), stored_at_start) in partitions {
             let stored = self.shared.stats.stored_offset(topic, *partition);
             if let Some(next) = stored.filter(|_| stored != *stored_at_start) {
-                if let Err(error) =
-                    offsets.add_partition_offset(topic, *partition, Offset::Offset(next))
-                {
-                    tracing::warn!(stream = self.name(), %topic, partition, %error, "cannot name the offset to commit");
+                match offsets.add_partition_offset(topic, *partition, Offset::Offset(next)) {
+                    Ok(()) => committing.push(key.clone()),
+                    Err(error) => {
+                        tracing::warn!(stream = self.name(), %topic, partition, %error, "cannot name the offset to commit")
+                    }
                 }
             }
         }
-        if let Err(error) = commit_offsets(consumer, &offsets, self.name()) {
-            tracing::warn!(stream = self.name(), %error, "offset commit failed; the partitions' next owner processes their last batches again");
+        match commit_offsets(consumer, &offsets, self.name()) {
+            Ok(()) => committing,
+            Err(error) => {
+                tracing::warn!(stream = self.name(), %error, "offset commit failed; the partitions' next owner processes their last batches again");
+                Vec::new()
+            }
         }
     }
 }
@@ -335,7 +367,13 @@ impl ConsumerContext for StreamContext {
             Rebalance::Revoke(tpl) => {
                 self.shared.stats.record_rebalance_started();
                 let revoked = self.stop_workers(Some(&keys(tpl)), self.shared.drain_timeout);
-                self.commit_partitions(consumer, &revoked);
+                // Where Kafka has the offsets, a later assignment resumes from them. Only where
+                // the commit failed does it pass over what this process stored (processed)
+                // beyond them: resuming there after an offset reset (a topic made anew) would
+                // pass over messages never seen.
+                for (topic, partition) in self.commit_partitions(consumer, &revoked) {
+                    self.shared.stats.forget_stored_offset(&topic, partition);
+                }
                 for ((topic, partition), _) in revoked {
                     tracing::info!(stream = self.name(), %topic, partition, "partition revoked");
                 }

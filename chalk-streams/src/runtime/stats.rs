@@ -28,6 +28,9 @@ pub struct StreamStats {
     broker_round_trips: Mutex<BTreeMap<String, BrokerRoundTrip>>,
     /// Since when a rebalance has taken this process's partitions without assigning any yet.
     rebalancing_since: Mutex<Option<Instant>>,
+    stalled_partitions: AtomicU64,
+    /// The error that ended the stream's consumer for good, if one did.
+    fatal_error: Mutex<Option<String>>,
     changed: Notify,
 }
 
@@ -145,6 +148,9 @@ pub struct StatsSnapshot {
     pub windows_failed: u64,
     /// Windows currently held in memory by this process.
     pub windows_retained: u64,
+    /// Assigned partitions whose worker stopped on a panic: nothing more is read from them
+    /// until they are assigned again (a restart or a rebalance), and the stream is not ready.
+    pub stalled_partitions: u64,
 }
 
 impl StatsSnapshot {
@@ -351,7 +357,46 @@ impl StreamStats {
             windows_failed: self.windows_failed.load(Ordering::Relaxed),
             windows_retained: u64::try_from(self.windows_retained.load(Ordering::Relaxed))
                 .unwrap_or(0),
+            stalled_partitions: self.stalled_partitions.load(Ordering::Relaxed),
         }
+    }
+
+    /// Records that a partition's worker stopped on a panic (`true`), or that such a partition
+    /// was given up (`false`); wakes waiters.
+    pub(crate) fn record_stall(&self, stalled: bool) {
+        if stalled {
+            self.stalled_partitions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.stalled_partitions.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Records the error that ended the stream's consumer for good.
+    pub(crate) fn record_fatal_error(&self, error: String) {
+        *self
+            .fatal_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
+        self.changed.notify_waiters();
+    }
+
+    /// The error that ended the stream's consumer for good (a fenced static member, say): the
+    /// stream reads nothing more and is not ready; the process should be restarted.
+    pub fn fatal_error(&self) -> Option<String> {
+        self.fatal_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets the offset stored for a partition whose commit Kafka confirmed as it was given
+    /// up: if the partition comes back, its group's offset is the place to resume from.
+    pub(crate) fn forget_stored_offset(&self, topic: &Arc<str>, partition: i32) {
+        self.stored_offsets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&(Arc::clone(topic), partition));
     }
 
     /// A future that resolves at the next change of the counters. Create it (and

@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use rdkafka::consumer::Consumer;
+use rdkafka::error::KafkaError;
 use rdkafka::message::Message as _;
 use tokio::sync::{oneshot, watch};
 
@@ -142,7 +143,7 @@ fn poll_thread(
                     // read their own queues.
                     drain_ready(|| consumer.recv(), |polled| match polled {
                         Ok(message) => context.hand_over(message.detach()),
-                        Err(error) => log_consumer_error(name, &error, &mut errors),
+                        Err(error) => consumer_error(&shared, &error, &mut errors),
                     });
                     context.release_workers();
                 }
@@ -161,16 +162,18 @@ fn poll_thread(
                         );
                         context.hand_over(message.detach());
                     }
-                    Err(error) => log_consumer_error(name, &error, &mut errors),
+                    Err(error) => consumer_error(&shared, &error, &mut errors),
                 },
             }
         }
 
         tracing::info!(stream = name, "stopping: finishing in-flight batches");
-        // The periodic commits end first: the last commit below is the last one made.
+        // The workers stop first: a periodic commit that waits on an unreachable coordinator
+        // must not hold them up. Then the periodic commits end, so that the last commit below
+        // is the last one made.
+        let stopped = consumer.context().stop_workers(None, drain_timeout);
         drop(stop_commits);
         let _ = committer.join();
-        let stopped = consumer.context().stop_workers(None, drain_timeout);
         consumer
             .context()
             .commit_partitions(consumer.as_ref(), &stopped);
@@ -181,8 +184,17 @@ fn poll_thread(
     });
 }
 
-fn log_consumer_error(name: &str, error: &rdkafka::error::KafkaError, log: &mut LogLimiter) {
-    if let Some(suppressed) = log.allow() {
+/// Logs a consumer error (rate-limited). A fatal one (a static member fenced by another with
+/// its `group.instance.id`, say) has ended the consumer for good: it is logged as an error and
+/// makes the stream not ready, so that the process gets restarted.
+fn consumer_error(shared: &StreamShared, error: &KafkaError, log: &mut LogLimiter) {
+    let name = shared.descriptor.name();
+    if let KafkaError::MessageConsumptionFatal(_) = error {
+        if shared.stats.fatal_error().is_none() {
+            tracing::error!(stream = name, %error, "the consumer stopped for good: nothing more is read; restart the process");
+            shared.stats.record_fatal_error(error.to_string());
+        }
+    } else if let Some(suppressed) = log.allow() {
         tracing::warn!(stream = name, %error, suppressed, "consumer error");
     }
 }
