@@ -91,7 +91,7 @@ async fn a_row_the_store_refuses_is_dead_lettered_in_phase_store() {
 }
 
 /// Valid orders `o{from}`..`o{to}`.
-fn order_records(topic: &str, ids: std::ops::Range<i32>) -> Vec<Record> {
+pub(super) fn order_records(topic: &str, ids: std::ops::Range<i32>) -> Vec<Record> {
     ids.map(|i| Record::json(topic, &json!({"id": format!("o{i}"), "quantity": 1})))
         .collect()
 }

@@ -40,6 +40,8 @@ struct Worker {
     task: tokio::task::JoinHandle<()>,
     /// Set when the worker stopped on a panic (counted in the stream's stalled partitions).
     panicked: Arc<AtomicBool>,
+    /// Resolves when the worker's task has ended, its queue handle dropped.
+    ended: tokio::sync::oneshot::Receiver<()>,
 }
 
 /// The [`ConsumerContext`] of every stream's consumer.
@@ -56,6 +58,11 @@ pub(crate) struct StreamContext {
     client_logs: Mutex<LogLimiter>,
     /// Held for every offset commit, so that no commit is in flight when another starts.
     commits: Mutex<()>,
+    /// Workers aborted after the drain timeout, by partition, until a new worker of the
+    /// partition starts: an abort takes effect only at the worker's next await, and a worker
+    /// that ends drops its handle on the partition's queue, which switches off the wake-up of
+    /// a newer handle; the new worker renews its handle once they have ended.
+    aborted: Mutex<HashMap<PartitionKey, Vec<tokio::sync::oneshot::Receiver<()>>>>,
 }
 
 impl StreamContext {
@@ -68,6 +75,7 @@ impl StreamContext {
             assigned: tokio::sync::Notify::new(),
             client_logs: Mutex::new(LogLimiter::new(Duration::from_secs(60), 10)),
             commits: Mutex::new(()),
+            aborted: Mutex::new(HashMap::new()),
         }
     }
 
@@ -111,13 +119,21 @@ impl StreamContext {
         let (stop, stop_rx) = watch::channel(false);
         let (finished_tx, finished) = mpsc::channel::<()>();
         let (go, go_rx) = tokio::sync::oneshot::channel();
+        let (ended_tx, ended) = tokio::sync::oneshot::channel();
         let (early, early_rx) = tokio::sync::mpsc::unbounded_channel();
         let stored_at_start = self.shared.stats.stored_offset(&topic, partition);
+        let predecessors = self
+            .aborted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&(Arc::clone(&topic), partition))
+            .unwrap_or_default();
         let task = PartitionTask {
             resume_from: stored_at_start,
             shared: Arc::clone(&self.shared),
             consumer,
-            queue,
+            queue: Some(queue),
+            predecessors,
             topic: Arc::clone(&topic),
             partition,
             stop: stop_rx,
@@ -132,7 +148,9 @@ impl StreamContext {
         let stats = Arc::clone(&self.shared.stats);
         let task = self.shared.handle.spawn(
             async move {
-                let _finished = finished_tx;
+                // Dropped last, when the task ends or is aborted: after the worker and its
+                // queue handle.
+                let _finished = (finished_tx, ended_tx);
                 // Resolver panics are the message's failure (see `guard`); this is any other,
                 // in a store or in chalk-streams itself. Restarting the worker would meet the
                 // same message again, so the partition stops, loudly: an error, a gauge, and
@@ -161,6 +179,7 @@ impl StreamContext {
                 stored_at_start,
                 task,
                 panicked,
+                ended,
             },
         );
         self.waiting
@@ -237,6 +256,12 @@ impl StreamContext {
             if let Err(mpsc::RecvTimeoutError::Timeout) = worker.finished.recv_timeout(left) {
                 tracing::warn!(stream = self.name(), %topic, partition, ?timeout, "in-flight work did not finish in time; it will be processed again");
                 worker.task.abort();
+                self.aborted
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry((Arc::clone(&topic), partition))
+                    .or_default()
+                    .push(worker.ended);
             }
             stopped.push(((topic, partition), worker.stored_at_start));
         }

@@ -34,7 +34,13 @@ pub(super) const MAX_BATCH: usize = 1024;
 pub(crate) struct PartitionTask {
     pub shared: Arc<StreamShared>,
     pub consumer: Arc<KafkaConsumer>,
-    pub queue: rdkafka::consumer::stream_consumer::StreamPartitionQueue<StreamContext>,
+    /// This worker's handle on the partition's queue; `None` only while it is renewed.
+    pub queue: Option<rdkafka::consumer::stream_consumer::StreamPartitionQueue<StreamContext>>,
+    /// Earlier workers of this partition, aborted after a drain timeout and maybe still running:
+    /// each resolves when its worker has ended, after dropping its own handle on the queue.
+    /// Dropping a handle switches off the queue's wake-up, this worker's included, so the
+    /// worker then takes a new handle (see [`renew_queue`](Self::renew_queue)).
+    pub predecessors: Vec<tokio::sync::oneshot::Receiver<()>>,
     pub topic: Arc<str>,
     pub partition: i32,
     pub stop: watch::Receiver<bool>,
@@ -137,26 +143,49 @@ impl PartitionTask {
         if !early.is_empty() {
             self.handle_batch(&early, &mut progress).await;
         }
-        // One stream for the worker's life: each `recv` would register and unregister a waker
-        // under a lock, per message.
-        let mut messages = self.queue.stream();
-        let mut batch = Vec::new();
-        loop {
-            let first = tokio::select! {
-                biased;
-                _ = self.stop.changed() => break,
-                message = messages.next() => message,
-            };
-            fill_batch(&mut batch, first, &mut messages, &self, &mut progress.log);
-            if !batch.is_empty() {
-                self.handle_batch(&batch, &mut progress).await;
+        'queue: while let Some(queue) = &self.queue {
+            // One stream per queue handle: each `recv` would register and unregister a waker
+            // under a lock, per message.
+            let mut messages = queue.stream();
+            let mut batch = Vec::new();
+            loop {
+                let first = tokio::select! {
+                    biased;
+                    _ = self.stop.changed() => break 'queue,
+                    () = predecessors_ended(&mut self.predecessors) => break,
+                    message = messages.next() => message,
+                };
+                fill_batch(&mut batch, first, &mut messages, &self, &mut progress.log);
+                if !batch.is_empty() {
+                    self.handle_batch(&batch, &mut progress).await;
+                }
+                batch.clear();
+                if *self.stop.borrow() {
+                    break 'queue;
+                }
             }
-            batch.clear();
-            if *self.stop.borrow() {
-                break;
-            }
+            drop(messages);
+            self.renew_queue();
         }
         tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, "partition worker stopped");
+    }
+
+    /// Takes a new handle on the partition's queue, after the aborted workers before this one
+    /// have ended: dropping their handles switched the queue's wake-up off. This worker's own
+    /// handle goes first, as dropping it would switch off the new one's.
+    pub(super) fn renew_queue(&mut self) {
+        self.queue = None;
+        self.queue = self
+            .consumer
+            .split_partition_queue(&self.topic, self.partition);
+        match &self.queue {
+            Some(_) => {
+                tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, "an aborted earlier worker of this partition ended; its queue handle is renewed")
+            }
+            None => {
+                tracing::error!(stream = self.name(), topic = %self.topic, partition = self.partition, "could not take the partition's queue again: nothing more is read from it until it is assigned again")
+            }
+        }
     }
 
     /// Waits until the messages fetched before the split are handed over, and returns them
@@ -296,9 +325,14 @@ impl PartitionTask {
                 }
             }
             let before = out.rows.len();
-            // A sync resolver is called in place, without building a future per message.
+            // A sync resolver is called in place, without building a future per message. Its
+            // batch still offers an await now and then (when the task's budget runs out), where
+            // an abort after a drain timeout takes effect.
             let resolved = match self.shared.descriptor.resolver() {
-                Resolver::Sync(call) => guarded(|| call(&raw, &mut out.rows)),
+                Resolver::Sync(call) => {
+                    tokio::task::consume_budget().await;
+                    guarded(|| call(&raw, &mut out.rows))
+                }
                 resolver => resolve(resolver, &raw, &mut out.rows).await,
             };
             match resolved {
@@ -314,6 +348,16 @@ impl PartitionTask {
             }
         }
     }
+}
+
+/// Resolves once every earlier, aborted worker of the partition has ended (never, if there is
+/// none), and forgets them.
+pub(super) async fn predecessors_ended(predecessors: &mut Vec<tokio::sync::oneshot::Receiver<()>>) {
+    if predecessors.is_empty() {
+        return std::future::pending().await;
+    }
+    futures::future::join_all(predecessors.iter_mut()).await;
+    predecessors.clear();
 }
 
 /// Appends `first` and every message ready now, up to [`MAX_BATCH`]; logs queue errors.

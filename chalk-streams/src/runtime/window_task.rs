@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use super::guard::{guarded, guarded_async};
 use super::log_limit::LogLimiter;
-use super::partition::{fill_batch, KafkaRecord, PartitionTask};
+use super::partition::{fill_batch, predecessors_ended, KafkaRecord, PartitionTask};
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
@@ -161,56 +161,61 @@ impl PartitionTask {
             self.shared.stats.record_latency(&latency);
             self.shared.stats.record(counts);
         }
-        let mut messages = self.queue.stream();
-        loop {
-            let next_wake = book.next_wake();
-            let mut batch = Vec::new();
-            tokio::select! {
-                biased;
-                _ = self.stop.changed() => break,
-                first = messages.next() => {
-                    fill_batch(&mut batch, first, &mut messages, &self, &mut log);
-                }
-                () = async {
-                    match next_wake {
-                        Some(at) => clock.sleep_until(at).await,
-                        None => std::future::pending().await,
+        'queue: while let Some(queue) = &self.queue {
+            let mut messages = queue.stream();
+            loop {
+                let next_wake = book.next_wake();
+                let mut batch = Vec::new();
+                tokio::select! {
+                    biased;
+                    _ = self.stop.changed() => break 'queue,
+                    () = predecessors_ended(&mut self.predecessors) => break,
+                    first = messages.next() => {
+                        fill_batch(&mut batch, first, &mut messages, &self, &mut log);
                     }
-                } => {}
-            }
-            let now = clock.now();
-            let mut counts = StatsSnapshot::default();
-            let mut latency = LatencyBatch::default();
-            let span = self.batch_span(batch.len());
-            self.ingest(
-                &batch,
-                &mut book,
-                resolver.check(),
-                now,
-                (&mut counts, &mut latency),
-                &mut log,
-            )
-            .instrument(span.clone())
-            .await;
-            drop(batch);
-            self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
-                .instrument(span)
-                .await;
-            book.expire(now);
-            let committable = book.committable();
-            if committable > stored {
-                if let Some(offset) = committable {
-                    self.store_offset(offset);
+                    () = async {
+                        match next_wake {
+                            Some(at) => clock.sleep_until(at).await,
+                            None => std::future::pending().await,
+                        }
+                    } => {}
                 }
-                stored = committable;
+                let now = clock.now();
+                let mut counts = StatsSnapshot::default();
+                let mut latency = LatencyBatch::default();
+                let span = self.batch_span(batch.len());
+                self.ingest(
+                    &batch,
+                    &mut book,
+                    resolver.check(),
+                    now,
+                    (&mut counts, &mut latency),
+                    &mut log,
+                )
+                .instrument(span.clone())
+                .await;
+                drop(batch);
+                self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
+                    .instrument(span)
+                    .await;
+                book.expire(now);
+                let committable = book.committable();
+                if committable > stored {
+                    if let Some(offset) = committable {
+                        self.store_offset(offset);
+                    }
+                    stored = committable;
+                }
+                self.shared.stats.record_latency(&latency);
+                self.shared.stats.record(counts);
+                // After the counts: a reader woken by the gauge sees the firings that changed it.
+                retained.set(book.retained());
+                if *self.stop.borrow() {
+                    break 'queue;
+                }
             }
-            self.shared.stats.record_latency(&latency);
-            self.shared.stats.record(counts);
-            // After the counts: a reader woken by the gauge sees the firings that changed it.
-            retained.set(book.retained());
-            if *self.stop.borrow() {
-                break;
-            }
+            drop(messages);
+            self.renew_queue();
         }
     }
 
