@@ -156,6 +156,24 @@ async fn floats_json_has_no_number_for_round_trip(store: Arc<dyn FeatureStore>) 
     store.scan().await.expect("the whole store still reads");
 }
 
+/// A value nested deeper than serde_json reads back is refused (the message then fails in phase
+/// `store`), rather than written to make its entity, and the store's scan, unreadable.
+async fn a_value_too_deep_to_read_back_is_refused(store: Arc<dyn FeatureStore>) {
+    let deep = format!("{}{}", "[".repeat(120), "]".repeat(120));
+    let deep: serde_json::Value = serde_json::from_str(&deep).expect("JSON");
+    let deeper = serde_json::json!({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": deep}}}}}}}});
+    let refused = store
+        .write(&[row("u6", 1, vec![("blob", FeatureValue::Json(deeper))])])
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&refused, StoreError::Rejected(why) if why.contains("128 levels deep")),
+        "{refused:?}"
+    );
+    assert!(store.entity("user", "u6").await.expect("reads").is_none());
+    store.scan().await.expect("the whole store still reads");
+}
+
 async fn a_row_without_values_makes_no_entity(store: Arc<dyn FeatureStore>) {
     store
         .write(&[row("u6", 1, Vec::new())])
@@ -254,6 +272,7 @@ pub(super) async fn behaviour_suite(store: Arc<dyn FeatureStore>) {
     older_feature_time_never_overwrites_newer(Arc::clone(&store)).await;
     types_round_trip(Arc::clone(&store)).await;
     floats_json_has_no_number_for_round_trip(Arc::clone(&store)).await;
+    a_value_too_deep_to_read_back_is_refused(Arc::clone(&store)).await;
     a_row_without_values_makes_no_entity(Arc::clone(&store)).await;
     racing_writers_keep_the_newest(Arc::clone(&store)).await;
     a_batch_of_mixed_rows_keeps_each_apart(Arc::clone(&store)).await;

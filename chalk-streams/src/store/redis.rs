@@ -145,7 +145,7 @@ impl FeatureStore for RedisStore {
                 invocation
                     .key(&key)
                     .arg(*feature)
-                    .arg(to_text(value))
+                    .arg(to_text(value)?)
                     .arg(value.type_name())
                     .arg(time);
                 any = true;

@@ -176,7 +176,7 @@ impl<'conn> Parameters<'conn> {
             self.feature = Some(feature);
         }
         statement
-            .raw_bind_parameter(4, to_sql(value))
+            .raw_bind_parameter(4, to_sql(value)?)
             .map_err(classify)?;
         let kind = value.type_name();
         if self.kind != Some(kind) {
@@ -190,8 +190,8 @@ impl<'conn> Parameters<'conn> {
 }
 
 /// A value as SQLite holds it; strings are bound where they are, not copied first.
-fn to_sql(value: &FeatureValue) -> ToSqlOutput<'_> {
-    match value {
+fn to_sql(value: &FeatureValue) -> Result<ToSqlOutput<'_>, StoreError> {
+    Ok(match value {
         FeatureValue::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
         FeatureValue::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
         // SQLite stores a NaN real as NULL; as text it reads back as NaN.
@@ -199,9 +199,9 @@ fn to_sql(value: &FeatureValue) -> ToSqlOutput<'_> {
         FeatureValue::Float(f) => ToSqlOutput::Owned(Value::Real(*f)),
         FeatureValue::String(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         FeatureValue::Timestamp(_) | FeatureValue::List(_) | FeatureValue::Json(_) => {
-            ToSqlOutput::Owned(Value::Text(text::to_text(value)))
+            ToSqlOutput::Owned(Value::Text(text::to_text(value)?))
         }
-    }
+    })
 }
 
 fn from_sql(value: Value, kind: &str) -> Result<FeatureValue, String> {
