@@ -134,6 +134,10 @@ struct RunArgs {
     /// (`/metrics`, `/health/live`, `/health/ready`, `/streams`). Off by default.
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_socket_addr)]
     metrics_addr: Option<std::net::SocketAddr>,
+    /// How long a window stream keeps a window after its end, for late messages: it caps the
+    /// late-arrival deadline of window streams (default 24h).
+    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = parse_duration)]
+    window_retention: Option<std::time::Duration>,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -240,7 +244,10 @@ impl App {
             Command::Push(args) => push::run(&args).await,
             Command::Dlq { command } => dlq::run(&command).await,
             Command::Run(args) => {
-                let runtime = Runtime::from_registry()?.only(&args.only)?;
+                let mut runtime = Runtime::from_registry()?.only(&args.only)?;
+                if let Some(retention) = args.window_retention {
+                    runtime = runtime.window_retention(retention);
+                }
                 if !args.embedded {
                     // Misconfigured sources are reported before anything is opened.
                     runtime.plan()?;
@@ -303,5 +310,21 @@ mod tests {
         assert!(zero.starts_with("`0s` is zero"), "{zero}");
         let bogus = super::parse_duration("10").expect_err("no unit");
         assert!(bogus.ends_with("such as 10s, 500ms or 1m"), "{bogus}");
+    }
+
+    #[test]
+    fn run_takes_the_window_retention() {
+        use clap::Parser as _;
+        let run = |args: &[&str]| match super::Cli::try_parse_from(args) {
+            Ok(super::Cli {
+                command: super::Command::Run(run),
+            }) => run.window_retention,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            run(&["app", "run", "--window-retention", "3d"]),
+            Some(Duration::from_secs(3 * 24 * 3600))
+        );
+        assert_eq!(run(&["app", "run"]), None);
     }
 }

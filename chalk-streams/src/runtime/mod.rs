@@ -298,6 +298,18 @@ impl Runtime {
 
     async fn start_stream(&self, plan: StreamPlan) -> Result<StreamHandle> {
         let name = plan.descriptor.name();
+        if let LateArrivalDeadline::Within(deadline) = plan.source.late_arrival_deadline {
+            if !plan.descriptor.windows().is_empty() && deadline > self.window_retention {
+                tracing::warn!(
+                    stream = name,
+                    deadline = %humantime::format_duration(deadline),
+                    window_retention = %humantime::format_duration(self.window_retention),
+                    "the late-arrival deadline is longer than the window retention, which caps \
+                     it: a message whose window ended more than the retention ago is skipped \
+                     as late; raise the retention (`run --window-retention`)"
+                );
+            }
+        }
         let client_error = |source| Error::Client {
             stream: name.to_owned(),
             source,
