@@ -137,6 +137,41 @@ async fn a_window_stream_fires_on_the_clock_and_again_for_late_messages() {
     );
 }
 
+/// A clock set past a window's end, then a late message for it: as in the runtime, the window
+/// fires at its end with what it had, then again with the late message.
+#[tokio::test]
+async fn a_clock_set_past_a_window_fires_it_before_a_late_message_joins() {
+    let mut tester = StreamTester::new("max_reading").expect("declared");
+    let start = {
+        let now = tester.clock().now().as_millis();
+        now - now.rem_euclid(300_000)
+    };
+    let at = |seconds: i64| Timestamp::from_millis(start + seconds * 1000);
+    tester.clock().set(at(0));
+    tester.send(reading("s1", 20.0).timestamp(at(10))).await;
+    tester.clock().set(at(360));
+    assert_eq!(
+        tester.send(reading("s1", 30.0).timestamp(at(20))).await,
+        MessageStatus::Windowed
+    );
+    let fired = tester.fire_due().await;
+    let max = |fired: &chalk_streams::testing::FiredWindow| {
+        fired.result.as_ref().expect("resolved")[0].values.clone()
+    };
+    assert_eq!(fired.len(), 2, "{fired:?}");
+    assert!(!fired[0].refire);
+    assert_eq!(
+        max(&fired[0]),
+        [("max_celsius[5m]", FeatureValue::Float(20.0))]
+    );
+    assert!(fired[1].refire);
+    assert_eq!(
+        max(&fired[1]),
+        [("max_celsius[5m]", FeatureValue::Float(30.0))]
+    );
+    assert!(tester.fire_due().await.is_empty());
+}
+
 /// A payload type whose deserializer panics on `"boom"`, as a `deserialize_with` that unwraps
 /// does.
 struct Touchy(String);
@@ -192,4 +227,31 @@ async fn a_panic_while_decoding_fails_the_message_in_phase_parse() {
             "{stream}: the next message is taken"
         );
     }
+}
+
+/// A source whose password comes from the environment in production: a broker-free test needs
+/// no credentials.
+static SECURE_READINGS: KafkaSource = KafkaSource::new()
+    .name("secure_readings")
+    .topic("readings")
+    .security_protocol(SecurityProtocol::SaslSsl)
+    .sasl_mechanism(SaslMechanism::ScramSha512)
+    .sasl_username("sensors");
+
+#[stream(source = SECURE_READINGS, name = "secure_reading")]
+fn secure_reading(reading: Reading) -> Sensor {
+    Sensor {
+        id: reading.sensor,
+        celsius: Some(reading.celsius),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_stream_is_tested_without_its_brokers_or_credentials() {
+    let mut tester = StreamTester::new("secure_reading").expect("no password is needed");
+    assert!(matches!(
+        tester.send(reading("s1", 20.0)).await,
+        MessageStatus::Processed { .. }
+    ));
 }

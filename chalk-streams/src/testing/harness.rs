@@ -42,7 +42,6 @@ use crate::runtime::guard::resolve;
 use crate::runtime::window::{OwnedRecord, WindowBook};
 use crate::runtime::window_task::WindowResolver;
 use crate::runtime::DEFAULT_WINDOW_RETENTION;
-use crate::source::resolve::Overrides;
 use crate::LateArrivalDeadline;
 
 /// A message to feed a [`StreamTester`].
@@ -149,6 +148,9 @@ pub struct StreamTester {
     offsets: BTreeMap<i32, i64>,
     windows: Option<(WindowResolver, BTreeMap<i32, WindowBook>)>,
     retention: Duration,
+    /// Windows that came due before a message sent after the clock was set past their end:
+    /// fired then, as the runtime would, and returned by the next `advance` or `fire_due`.
+    fired_before: Vec<FiredWindow>,
 }
 
 impl StreamTester {
@@ -157,13 +159,11 @@ impl StreamTester {
     pub fn new(name: &str) -> crate::Result<Self> {
         let registry = Registry::collect()?;
         let descriptor = registry.select(&[name])?.streams()[0];
-        // Only the deadline and topic matter here: the brokers are never contacted.
-        let overrides = Overrides {
-            bootstrap_servers: Some("127.0.0.1:9".into()),
-        };
-        let source = descriptor
+        // Only the deadline and topic matter here: no broker is contacted, and no credential
+        // is needed.
+        let (topics, deadline) = descriptor
             .source()
-            .resolve(&crate::source::resolve::process_env, &overrides)
+            .resolve_topics_and_deadline(&crate::source::resolve::process_env)
             .map_err(|errors| {
                 crate::Error::Config(
                     errors
@@ -176,15 +176,16 @@ impl StreamTester {
                         .collect(),
                 )
             })?;
-        let topic = source.topics.first().cloned().unwrap_or_default();
+        let topic = topics.first().cloned().unwrap_or_default();
         Ok(Self {
             descriptor,
-            deadline: source.late_arrival_deadline,
+            deadline,
             clock: Arc::new(ManualClock::new(Timestamp::now())),
             topic: Arc::from(topic),
             offsets: BTreeMap::new(),
             windows: WindowResolver::of(descriptor.resolver()).map(|w| (w, BTreeMap::new())),
             retention: DEFAULT_WINDOW_RETENTION,
+            fired_before: Vec::new(),
         })
     }
 
@@ -199,8 +200,13 @@ impl StreamTester {
         self
     }
 
-    /// Feeds one message, as the runtime would: late check, decode, resolver (or window).
+    /// Feeds one message, as the runtime would: late check, decode, resolver (or window). A
+    /// window stream first fires the windows due at the clock's time (if the clock was set past
+    /// their end), as the runtime does before reading on; the next
+    /// [`advance`](Self::advance) or [`fire_due`](Self::fire_due) returns those firings.
     pub async fn send(&mut self, message: TestMessage) -> MessageStatus {
+        let due = self.fire_windows().await;
+        self.fired_before.extend(due);
         let now = self.clock.now();
         let offset = {
             let next = self.offsets.entry(message.partition).or_insert(0);
@@ -267,8 +273,16 @@ impl StreamTester {
         self.fire_due().await
     }
 
-    /// Fires every window due at the clock's current time.
+    /// Fires every window due at the clock's current time; first come the windows fired by a
+    /// `send` since the last call.
     pub async fn fire_due(&mut self) -> Vec<FiredWindow> {
+        let mut fired = std::mem::take(&mut self.fired_before);
+        fired.extend(self.fire_windows().await);
+        fired
+    }
+
+    /// Fires every window due at the clock's current time, in order of their ends.
+    async fn fire_windows(&mut self) -> Vec<FiredWindow> {
         let now = self.clock.now();
         let Some((resolver, books)) = &mut self.windows else {
             return Vec::new();

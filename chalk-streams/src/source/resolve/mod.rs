@@ -222,18 +222,7 @@ impl KafkaSource {
             );
             r.errors.push(e);
         }
-        let topics = match self.topic {
-            Some(list) => list.to_vec(),
-            None => r
-                .lookup("topic")
-                .map(|(_, v)| split_list(&v))
-                .unwrap_or_default(),
-        };
-        if topics.is_empty() {
-            let e = r.missing("topic", "topic", ".topic(\"name\")");
-            r.errors.push(e);
-        }
-
+        let topics = resolve_topics(&mut r);
         let security_protocol = r.parsed("security_protocol", self.security_protocol);
         let explicit_mechanism = r.parsed("sasl_mechanism", self.sasl_mechanism);
         let late_arrival_deadline = r
@@ -270,6 +259,45 @@ impl KafkaSource {
             Err(r.errors)
         }
     }
+}
+
+impl KafkaSource {
+    /// Only the topics and the late-arrival deadline, which a broker-free test needs: brokers
+    /// and security are left alone, so that such a test needs no credentials.
+    pub(crate) fn resolve_topics_and_deadline(
+        &self,
+        env: EnvLookup<'_>,
+    ) -> Result<(Vec<String>, LateArrivalDeadline), Vec<SourceError>> {
+        let mut r = Resolver {
+            source: self,
+            env,
+            errors: Vec::new(),
+        };
+        let topics = resolve_topics(&mut r);
+        let deadline = r
+            .parsed("late_arrival_deadline", self.late_arrival_deadline)
+            .unwrap_or_default();
+        if r.errors.is_empty() {
+            Ok((topics, deadline))
+        } else {
+            Err(r.errors)
+        }
+    }
+}
+
+fn resolve_topics(r: &mut Resolver<'_>) -> Vec<String> {
+    let topics = match r.source.topic {
+        Some(list) => list.to_vec(),
+        None => r
+            .lookup("topic")
+            .map(|(_, v)| split_list(&v))
+            .unwrap_or_default(),
+    };
+    if topics.is_empty() {
+        let e = r.missing("topic", "topic", ".topic(\"name\")");
+        r.errors.push(e);
+    }
+    topics
 }
 
 fn resolve_additional_args(r: &mut Resolver<'_>) -> Vec<(String, String)> {
