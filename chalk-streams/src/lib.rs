@@ -7,6 +7,7 @@ pub mod dlq;
 pub mod duration;
 mod error;
 pub mod features;
+mod kafka_headers;
 pub mod message;
 pub mod observe;
 pub mod output;

@@ -337,40 +337,17 @@ impl RawHeaders<'_> {
     }
 }
 
-/// Copies librdkafka's headers, borrowed or owned.
-///
-/// rdkafka's own accessors panic on a header name that is not UTF-8, which any producer can
-/// send: they are bypassed. Such a name is read with U+FFFD in place of its bad bytes (and, as
-/// librdkafka hands names out NUL-terminated, up to a NUL byte), so that the message is still
+/// Copies librdkafka's headers, borrowed or owned. A name that is not UTF-8 (which any producer
+/// can send) is read with U+FFFD in place of its bad bytes, so that the message is still
 /// handled; a dead letter keeps the original headers byte for byte (see `dlq`).
 fn copy_headers(headers: &rdkafka::message::BorrowedHeaders) -> Headers {
-    use rdkafka::bindings as rd;
-    use rdkafka::message::Headers as _;
-    // A `BorrowedHeaders` reference is the address of librdkafka's header list: rdkafka makes
-    // one by casting that pointer (`OwnedHeaders::as_borrowed`) and reads it back the same way.
-    let list =
-        (headers as *const rdkafka::message::BorrowedHeaders).cast::<rd::rd_kafka_headers_t>();
-    (0..headers.count())
-        .filter_map(|index| {
-            let mut name = std::ptr::null();
-            let mut value = std::ptr::null();
-            let mut size = 0;
-            // SAFETY: `list` is a live header list for the borrow of `headers`; librdkafka
-            // writes a NUL-terminated name and a value of `size` bytes (or null) that live as
-            // long as the list, and both are copied before it is released.
-            unsafe {
-                let found =
-                    rd::rd_kafka_header_get_all(list, index, &mut name, &mut value, &mut size);
-                if found != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
-                    return None;
-                }
-                let name = std::ffi::CStr::from_ptr(name)
-                    .to_string_lossy()
-                    .into_owned();
-                let value = (!value.is_null())
-                    .then(|| std::slice::from_raw_parts(value.cast::<u8>(), size).to_vec());
-                Some((name, value))
-            }
+    crate::kafka_headers::entries(headers)
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                String::from_utf8_lossy(name).into_owned(),
+                value.map(<[u8]>::to_vec),
+            )
         })
         .collect()
 }
@@ -394,54 +371,19 @@ impl<'a> RawMessage<'a> {
 mod tests {
     use super::{RawHeaders, Timestamp};
 
-    /// Headers whose first name is not UTF-8, as any Kafka client may send (rdkafka's own
-    /// `insert` takes only `&str`).
-    fn headers_with_a_bad_name() -> rdkafka::message::OwnedHeaders {
-        use rdkafka::bindings as rd;
-        let headers = rdkafka::message::OwnedHeaders::new();
-        for (name, value) in [(b"\xffbad".as_slice(), b"v".as_slice()), (b"ok", b"w")] {
-            let list = (headers.as_borrowed() as *const rdkafka::message::BorrowedHeaders)
-                .cast::<rd::rd_kafka_headers_t>()
-                .cast_mut();
-            // SAFETY: `list` is the live list `headers` owns; librdkafka copies name and value.
-            let added = unsafe {
-                rd::rd_kafka_header_add(
-                    list,
-                    name.as_ptr().cast(),
-                    name.len() as isize,
-                    value.as_ptr().cast(),
-                    value.len() as isize,
-                )
-            };
-            assert_eq!(added, rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR);
-        }
-        headers
-    }
-
     #[test]
     fn a_header_name_that_is_not_utf8_is_read_not_panicked_on() {
-        let kafka = headers_with_a_bad_name();
+        let kafka = crate::kafka_headers::tests::with_a_bad_name();
         let read = RawHeaders::KafkaOwned(&kafka).to_owned_headers();
         let names: Vec<&str> = read.iter().map(|(name, _)| name).collect();
-        assert_eq!(names, ["\u{fffd}bad", "ok"]);
+        assert_eq!(names, ["\u{fffd}bad", "ok", "chalk.stream"]);
         assert_eq!(read.get("ok"), Some(b"w".as_slice()));
         // What a dead letter carries: the same list, byte for byte.
         let copied = RawHeaders::KafkaOwned(&kafka).to_kafka_headers();
-        let first = |headers: &rdkafka::message::OwnedHeaders| {
-            let mut name = std::ptr::null();
-            let mut value = std::ptr::null();
-            let mut size = 0;
-            let list = (headers.as_borrowed() as *const rdkafka::message::BorrowedHeaders)
-                .cast::<rdkafka::bindings::rd_kafka_headers_t>();
-            // SAFETY: a live list; the name is copied before `headers` is released.
-            unsafe {
-                rdkafka::bindings::rd_kafka_header_get_all(
-                    list, 0, &mut name, &mut value, &mut size,
-                );
-                std::ffi::CStr::from_ptr(name).to_bytes().to_vec()
-            }
-        };
-        assert_eq!(first(&copied), b"\xffbad");
+        assert_eq!(
+            crate::kafka_headers::entries(copied.as_borrowed())[0].0,
+            b"\xffbad"
+        );
     }
 
     #[test]

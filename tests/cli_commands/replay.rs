@@ -157,6 +157,51 @@ async fn dlq_replay_sends_each_letter_back_once_with_its_original_headers() {
     assert_eq!(after.len(), 2, "{:?}", keys_and_payloads(&after));
 }
 
+/// An original header name that is not UTF-8 (the runtime keeps it byte for byte in the
+/// letter): replayed as it was, where rdkafka's own accessors would panic on it.
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_keeps_a_header_name_that_is_not_utf8() {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
+    let name = b"\xfftrace".as_slice();
+    let headers = suite::headers::with_names(&[
+        (name, b"t-1"),
+        (dlq::HEADER_STREAM.as_bytes(), b"orders"),
+        (dlq::HEADER_PHASE.as_bytes(), b"parse"),
+        (dlq::HEADER_ERROR.as_bytes(), b"bad JSON"),
+        (dlq::HEADER_SOURCE_TOPIC.as_bytes(), b"orders"),
+        (dlq::HEADER_SOURCE_PARTITION.as_bytes(), b"0"),
+        (dlq::HEADER_SOURCE_OFFSET.as_bytes(), b"3"),
+    ]);
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", kafka.bootstrap_servers())
+        .create()
+        .expect("producer");
+    producer
+        .send(
+            FutureRecord::<[u8], [u8]>::to("orders_dlq")
+                .payload(b"not json".as_slice())
+                .headers(headers),
+            COMMAND_BOUND,
+        )
+        .await
+        .map_err(|(error, _)| error)
+        .expect("letter produced");
+
+    let out = replay(&kafka, &[]);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)"]
+    );
+    let replayed = read_to_end(&kafka, "orders", 1).await;
+    let names = replayed
+        .first()
+        .and_then(|message| message.headers())
+        .map(|headers| suite::headers::names(headers.as_borrowed()));
+    assert_eq!(names, Some(vec![name.to_vec()]), "the original header only");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn dlq_replay_dry_run_sends_nothing_and_limit_leaves_the_rest() {
     let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);

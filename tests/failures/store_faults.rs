@@ -145,15 +145,19 @@ async fn a_worker_that_panics_stalls_its_partition_loudly_and_commits_nothing() 
         .expect("starts");
     let observed = chalk_streams::observe::ObservedStreams::from(&running);
     assert!(observed.stalled().is_empty());
-    let (s, done) = running
-        .stats("store_faults")
-        .expect("stream")
+    let stats = running.stats("store_faults").expect("stream");
+    let (s, done) = stats
         .wait_for(PATIENCE, |s| s.stalled_partitions == 1)
         .await;
     assert!(done, "the partition counts as stalled: {s:?}");
     assert_eq!((s.processed, s.failed, s.assigned_partitions), (0, 0, 1));
     assert_eq!(observed.stalled(), ["store_faults"], "not ready");
     running.shutdown().await.expect("clean shutdown");
+    assert_eq!(
+        stats.snapshot().stalled_partitions,
+        0,
+        "a partition given up no longer counts"
+    );
     assert_eq!(
         committed_total(&kafka, "chalk/store_faults", "store_faults", 1).await,
         0,

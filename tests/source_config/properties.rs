@@ -252,6 +252,18 @@ fn additional_kafka_args_reach_consumer_and_producers_alike() {
     assert_eq!(producer.get("fetch.wait.max.ms"), None);
     assert_eq!(producer.get("compression.type"), Some("lz4"));
     assert_eq!(producer.get("group.id"), None);
+
+    // Java's old default, beyond librdkafka's range, is brought within it.
+    static JAVA_TIMEOUT: KafkaSource = KafkaSource::new()
+        .bootstrap_server("127.0.0.1:9")
+        .topic("t")
+        .additional_kafka_args(&[("request.timeout.ms", "305000")]);
+    let consumer = resolve(&JAVA_TIMEOUT, &[])
+        .expect("valid")
+        .consumer_properties("s");
+    assert_eq!(consumer.get("socket.timeout.ms"), Some("300000"));
+    let created: Result<BaseConsumer, _> = consumer.to_client_config().create();
+    assert!(created.is_ok(), "{:?}", created.err());
 }
 
 #[test]

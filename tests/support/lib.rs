@@ -2,6 +2,7 @@
 //! a runtime wired to one, servers of the tests' own.
 
 mod broker;
+pub mod headers;
 pub mod server;
 pub mod sqlite_file;
 pub mod tansu;

@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use futures::future::Shared;
 use futures::FutureExt;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
@@ -27,6 +28,16 @@ use crate::resolver::panic_text;
 
 type PartitionKey = (Arc<str>, i32);
 
+/// Resolves (for every clone) when a worker's task has ended.
+pub(crate) type WorkerEnded = Shared<tokio::sync::oneshot::Receiver<()>>;
+
+/// A worker's state, as its panic guard and the revocation see it.
+const RUNNING: u8 = 0;
+/// Stopped on a panic, counted in the stream's stalled partitions.
+const STALLED: u8 = 1;
+/// Its partition given up: no longer counted as stalled, whatever happens after.
+const GIVEN_UP: u8 = 2;
+
 /// A running partition worker.
 struct Worker {
     stop: watch::Sender<bool>,
@@ -39,9 +50,9 @@ struct Worker {
     stored_at_start: Option<i64>,
     task: tokio::task::JoinHandle<()>,
     /// Set when the worker stopped on a panic (counted in the stream's stalled partitions).
-    panicked: Arc<AtomicBool>,
+    state: Arc<AtomicU8>,
     /// Resolves when the worker's task has ended, its queue handle dropped.
-    ended: tokio::sync::oneshot::Receiver<()>,
+    ended: WorkerEnded,
 }
 
 /// The [`ConsumerContext`] of every stream's consumer.
@@ -58,11 +69,12 @@ pub(crate) struct StreamContext {
     client_logs: Mutex<LogLimiter>,
     /// Held for every offset commit, so that no commit is in flight when another starts.
     commits: Mutex<()>,
-    /// Workers aborted after the drain timeout, by partition, until a new worker of the
-    /// partition starts: an abort takes effect only at the worker's next await, and a worker
-    /// that ends drops its handle on the partition's queue, which switches off the wake-up of
-    /// a newer handle; the new worker renews its handle once they have ended.
-    aborted: Mutex<HashMap<PartitionKey, Vec<tokio::sync::oneshot::Receiver<()>>>>,
+    /// Workers aborted after the drain timeout, by partition, until they are seen to have
+    /// ended: an abort takes effect only at the worker's next await, and a worker that ends
+    /// drops its handle on the partition's queue, which switches off the wake-up of a newer
+    /// handle. Every later worker of the partition renews its handle once they have ended,
+    /// however many rebalances come between.
+    aborted: Mutex<HashMap<PartitionKey, Vec<WorkerEnded>>>,
 }
 
 impl StreamContext {
@@ -119,15 +131,11 @@ impl StreamContext {
         let (stop, stop_rx) = watch::channel(false);
         let (finished_tx, finished) = mpsc::channel::<()>();
         let (go, go_rx) = tokio::sync::oneshot::channel();
-        let (ended_tx, ended) = tokio::sync::oneshot::channel();
+        let (ended_tx, ended) = tokio::sync::oneshot::channel::<()>();
+        let ended = ended.shared();
         let (early, early_rx) = tokio::sync::mpsc::unbounded_channel();
         let stored_at_start = self.shared.stats.stored_offset(&topic, partition);
-        let predecessors = self
-            .aborted
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&(Arc::clone(&topic), partition))
-            .unwrap_or_default();
+        let predecessors = self.still_running(&topic, partition);
         let task = PartitionTask {
             resume_from: stored_at_start,
             shared: Arc::clone(&self.shared),
@@ -143,8 +151,8 @@ impl StreamContext {
             },
         };
         let span = tracing::info_span!("stream", stream = self.name(), %topic, partition);
-        let panicked = Arc::new(AtomicBool::new(false));
-        let stalled = Arc::clone(&panicked);
+        let state = Arc::new(AtomicU8::new(RUNNING));
+        let worker_state = Arc::clone(&state);
         let stats = Arc::clone(&self.shared.stats);
         let task = self.shared.handle.spawn(
             async move {
@@ -162,8 +170,13 @@ impl StreamContext {
                          partition until it is assigned again (restart the process); its \
                          committed offset stays before the messages in hand"
                     );
-                    stalled.store(true, Ordering::Relaxed);
-                    stats.record_stall(true);
+                    // Counted once, and only while the partition is still this worker's.
+                    if worker_state
+                        .compare_exchange(RUNNING, STALLED, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        stats.record_stall(true);
+                    }
                 }
             }
             .instrument(span),
@@ -178,7 +191,7 @@ impl StreamContext {
                 finished,
                 stored_at_start,
                 task,
-                panicked,
+                state,
                 ended,
             },
         );
@@ -186,6 +199,25 @@ impl StreamContext {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(go);
+    }
+
+    /// The aborted workers of a partition not yet seen to have ended, forgetting those that
+    /// have.
+    fn still_running(&self, topic: &Arc<str>, partition: i32) -> Vec<WorkerEnded> {
+        let mut aborted = self
+            .aborted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = (Arc::clone(topic), partition);
+        let Some(workers) = aborted.get_mut(&key) else {
+            return Vec::new();
+        };
+        workers.retain(|ended| ended.peek().is_none());
+        let running = workers.clone();
+        if running.is_empty() {
+            aborted.remove(&key);
+        }
+        running
     }
 
     /// Resolves when partitions have been assigned since the last call.
@@ -245,7 +277,7 @@ impl StreamContext {
             let _ = worker.stop.send(true);
             self.shared.stats.forget_consumer_lag(topic, *partition);
             self.shared.stats.record_assignment(false);
-            if worker.panicked.load(Ordering::Relaxed) {
+            if worker.state.swap(GIVEN_UP, Ordering::AcqRel) == STALLED {
                 self.shared.stats.record_stall(false);
             }
         }

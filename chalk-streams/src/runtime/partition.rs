@@ -13,7 +13,7 @@ use rdkafka::message::{BorrowedMessage, Message as _, OwnedMessage};
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use super::context::StreamContext;
+use super::context::{StreamContext, WorkerEnded};
 use super::guard::{guarded, resolve};
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
@@ -40,7 +40,7 @@ pub(crate) struct PartitionTask {
     /// each resolves when its worker has ended, after dropping its own handle on the queue.
     /// Dropping a handle switches off the queue's wake-up, this worker's included, so the
     /// worker then takes a new handle (see [`renew_queue`](Self::renew_queue)).
-    pub predecessors: Vec<tokio::sync::oneshot::Receiver<()>>,
+    pub predecessors: Vec<WorkerEnded>,
     pub topic: Arc<str>,
     pub partition: i32,
     pub stop: watch::Receiver<bool>,
@@ -351,12 +351,13 @@ impl PartitionTask {
 }
 
 /// Resolves once every earlier, aborted worker of the partition has ended (never, if there is
-/// none), and forgets them.
-pub(super) async fn predecessors_ended(predecessors: &mut Vec<tokio::sync::oneshot::Receiver<()>>) {
+/// none), and forgets them. It waits on clones: a wait cut short (another branch of a select
+/// won) loses nothing, and an ended worker answers every clone.
+pub(super) async fn predecessors_ended(predecessors: &mut Vec<WorkerEnded>) {
     if predecessors.is_empty() {
         return std::future::pending().await;
     }
-    futures::future::join_all(predecessors.iter_mut()).await;
+    futures::future::join_all(predecessors.iter().cloned()).await;
     predecessors.clear();
 }
 

@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use rdkafka::message::{BorrowedMessage, Header, Headers as _, Message as _, OwnedHeaders};
+use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Message as _, OwnedHeaders};
 
 use crate::dlq::{
     HEADER_ERROR, HEADER_ORIGINAL_DROPPED, HEADER_PAYLOAD_DROPPED, HEADER_PHASE,
     HEADER_SOURCE_OFFSET, HEADER_SOURCE_PARTITION, HEADER_SOURCE_TIMESTAMP, HEADER_SOURCE_TOPIC,
     HEADER_STREAM,
 };
+use crate::kafka_headers;
 
 /// The headers a dead letter carries on top of the original message's.
 const ENVELOPE: [&str; 9] = [
@@ -27,9 +28,12 @@ const ENVELOPE: [&str; 9] = [
 const PREVIEW_CHARS: usize = 200;
 
 /// A dead letter taken apart: its envelope, and the original message's key, value and headers.
+/// Header names are read as bytes: an original name need not be UTF-8.
 pub(super) struct Letter<'m> {
-    envelope: BTreeMap<&'m str, &'m [u8]>,
-    headers: Vec<Header<'m, &'m [u8]>>,
+    envelope: BTreeMap<&'m [u8], &'m [u8]>,
+    /// The original headers, in order.
+    headers: Vec<(&'m [u8], Option<&'m [u8]>)>,
+    all_headers: Option<&'m BorrowedHeaders>,
     pub(super) key: Option<&'m [u8]>,
     pub(super) payload: Option<&'m [u8]>,
 }
@@ -38,18 +42,18 @@ impl<'m> Letter<'m> {
     pub(super) fn new(message: &'m BorrowedMessage<'_>) -> Self {
         let mut envelope = BTreeMap::new();
         let mut headers = Vec::new();
-        if let Some(all) = message.headers() {
-            for header in all.iter() {
-                if ENVELOPE.contains(&header.key) {
-                    envelope.insert(header.key, header.value.unwrap_or_default());
-                } else {
-                    headers.push(header);
-                }
+        let all_headers = message.headers();
+        for (name, value) in all_headers.map(kafka_headers::entries).unwrap_or_default() {
+            if ENVELOPE.iter().any(|header| header.as_bytes() == name) {
+                envelope.insert(name, value.unwrap_or_default());
+            } else {
+                headers.push((name, value));
             }
         }
         Self {
             envelope,
             headers,
+            all_headers,
             key: message.key(),
             payload: message.payload(),
         }
@@ -57,19 +61,15 @@ impl<'m> Letter<'m> {
 
     pub(super) fn text(&self, header: &str) -> Option<String> {
         self.envelope
-            .get(header)
+            .get(header.as_bytes())
             .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
+    /// The original message's headers, byte for byte.
     pub(super) fn original_headers(&self) -> OwnedHeaders {
-        self.headers
-            .iter()
-            .fold(OwnedHeaders::new(), |headers, header| {
-                headers.insert(Header {
-                    key: header.key,
-                    value: header.value,
-                })
-            })
+        self.all_headers.map_or_else(OwnedHeaders::new, |all| {
+            kafka_headers::without(all, &ENVELOPE)
+        })
     }
 
     /// One line saying what would be sent to `topic`.
@@ -82,9 +82,9 @@ impl<'m> Letter<'m> {
             let headers: Vec<String> = self
                 .headers
                 .iter()
-                .map(|h| {
-                    let value = h.value.map(String::from_utf8_lossy).unwrap_or_default();
-                    format!("{}={value}", h.key)
+                .map(|(name, value)| {
+                    let value = value.map(String::from_utf8_lossy).unwrap_or_default();
+                    format!("{}={value}", String::from_utf8_lossy(name))
                 })
                 .collect();
             let _ = write!(line, " headers=[{}]", headers.join(", "));

@@ -1,0 +1,111 @@
+//! Kafka headers read and edited through librdkafka itself: rdkafka's accessors `unwrap` each
+//! name as UTF-8 and panic on any other, which any producer can send.
+
+use rdkafka::bindings as rd;
+use rdkafka::message::{BorrowedHeaders, Headers as _, OwnedHeaders};
+
+/// librdkafka's header list behind rdkafka's view of it. A `BorrowedHeaders` reference is the
+/// list's address: rdkafka makes one by casting that pointer (`OwnedHeaders::as_borrowed`) and
+/// reads it back the same way.
+fn list(headers: &BorrowedHeaders) -> *mut rd::rd_kafka_headers_t {
+    (headers as *const BorrowedHeaders)
+        .cast::<rd::rd_kafka_headers_t>()
+        .cast_mut()
+}
+
+/// Every header in order: its name's bytes (librdkafka hands names out NUL-terminated, so up
+/// to a NUL byte) and its value, borrowed from the list.
+pub(crate) fn entries(headers: &BorrowedHeaders) -> Vec<(&[u8], Option<&[u8]>)> {
+    (0..headers.count())
+        .filter_map(|index| {
+            let mut name = std::ptr::null();
+            let mut value = std::ptr::null();
+            let mut size = 0;
+            // SAFETY: `list` is live for the borrow of `headers`, which outlives the slices
+            // returned: librdkafka writes a NUL-terminated name and a value of `size` bytes (or
+            // null), both owned by the list.
+            unsafe {
+                let found = rd::rd_kafka_header_get_all(
+                    list(headers),
+                    index,
+                    &mut name,
+                    &mut value,
+                    &mut size,
+                );
+                if found != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
+                    return None;
+                }
+                let name = std::ffi::CStr::from_ptr(name).to_bytes();
+                let value = (!value.is_null())
+                    .then(|| std::slice::from_raw_parts(value.cast::<u8>(), size));
+                Some((name, value))
+            }
+        })
+        .collect()
+}
+
+/// A byte-for-byte copy of `headers` without those called one of `names`.
+pub(crate) fn without(headers: &BorrowedHeaders, names: &[&str]) -> OwnedHeaders {
+    let copy = headers.detach();
+    for name in names {
+        let Ok(name) = std::ffi::CString::new(*name) else {
+            continue;
+        };
+        // SAFETY: `copy` owns its list, which nothing else reads meanwhile; librdkafka removes
+        // the headers so named (or finds none) and keeps the list valid.
+        unsafe {
+            rd::rd_kafka_header_remove(list(copy.as_borrowed()), name.as_ptr());
+        }
+    }
+    copy
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Headers whose first name is not UTF-8 (rdkafka's own `insert` takes only `&str`).
+    pub(crate) fn with_a_bad_name() -> OwnedHeaders {
+        let headers = OwnedHeaders::new();
+        for (name, value) in [
+            (b"\xffbad".as_slice(), b"v".as_slice()),
+            (b"ok", b"w"),
+            (b"chalk.stream", b"s"),
+        ] {
+            // SAFETY: the live list `headers` owns; librdkafka copies name and value.
+            let added = unsafe {
+                rd::rd_kafka_header_add(
+                    list(headers.as_borrowed()),
+                    name.as_ptr().cast(),
+                    name.len() as isize,
+                    value.as_ptr().cast(),
+                    value.len() as isize,
+                )
+            };
+            assert_eq!(added, rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR);
+        }
+        headers
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_are_read_and_kept() {
+        let headers = with_a_bad_name();
+        let read = entries(headers.as_borrowed());
+        assert_eq!(
+            read,
+            [
+                (b"\xffbad".as_slice(), Some(b"v".as_slice())),
+                (b"ok", Some(b"w")),
+                (b"chalk.stream", Some(b"s")),
+            ]
+        );
+        let kept = without(headers.as_borrowed(), &["chalk.stream"]);
+        assert_eq!(
+            entries(kept.as_borrowed()),
+            [
+                (b"\xffbad".as_slice(), Some(b"v".as_slice())),
+                (b"ok", Some(b"w"))
+            ]
+        );
+    }
+}
