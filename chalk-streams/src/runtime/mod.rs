@@ -17,6 +17,7 @@ mod log_limit;
 pub mod offsets;
 pub(crate) mod partition;
 mod preflight;
+mod round_trip;
 mod running;
 mod stats;
 mod stream;
@@ -37,8 +38,9 @@ use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
 pub(crate) use describe::StreamDescription;
+pub use round_trip::BrokerRoundTrip;
 pub use running::{RunningStreams, ShutdownSignal};
-pub use stats::{BrokerRoundTrip, LatencySnapshot, StatsSnapshot, StreamStats, REBALANCE_GRACE};
+pub use stats::{LatencySnapshot, StatsSnapshot, StreamStats, REBALANCE_GRACE};
 use stream::StreamHandle;
 
 /// How long a window is kept after its end, at most, when the late-arrival deadline is infinite:

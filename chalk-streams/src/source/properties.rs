@@ -303,7 +303,8 @@ impl ResolvedSource {
     }
 
     /// What every client of this source needs: brokers and security, without
-    /// `additional_kafka_args` (see [`client_properties`](Self::client_properties)).
+    /// `additional_kafka_args` (see [`consumer_properties`](Self::consumer_properties) and
+    /// [`producer_properties`](Self::producer_properties)).
     pub fn connection_properties(&self) -> KafkaProperties {
         let mut p = KafkaProperties::default();
         p.set("bootstrap.servers", self.bootstrap_servers.join(","));

@@ -1,8 +1,8 @@
 //! The consumer context of a stream: starts a worker for each assigned partition, drains and
-//! commits a partition's in-flight work before it is given up, and records the consumer lag of
-//! its partitions from librdkafka's statistics.
+//! commits a partition's in-flight work before it is given up; its client callbacks (logs,
+//! errors, statistics) are in `client`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
@@ -10,21 +10,21 @@ use std::time::{Duration, Instant};
 
 use futures::future::Shared;
 use futures::FutureExt;
-use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Message as _, OwnedMessage};
-use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::commit::commit_offsets;
 use super::log_limit::LogLimiter;
 use super::partition::{Handoff, KafkaConsumer, PartitionTask};
-use super::{BrokerRoundTrip, StreamShared};
+use super::StreamShared;
 use crate::resolver::panic_text;
+
+mod client;
 
 type PartitionKey = (Arc<str>, i32);
 
@@ -49,7 +49,7 @@ struct Worker {
     /// earlier ownership), so that only what this assignment stored is committed at its end.
     stored_at_start: Option<i64>,
     task: tokio::task::JoinHandle<()>,
-    /// Set when the worker stopped on a panic (counted in the stream's stalled partitions).
+    /// [`RUNNING`], [`STALLED`] (stopped on a panic) or [`GIVEN_UP`].
     state: Arc<AtomicU8>,
     /// Resolves when the worker's task has ended, its queue handle dropped.
     ended: WorkerEnded,
@@ -340,82 +340,6 @@ fn keys(tpl: &TopicPartitionList) -> Vec<PartitionKey> {
         .iter()
         .map(|e| (Arc::from(e.topic()), e.partition()))
         .collect()
-}
-
-impl ClientContext for StreamContext {
-    /// librdkafka's warnings and errors, rate-limited; the rest at debug level.
-    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
-        if (level as i32) > (RDKafkaLogLevel::Warning as i32) {
-            tracing::debug!(stream = self.name(), facility, "librdkafka: {message}");
-            return;
-        }
-        let allowed = self
-            .client_logs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .allow();
-        let Some(suppressed) = allowed else { return };
-        if (level as i32) < (RDKafkaLogLevel::Warning as i32) {
-            tracing::error!(
-                stream = self.name(),
-                facility,
-                suppressed,
-                "librdkafka: {message}"
-            );
-        } else {
-            tracing::warn!(
-                stream = self.name(),
-                facility,
-                suppressed,
-                "librdkafka: {message}"
-            );
-        }
-    }
-
-    /// Client errors also reach the polling thread as consumer errors, which it logs
-    /// (rate-limited); logging them here too would say everything twice.
-    fn error(&self, error: KafkaError, reason: &str) {
-        tracing::debug!(stream = self.name(), %error, reason, "client error");
-    }
-
-    /// Records the lag of every assigned partition: behind the committed offset, or, before
-    /// anything is committed, behind the stored one. Partitions whose lag librdkafka does not
-    /// know yet (no fetch yet, nothing committed or stored) are left out. Records too how long
-    /// each broker took to answer.
-    fn stats(&self, statistics: Statistics) {
-        self.shared
-            .stats
-            .record_broker_round_trips(BrokerRoundTrip::from_statistics(&statistics));
-        let assigned: Vec<PartitionKey> = self.workers().keys().cloned().collect();
-        let windowed = !self.shared.descriptor.windows().is_empty();
-        let mut lags = BTreeMap::new();
-        for (topic, partition) in assigned {
-            let Some(stats) = statistics
-                .topics
-                .get(&*topic)
-                .and_then(|t| t.partitions.get(&partition))
-            else {
-                continue;
-            };
-            let lag = if windowed {
-                // A window stream commits only below the first message of its oldest kept
-                // window, by design; its lag is what it has not read yet.
-                if stats.hi_offset >= 0 && stats.app_offset >= 0 {
-                    (stats.hi_offset - stats.app_offset).max(0)
-                } else {
-                    -1
-                }
-            } else if stats.consumer_lag >= 0 {
-                stats.consumer_lag
-            } else {
-                stats.consumer_lag_stored
-            };
-            if lag >= 0 {
-                lags.insert((topic, partition), lag);
-            }
-        }
-        self.shared.stats.record_consumer_lags(lags);
-    }
 }
 
 impl ConsumerContext for StreamContext {
