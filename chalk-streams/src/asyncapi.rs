@@ -7,25 +7,25 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::registry::Registry;
-use crate::source::resolve::{process_env, Overrides};
+use crate::source::resolve::process_env;
 
-/// The document, for an application called `title`. A stream whose source does not resolve
-/// (e.g. no topic) is listed without channels, with its problem in its description.
-pub fn document(registry: &Registry, title: &str, version: &str) -> Value {
-    // Only topics matter here: the brokers are never contacted.
-    let overrides = Overrides {
-        bootstrap_servers: Some("localhost:9092".into()),
-    };
+/// The document, for an application called `title`. Only each source's topics and deadline
+/// are read (no broker, no credential is needed); a stream whose topics are unknown (set
+/// neither in code nor in the environment) cannot be described, and its problems are
+/// returned instead of a document that would leave it out.
+pub fn document(registry: &Registry, title: &str, version: &str) -> Result<Value, Vec<String>> {
     let mut channels: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut operations = Map::new();
+    let mut problems = Vec::new();
     for descriptor in registry.streams() {
         let name = descriptor.name();
         let message_id = format!("{}_payload", sanitize(name));
+        let payload = descriptor.payload_schema();
         let message = json!({
             "name": message_id,
             "title": format!("Payload of stream {name}"),
-            "contentType": "application/json",
-            "payload": descriptor.payload_schema(),
+            "contentType": content_type(&payload),
+            "payload": payload,
         });
         let mut channel_refs = Vec::new();
         let mut description = format!("Stream resolver `{}`", descriptor.function());
@@ -35,7 +35,7 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> Value {
                 descriptor.windows().join(", ")
             ));
         }
-        match descriptor.source().resolve(&process_env, &overrides) {
+        match descriptor.source().resolve_broker_free(&process_env) {
             Ok(source) => {
                 for topic in &source.topics {
                     let channel_id = sanitize(topic);
@@ -51,15 +51,15 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> Value {
                     channel_refs.push(channel_id);
                 }
                 description.push_str(&format!(
-                    "; consumer group `{}`; late-arrival deadline {}",
-                    source.group_id(name),
-                    source.late_arrival_deadline
+                    "; consumer group `{}{name}`; late-arrival deadline {}",
+                    source.group_id_prefix, source.late_arrival_deadline
                 ));
             }
-            Err(problems) => {
-                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                description.push_str(&format!("; source unresolved: {}", problems.join("; ")));
-            }
+            Err(errors) => problems.extend(
+                errors
+                    .iter()
+                    .map(|error| format!("stream `{name}`: {error}")),
+            ),
         }
         for channel_id in channel_refs {
             let operation_id = if operations.contains_key(&sanitize(name)) {
@@ -81,7 +81,10 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> Value {
             );
         }
     }
-    json!({
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(json!({
         "asyncapi": "3.0.0",
         "info": {
             "title": title,
@@ -90,7 +93,19 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> Value {
         },
         "channels": channels,
         "operations": operations,
-    })
+    }))
+}
+
+/// How the payload is written on the wire: raw bytes and text as they are, anything else as
+/// JSON (a `String` payload under `application/json` would be a quoted JSON string).
+fn content_type(payload: &Value) -> &'static str {
+    if *payload == crate::schema::bytes_schema() {
+        "application/octet-stream"
+    } else if *payload == crate::schema::text_schema() {
+        "text/plain"
+    } else {
+        "application/json"
+    }
 }
 
 /// An identifier usable as an AsyncAPI key and in a JSON pointer.

@@ -55,8 +55,9 @@ pub enum Error {
         /// librdkafka's error.
         source: rdkafka::error::KafkaError,
     },
-    /// The in-process Kafka cluster could not be started or used.
-    #[error("embedded Kafka: {0}")]
+    /// The in-process Kafka cluster could not be started or used, or an embedded run could not
+    /// process its samples.
+    #[error("embedded run: {0}")]
     Embedded(String),
     /// The feature store failed.
     #[error(transparent)]

@@ -68,3 +68,45 @@ fn the_runtime_refuses_to_hand_offset_handling_to_librdkafka() {
         );
     }
 }
+
+static TOPICS_SOURCE: KafkaSource = KafkaSource::new().topic("lines");
+static TEXT_LINES: StreamDescriptor = StreamDescriptor::new(
+    "lines",
+    "app::lines",
+    &TOPICS_SOURCE,
+    Resolver::Sync(never),
+    "src/lines.rs",
+    1,
+)
+.with_payload_schema(chalk_streams::schema::text_schema);
+static RAW_LINES: StreamDescriptor = StreamDescriptor::new(
+    "raw_lines",
+    "app::raw_lines",
+    &TOPICS_SOURCE,
+    Resolver::Sync(never),
+    "src/lines.rs",
+    9,
+)
+.with_payload_schema(chalk_streams::schema::bytes_schema);
+
+#[test]
+fn asyncapi_describes_raw_payloads_as_they_are_sent_and_refuses_to_leave_a_stream_out() {
+    let registry = Registry::from_descriptors(vec![&TEXT_LINES, &RAW_LINES]).expect("valid");
+    let doc = chalk_streams::asyncapi::document(&registry, "t", "1").expect("described");
+    let messages = &doc["channels"]["lines"]["messages"];
+    assert_eq!(messages["lines_payload"]["contentType"], "text/plain");
+    assert_eq!(
+        messages["raw_lines_payload"]["contentType"],
+        "application/octet-stream"
+    );
+
+    // `ANY_SOURCE` names no topic, and none is in the environment: the stream cannot be
+    // described, and the document is refused rather than printed without it.
+    let registry = Registry::from_descriptors(vec![&FIRST, &TEXT_LINES]).expect("valid");
+    let problems = chalk_streams::asyncapi::document(&registry, "t", "1").expect_err("refused");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("stream `orders`: option `topic`"),
+        "{problems:?}"
+    );
+}

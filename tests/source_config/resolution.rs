@@ -137,6 +137,7 @@ fn bootstrap_override_replaces_every_source_broker() {
     static SOURCE: KafkaSource = KafkaSource::new().bootstrap_server("far:9092").topic("t");
     let overrides = Overrides {
         bootstrap_servers: Some("127.0.0.1:1234".into()),
+        ..Overrides::default()
     };
     let s = SOURCE.resolve(&env(&[]), &overrides).expect("valid");
     assert_eq!(s.bootstrap_servers, ["127.0.0.1:1234"]);
@@ -205,5 +206,35 @@ fn an_empty_prefix_in_code_is_used_as_given() {
         s.group_id("orders"),
         "chalk/orders",
         "a blank variable is unset"
+    );
+}
+
+#[test]
+fn a_plaintext_override_drops_every_security_setting() {
+    // `run --embedded`: the in-process cluster takes plain connections only, and a test of the
+    // main command needs no credentials.
+    static SECURE: KafkaSource = KafkaSource::new()
+        .bootstrap_server("far:9093")
+        .topic("t")
+        .security_protocol(SecurityProtocol::SaslSsl)
+        .sasl_mechanism(SaslMechanism::ScramSha512)
+        .sasl_username("alice")
+        .ssl_ca_file("s3://bucket/ca.pem")
+        .additional_kafka_args(&[
+            ("ssl.certificate.location", "/etc/client.pem"),
+            ("fetch.wait.max.ms", "10"),
+        ]);
+    let overrides = Overrides {
+        bootstrap_servers: Some("127.0.0.1:1234".into()),
+        plaintext: true,
+    };
+    let s = SECURE
+        .resolve(&env(&[]), &overrides)
+        .expect("no password needed");
+    assert_eq!(s.security_protocol, SecurityProtocol::Plaintext);
+    assert_eq!((s.sasl_username, s.ssl_ca_file), (None, None));
+    assert_eq!(
+        s.additional_kafka_args,
+        [("fetch.wait.max.ms".to_owned(), "10".to_owned())]
     );
 }

@@ -31,7 +31,7 @@ pub(super) struct Embedded<'a> {
 impl Embedded<'_> {
     /// Produces the samples to an in-process cluster, runs `runtime`'s streams until they are
     /// processed, and prints the features this run wrote.
-    pub(super) async fn run(self, runtime: Runtime, signal: ShutdownSignal) -> Result<()> {
+    pub(super) async fn run(self, runtime: Runtime, mut signal: ShutdownSignal) -> Result<()> {
         let Self {
             samples,
             store,
@@ -41,6 +41,7 @@ impl Embedded<'_> {
         let kafka = MockKafka::start(1)?;
         let runtime = runtime
             .bootstrap_servers(kafka.bootstrap_servers())
+            .plain_connections()
             // The embedded cluster has one member per group: rejoin fast after a restart.
             .kafka_property("session.timeout.ms", "6000");
         let plans = runtime.plan()?;
@@ -87,13 +88,23 @@ impl Embedded<'_> {
             let Some(stats) = running.stats(name) else {
                 continue;
             };
-            let (snapshot, done) = stats
-                .wait_for(PROCESS_TIMEOUT, |s| s.handled() >= expected)
-                .await;
-            let windows = if plan.descriptor.windows().is_empty() {
-                String::new()
-            } else {
-                format!(", {} windows fired", snapshot.windows_fired)
+            let (snapshot, done) = tokio::select! {
+                waited = stats.wait_for(PROCESS_TIMEOUT, |s| s.handled() >= expected) => waited,
+                () = signal.recv() => {
+                    println!("interrupted; shutting down");
+                    return running.shutdown().await;
+                }
+            };
+            let windows = match (
+                plan.descriptor.windows().is_empty(),
+                snapshot.windows_retained,
+            ) {
+                (true, _) => String::new(),
+                (false, 0) => format!(", {} windows fired", snapshot.windows_fired),
+                (false, open) => format!(
+                    ", {} windows fired, {open} still open (a window fires at its end)",
+                    snapshot.windows_fired
+                ),
             };
             println!(
             "stream {name}: {} processed, {} skipped as late, {} failed, {} feature rows written{windows}",
@@ -101,10 +112,20 @@ impl Embedded<'_> {
         );
             if !done {
                 let _ = running.shutdown().await;
+                // Writes that keep failing are the store (or the dead-letter topic) down, not
+                // the embedded cluster.
+                let retried = match snapshot.retries {
+                    0 => String::new(),
+                    n => format!(
+                        "; writes to the store or the dead-letter topic failed and were retried \
+                         {n} times: is the store reachable? (see the log)"
+                    ),
+                };
                 return Err(Error::Embedded(format!(
-                "stream `{name}` handled {} of {expected} sample messages within {PROCESS_TIMEOUT:?}",
-                snapshot.handled()
-            )));
+                    "stream `{name}` handled {} of {expected} sample messages within \
+                     {PROCESS_TIMEOUT:?}{retried}",
+                    snapshot.handled()
+                )));
             }
         }
 

@@ -15,7 +15,7 @@ use std::io::IsTerminal;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::runtime::{Runtime, ShutdownSignal};
 use crate::store::StoreConfig;
 use crate::testing::Record;
@@ -110,7 +110,8 @@ impl AsyncApiArgs {
             &crate::registry::Registry::collect()?,
             &title,
             &self.app_version,
-        );
+        )
+        .map_err(Error::Check)?;
         let text = serde_json::to_string_pretty(&document)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         println!("{text}");

@@ -1,17 +1,20 @@
-//! A store that remembers which entities were written through it, so that `run --embedded`
+//! A store that remembers which features were written through it, so that `run --embedded`
 //! shows what this run computed and not what an earlier run left in the same file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::features::FeatureRow;
 use crate::store::{Entity, FeatureStore, StoreError};
 
-/// `inner`, noting the namespace and key of every row written.
+/// The features written, by entity (namespace and key).
+type Touched = BTreeMap<(&'static str, String), BTreeSet<&'static str>>;
+
+/// `inner`, noting the entity and features of every row written.
 pub(super) struct TouchedStore {
     inner: Arc<dyn FeatureStore>,
-    touched: Mutex<BTreeSet<(&'static str, String)>>,
+    touched: Mutex<Touched>,
     /// Set once the entities are read: nothing more is noted.
     done: AtomicBool,
 }
@@ -25,39 +28,46 @@ impl TouchedStore {
         })
     }
 
-    /// The entities of `rows`, to note once their write succeeds (none once noting stopped).
-    fn keys(&self, rows: &[FeatureRow]) -> Vec<(&'static str, String)> {
+    /// The entities and features of `rows`, to note once their write succeeds (none once
+    /// noting stopped).
+    fn keys(&self, rows: &[FeatureRow]) -> Touched {
+        let mut keys = Touched::new();
         if self.done.load(Ordering::Relaxed) {
-            return Vec::new();
+            return keys;
         }
-        rows.iter()
-            .map(|row| (row.namespace, row.primary_key.clone()))
-            .collect()
+        for row in rows {
+            keys.entry((row.namespace, row.primary_key.clone()))
+                .or_default()
+                .extend(row.values.iter().map(|(feature, _)| *feature));
+        }
+        keys
     }
 
-    fn note(
-        &self,
-        written: Result<(), StoreError>,
-        keys: Vec<(&'static str, String)>,
-    ) -> Result<(), StoreError> {
+    fn note(&self, written: Result<(), StoreError>, keys: Touched) -> Result<(), StoreError> {
         if written.is_ok() {
-            self.touched
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(keys);
+            let mut touched = self.touched.lock().unwrap_or_else(PoisonError::into_inner);
+            for (entity, features) in keys {
+                touched.entry(entity).or_default().extend(features);
+            }
         }
         written
     }
 
-    /// The entities written through this store so far, as the store holds them now, in order.
+    /// The features written through this store so far, as the store holds them now, by entity
+    /// in order; an entity's other features (an earlier run's, another stream's) are left out.
     /// Noting stops here: streams that keep running do not grow the set any more.
     pub(super) async fn entities(&self) -> Result<Vec<Entity>, StoreError> {
         self.done.store(true, Ordering::Relaxed);
         let touched =
             std::mem::take(&mut *self.touched.lock().unwrap_or_else(PoisonError::into_inner));
         let mut entities = Vec::with_capacity(touched.len());
-        for (namespace, key) in touched {
-            entities.extend(self.inner.entity(namespace, &key).await?);
+        for ((namespace, key), features) in touched {
+            if let Some(mut entity) = self.inner.entity(namespace, &key).await? {
+                entity
+                    .features
+                    .retain(|name, _| features.contains(name.as_str()));
+                entities.push(entity);
+            }
         }
         Ok(entities)
     }
@@ -82,5 +92,35 @@ impl FeatureStore for TouchedStore {
 
     async fn scan(&self) -> Result<Vec<Entity>, StoreError> {
         self.inner.scan().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureValue;
+    use crate::message::Timestamp;
+    use crate::store::MemoryStore;
+
+    fn row(feature: &'static str, value: i64) -> FeatureRow {
+        FeatureRow {
+            namespace: "user",
+            primary_key: "u1".to_owned(),
+            values: vec![(feature, FeatureValue::Int(value))],
+            time: Timestamp::from_millis(1),
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_features_this_run_wrote_are_shown() {
+        let inner = Arc::new(MemoryStore::new());
+        // An earlier run (or another stream) left a feature on the same entity.
+        inner.write(&[row("earlier", 1)]).await.expect("write");
+        let touched = TouchedStore::new(inner);
+        touched.write(&[row("now", 2)]).await.expect("write");
+        let entities = touched.entities().await.expect("read");
+        assert_eq!(entities.len(), 1);
+        let names: Vec<&String> = entities[0].features.keys().collect();
+        assert_eq!(names, ["now"]);
     }
 }

@@ -41,6 +41,7 @@ impl Runtime {
                 let only_brokers_missing = errors.iter().all(|e| e.option == "bootstrap_server");
                 let without_brokers = Overrides {
                     bootstrap_servers: Some("-".to_owned()),
+                    ..self.overrides.clone()
                 };
                 let resolved = only_brokers_missing
                     .then(|| source.resolve(&*self.env, &without_brokers).ok())

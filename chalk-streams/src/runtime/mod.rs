@@ -157,6 +157,13 @@ impl Runtime {
         self
     }
 
+    /// Connects without TLS or SASL, whatever the sources say (embedded mode: the in-process
+    /// cluster takes plain connections only; a source's key files are then not fetched).
+    pub fn plain_connections(mut self) -> Self {
+        self.overrides.plaintext = true;
+        self
+    }
+
     /// Sets a librdkafka property on every stream's clients (its consumer, and its dead-letter
     /// producer unless only a consumer reads the property), after the source's own. Offset
     /// handling (`enable.auto.commit`, `enable.auto.offset.store`) is chalk-streams' own:

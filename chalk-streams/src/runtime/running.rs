@@ -73,7 +73,7 @@ impl RunningStreams {
     }
 
     /// Runs until `signal` arrives, then shuts down cleanly.
-    pub async fn run_until(self, signal: ShutdownSignal) -> Result<()> {
+    pub async fn run_until(self, mut signal: ShutdownSignal) -> Result<()> {
         signal.recv().await;
         tracing::info!("shutdown requested");
         self.shutdown().await
@@ -105,8 +105,9 @@ impl ShutdownSignal {
         Ok(Self {})
     }
 
-    /// Waits for the signal.
-    pub async fn recv(mut self) {
+    /// Waits for the signal; a wait cut short (another branch of a `select!` won) may be
+    /// taken up again.
+    pub async fn recv(&mut self) {
         #[cfg(unix)]
         tokio::select! {
             _ = self.interrupt.recv() => {}
@@ -114,7 +115,6 @@ impl ShutdownSignal {
         }
         #[cfg(not(unix))]
         {
-            let _ = &mut self;
             let _ = tokio::signal::ctrl_c().await;
         }
     }

@@ -161,9 +161,9 @@ impl StreamTester {
         let descriptor = registry.select(&[name])?.streams()[0];
         // Only the deadline and topic matter here: no broker is contacted, and no credential
         // is needed.
-        let (topics, deadline) = descriptor
+        let source = descriptor
             .source()
-            .resolve_topics_and_deadline(&crate::source::resolve::process_env)
+            .resolve_broker_free(&crate::source::resolve::process_env)
             .map_err(|errors| {
                 crate::Error::Config(
                     errors
@@ -176,10 +176,10 @@ impl StreamTester {
                         .collect(),
                 )
             })?;
-        let topic = topics.first().cloned().unwrap_or_default();
+        let topic = source.topics.first().cloned().unwrap_or_default();
         Ok(Self {
             descriptor,
-            deadline,
+            deadline: source.late_arrival_deadline,
             clock: Arc::new(ManualClock::new(Timestamp::now())),
             topic: Arc::from(topic),
             offsets: BTreeMap::new(),

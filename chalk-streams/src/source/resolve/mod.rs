@@ -105,6 +105,10 @@ impl SourceError {
 pub struct Overrides {
     /// Brokers to use instead of every source's own.
     pub bootstrap_servers: Option<String>,
+    /// Connect without TLS or SASL, whatever the sources say (their security options, and
+    /// `additional_kafka_args` under `ssl.` and `sasl.`, are left out): the embedded cluster
+    /// takes only plain connections.
+    pub plaintext: bool,
 }
 
 /// Looks up an environment variable; tests pass a map, the runtime `std::env::var`.
@@ -252,7 +256,15 @@ impl KafkaSource {
                 .string("dead_letter_queue_topic", self.dead_letter_queue_topic),
             additional_kafka_args,
         };
-        check_consistency(&mut r, &resolved, explicit_mechanism.is_some());
+        let mut resolved = resolved;
+        if overrides.plaintext {
+            resolved.without_security();
+        }
+        check_consistency(
+            &mut r,
+            &resolved,
+            explicit_mechanism.is_some() && !overrides.plaintext,
+        );
         if r.errors.is_empty() {
             Ok(resolved)
         } else {
@@ -261,24 +273,52 @@ impl KafkaSource {
     }
 }
 
+impl ResolvedSource {
+    /// Drops every security setting: plain connections, no login, no key files.
+    fn without_security(&mut self) {
+        self.security_protocol = SecurityProtocol::Plaintext;
+        self.sasl_mechanism = SaslMechanism::default();
+        self.sasl_username = None;
+        self.sasl_password = None;
+        self.ssl_keystore_location = None;
+        self.ssl_keystore_password = None;
+        self.ssl_ca_file = None;
+        self.additional_kafka_args
+            .retain(|(key, _)| !key.starts_with("ssl") && !key.starts_with("sasl."));
+    }
+}
+
+/// What a source says of its stream without brokers or credentials: enough for a broker-free
+/// test and for documentation.
+pub(crate) struct BrokerFree {
+    pub(crate) topics: Vec<String>,
+    pub(crate) late_arrival_deadline: LateArrivalDeadline,
+    pub(crate) group_id_prefix: String,
+}
+
 impl KafkaSource {
-    /// Only the topics and the late-arrival deadline, which a broker-free test needs: brokers
-    /// and security are left alone, so that such a test needs no credentials.
-    pub(crate) fn resolve_topics_and_deadline(
+    /// Only the topics, the late-arrival deadline and the group prefix: brokers and security
+    /// are left alone, so that a broker-free test or a document needs no credentials.
+    pub(crate) fn resolve_broker_free(
         &self,
         env: EnvLookup<'_>,
-    ) -> Result<(Vec<String>, LateArrivalDeadline), Vec<SourceError>> {
+    ) -> Result<BrokerFree, Vec<SourceError>> {
         let mut r = Resolver {
             source: self,
             env,
             errors: Vec::new(),
         };
         let topics = resolve_topics(&mut r);
-        let deadline = r
+        let late_arrival_deadline = r
             .parsed("late_arrival_deadline", self.late_arrival_deadline)
             .unwrap_or_default();
+        let group_id_prefix = r.prefix("group_id_prefix", self.group_id_prefix);
         if r.errors.is_empty() {
-            Ok((topics, deadline))
+            Ok(BrokerFree {
+                topics,
+                late_arrival_deadline,
+                group_id_prefix,
+            })
         } else {
             Err(r.errors)
         }
