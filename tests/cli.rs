@@ -379,3 +379,27 @@ fn sigterm_stops_the_streams_cleanly() {
     assert!(log.contains("shutdown requested"), "{log}");
     assert!(log.contains("stream stopped"), "{log}");
 }
+
+/// A window stream keeps a window at most the window retention after its end: `list` shows
+/// its deadline as it applies.
+#[test]
+fn list_shows_a_window_streams_deadline_as_the_retention_caps_it() {
+    let list = |retention: Option<&str>| {
+        let mut command = Command::new(suite::example_named("failed_logins"));
+        command
+            .args(["list", "--json"])
+            .env_remove("CHALK_WINDOW_RETENTION");
+        if let Some(retention) = retention {
+            command.env("CHALK_WINDOW_RETENTION", retention);
+        }
+        let out = run(&mut command);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        json[0]["late_arrival_deadline"].clone()
+    };
+    assert_eq!(list(None), "2h");
+    assert_eq!(
+        list(Some("1h")),
+        "2h (capped at 1h by the window retention)"
+    );
+}

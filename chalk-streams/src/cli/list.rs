@@ -2,14 +2,21 @@
 
 use serde::Serialize;
 
+use std::time::Duration;
+
+use crate::duration::LateArrivalDeadline;
 use crate::error::Result;
-use crate::runtime::{Runtime, StreamDescription};
+use crate::runtime::{Runtime, StreamDescription, DEFAULT_WINDOW_RETENTION};
 
 #[derive(Debug, clap::Args)]
 pub(super) struct ListArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// The window retention `run` is given (default 24h), which caps the deadline of window
+    /// streams: shown as it applies.
+    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = super::parse_duration)]
+    window_retention: Option<Duration>,
 }
 
 /// One stream as `list` shows it; secrets never appear. When its source does not resolve, its
@@ -32,16 +39,18 @@ struct Row {
 }
 
 impl Row {
-    fn new(stream: &StreamDescription) -> Self {
+    fn new(stream: &StreamDescription, window_retention: Duration) -> Self {
         let descriptor = stream.descriptor;
         let source = stream.source.as_ref();
+        let windowed = !descriptor.windows().is_empty();
         Self {
             name: descriptor.name(),
             function: descriptor.function(),
             source: descriptor.source().integration_name().map(str::to_owned),
             topics: source.map(|s| s.topics.clone()).unwrap_or_default(),
             group_id: source.map(|s| s.group_id(descriptor.name())),
-            late_arrival_deadline: source.map(|s| s.late_arrival_deadline.to_string()),
+            late_arrival_deadline: source
+                .map(|s| deadline(s.late_arrival_deadline, windowed, window_retention)),
             windows: descriptor.windows().to_vec(),
             dead_letter_queue_topic: source.and_then(|s| s.dead_letter_queue_topic.clone()),
             bootstrap_servers: source
@@ -57,7 +66,12 @@ impl Row {
 /// Lists every stream, whether or not its source is complete: describing streams needs no
 /// broker. Problems that would stop `run` follow the table, on standard error.
 pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
-    let rows: Vec<Row> = runtime.describe().iter().map(Row::new).collect();
+    let retention = args.window_retention.unwrap_or(DEFAULT_WINDOW_RETENTION);
+    let rows: Vec<Row> = runtime
+        .describe()
+        .iter()
+        .map(|stream| Row::new(stream, retention))
+        .collect();
     if args.json {
         let json = serde_json::to_string_pretty(&rows)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -73,6 +87,23 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The deadline as it applies: a window stream keeps a window at most the window retention
+/// after its end, which caps its deadline.
+fn deadline(declared: LateArrivalDeadline, windowed: bool, retention: Duration) -> String {
+    let capped = match declared {
+        LateArrivalDeadline::Within(within) => within > retention,
+        LateArrivalDeadline::Infinity => true,
+    };
+    if windowed && capped {
+        format!(
+            "{declared} (capped at {} by the window retention)",
+            humantime::format_duration(retention)
+        )
+    } else {
+        declared.to_string()
+    }
 }
 
 fn print_table(rows: &[Row]) {
