@@ -104,3 +104,57 @@ fn the_validator_rejects_a_broken_document() {
         "{report}"
     );
 }
+
+/// A comment and its replies: a payload type that refers to itself, which no schema can
+/// inline.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Comment {
+    text: String,
+    replies: Vec<Comment>,
+    author: Person,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Person {
+    name: String,
+    friends: Vec<Person>,
+}
+
+fn comment_schema() -> serde_json::Value {
+    use chalk_streams::schema::{Probe, ViaJsonSchema};
+    Probe::<Comment>::new().payload_schema()
+}
+
+fn never(
+    _: &chalk_streams::message::RawMessage<'_>,
+    _: &mut Vec<chalk_streams::FeatureRow>,
+) -> Result<(), chalk_streams::resolver::MessageError> {
+    Ok(())
+}
+
+static COMMENTS_SOURCE: chalk_streams::source::KafkaSource =
+    chalk_streams::source::KafkaSource::new().topic("comments");
+static COMMENTS: chalk_streams::registry::StreamDescriptor =
+    chalk_streams::registry::StreamDescriptor::new(
+        "comments",
+        "app::comments",
+        &COMMENTS_SOURCE,
+        chalk_streams::resolver::Resolver::Sync(never),
+        "src/comments.rs",
+        1,
+    )
+    .with_payload_schema(comment_schema);
+
+#[test]
+fn a_payload_type_that_refers_to_itself_gives_a_valid_document() {
+    let registry =
+        chalk_streams::registry::Registry::from_descriptors(vec![&COMMENTS]).expect("valid");
+    let doc = chalk_streams::asyncapi::document(&registry, "comments", "1").expect("described");
+    let (valid, report) = validate(&doc);
+    assert!(valid, "{report}\n{doc:#}");
+    assert!(doc["components"]["schemas"]
+        .as_object()
+        .is_some_and(|schemas| schemas.contains_key("comments_Person")));
+}

@@ -16,11 +16,16 @@ use crate::source::resolve::process_env;
 pub fn document(registry: &Registry, title: &str, version: &str) -> Result<Value, Vec<String>> {
     let mut channels: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut operations = Map::new();
+    let mut schemas = Map::new();
     let mut problems = Vec::new();
     for descriptor in registry.streams() {
         let name = descriptor.name();
         let message_id = format!("{}_payload", sanitize(name));
-        let payload = descriptor.payload_schema();
+        let payload = hoist_definitions(
+            descriptor.payload_schema(),
+            &format!("{}_", sanitize(name)),
+            &mut schemas,
+        );
         let message = json!({
             "name": message_id,
             "title": format!("Payload of stream {name}"),
@@ -84,7 +89,7 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> Result<Value
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(json!({
+    let mut document = json!({
         "asyncapi": "3.0.0",
         "info": {
             "title": title,
@@ -93,7 +98,63 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> Result<Value
         },
         "channels": channels,
         "operations": operations,
-    }))
+    });
+    if !schemas.is_empty() {
+        document["components"] = json!({ "schemas": schemas });
+    }
+    Ok(document)
+}
+
+/// A payload schema whose types refer to themselves (which no schema can inline) keeps them in
+/// `definitions`, and `$ref`s to `#/definitions/...` or to its own root (`#`): in the document
+/// those would point into the document itself. They become `components.schemas`, each name
+/// behind `prefix`, and the references follow; a self-referring root becomes a component too.
+fn hoist_definitions(mut payload: Value, prefix: &str, schemas: &mut Map<String, Value>) -> Value {
+    let definitions = payload
+        .as_object_mut()
+        .and_then(|root| root.remove("definitions").or_else(|| root.remove("$defs")));
+    let root_id = format!("{prefix}payload");
+    let refers_to_root = rewrite_refs(&mut payload, prefix, &root_id);
+    if let Some(Value::Object(definitions)) = definitions {
+        for (name, mut schema) in definitions {
+            rewrite_refs(&mut schema, prefix, &root_id);
+            schemas.insert(format!("{prefix}{}", sanitize(&name)), schema);
+        }
+    }
+    if refers_to_root {
+        schemas.insert(root_id.clone(), payload);
+        return json!({ "$ref": format!("#/components/schemas/{root_id}") });
+    }
+    payload
+}
+
+/// Points the schema's `$ref`s at the document's components; returns whether one pointed at
+/// the schema's own root.
+fn rewrite_refs(schema: &mut Value, prefix: &str, root_id: &str) -> bool {
+    match schema {
+        Value::Object(object) => {
+            let mut to_root = false;
+            if let Some(Value::String(reference)) = object.get_mut("$ref") {
+                let name = reference
+                    .strip_prefix("#/definitions/")
+                    .or_else(|| reference.strip_prefix("#/$defs/"));
+                if let Some(name) = name {
+                    *reference = format!("#/components/schemas/{prefix}{}", sanitize(name));
+                } else if reference == "#" {
+                    *reference = format!("#/components/schemas/{root_id}");
+                    to_root = true;
+                }
+            }
+            for value in object.values_mut() {
+                to_root |= rewrite_refs(value, prefix, root_id);
+            }
+            to_root
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |to_root, item| {
+            rewrite_refs(item, prefix, root_id) | to_root
+        }),
+        _ => false,
+    }
 }
 
 /// How the payload is written on the wire: raw bytes and text as they are, anything else as
@@ -119,4 +180,66 @@ fn sanitize(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` of `value` names a place in `document`.
+    fn assert_refs_resolve(value: &Value, document: &Value) {
+        match value {
+            Value::Object(object) => {
+                if let Some(Value::String(reference)) = object.get("$ref") {
+                    let pointer = reference.strip_prefix('#').expect("a local reference");
+                    assert!(document.pointer(pointer).is_some(), "{reference} dangles");
+                }
+                object
+                    .values()
+                    .for_each(|v| assert_refs_resolve(v, document));
+            }
+            Value::Array(items) => items.iter().for_each(|v| assert_refs_resolve(v, document)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn self_referring_payload_types_become_components() {
+        // What schemars gives, inlining what it can, for `struct Comment { replies:
+        // Vec<Comment>, author: Person }` with `struct Person { friends: Vec<Person> }`.
+        let payload = json!({
+            "title": "Comment",
+            "type": "object",
+            "properties": {
+                "replies": { "type": "array", "items": { "$ref": "#" } },
+                "author": { "$ref": "#/definitions/Person" }
+            },
+            "definitions": {
+                "Person": {
+                    "type": "object",
+                    "properties": {
+                        "friends": { "type": "array", "items": { "$ref": "#/definitions/Person" } }
+                    }
+                }
+            }
+        });
+        let mut schemas = Map::new();
+        let hoisted = hoist_definitions(payload, "comments_", &mut schemas);
+        let document = json!({ "payload": hoisted, "components": { "schemas": schemas } });
+        assert_eq!(
+            document["payload"],
+            json!({ "$ref": "#/components/schemas/comments_payload" })
+        );
+        assert!(document["components"]["schemas"]["comments_payload"]
+            .get("definitions")
+            .is_none());
+        assert_refs_resolve(&document, &document);
+
+        // A schema without references stays inline.
+        let plain = json!({ "type": "object", "properties": { "id": { "type": "string" } } });
+        assert_eq!(
+            hoist_definitions(plain.clone(), "p_", &mut Map::new()),
+            plain
+        );
+    }
 }
