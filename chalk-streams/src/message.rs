@@ -69,7 +69,12 @@ impl Timestamp {
     pub fn from_system_time(time: SystemTime) -> Self {
         let millis = match time.duration_since(UNIX_EPOCH) {
             Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
-            Err(before) => i64::try_from(before.duration().as_millis()).map_or(i64::MIN, |m| -m),
+            // Rounded down, as after the epoch: 1.5 ms before it is -2, not -1.
+            Err(before) => {
+                let before = before.duration();
+                let partial = u128::from(before.subsec_nanos() % 1_000_000 != 0);
+                i64::try_from(before.as_millis() + partial).map_or(i64::MIN, |m| -m)
+            }
         };
         Self { millis }
     }
@@ -121,8 +126,14 @@ impl Timestamp {
                     "Z" | "z" => 0,
                     _ => {
                         let (hours, minutes) = zone[1..].split_once(':').ok_or_else(bad)?;
-                        let minutes = hours.parse::<i64>().map_err(|_| bad())? * 60
-                            + minutes.parse::<i64>().map_err(|_| bad())?;
+                        let (hours, minutes) = (
+                            hours.parse::<i64>().map_err(|_| bad())?,
+                            minutes.parse::<i64>().map_err(|_| bad())?,
+                        );
+                        if !(0..24).contains(&hours) || !(0..60).contains(&minutes) {
+                            return Err(bad());
+                        }
+                        let minutes = hours * 60 + minutes;
                         if zone.starts_with('-') {
                             -minutes
                         } else {
@@ -153,16 +164,19 @@ impl Timestamp {
             return Err(bad());
         }
         let millis_fraction: i64 = format!("{fraction:0<3}")[..3].parse().map_err(|_| bad())?;
-        let days = days_from_civil(year, month, day);
-        let millis = days * MILLIS_PER_DAY
-            + ((hour * 60 + minute - offset_minutes) * 60 + second) * 1000
-            + millis_fraction;
-        Ok(Self::from_millis(millis))
+        // In 128 bits: a year far from ours must give an error, not an overflow.
+        let days = days_from_civil(i128::from(year), i128::from(month), i128::from(day));
+        let millis = days * i128::from(MILLIS_PER_DAY)
+            + i128::from(((hour * 60 + minute - offset_minutes) * 60 + second) * 1000)
+            + i128::from(millis_fraction);
+        i64::try_from(millis)
+            .map(Self::from_millis)
+            .map_err(|_| bad())
     }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+fn days_from_civil(year: i128, month: i128, day: i128) -> i128 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
@@ -387,6 +401,36 @@ mod tests {
     }
 
     #[test]
+    fn instants_beyond_the_range_are_errors_not_overflows() {
+        for text in [
+            "99999999999999-01-01T00:00:00Z",
+            "-292275056-01-01T00:00:00Z",
+            "2026-11-27T15:13:51+999999999999999999:00",
+            "2026-11-27T15:13:51+24:00",
+        ] {
+            assert!(Timestamp::parse_rfc3339(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn system_times_round_down_on_both_sides_of_the_epoch() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let micros = |us: u64| Duration::from_micros(us);
+        assert_eq!(
+            Timestamp::from_system_time(UNIX_EPOCH + micros(1_500)).as_millis(),
+            1
+        );
+        assert_eq!(
+            Timestamp::from_system_time(UNIX_EPOCH - micros(1_500)).as_millis(),
+            -2
+        );
+        assert_eq!(
+            Timestamp::from_system_time(UNIX_EPOCH - micros(2_000)).as_millis(),
+            -2
+        );
+    }
+
+    #[test]
     fn rfc3339_round_trips_any_instant() {
         for millis in [
             0,
@@ -397,6 +441,8 @@ mod tests {
             -62_135_596_800_000, // 0001-01-01
             951_782_400_000,     // 2000-02-29
             253_402_300_799_999, // 9999-12-31T23:59:59.999
+            i64::MIN,            // what a `SystemTime` far before 1970 saturates to
+            i64::MAX,
         ] {
             let t = Timestamp::from_millis(millis);
             let text = t.to_string();

@@ -1,5 +1,9 @@
 //! Typed reads: `store.get::<User>(key)` reads an entity back as its [`Features`] type.
 //!
+//! It reads the features a mapping stream writes, named after the fields. A window stream's
+//! features are named `field[size]` (`num_failed_logins[10m]`): read them with
+//! [`FeatureStore::entity`], or `get ENTITY KEY` on the command line.
+//!
 //! ```
 //! use chalk_streams::prelude::*;
 //! use chalk_streams::store::{FeatureStore, FeatureStoreExt, MemoryStore};
