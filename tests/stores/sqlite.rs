@@ -142,3 +142,25 @@ async fn sqlite_store_hands_taken_rows_back_as_they_were() {
         Some((FeatureValue::Int(3), 11))
     );
 }
+
+/// A stored value that does not decode as its stored type is the data's fault, not the
+/// store's availability: a distinct error, which names the feature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_value_that_does_not_decode_is_unreadable_not_unavailable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open(&path).expect("open");
+    store
+        .write(&[row("u1", 10, vec![("seen", text("x"))])])
+        .await
+        .expect("write");
+    rusqlite::Connection::open(&path)
+        .expect("open")
+        .execute_batch("UPDATE features SET value_type = 'timestamp' WHERE feature = 'seen';")
+        .expect("corrupt the row");
+    let error = store.entity("user", "u1").await.expect_err("unreadable");
+    assert!(
+        matches!(&error, StoreError::Unreadable(why) if why.starts_with("user/u1/seen: ")),
+        "{error:?}"
+    );
+}

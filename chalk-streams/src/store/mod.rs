@@ -33,6 +33,11 @@ pub enum StoreError {
     /// writes the batch's messages one by one and fails those refused, in phase `store`.
     #[error("feature store rejected the write: {0}")]
     Rejected(String),
+    /// A stored feature cannot be read back (its value does not decode as its stored type, or
+    /// its type or time is missing): the data, not the store's availability, is at fault, and
+    /// reading again gives the same answer.
+    #[error("unreadable stored feature: {0}")]
+    Unreadable(String),
 }
 
 /// A feature value with the feature time it was observed at.

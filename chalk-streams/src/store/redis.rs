@@ -108,7 +108,7 @@ impl RedisStore {
                 continue;
             }
             let corrupt =
-                |what: &str| StoreError::Unavailable(format!("{key} field {name}: {what}"));
+                |what: &str| StoreError::Unreadable(format!("{key} field {name}: {what}"));
             let kind = fields
                 .get(&format!("{name}@type"))
                 .ok_or_else(|| corrupt("no @type field"))?;

@@ -3,8 +3,8 @@
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params_from_iter, CachedStatement, Connection};
 
+use super::classify;
 use super::row_ids::{FeatureKey, RowIds};
-use super::{classify, unavailable};
 use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
 use crate::store::{text, Entity, StoreError, StoredFeature};
@@ -249,11 +249,8 @@ pub(super) fn read_entities(
     let mut entities: Vec<Entity> = Vec::new();
     for row in rows {
         let (namespace, key, feature, value, kind, time) = row.map_err(classify)?;
-        let value = from_sql(value, &kind).map_err(|e| {
-            unavailable(format!(
-                "unreadable feature {namespace}/{key}/{feature}: {e}"
-            ))
-        })?;
+        let value = from_sql(value, &kind)
+            .map_err(|e| StoreError::Unreadable(format!("{namespace}/{key}/{feature}: {e}")))?;
         let stored = StoredFeature {
             value,
             time: Timestamp::from_millis(time),
