@@ -331,6 +331,12 @@ impl Runtime {
             );
         }
         properties.extend_for(ClientKind::Consumer, &self.properties);
+        for weakened in properties.weakened_guarantees() {
+            tracing::warn!(
+                stream = name,
+                "configured to give up a guarantee: {weakened}"
+            );
+        }
         let dlq = match &plan.source.dead_letter_queue_topic {
             None => None,
             Some(topic) => Some(

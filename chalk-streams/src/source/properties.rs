@@ -191,6 +191,40 @@ pub(crate) fn offset_handling(key: &str) -> Option<&'static str> {
         .flatten()
 }
 
+/// Settings a user may choose that give up a guarantee, each with what is given up: they are
+/// accepted, and said at start.
+const WEAKENING: &[(&str, &str, &str)] = &[
+    (
+        "isolation.level",
+        "read_uncommitted",
+        "messages of aborted transactions are processed too",
+    ),
+    (
+        "enable.ssl.certificate.verification",
+        "false",
+        "the broker's certificate is not verified: anyone in the middle can read and answer",
+    ),
+    (
+        "ssl.endpoint.identification.algorithm",
+        "none",
+        "the broker's certificate is not checked against its host name",
+    ),
+];
+
+impl KafkaProperties {
+    /// The guarantees these properties give up, as `key=value: what is given up`.
+    pub(crate) fn weakened_guarantees(&self) -> Vec<String> {
+        WEAKENING
+            .iter()
+            .filter(|(key, value, _)| {
+                self.get(key)
+                    .is_some_and(|set| set.trim().eq_ignore_ascii_case(value))
+            })
+            .map(|(key, value, why)| format!("{key}={value}: {why}"))
+            .collect()
+    }
+}
+
 /// The librdkafka name of an `additional_kafka_args` key, or why it cannot be used.
 pub(crate) fn translate_additional_arg(key: &str) -> Result<&str, String> {
     let key = key.trim();
@@ -381,5 +415,27 @@ impl ResolvedSource {
         p.set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS);
         p.extend_for(ClientKind::Consumer, &self.additional_kafka_args);
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_that_give_up_a_guarantee_are_named() {
+        let mut properties = KafkaProperties::default();
+        properties.set("isolation.level", "read_committed");
+        properties.set("enable.ssl.certificate.verification", "true");
+        assert!(properties.weakened_guarantees().is_empty());
+        properties.set("isolation.level", "read_uncommitted");
+        properties.set("enable.ssl.certificate.verification", "FALSE");
+        assert_eq!(
+            properties.weakened_guarantees(),
+            [
+                "isolation.level=read_uncommitted: messages of aborted transactions are processed too",
+                "enable.ssl.certificate.verification=false: the broker's certificate is not verified: anyone in the middle can read and answer",
+            ]
+        );
     }
 }
