@@ -4,6 +4,7 @@
 //! resolved at start-up from the environment ([`resolve`]), then validated and mapped to
 //! librdkafka properties ([`properties`]).
 
+mod client_kind;
 mod options;
 pub mod properties;
 pub mod remote;

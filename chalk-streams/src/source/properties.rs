@@ -4,6 +4,7 @@ use std::fmt;
 
 use rdkafka::ClientConfig;
 
+pub(crate) use super::client_kind::ClientKind;
 use super::resolve::ResolvedSource;
 use super::secret::{is_secret_property, REDACTED};
 
@@ -101,86 +102,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ),
 ];
 
-/// librdkafka properties only a consumer reads; a producer ignores them, with a warning.
-const CONSUMER_ONLY: &[&str] = &[
-    "group.id",
-    "group.instance.id",
-    "partition.assignment.strategy",
-    "session.timeout.ms",
-    "heartbeat.interval.ms",
-    "group.protocol.type",
-    "group.protocol",
-    "group.remote.assignor",
-    "coordinator.query.interval.ms",
-    "max.poll.interval.ms",
-    "enable.auto.commit",
-    "auto.commit.interval.ms",
-    "enable.auto.offset.store",
-    "queued.min.messages",
-    "queued.max.messages.kbytes",
-    "fetch.wait.max.ms",
-    "fetch.queue.backoff.ms",
-    "fetch.message.max.bytes",
-    "max.partition.fetch.bytes",
-    "fetch.max.bytes",
-    "fetch.min.bytes",
-    "fetch.error.backoff.ms",
-    "isolation.level",
-    "enable.partition.eof",
-    "check.crcs",
-    "auto.offset.reset",
-    "consume.callback.max.messages",
-];
-
-/// librdkafka properties only a producer reads; a consumer ignores them, with a warning.
-const PRODUCER_ONLY: &[&str] = &[
-    "transactional.id",
-    "transaction.timeout.ms",
-    "enable.idempotence",
-    "enable.gapless.guarantee",
-    "queue.buffering.max.messages",
-    "queue.buffering.max.kbytes",
-    "queue.buffering.max.ms",
-    "linger.ms",
-    "message.send.max.retries",
-    "retries",
-    "queue.buffering.backpressure.threshold",
-    "compression.codec",
-    "compression.type",
-    "compression.level",
-    "batch.num.messages",
-    "batch.size",
-    "delivery.report.only.error",
-    "sticky.partitioning.linger.ms",
-    "request.required.acks",
-    "acks",
-    "request.timeout.ms",
-    "message.timeout.ms",
-    "delivery.timeout.ms",
-    "queuing.strategy",
-    "partitioner",
-];
-
-/// The kind of Kafka client a set of properties is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ClientKind {
-    /// A stream's consumer, and the probes that check a source before it starts.
-    Consumer,
-    /// The dead-letter producer, `push` and `dlq replay`'s producer.
-    Producer,
-}
-
-impl ClientKind {
-    /// Whether a client of this kind reads the librdkafka property `key`.
-    pub(crate) fn reads(self, key: &str) -> bool {
-        let others = match self {
-            Self::Consumer => PRODUCER_ONLY,
-            Self::Producer => CONSUMER_ONLY,
-        };
-        !others.contains(&key)
-    }
-}
-
 /// Why `key` may not be set at all, even by the program itself: it would store or commit
 /// offsets before the messages' outputs are written.
 pub(crate) fn offset_handling(key: &str) -> Option<&'static str> {
@@ -225,8 +146,8 @@ impl KafkaProperties {
     }
 }
 
-/// The librdkafka name of an `additional_kafka_args` key, or why it cannot be used.
-pub(crate) fn translate_additional_arg(key: &str) -> Result<&str, String> {
+/// The librdkafka name and value of an `additional_kafka_args` entry, or why it cannot be used.
+pub(crate) fn translate_additional_arg(key: &str, value: String) -> Result<(&str, String), String> {
     let key = key.trim();
     if let Some((_, why)) = MANAGED.iter().find(|(k, _)| *k == key) {
         return Err(format!("chalk-streams manages `{key}`: {why}"));
@@ -234,10 +155,19 @@ pub(crate) fn translate_additional_arg(key: &str) -> Result<&str, String> {
     if let Some((_, why)) = UNSUPPORTED.iter().find(|(k, _)| *k == key) {
         return Err(format!("`{key}`: {why}"));
     }
-    Ok(RENAMED
+    let name = RENAMED
         .iter()
         .find(|(k, _)| *k == key)
-        .map_or(key, |(_, renamed)| renamed))
+        .map_or(key, |(_, renamed)| renamed);
+    let value = match key {
+        // Java allows more than librdkafka's 10 to 300,000 ms (its old default was 305,000).
+        "request.timeout.ms" => value
+            .trim()
+            .parse::<u64>()
+            .map_or(value, |ms| ms.clamp(10, 300_000).to_string()),
+        _ => value,
+    };
+    Ok((name, value))
 }
 
 /// librdkafka properties, in the order they are set. `Debug` and `Display` redact secrets.

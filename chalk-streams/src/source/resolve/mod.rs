@@ -363,16 +363,8 @@ fn resolve_additional_args(r: &mut Resolver<'_>) -> Vec<(String, String)> {
     };
     let mut translated = Vec::with_capacity(raw.len());
     for (key, value) in raw {
-        match translate_additional_arg(&key) {
-            // Java allows more than librdkafka's 10 to 300,000 ms (its old default was 305,000).
-            Ok(name @ "socket.timeout.ms") if key.trim() == "request.timeout.ms" => {
-                let value = value
-                    .trim()
-                    .parse::<u64>()
-                    .map_or(value, |ms| ms.clamp(10, 300_000).to_string());
-                translated.push((name.to_owned(), value));
-            }
-            Ok(name) => translated.push((name.to_owned(), value)),
+        match translate_additional_arg(&key, value) {
+            Ok((name, value)) => translated.push((name.to_owned(), value)),
             Err(fix) => r.errors.push(SourceError::new(
                 "additional_kafka_args",
                 format!("key `{key}` cannot be used"),
