@@ -32,13 +32,19 @@ struct SlowUser {
 /// The topic comes from `backlog_KAFKA_TOPIC`, so one stream serves every backlog size.
 static BACKLOG_SOURCE: KafkaSource = KafkaSource::new().name("backlog");
 
+/// The one entity the slow resolver writes. Were it each message's user, the store would grow
+/// with the messages handled, and a run over many partitions handles more of them in the same
+/// time (36,852 against 10,000 over 18 partitions, 16 MB of the in-memory store): the
+/// measurement is of what waits, not of what was done.
+const BACKLOG_ENTITY: &str = "backlog";
+
 /// One millisecond per message: a resolver far slower than the broker.
 #[stream(source = BACKLOG_SOURCE, name = "bench_backlog")]
 async fn bench_backlog(update: Update) -> SlowUser {
     tokio::time::sleep(Duration::from_millis(1)).await;
     SlowUser {
-        uid: update.user_id,
-        seen: Some(true),
+        uid: BACKLOG_ENTITY.to_owned(),
+        seen: Some(!update.user_id.is_empty()),
     }
 }
 
