@@ -13,6 +13,27 @@ fn list(headers: &BorrowedHeaders) -> *mut rd::rd_kafka_headers_t {
         .cast_mut()
 }
 
+/// The headers of `message`, if it has any, as rdkafka's view of them (made as rdkafka makes
+/// its own, from the list's address).
+///
+/// # Safety
+///
+/// `message` is null or a librdkafka message that lives for `'a`.
+pub(crate) unsafe fn of_message<'a>(
+    message: *mut rd::rd_kafka_message_t,
+) -> Option<&'a BorrowedHeaders> {
+    if message.is_null() {
+        return None;
+    }
+    let mut list = std::ptr::null_mut();
+    // SAFETY: `message` is live (the caller's promise); librdkafka parses its headers once,
+    // keeps them with the message and writes their list's address.
+    let found = unsafe { rd::rd_kafka_message_headers(message, &mut list) };
+    (found == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !list.is_null())
+        // SAFETY: the list lives as long as the message.
+        .then(|| unsafe { &*list.cast_const().cast::<BorrowedHeaders>() })
+}
+
 /// Every header in order: its name's bytes (librdkafka hands names out NUL-terminated, so up
 /// to a NUL byte) and its value, borrowed from the list.
 pub(crate) fn entries(headers: &BorrowedHeaders) -> Vec<(&[u8], Option<&[u8]>)> {

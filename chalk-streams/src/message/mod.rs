@@ -3,6 +3,7 @@
 mod timestamp;
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 pub use timestamp::Timestamp;
@@ -134,13 +135,45 @@ pub struct RawMessage<'a> {
 pub enum RawHeaders<'a> {
     /// No headers.
     None,
-    /// The headers of this Kafka message, read from it only when asked for: librdkafka parses
-    /// them on each request, which costs as much as decoding a small payload.
-    Kafka(&'a rdkafka::message::BorrowedMessage<'a>),
+    /// The headers of a Kafka message, read from it only when asked for: parsing them costs as
+    /// much as decoding a small payload.
+    Kafka(KafkaHeaders<'a>),
     /// Headers of a Kafka message copied out of the client.
     KafkaOwned(&'a rdkafka::message::OwnedHeaders),
     /// Headers already owned.
     Owned(&'a Headers),
+}
+
+/// The headers of a message that librdkafka holds, not yet read from it.
+#[derive(Clone, Copy)]
+pub struct KafkaHeaders<'a> {
+    message: *mut rdkafka::bindings::rd_kafka_message_t,
+    _message: PhantomData<&'a ()>,
+}
+
+// SAFETY: as rdkafka's `BorrowedMessage`, which may be sent and shared: a delivered message is
+// not changed by librdkafka, and its worker reads it from one thread at a time.
+unsafe impl Send for KafkaHeaders<'_> {}
+unsafe impl Sync for KafkaHeaders<'_> {}
+
+impl<'a> KafkaHeaders<'a> {
+    /// The headers of `message`.
+    ///
+    /// # Safety
+    ///
+    /// `message` is null or a librdkafka message that lives for `'a`.
+    pub(crate) unsafe fn of(message: *mut rdkafka::bindings::rd_kafka_message_t) -> Self {
+        Self {
+            message,
+            _message: PhantomData,
+        }
+    }
+
+    /// The headers, if the message has any.
+    pub(crate) fn get(&self) -> Option<&'a rdkafka::message::BorrowedHeaders> {
+        // SAFETY: `of`'s caller promised the message lives for `'a`.
+        unsafe { crate::kafka_headers::of_message(self.message) }
+    }
 }
 
 impl fmt::Debug for RawHeaders<'_> {
@@ -154,11 +187,10 @@ impl fmt::Debug for RawHeaders<'_> {
 impl RawHeaders<'_> {
     /// Copies the headers into an owned [`Headers`].
     pub fn to_owned_headers(&self) -> Headers {
-        use rdkafka::message::Message as _;
         match self {
             RawHeaders::None => Headers::new(),
             RawHeaders::Owned(headers) => (*headers).clone(),
-            RawHeaders::Kafka(message) => message.headers().map_or_else(Headers::new, copy_headers),
+            RawHeaders::Kafka(message) => message.get().map_or_else(Headers::new, copy_headers),
             RawHeaders::KafkaOwned(headers) => copy_headers(headers.as_borrowed()),
         }
     }
@@ -166,7 +198,7 @@ impl RawHeaders<'_> {
     /// The headers as a Kafka producer takes them: those read from Kafka copied byte for byte,
     /// names that are not UTF-8 included.
     pub(crate) fn to_kafka_headers(self) -> rdkafka::message::OwnedHeaders {
-        use rdkafka::message::{BorrowedHeaders, Header, Message as _, OwnedHeaders};
+        use rdkafka::message::{BorrowedHeaders, Header, OwnedHeaders};
         match self {
             RawHeaders::None => OwnedHeaders::new(),
             RawHeaders::Owned(headers) => headers
@@ -175,7 +207,7 @@ impl RawHeaders<'_> {
                     kafka.insert(Header { key, value })
                 }),
             RawHeaders::Kafka(message) => message
-                .headers()
+                .get()
                 .map_or_else(OwnedHeaders::new, BorrowedHeaders::detach),
             RawHeaders::KafkaOwned(headers) => headers.clone(),
         }

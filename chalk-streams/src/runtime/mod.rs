@@ -16,6 +16,7 @@ pub(crate) mod guard;
 mod log_limit;
 pub mod offsets;
 pub(crate) mod partition;
+mod partition_queue;
 mod preflight;
 mod round_trip;
 mod running;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{Consumer, MessageStream, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Message as _, OwnedMessage};
+use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -17,6 +17,7 @@ use super::context::{StreamContext, WorkerEnded};
 use super::guard::{guarded, resolve};
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
+use super::partition_queue::{PartitionQueue, Queued};
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window_task::WindowResolver;
 use super::StreamShared;
@@ -63,18 +64,38 @@ pub(crate) struct Handoff {
 
 /// A Kafka message as the workers read it: from the partition queue, or copied out of the main
 /// queue.
-pub(crate) trait KafkaRecord: rdkafka::message::Message {
+pub(crate) trait KafkaRecord {
+    /// Its key, if it has one.
+    fn key(&self) -> Option<&[u8]>;
+    /// Its value, unless it is a tombstone.
+    fn payload(&self) -> Option<&[u8]>;
+    /// Its offset in its partition.
+    fn offset(&self) -> i64;
+    /// Its timestamp, if it has one.
+    fn timestamp(&self) -> Option<Timestamp>;
     /// Its headers, as generated code takes them.
     fn raw_headers(&self) -> RawHeaders<'_>;
 }
 
-impl KafkaRecord for BorrowedMessage<'_> {
-    fn raw_headers(&self) -> RawHeaders<'_> {
-        RawHeaders::Kafka(self)
-    }
-}
-
 impl KafkaRecord for OwnedMessage {
+    fn key(&self) -> Option<&[u8]> {
+        Message::key(self)
+    }
+
+    fn payload(&self) -> Option<&[u8]> {
+        Message::payload(self)
+    }
+
+    fn offset(&self) -> i64 {
+        Message::offset(self)
+    }
+
+    fn timestamp(&self) -> Option<Timestamp> {
+        Message::timestamp(self)
+            .to_millis()
+            .map(Timestamp::from_millis)
+    }
+
     fn raw_headers(&self) -> RawHeaders<'_> {
         self.headers()
             .map_or(RawHeaders::None, RawHeaders::KafkaOwned)
@@ -143,6 +164,7 @@ impl PartitionTask {
         if !early.is_empty() {
             self.handle_batch(&early, &mut progress).await;
         }
+        let taken = PartitionQueue::of(&self.consumer, &self.topic, self.partition);
         'queue: while let Some(queue) = &self.queue {
             // One stream per queue handle: each `recv` would register and unregister a waker
             // under a lock, per message.
@@ -155,7 +177,14 @@ impl PartitionTask {
                     () = predecessors_ended(&mut self.predecessors) => break,
                     message = messages.next() => message,
                 };
-                fill_batch(&mut batch, first, &mut messages, &self, &mut progress.log);
+                fill_batch(
+                    &mut batch,
+                    first,
+                    &mut messages,
+                    taken.as_ref(),
+                    &self,
+                    &mut progress.log,
+                );
                 if !batch.is_empty() {
                     self.handle_batch(&batch, &mut progress).await;
                 }
@@ -164,6 +193,7 @@ impl PartitionTask {
                     break 'queue;
                 }
             }
+            drop(batch);
             drop(messages);
             self.renew_queue();
         }
@@ -223,7 +253,7 @@ impl PartitionTask {
             topic: &self.topic,
             partition: self.partition,
             offset: message.offset(),
-            timestamp: message.timestamp().to_millis().map(Timestamp::from_millis),
+            timestamp: message.timestamp(),
             headers: message.raw_headers(),
         }
     }
@@ -361,23 +391,31 @@ pub(super) async fn predecessors_ended(predecessors: &mut Vec<WorkerEnded>) {
     predecessors.clear();
 }
 
-/// Appends `first` and every message ready now, up to [`MAX_BATCH`]; logs queue errors.
+/// Appends `first` and every message ready now, up to [`MAX_BATCH`]; logs queue errors. After
+/// the first, the messages are taken from `queue` in one call when the worker has it, and
+/// otherwise polled from `messages` one by one.
 pub(super) fn fill_batch<'a>(
-    batch: &mut Vec<BorrowedMessage<'a>>,
+    batch: &mut Vec<Queued<'a>>,
     first: Option<Result<BorrowedMessage<'a>, KafkaError>>,
     messages: &mut MessageStream<'a, StreamContext>,
+    queue: Option<&'a PartitionQueue>,
     task: &PartitionTask,
     log: &mut LogLimiter,
 ) {
+    let mut report = |error: KafkaError| {
+        if let Some(suppressed) = log.allow() {
+            tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, suppressed, "error from the partition queue");
+        }
+    };
     let mut next = first;
     while let Some(polled) = next {
         match polled {
-            Ok(message) => batch.push(message),
-            Err(error) => {
-                if let Some(suppressed) = log.allow() {
-                    tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, suppressed, "error from the partition queue");
-                }
-            }
+            Ok(message) => batch.push(Queued::Polled(message)),
+            Err(error) => report(error),
+        }
+        if let Some(queue) = queue {
+            queue.take_ready(batch, &mut report);
+            return;
         }
         if batch.len() >= MAX_BATCH {
             break;

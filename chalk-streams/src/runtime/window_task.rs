@@ -13,6 +13,7 @@ use tracing::Instrument;
 use super::guard::{guarded, guarded_async};
 use super::log_limit::LogLimiter;
 use super::partition::{fill_batch, predecessors_ended, KafkaRecord, PartitionTask};
+use super::partition_queue::PartitionQueue;
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
@@ -161,6 +162,7 @@ impl PartitionTask {
             self.shared.stats.record_latency(&latency);
             self.shared.stats.record(counts);
         }
+        let taken = PartitionQueue::of(&self.consumer, &self.topic, self.partition);
         'queue: while let Some(queue) = &self.queue {
             let mut messages = queue.stream();
             loop {
@@ -171,7 +173,7 @@ impl PartitionTask {
                     _ = self.stop.changed() => break 'queue,
                     () = predecessors_ended(&mut self.predecessors) => break,
                     first = messages.next() => {
-                        fill_batch(&mut batch, first, &mut messages, &self, &mut log);
+                        fill_batch(&mut batch, first, &mut messages, taken.as_ref(), &self, &mut log);
                     }
                     () = async {
                         match next_wake {
