@@ -265,6 +265,33 @@ async fn a_batch_of_mixed_rows_keeps_each_apart(store: Arc<dyn FeatureStore>) {
     );
 }
 
+/// Of two writes of one feature with one time in a batch, the later wins: whether the feature
+/// was stored before (SQLite then updates it by its row id) or not (it is inserted), and
+/// whatever other features the batch holds.
+async fn the_later_of_two_equal_time_writes_in_a_batch_wins(store: Arc<dyn FeatureStore>) {
+    store
+        .write(&[row("t1", 1, vec![("color", text("stored"))])])
+        .await
+        .expect("write");
+    store
+        .write(&[
+            row("t2", 3, vec![("color", text("first"))]),
+            row("t1", 3, vec![("color", text("first"))]),
+            row("t0", 3, vec![("color", text("other"))]),
+            row("t1", 3, vec![("color", text("second"))]),
+            row("t2", 3, vec![("color", text("second"))]),
+        ])
+        .await
+        .expect("write");
+    for key in ["t1", "t2"] {
+        assert_eq!(
+            value(&*store, key, "color").await,
+            Some((text("second"), 3)),
+            "{key}"
+        );
+    }
+}
+
 /// Runs every case above against `store`.
 pub(super) async fn behaviour_suite(store: Arc<dyn FeatureStore>) {
     writes_and_reads_back(Arc::clone(&store)).await;
@@ -276,5 +303,6 @@ pub(super) async fn behaviour_suite(store: Arc<dyn FeatureStore>) {
     a_row_without_values_makes_no_entity(Arc::clone(&store)).await;
     racing_writers_keep_the_newest(Arc::clone(&store)).await;
     a_batch_of_mixed_rows_keeps_each_apart(Arc::clone(&store)).await;
+    the_later_of_two_equal_time_writes_in_a_batch_wins(Arc::clone(&store)).await;
     scan_lists_every_entity_in_order(store).await;
 }

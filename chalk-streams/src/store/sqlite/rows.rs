@@ -46,18 +46,49 @@ pub(super) fn upsert(
     let transaction = connection.transaction().map_err(classify)?;
     {
         let mut writer = FeatureWriter::new(&transaction, row_ids)?;
-        // In key order, each page of the table is visited once per transaction rather than
-        // read again for every row that lands on it. The sort is stable: of two rows for one
-        // feature, the later still writes last.
-        let mut rows: Vec<&FeatureRow> = batches.iter().copied().flatten().collect();
-        rows.sort_by(|a, b| (&a.primary_key, a.namespace).cmp(&(&b.primary_key, b.namespace)));
-        for row in rows {
+        let mut writes: Vec<Write<'_>> = Vec::with_capacity(
+            batches
+                .iter()
+                .flat_map(|rows| rows.iter())
+                .map(|row| row.values.len())
+                .sum(),
+        );
+        for row in batches.iter().copied().flatten() {
             for (feature, value) in &row.values {
-                writer.write(row, feature, value)?;
+                let id = writer.known_id(row, feature);
+                writes.push(Write {
+                    id,
+                    row,
+                    feature,
+                    value,
+                });
             }
+        }
+        // Each page is then visited once per transaction rather than read again for every
+        // write that lands on it: updates by id in id order (the table's), then the others in
+        // key order (the key index's). The sort is stable, and both writes of one feature are
+        // in the same group: of two, the later still writes last.
+        writes.sort_by(|a, b| match (a.id, b.id) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => {
+                (&a.row.primary_key, a.row.namespace).cmp(&(&b.row.primary_key, b.row.namespace))
+            }
+        });
+        for write in writes {
+            writer.write(write.row, write.feature, write.value, write.id)?;
         }
     }
     transaction.commit().map_err(classify)
+}
+
+/// One feature to write, with the row id it was last written to, if known.
+struct Write<'a> {
+    id: Option<i64>,
+    row: &'a FeatureRow,
+    feature: &'static str,
+    value: &'a FeatureValue,
 }
 
 /// Writes features one by one inside a transaction: by row id when the id is known, by key
@@ -88,19 +119,31 @@ impl<'conn, 'ids> FeatureWriter<'conn, 'ids> {
         })
     }
 
+    /// The row id `feature` of `row` was last written to, if the table has ids and it is known.
+    fn known_id(&self, row: &FeatureRow, feature: &'static str) -> Option<i64> {
+        let (_, ids) = self.by_id.as_ref()?;
+        ids.get(FeatureKey {
+            namespace: row.namespace,
+            entity: &row.primary_key,
+            feature,
+        })
+    }
+
+    /// Writes `feature` of `row`: by `id` if given (which may be stale), by key otherwise.
     fn write(
         &mut self,
         row: &FeatureRow,
         feature: &'static str,
         value: &FeatureValue,
+        id: Option<i64>,
     ) -> Result<(), StoreError> {
         let key = FeatureKey {
             namespace: row.namespace,
             entity: &row.primary_key,
             feature,
         };
-        if let Some((update, ids)) = &mut self.by_id {
-            if let Some(id) = ids.get(key) {
+        if let Some((update, _)) = &mut self.by_id {
+            if let Some(id) = id {
                 update.bind(row, feature, value)?;
                 update
                     .statement
