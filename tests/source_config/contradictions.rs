@@ -74,12 +74,16 @@ fn other_contradictions() {
             ("max.poll.records", "10"),
             ("sasl.jaas.config", "x"),
             ("fetch.min.bytes", "10"),
+            ("enable.partition.eof", "true"),
         ]);
     let p = problems(&BAD_ARGS, &[]);
-    assert_eq!(p.len(), 3, "{p:#?}");
+    assert_eq!(p.len(), 4, "{p:#?}");
     assert!(p[0].contains("chalk-streams manages `group.id`: set group_id_prefix"));
     assert!(p[1].contains("`max.poll.records`: librdkafka has no such limit"));
     assert!(p[2].contains("JAAS is Java-only; use sasl_username and sasl_password"));
+    assert!(p[3].contains(
+        "chalk-streams manages `enable.partition.eof`: the runtime waits at the end of each partition"
+    ));
 
     static ENV_ARGS: KafkaSource = KafkaSource::new().bootstrap_server("k:1").topic("t");
     let p = problems(&ENV_ARGS, &[("KAFKA_ADDITIONAL_KAFKA_ARGS", "[1,2]")]);

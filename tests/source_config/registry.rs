@@ -55,7 +55,11 @@ fn registry_start_up_problems() {
 #[test]
 fn the_runtime_refuses_to_hand_offset_handling_to_librdkafka() {
     let registry = || Registry::from_descriptors(vec![&FIRST]).expect("valid");
-    for key in ["enable.auto.offset.store", "enable.auto.commit"] {
+    for key in [
+        "enable.auto.offset.store",
+        "enable.auto.commit",
+        "enable.partition.eof",
+    ] {
         let refused = chalk_streams::runtime::Runtime::new(registry())
             .kafka_property(key, "true")
             .plan()

@@ -402,7 +402,7 @@ pub(super) fn fill_batch<'a>(
     task: &PartitionTask,
     log: &mut LogLimiter,
 ) {
-    let mut report = |error: KafkaError| {
+    let mut report = |error: String| {
         if let Some(suppressed) = log.allow() {
             tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, suppressed, "error from the partition queue");
         }
@@ -411,7 +411,7 @@ pub(super) fn fill_batch<'a>(
     while let Some(polled) = next {
         match polled {
             Ok(message) => batch.push(Queued::Polled(message)),
-            Err(error) => report(error),
+            Err(error) => report(error.to_string()),
         }
         if let Some(queue) = queue {
             queue.take_ready(batch, &mut report);

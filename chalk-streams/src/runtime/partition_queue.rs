@@ -3,6 +3,12 @@
 //! queue's lock; librdkafka's `rd_kafka_consume_batch_queue` takes every ready message in one
 //! call. The worker still awaits the first message of a batch on rdkafka's stream, which is
 //! what wakes it; the rest of the batch comes from here.
+//!
+//! One difference: that call moves the partition's position (where it resumes after a pause)
+//! past an error event as past a message, and an error event carries the offset of the next
+//! message not yet read. So the runtime refuses `enable.partition.eof`, whose events would do it
+//! at the end of every partition; other fetch errors are rare, and matter only for a pause
+//! between one and the next message (an incremental rebalance).
 
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -30,8 +36,12 @@ unsafe impl Send for PartitionQueue {}
 unsafe impl Sync for PartitionQueue {}
 
 impl PartitionQueue {
-    /// The queue of `partition` of `topic`, or `None` if librdkafka does not know the partition
-    /// (the worker then takes every message from rdkafka's stream).
+    /// The queue of `partition` of `topic`, or `None` if librdkafka hands out none (the worker
+    /// then takes every message from rdkafka's stream).
+    ///
+    /// The queue must not forward to the consumer's: it would then serve the consumer's queue,
+    /// other partitions' messages and rebalances included. It does not once rdkafka has split it
+    /// off, which librdkafka marks for good, and workers only exist for split queues.
     pub(crate) fn of(
         consumer: &std::sync::Arc<KafkaConsumer>,
         topic: &str,
@@ -53,12 +63,12 @@ impl PartitionQueue {
         })
     }
 
-    /// Appends to `batch` the messages ready now, until it holds [`MAX_BATCH`]; a message that
-    /// is an error goes to `error` instead. Never waits.
+    /// Appends to `batch` the messages ready now, until it holds [`MAX_BATCH`]; an error event
+    /// goes to `error`, described, instead. Never waits.
     pub(crate) fn take_ready<'q>(
         &'q self,
         batch: &mut Vec<Queued<'q>>,
-        mut error: impl FnMut(KafkaError),
+        mut error: impl FnMut(String),
     ) {
         let room = MAX_BATCH.saturating_sub(batch.len());
         if room == 0 {
@@ -85,7 +95,15 @@ impl PartitionQueue {
             if code == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
                 batch.push(Queued::Taken(message));
             } else {
-                error(KafkaError::MessageConsumption(code.into()));
+                // SAFETY: the message is live; librdkafka returns its error's text, NUL-terminated
+                // (or null, which it does not for an error).
+                let reason = unsafe {
+                    let text = rd::rd_kafka_message_errstr(message.ptr.as_ptr());
+                    (!text.is_null()).then(|| std::ffi::CStr::from_ptr(text).to_string_lossy())
+                }
+                .unwrap_or_default();
+                let code = KafkaError::MessageConsumption(code.into());
+                error(format!("{code} ({reason})"));
             }
         }
     }

@@ -36,6 +36,11 @@ const MANAGED: &[(&str, &str)] = &[
         "enable.auto.offset.store",
         "chalk-streams stores offsets itself, only past processed messages",
     ),
+    (
+        "enable.partition.eof",
+        "the runtime waits at the end of each partition; an end-of-partition event read in a \
+         batch would move the position a paused partition resumes from past an unread message",
+    ),
 ];
 
 /// How often the runtime commits stored offsets unless `auto.commit.interval.ms` says otherwise.
@@ -103,13 +108,17 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 ];
 
 /// Why `key` may not be set at all, even by the program itself: it would store or commit
-/// offsets before the messages' outputs are written.
+/// offsets before the messages' outputs are written, or pass over a message.
 pub(crate) fn offset_handling(key: &str) -> Option<&'static str> {
     let key = key.trim();
-    ["enable.auto.commit", "enable.auto.offset.store"]
-        .contains(&key)
-        .then(|| MANAGED.iter().find(|(k, _)| *k == key).map(|(_, why)| *why))
-        .flatten()
+    [
+        "enable.auto.commit",
+        "enable.auto.offset.store",
+        "enable.partition.eof",
+    ]
+    .contains(&key)
+    .then(|| MANAGED.iter().find(|(k, _)| *k == key).map(|(_, why)| *why))
+    .flatten()
 }
 
 /// Settings a user may choose that give up a guarantee, each with what is given up: they are
