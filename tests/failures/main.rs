@@ -68,5 +68,6 @@ async fn committed_total(
 mod broker_faults;
 /// A bad message: its payload (`None`: tombstone), the phase it must fail in, and a fragment of
 mod dead_letters;
+mod fatal_error;
 mod shared_group;
 mod store_faults;
