@@ -176,6 +176,14 @@ impl<'a> KafkaHeaders<'a> {
     }
 }
 
+impl fmt::Debug for KafkaHeaders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.get().map(copy_headers).unwrap_or_default().iter())
+            .finish()
+    }
+}
+
 impl fmt::Debug for RawHeaders<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
