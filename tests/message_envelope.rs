@@ -46,6 +46,21 @@ fn keyed(i: i64) -> bool {
 
 on_both_brokers!(every_message_of_a_batch_reaches_the_resolver_with_its_own_envelope);
 async fn every_message_of_a_batch_reaches_the_resolver_with_its_own_envelope(broker: Broker) {
+    envelopes_arrive_whole(broker, &[]).await;
+}
+
+/// Under an incremental rebalance protocol the workers poll messages one by one: the same
+/// envelopes arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_message_reaches_the_resolver_with_its_own_envelope_under_cooperative_rebalancing() {
+    envelopes_arrive_whole(
+        Broker::mock(),
+        &[("partition.assignment.strategy", "cooperative-sticky")],
+    )
+    .await;
+}
+
+async fn envelopes_arrive_whole(broker: Broker, properties: &[(&str, &str)]) {
     let kafka = broker.with_topics(&["envelopes"], 1).await;
     let messages: i64 = 500;
     let first_time = Timestamp::now().as_millis() - 60_000;
@@ -64,7 +79,12 @@ async fn every_message_of_a_batch_reaches_the_resolver_with_its_own_envelope(bro
         kafka.produce(&record).await.expect("produce");
     }
 
-    let running = runtime_for(&kafka, &["message_envelope::envelope"])
+    let running = properties
+        .iter()
+        .fold(
+            runtime_for(&kafka, &["message_envelope::envelope"]),
+            |runtime, &(name, value)| runtime.kafka_property(name, value),
+        )
         .start()
         .await
         .expect("runtime starts");

@@ -68,6 +68,9 @@ pub(crate) struct StreamShared {
     pub dlq: Option<crate::dlq::DeadLetterQueue>,
     pub clock: Arc<dyn Clock>,
     pub window_retention: Duration,
+    /// Whether workers take a batch's messages in one librdkafka call (see `partition_queue`):
+    /// not when rebalances are incremental, where that call's position could skip a message.
+    pub take_batches: bool,
 }
 
 /// A stream with its source resolved: what `run` starts.
@@ -360,6 +363,7 @@ impl Runtime {
             dlq,
             clock: Arc::clone(&self.clock),
             window_retention: self.window_retention,
+            take_batches: !properties.rebalances_incrementally(),
         });
         StreamHandle::start(shared, properties, plan.source.topics).await
     }

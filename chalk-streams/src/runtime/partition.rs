@@ -164,7 +164,7 @@ impl PartitionTask {
         if !early.is_empty() {
             self.handle_batch(&early, &mut progress).await;
         }
-        let taken = PartitionQueue::of(&self.consumer, &self.topic, self.partition);
+        let taken = self.taken_queue();
         'queue: while let Some(queue) = &self.queue {
             // One stream per queue handle: each `recv` would register and unregister a waker
             // under a lock, per message.

@@ -6,9 +6,9 @@
 //!
 //! One difference: that call moves the partition's position (where it resumes after a pause)
 //! past an error event as past a message, and an error event carries the offset of the next
-//! message not yet read. So the runtime refuses `enable.partition.eof`, whose events would do it
-//! at the end of every partition; other fetch errors are rare, and matter only for a pause
-//! between one and the next message (an incremental rebalance).
+//! message not yet read. A partition is paused and resumed from its position only by an
+//! incremental rebalance, so workers take batches this way only under the eager protocols (the
+//! default); with `cooperative-sticky` or the `consumer` group protocol they poll one by one.
 
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -18,7 +18,7 @@ use rdkafka::consumer::Consumer as _;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
 
-use super::partition::{KafkaConsumer, KafkaRecord, MAX_BATCH};
+use super::partition::{KafkaConsumer, KafkaRecord, PartitionTask, MAX_BATCH};
 use crate::message::{KafkaHeaders, RawHeaders, Timestamp};
 
 /// A reference of this worker's own to a partition's queue. It does not touch the queue's
@@ -106,6 +106,17 @@ impl PartitionQueue {
                 error(format!("{code} ({reason})"));
             }
         }
+    }
+}
+
+impl PartitionTask {
+    /// This worker's own reference to its partition's queue, to take batches from, unless the
+    /// stream's rebalances are incremental.
+    pub(super) fn taken_queue(&self) -> Option<PartitionQueue> {
+        if !self.shared.take_batches {
+            return None;
+        }
+        PartitionQueue::of(&self.consumer, &self.topic, self.partition)
     }
 }
 

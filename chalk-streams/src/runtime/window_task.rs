@@ -13,7 +13,6 @@ use tracing::Instrument;
 use super::guard::{guarded, guarded_async};
 use super::log_limit::LogLimiter;
 use super::partition::{fill_batch, predecessors_ended, KafkaRecord, PartitionTask};
-use super::partition_queue::PartitionQueue;
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
@@ -162,7 +161,7 @@ impl PartitionTask {
             self.shared.stats.record_latency(&latency);
             self.shared.stats.record(counts);
         }
-        let taken = PartitionQueue::of(&self.consumer, &self.topic, self.partition);
+        let taken = self.taken_queue();
         'queue: while let Some(queue) = &self.queue {
             let mut messages = queue.stream();
             loop {

@@ -38,8 +38,8 @@ const MANAGED: &[(&str, &str)] = &[
     ),
     (
         "enable.partition.eof",
-        "the runtime waits at the end of each partition; an end-of-partition event read in a \
-         batch would move the position a paused partition resumes from past an unread message",
+        "the runtime waits at the end of each partition and has no use for end-of-partition \
+         events, which a batch taken in one call would also count as a message read",
     ),
 ];
 
@@ -152,6 +152,20 @@ impl KafkaProperties {
             })
             .map(|(key, value, why)| format!("{key}={value}: {why}"))
             .collect()
+    }
+
+    /// Whether a rebalance may pause partitions the consumer keeps and resume them later from
+    /// their position: an incremental protocol (`cooperative-sticky`, or the `consumer` group
+    /// protocol). With the eager protocols (librdkafka's default), a rebalance takes every
+    /// partition away, and the next owner resumes from the committed offset.
+    pub(crate) fn rebalances_incrementally(&self) -> bool {
+        let cooperative = self
+            .get("partition.assignment.strategy")
+            .is_some_and(|strategy| strategy.to_ascii_lowercase().contains("cooperative"));
+        let consumer_protocol = self
+            .get("group.protocol")
+            .is_some_and(|protocol| protocol.trim().eq_ignore_ascii_case("consumer"));
+        cooperative || consumer_protocol
     }
 }
 
@@ -376,5 +390,20 @@ mod tests {
                 "enable.ssl.certificate.verification=false: the broker's certificate is not verified: anyone in the middle can read and answer",
             ]
         );
+    }
+
+    #[test]
+    fn incremental_rebalancing_is_told_apart_from_eager() {
+        let with = |key: &str, value: &str| {
+            let mut properties = KafkaProperties::default();
+            properties.set(key, value);
+            properties.rebalances_incrementally()
+        };
+        assert!(!KafkaProperties::default().rebalances_incrementally());
+        assert!(!with("partition.assignment.strategy", "range,roundrobin"));
+        assert!(with("partition.assignment.strategy", "cooperative-sticky"));
+        assert!(with("partition.assignment.strategy", "Cooperative-Sticky"));
+        assert!(!with("group.protocol", "classic"));
+        assert!(with("group.protocol", "consumer"));
     }
 }
