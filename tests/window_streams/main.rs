@@ -129,5 +129,6 @@ async fn wait(
 }
 
 mod counting;
+mod envelopes;
 mod restarts;
 mod single_partition;
