@@ -130,5 +130,6 @@ async fn wait(
 
 mod counting;
 mod envelopes;
+mod renewal;
 mod restarts;
 mod single_partition;

@@ -1,0 +1,99 @@
+//! A window stream's partition taken away while its worker is busy past the drain timeout, and
+//! given back while that aborted worker still runs.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use super::*;
+
+static SLOW_WINDOWS: KafkaSource = KafkaSource::new().topic("slow_windows");
+static SLOWED: AtomicBool = AtomicBool::new(false);
+static SLEEPING: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// Set by the test to let the slow resolver return.
+static RELEASED: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
+/// Blocks the first time a window fires, until the test releases it.
+#[stream(source = SLOW_WINDOWS, name = "slow_windows", window = "10m")]
+fn slow_windows(attempts: Vec<Message<LoginAttempt>>) -> Option<UserLogins> {
+    if !SLOWED.swap(true, Ordering::SeqCst) {
+        SLEEPING.notify_one();
+        let (released, changed) = &RELEASED;
+        let guard = released.lock().unwrap_or_else(PoisonError::into_inner);
+        let _released = changed
+            .wait_timeout_while(guard, PATIENCE, |released| !*released)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+    count_failures(&attempts)
+}
+
+/// When the aborted worker ends, dropping its handle on the partition's queue switches off the
+/// new worker's wake-up: the new worker must still read the messages that come after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+
+    let t0 = start_of_hour();
+    let kafka = Broker::mock()
+        .with_topics(&["slow_windows", "elsewhere"], 1)
+        .await;
+    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + MINUTE)));
+    kafka
+        .produce(&attempt("slow_windows", "carol", false, t0 + MINUTE))
+        .await
+        .expect("produce");
+    let running = runtime_for(&kafka, &["slow_windows"])
+        .store(Arc::new(MemoryStore::new()))
+        .clock(clock.clone())
+        .drain_timeout(Duration::from_secs(1))
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("slow_windows").expect("stream");
+    wait(&stats, "the first attempt in its window", |s| {
+        s.processed == 1
+    })
+    .await;
+    clock.set(Timestamp::from_millis(t0 + 10 * MINUTE));
+    tokio::time::timeout(PATIENCE, SLEEPING.notified())
+        .await
+        .expect("the window fired into the slow resolver");
+
+    // Another member of the group, reading another topic: the group rebalances, and the
+    // partition comes back to the stream (revoked, then assigned again).
+    let leave = Arc::new(AtomicBool::new(false));
+    let member = {
+        let leave = Arc::clone(&leave);
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", kafka.bootstrap_servers())
+            .set("group.id", "chalk/slow_windows")
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "500")
+            .create()
+            .expect("member");
+        consumer.subscribe(&["elsewhere"]).expect("subscribed");
+        std::thread::spawn(move || {
+            while !leave.load(Ordering::SeqCst) {
+                let _ = consumer.poll(Duration::from_millis(100));
+            }
+        })
+    };
+    wait(&stats, "revoked", |s| s.assigned_partitions == 0).await;
+    wait(&stats, "assigned again", |s| s.assigned_partitions == 1).await;
+    *RELEASED.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+    RELEASED.1.notify_all();
+
+    let later: Vec<Record> = (11..16)
+        .map(|minute| attempt("slow_windows", "carol", false, t0 + minute * MINUTE))
+        .collect();
+    kafka.produce_all(&later).await.expect("produce");
+    // The first attempt may be read again by the new worker (its window never fired to the
+    // end there): at least the five later ones must be read.
+    wait(&stats, "the attempts after the rebalance are read", |s| {
+        s.processed >= 6
+    })
+    .await;
+    leave.store(true, Ordering::SeqCst);
+    member.join().expect("member left");
+    running.shutdown().await.expect("clean shutdown");
+}
