@@ -69,5 +69,6 @@ mod broker_faults;
 /// A bad message: its payload (`None`: tombstone), the phase it must fail in, and a fragment of
 mod dead_letters;
 mod fatal_error;
+mod renewal_twice;
 mod shared_group;
 mod store_faults;
