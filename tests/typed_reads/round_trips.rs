@@ -94,6 +94,52 @@ async fn unknown_features_are_ignored(store: &dyn FeatureStore) {
     assert_eq!(stored.times.keys().collect::<Vec<_>>(), ["age"]);
 }
 
+/// A window stream's features, `field[size]`, read by their window size; `get` reads the
+/// entity's other features only.
+async fn window_features_read_by_their_size(store: &dyn FeatureStore) {
+    store
+        .write(&[raw(
+            "user",
+            "windowed",
+            vec![
+                ("age[10m]", FeatureValue::Int(3)),
+                ("age[1h]", FeatureValue::Int(7)),
+                ("favorite_color[1h]", FeatureValue::String("red".to_owned())),
+                ("age", FeatureValue::Int(40)),
+            ],
+        )])
+        .await
+        .expect("write");
+    let window = |size: &'static str| async move {
+        store
+            .get_window::<User>("windowed", size)
+            .await
+            .expect("read")
+    };
+    let ten_minutes = window("10m").await.expect("stored for 10m");
+    assert_eq!(
+        ten_minutes.value,
+        User {
+            uid: "windowed".to_owned(),
+            favorite_color: None,
+            age: 3,
+        }
+    );
+    assert_eq!(ten_minutes.times.keys().collect::<Vec<_>>(), ["age"]);
+    let hour = window("1h").await.expect("stored for 1h");
+    assert_eq!(
+        (hour.value.age, hour.value.favorite_color),
+        (7, Some("red".to_owned()))
+    );
+    assert!(window("5m").await.is_none(), "no window of 5 minutes");
+    assert!(store
+        .get_window::<User>("nobody", "10m")
+        .await
+        .expect("read")
+        .is_none());
+    assert_eq!(read::<User>(store, "windowed").await.value.age, 40);
+}
+
 async fn a_missing_required_feature_is_a_decode_error(store: &dyn FeatureStore) {
     store
         .write(&[raw(
@@ -194,6 +240,7 @@ async fn suite(store: Arc<dyn FeatureStore>) {
     a_wrong_stored_type_is_a_decode_error(&*store).await;
     an_out_of_range_value_is_a_decode_error(&*store).await;
     a_key_of_another_type_is_a_decode_error(&*store).await;
+    window_features_read_by_their_size(&*store).await;
 }
 
 async fn integers_beyond_i64_round_trip(store: &dyn FeatureStore) {

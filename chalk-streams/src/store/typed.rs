@@ -1,8 +1,8 @@
 //! Typed reads: `store.get::<User>(key)` reads an entity back as its [`Features`] type.
 //!
 //! It reads the features a mapping stream writes, named after the fields. A window stream's
-//! features are named `field[size]` (`num_failed_logins[10m]`): read them with
-//! [`FeatureStore::entity`], or `get ENTITY KEY` on the command line.
+//! features are named `field[size]` (`num_failed_logins[10m]`): read one window size's with
+//! `store.get_window::<F>(key, "10m")`, or all of them with `get ENTITY KEY` on the command line.
 //!
 //! ```
 //! use chalk_streams::prelude::*;
@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{FeatureStore, StoreError};
+use super::{FeatureStore, StoreError, StoredFeature};
 use crate::features::{Features, PrimaryKey};
 use crate::message::Timestamp;
 
@@ -94,6 +94,19 @@ pub trait FeatureStoreExt: FeatureStore {
         &self,
         key: impl PrimaryKey + Send + Sync,
     ) -> Result<Option<Stored<F>>, ReadError>;
+
+    /// The entity `key` of type `F` as a window stream wrote it for the window size labelled
+    /// `window` (as in the stream's attribute, e.g. `"10m"`): each field is read from the
+    /// feature `field[window]`. `None` if nothing is stored for that size.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get).
+    async fn get_window<F: Features>(
+        &self,
+        key: impl PrimaryKey + Send + Sync,
+        window: &str,
+    ) -> Result<Option<Stored<F>>, ReadError>;
 }
 
 #[async_trait::async_trait]
@@ -106,23 +119,50 @@ impl<S: FeatureStore + ?Sized> FeatureStoreExt for S {
         let Some(entity) = self.entity(F::NAMESPACE, &key).await? else {
             return Ok(None);
         };
-        let value = match F::from_features(&key, &entity.features) {
-            Ok(value) => value,
-            Err(message) => {
-                return Err(ReadError::Decode {
-                    namespace: F::NAMESPACE.to_owned(),
-                    key,
-                    message,
-                })
-            }
+        decode::<F>(key, &entity.features).map(Some)
+    }
+
+    async fn get_window<F: Features>(
+        &self,
+        key: impl PrimaryKey + Send + Sync,
+        window: &str,
+    ) -> Result<Option<Stored<F>>, ReadError> {
+        let key = key.into_key();
+        let Some(entity) = self.entity(F::NAMESPACE, &key).await? else {
+            return Ok(None);
         };
-        let times = F::FEATURES
-            .iter()
-            .filter_map(|&name| {
-                let stored = entity.features.get(name)?;
-                Some((name.to_owned(), stored.time))
+        let suffix = format!("[{window}]");
+        let features: BTreeMap<String, StoredFeature> = entity
+            .features
+            .into_iter()
+            .filter_map(|(name, stored)| {
+                let field = name.strip_suffix(&suffix)?;
+                Some((field.to_owned(), stored))
             })
             .collect();
-        Ok(Some(Stored { value, times }))
+        if features.is_empty() {
+            return Ok(None);
+        }
+        decode::<F>(key, &features).map(Some)
     }
+}
+
+/// `F` from the entity `key`'s `features` (field name → stored feature), with their times.
+fn decode<F: Features>(
+    key: String,
+    features: &BTreeMap<String, StoredFeature>,
+) -> Result<Stored<F>, ReadError> {
+    let value = F::from_features(&key, features).map_err(|message| ReadError::Decode {
+        namespace: F::NAMESPACE.to_owned(),
+        key,
+        message,
+    })?;
+    let times = F::FEATURES
+        .iter()
+        .filter_map(|&name| {
+            let stored = features.get(name)?;
+            Some((name.to_owned(), stored.time))
+        })
+        .collect();
+    Ok(Stored { value, times })
 }
