@@ -1,9 +1,10 @@
 //! A partition whose workers are aborted in two rebalances in a row, both still running when
 //! the partition comes back the second time.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use suite::rebalance::{Gate, OtherMember};
 
 use super::store_faults::order_records;
 
@@ -11,42 +12,15 @@ use super::*;
 
 static SLOW_TWICE: KafkaSource = KafkaSource::new().topic("slow_twice");
 static SLOW_CALLS: AtomicUsize = AtomicUsize::new(0);
-static SLEEPING: tokio::sync::Notify = tokio::sync::Notify::const_new();
-/// Set by the test to let the slow resolvers return.
-static RELEASED: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+static GATE: Gate = Gate::new();
 
-/// Blocks on the `slow` order the first two times it is resolved, until the test releases it.
+/// Holds the `slow` order the first two times it is resolved, until the test releases it.
 #[stream(source = SLOW_TWICE, name = "slow_twice")]
 fn slow_twice(order: Order) -> Result<OrderFeatures, String> {
     if order.id == "slow" && SLOW_CALLS.fetch_add(1, Ordering::SeqCst) < 2 {
-        SLEEPING.notify_one();
-        let (released, changed) = &RELEASED;
-        let guard = released.lock().unwrap_or_else(PoisonError::into_inner);
-        let _released = changed
-            .wait_timeout_while(guard, PATIENCE, |released| !*released)
-            .unwrap_or_else(PoisonError::into_inner);
+        GATE.hold();
     }
     order_features(order)
-}
-
-/// Another member of the stream's group, reading another topic, until `leave` is set: its
-/// joining and its leaving each make the group rebalance.
-fn other_member(kafka: &KafkaTestClient, leave: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", kafka.bootstrap_servers())
-        .set("group.id", "chalk/slow_twice")
-        .set("session.timeout.ms", "6000")
-        .set("heartbeat.interval.ms", "500")
-        .create()
-        .expect("member");
-    consumer.subscribe(&["elsewhere"]).expect("subscribed");
-    std::thread::spawn(move || {
-        while !leave.load(Ordering::SeqCst) {
-            let _ = consumer.poll(Duration::from_millis(100));
-        }
-    })
 }
 
 /// The first rebalance aborts the worker busy with the slow order; the next worker reads it
@@ -68,24 +42,18 @@ async fn a_partition_given_back_while_two_aborted_workers_run_is_still_read() {
         .await
         .expect("starts");
     let stats = running.stats("slow_twice").expect("stream");
-    tokio::time::timeout(PATIENCE, SLEEPING.notified())
-        .await
-        .expect("the first worker is in the slow resolver");
+    GATE.held("the first worker").await;
 
     // First rebalance: a member joins.
-    let leave = Arc::new(AtomicBool::new(false));
-    let member = other_member(&kafka, Arc::clone(&leave));
+    let member = OtherMember::join(kafka.bootstrap_servers(), "chalk/slow_twice", "elsewhere");
     let (s, revoked) = stats
         .wait_for(PATIENCE, |s| s.assigned_partitions == 0)
         .await;
     assert!(revoked, "{s:?}");
-    tokio::time::timeout(PATIENCE, SLEEPING.notified())
-        .await
-        .expect("the second worker is in the slow resolver");
+    GATE.held("the second worker").await;
 
     // Second rebalance: the member leaves.
-    leave.store(true, Ordering::SeqCst);
-    member.join().expect("member left");
+    member.leave();
     let (s, revoked) = stats
         .wait_for(PATIENCE, |s| s.assigned_partitions == 0)
         .await;
@@ -94,8 +62,7 @@ async fn a_partition_given_back_while_two_aborted_workers_run_is_still_read() {
         .wait_for(PATIENCE, |s| s.assigned_partitions == 1)
         .await;
     assert!(back, "{s:?}");
-    *RELEASED.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
-    RELEASED.1.notify_all();
+    GATE.release();
 
     kafka
         .produce_all(&order_records("slow_twice", 0..5))

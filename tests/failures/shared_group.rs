@@ -1,9 +1,9 @@
 //! Two processes in one consumer group: one takes over when the other stops.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
+use suite::rebalance::{Gate, OtherMember};
 use suite::wait_until;
 
 use super::store_faults::order_records;
@@ -103,19 +103,12 @@ async fn two_processes_share_a_group_and_one_takes_over_when_the_other_stops(bro
 
 static SLOW_ONCE: KafkaSource = KafkaSource::new().topic("slow_once");
 static SLOWED: AtomicBool = AtomicBool::new(false);
-static SLEEPING: tokio::sync::Notify = tokio::sync::Notify::const_new();
-/// Set by the test to let the slow resolver return.
-static RELEASED: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+static GATE: Gate = Gate::new();
 
 #[stream(source = SLOW_ONCE, name = "slow_once")]
 fn slow_once(order: Order) -> Result<OrderFeatures, String> {
     if order.id == "slow" && !SLOWED.swap(true, Ordering::SeqCst) {
-        SLEEPING.notify_one();
-        let (released, changed) = &RELEASED;
-        let guard = released.lock().unwrap_or_else(PoisonError::into_inner);
-        let _released = changed
-            .wait_timeout_while(guard, PATIENCE, |released| !*released)
-            .unwrap_or_else(PoisonError::into_inner);
+        GATE.hold();
     }
     order_features(order)
 }
@@ -126,8 +119,6 @@ fn slow_once(order: Order) -> Result<OrderFeatures, String> {
 /// still read the messages that come after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-
     let kafka = kafka_with_topics(&["slow_once", "elsewhere"], 1);
     kafka
         .produce(&Record::json(
@@ -142,29 +133,11 @@ async fn a_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
         .await
         .expect("starts");
     let stats = running.stats("slow_once").expect("stream");
-    tokio::time::timeout(PATIENCE, SLEEPING.notified())
-        .await
-        .expect("the slow message reached the resolver");
+    GATE.held("the slow message reached the resolver").await;
 
     // Another member of the group, reading another topic: the group rebalances, and the
     // partition comes back to the stream (revoked, then assigned again).
-    let leave = Arc::new(AtomicBool::new(false));
-    let member = {
-        let leave = Arc::clone(&leave);
-        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", kafka.bootstrap_servers())
-            .set("group.id", "chalk/slow_once")
-            .set("session.timeout.ms", "6000")
-            .set("heartbeat.interval.ms", "500")
-            .create()
-            .expect("member");
-        consumer.subscribe(&["elsewhere"]).expect("subscribed");
-        std::thread::spawn(move || {
-            while !leave.load(Ordering::SeqCst) {
-                let _ = consumer.poll(Duration::from_millis(100));
-            }
-        })
-    };
+    let member = OtherMember::join(kafka.bootstrap_servers(), "chalk/slow_once", "elsewhere");
     // Revoked (for at least the drain timeout), then assigned again, the aborted worker still
     // in its resolver.
     let (s, revoked) = stats
@@ -175,8 +148,7 @@ async fn a_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
         .wait_for(PATIENCE, |s| s.assigned_partitions == 1)
         .await;
     assert!(back, "{s:?}");
-    *RELEASED.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
-    RELEASED.1.notify_all();
+    GATE.release();
 
     kafka
         .produce_all(&order_records("slow_once", 0..5))
@@ -184,7 +156,6 @@ async fn a_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
         .expect("produce");
     let (s, done) = stats.wait_for(PATIENCE, |s| s.processed >= 6).await;
     assert!(done, "the messages after the rebalance are read: {s:?}");
-    leave.store(true, Ordering::SeqCst);
-    member.join().expect("member left");
+    member.leave();
     running.shutdown().await.expect("clean shutdown");
 }

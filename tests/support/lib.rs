@@ -3,6 +3,7 @@
 
 mod broker;
 pub mod headers;
+pub mod rebalance;
 pub mod server;
 pub mod sqlite_file;
 pub mod tansu;

@@ -2,27 +2,21 @@
 //! given back while that aborted worker still runs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
+
+use suite::rebalance::{Gate, OtherMember};
 
 use super::*;
 
 static SLOW_WINDOWS: KafkaSource = KafkaSource::new().topic("slow_windows");
 static SLOWED: AtomicBool = AtomicBool::new(false);
-static SLEEPING: tokio::sync::Notify = tokio::sync::Notify::const_new();
-/// Set by the test to let the slow resolver return.
-static RELEASED: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+static GATE: Gate = Gate::new();
 
-/// Blocks the first time a window fires, until the test releases it.
+/// Held the first time a window fires, until the test releases it.
 #[stream(source = SLOW_WINDOWS, name = "slow_windows", window = "10m")]
 fn slow_windows(attempts: Vec<Message<LoginAttempt>>) -> Option<UserLogins> {
     if !SLOWED.swap(true, Ordering::SeqCst) {
-        SLEEPING.notify_one();
-        let (released, changed) = &RELEASED;
-        let guard = released.lock().unwrap_or_else(PoisonError::into_inner);
-        let _released = changed
-            .wait_timeout_while(guard, PATIENCE, |released| !*released)
-            .unwrap_or_else(PoisonError::into_inner);
+        GATE.hold();
     }
     count_failures(&attempts)
 }
@@ -31,8 +25,6 @@ fn slow_windows(attempts: Vec<Message<LoginAttempt>>) -> Option<UserLogins> {
 /// new worker's wake-up: the new worker must still read the messages that come after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-
     let t0 = start_of_hour();
     let kafka = Broker::mock()
         .with_topics(&["slow_windows", "elsewhere"], 1)
@@ -55,33 +47,14 @@ async fn a_window_partition_given_back_while_its_aborted_worker_runs_is_still_re
     })
     .await;
     clock.set(Timestamp::from_millis(t0 + 10 * MINUTE));
-    tokio::time::timeout(PATIENCE, SLEEPING.notified())
-        .await
-        .expect("the window fired into the slow resolver");
+    GATE.held("the window fired into the slow resolver").await;
 
     // Another member of the group, reading another topic: the group rebalances, and the
     // partition comes back to the stream (revoked, then assigned again).
-    let leave = Arc::new(AtomicBool::new(false));
-    let member = {
-        let leave = Arc::clone(&leave);
-        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", kafka.bootstrap_servers())
-            .set("group.id", "chalk/slow_windows")
-            .set("session.timeout.ms", "6000")
-            .set("heartbeat.interval.ms", "500")
-            .create()
-            .expect("member");
-        consumer.subscribe(&["elsewhere"]).expect("subscribed");
-        std::thread::spawn(move || {
-            while !leave.load(Ordering::SeqCst) {
-                let _ = consumer.poll(Duration::from_millis(100));
-            }
-        })
-    };
+    let member = OtherMember::join(kafka.bootstrap_servers(), "chalk/slow_windows", "elsewhere");
     wait(&stats, "revoked", |s| s.assigned_partitions == 0).await;
     wait(&stats, "assigned again", |s| s.assigned_partitions == 1).await;
-    *RELEASED.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
-    RELEASED.1.notify_all();
+    GATE.release();
 
     let later: Vec<Record> = (11..16)
         .map(|minute| attempt("slow_windows", "carol", false, t0 + minute * MINUTE))
@@ -93,7 +66,6 @@ async fn a_window_partition_given_back_while_its_aborted_worker_runs_is_still_re
         s.processed >= 6
     })
     .await;
-    leave.store(true, Ordering::SeqCst);
-    member.join().expect("member left");
+    member.leave();
     running.shutdown().await.expect("clean shutdown");
 }
