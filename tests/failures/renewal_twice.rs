@@ -2,12 +2,10 @@
 //! the partition comes back the second time.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use suite::rebalance::{Gate, OtherMember};
 
-use super::store_faults::order_records;
-
+use super::shared_group::{read_after_the_rebalances, revoked_then_back, start_on_a_slow_order};
 use super::*;
 
 static SLOW_TWICE: KafkaSource = KafkaSource::new().topic("slow_twice");
@@ -28,19 +26,7 @@ fn slow_twice(order: Order) -> Result<OrderFeatures, String> {
 /// both still run, and must read the messages that come after they end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_partition_given_back_while_two_aborted_workers_run_is_still_read() {
-    let kafka = kafka_with_topics(&["slow_twice", "elsewhere"], 1);
-    kafka
-        .produce(&Record::json(
-            "slow_twice",
-            &json!({"id": "slow", "quantity": 1}),
-        ))
-        .await
-        .expect("produce");
-    let running = runtime_for(&kafka, &["slow_twice"])
-        .drain_timeout(Duration::from_secs(1))
-        .start()
-        .await
-        .expect("starts");
+    let (kafka, running) = start_on_a_slow_order("slow_twice").await;
     let stats = running.stats("slow_twice").expect("stream");
     GATE.held("the first worker").await;
 
@@ -54,21 +40,8 @@ async fn a_partition_given_back_while_two_aborted_workers_run_is_still_read() {
 
     // Second rebalance: the member leaves.
     member.leave();
-    let (s, revoked) = stats
-        .wait_for(PATIENCE, |s| s.assigned_partitions == 0)
-        .await;
-    assert!(revoked, "revoked again: {s:?}");
-    let (s, back) = stats
-        .wait_for(PATIENCE, |s| s.assigned_partitions == 1)
-        .await;
-    assert!(back, "{s:?}");
+    revoked_then_back(&stats).await;
     GATE.release();
-
-    kafka
-        .produce_all(&order_records("slow_twice", 0..5))
-        .await
-        .expect("produce");
-    let (s, done) = stats.wait_for(PATIENCE, |s| s.processed >= 6).await;
-    assert!(done, "the messages after both rebalances are read: {s:?}");
+    read_after_the_rebalances(&kafka, &stats, "slow_twice").await;
     running.shutdown().await.expect("clean shutdown");
 }

@@ -3,6 +3,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use chalk_streams::runtime::StreamStats;
+use chalk_streams::testing::MockKafka;
+use chalk_streams::RunningStreams;
 use suite::rebalance::{Gate, OtherMember};
 use suite::wait_until;
 
@@ -119,19 +122,7 @@ fn slow_once(order: Order) -> Result<OrderFeatures, String> {
 /// still read the messages that come after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
-    let kafka = kafka_with_topics(&["slow_once", "elsewhere"], 1);
-    kafka
-        .produce(&Record::json(
-            "slow_once",
-            &json!({"id": "slow", "quantity": 1}),
-        ))
-        .await
-        .expect("produce");
-    let running = runtime_for(&kafka, &["slow_once"])
-        .drain_timeout(Duration::from_secs(1))
-        .start()
-        .await
-        .expect("starts");
+    let (kafka, running) = start_on_a_slow_order("slow_once").await;
     let stats = running.stats("slow_once").expect("stream");
     GATE.held("the slow message reached the resolver").await;
 
@@ -140,6 +131,31 @@ async fn a_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
     let member = OtherMember::join(kafka.bootstrap_servers(), "chalk/slow_once", "elsewhere");
     // Revoked (for at least the drain timeout), then assigned again, the aborted worker still
     // in its resolver.
+    revoked_then_back(&stats).await;
+    GATE.release();
+    read_after_the_rebalances(&kafka, &stats, "slow_once").await;
+    member.leave();
+    running.shutdown().await.expect("clean shutdown");
+}
+
+/// A topic of one partition holding the order `slow`, and the stream of the same name started
+/// on it with a drain timeout of one second (and a topic `elsewhere` for another member).
+pub(super) async fn start_on_a_slow_order(topic: &str) -> (MockKafka, RunningStreams) {
+    let kafka = kafka_with_topics(&[topic, "elsewhere"], 1);
+    kafka
+        .produce(&Record::json(topic, &json!({"id": "slow", "quantity": 1})))
+        .await
+        .expect("produce");
+    let running = runtime_for(&kafka, &[topic])
+        .drain_timeout(Duration::from_secs(1))
+        .start()
+        .await
+        .expect("starts");
+    (kafka, running)
+}
+
+/// Waits until the stream's partition is taken away, then given back.
+pub(super) async fn revoked_then_back(stats: &StreamStats) {
     let (s, revoked) = stats
         .wait_for(PATIENCE, |s| s.assigned_partitions == 0)
         .await;
@@ -148,14 +164,19 @@ async fn a_partition_given_back_while_its_aborted_worker_runs_is_still_read() {
         .wait_for(PATIENCE, |s| s.assigned_partitions == 1)
         .await;
     assert!(back, "{s:?}");
-    GATE.release();
+}
 
+/// Produces five more orders to `topic` and waits until the stream has read them (and the
+/// slow one).
+pub(super) async fn read_after_the_rebalances(
+    kafka: &KafkaTestClient,
+    stats: &StreamStats,
+    topic: &str,
+) {
     kafka
-        .produce_all(&order_records("slow_once", 0..5))
+        .produce_all(&order_records(topic, 0..5))
         .await
         .expect("produce");
     let (s, done) = stats.wait_for(PATIENCE, |s| s.processed >= 6).await;
-    assert!(done, "the messages after the rebalance are read: {s:?}");
-    member.leave();
-    running.shutdown().await.expect("clean shutdown");
+    assert!(done, "the messages after the rebalances are read: {s:?}");
 }
