@@ -18,6 +18,7 @@ pub mod offsets;
 pub(crate) mod partition;
 mod partition_queue;
 mod preflight;
+mod record;
 mod round_trip;
 mod running;
 mod stats;

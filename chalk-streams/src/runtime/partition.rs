@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{Consumer, MessageStream, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
+use rdkafka::message::{BorrowedMessage, OwnedMessage};
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -18,11 +18,12 @@ use super::guard::{guarded, resolve};
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
 use super::partition_queue::{PartitionQueue, Queued};
+use super::record::KafkaRecord;
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window_task::WindowResolver;
 use super::StreamShared;
 use crate::features::{recycle, FeatureRow};
-use crate::message::{RawHeaders, RawMessage, Timestamp};
+use crate::message::{RawMessage, Timestamp};
 use crate::resolver::{MessageError, Resolver};
 
 /// The consumer type every stream uses.
@@ -60,46 +61,6 @@ pub(crate) struct Handoff {
     pub go: tokio::sync::oneshot::Receiver<()>,
     /// The early messages, oldest first.
     pub early: tokio::sync::mpsc::UnboundedReceiver<OwnedMessage>,
-}
-
-/// A Kafka message as the workers read it: from the partition queue, or copied out of the main
-/// queue.
-pub(crate) trait KafkaRecord {
-    /// Its key, if it has one.
-    fn key(&self) -> Option<&[u8]>;
-    /// Its value, unless it is a tombstone.
-    fn payload(&self) -> Option<&[u8]>;
-    /// Its offset in its partition.
-    fn offset(&self) -> i64;
-    /// Its timestamp, if it has one.
-    fn timestamp(&self) -> Option<Timestamp>;
-    /// Its headers, as generated code takes them.
-    fn raw_headers(&self) -> RawHeaders<'_>;
-}
-
-impl KafkaRecord for OwnedMessage {
-    fn key(&self) -> Option<&[u8]> {
-        Message::key(self)
-    }
-
-    fn payload(&self) -> Option<&[u8]> {
-        Message::payload(self)
-    }
-
-    fn offset(&self) -> i64 {
-        Message::offset(self)
-    }
-
-    fn timestamp(&self) -> Option<Timestamp> {
-        Message::timestamp(self)
-            .to_millis()
-            .map(Timestamp::from_millis)
-    }
-
-    fn raw_headers(&self) -> RawHeaders<'_> {
-        self.headers()
-            .map_or(RawHeaders::None, RawHeaders::KafkaOwned)
-    }
 }
 
 /// The outcome of resolving one batch, before anything is written. One per worker, cleared

@@ -18,7 +18,8 @@ use rdkafka::consumer::Consumer as _;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
 
-use super::partition::{KafkaConsumer, KafkaRecord, PartitionTask, MAX_BATCH};
+use super::partition::{KafkaConsumer, PartitionTask, MAX_BATCH};
+use super::record::KafkaRecord;
 use crate::message::{KafkaHeaders, RawHeaders, Timestamp};
 
 /// A reference of this worker's own to a partition's queue. It does not touch the queue's

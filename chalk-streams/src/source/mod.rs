@@ -10,6 +10,7 @@ pub mod properties;
 pub mod remote;
 pub mod resolve;
 mod secret;
+mod settings;
 
 use std::fmt;
 use std::time::Duration;

@@ -121,54 +121,6 @@ pub(crate) fn offset_handling(key: &str) -> Option<&'static str> {
     .flatten()
 }
 
-/// Settings a user may choose that give up a guarantee, each with what is given up: they are
-/// accepted, and said at start.
-const WEAKENING: &[(&str, &str, &str)] = &[
-    (
-        "isolation.level",
-        "read_uncommitted",
-        "messages of aborted transactions are processed too",
-    ),
-    (
-        "enable.ssl.certificate.verification",
-        "false",
-        "the broker's certificate is not verified: anyone in the middle can read and answer",
-    ),
-    (
-        "ssl.endpoint.identification.algorithm",
-        "none",
-        "the broker's certificate is not checked against its host name",
-    ),
-];
-
-impl KafkaProperties {
-    /// The guarantees these properties give up, as `key=value: what is given up`.
-    pub(crate) fn weakened_guarantees(&self) -> Vec<String> {
-        WEAKENING
-            .iter()
-            .filter(|(key, value, _)| {
-                self.get(key)
-                    .is_some_and(|set| set.trim().eq_ignore_ascii_case(value))
-            })
-            .map(|(key, value, why)| format!("{key}={value}: {why}"))
-            .collect()
-    }
-
-    /// Whether a rebalance may pause partitions the consumer keeps and resume them later from
-    /// their position: an incremental protocol (`cooperative-sticky`, or the `consumer` group
-    /// protocol). With the eager protocols (librdkafka's default), a rebalance takes every
-    /// partition away, and the next owner resumes from the committed offset.
-    pub(crate) fn rebalances_incrementally(&self) -> bool {
-        let cooperative = self
-            .get("partition.assignment.strategy")
-            .is_some_and(|strategy| strategy.to_ascii_lowercase().contains("cooperative"));
-        let consumer_protocol = self
-            .get("group.protocol")
-            .is_some_and(|protocol| protocol.trim().eq_ignore_ascii_case("consumer"));
-        cooperative || consumer_protocol
-    }
-}
-
 /// The librdkafka name and value of an `additional_kafka_args` entry, or why it cannot be used.
 pub(crate) fn translate_additional_arg(key: &str, value: String) -> Result<(&str, String), String> {
     let key = key.trim();
@@ -368,42 +320,5 @@ impl ResolvedSource {
         p.set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS);
         p.extend_for(ClientKind::Consumer, &self.additional_kafka_args);
         p
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn settings_that_give_up_a_guarantee_are_named() {
-        let mut properties = KafkaProperties::default();
-        properties.set("isolation.level", "read_committed");
-        properties.set("enable.ssl.certificate.verification", "true");
-        assert!(properties.weakened_guarantees().is_empty());
-        properties.set("isolation.level", "read_uncommitted");
-        properties.set("enable.ssl.certificate.verification", "FALSE");
-        assert_eq!(
-            properties.weakened_guarantees(),
-            [
-                "isolation.level=read_uncommitted: messages of aborted transactions are processed too",
-                "enable.ssl.certificate.verification=false: the broker's certificate is not verified: anyone in the middle can read and answer",
-            ]
-        );
-    }
-
-    #[test]
-    fn incremental_rebalancing_is_told_apart_from_eager() {
-        let with = |key: &str, value: &str| {
-            let mut properties = KafkaProperties::default();
-            properties.set(key, value);
-            properties.rebalances_incrementally()
-        };
-        assert!(!KafkaProperties::default().rebalances_incrementally());
-        assert!(!with("partition.assignment.strategy", "range,roundrobin"));
-        assert!(with("partition.assignment.strategy", "cooperative-sticky"));
-        assert!(with("partition.assignment.strategy", "Cooperative-Sticky"));
-        assert!(!with("group.protocol", "classic"));
-        assert!(with("group.protocol", "consumer"));
     }
 }
