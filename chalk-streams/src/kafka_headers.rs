@@ -81,31 +81,33 @@ pub(crate) fn without(headers: &BorrowedHeaders, names: &[&str]) -> OwnedHeaders
     copy
 }
 
+/// Headers with these names and values, byte for byte: names that are not UTF-8 included,
+/// which rdkafka's own `insert` (`&str` names) cannot make.
+pub(crate) fn with_names(entries: &[(&[u8], &[u8])]) -> OwnedHeaders {
+    let headers = OwnedHeaders::new();
+    for (name, value) in entries {
+        // SAFETY: the live list `headers` owns, which is not read-only; librdkafka copies name
+        // and value, and can only refuse a read-only list.
+        unsafe {
+            rd::rd_kafka_header_add(
+                list(headers.as_borrowed()),
+                name.as_ptr().cast(),
+                name.len() as isize,
+                value.as_ptr().cast(),
+                value.len() as isize,
+            );
+        }
+    }
+    headers
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
     /// Headers whose first name is not UTF-8 (rdkafka's own `insert` takes only `&str`).
     pub(crate) fn with_a_bad_name() -> OwnedHeaders {
-        let headers = OwnedHeaders::new();
-        for (name, value) in [
-            (b"\xffbad".as_slice(), b"v".as_slice()),
-            (b"ok", b"w"),
-            (b"chalk.stream", b"s"),
-        ] {
-            // SAFETY: the live list `headers` owns; librdkafka copies name and value.
-            let added = unsafe {
-                rd::rd_kafka_header_add(
-                    list(headers.as_borrowed()),
-                    name.as_ptr().cast(),
-                    name.len() as isize,
-                    value.as_ptr().cast(),
-                    value.len() as isize,
-                )
-            };
-            assert_eq!(added, rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR);
-        }
-        headers
+        with_names(&[(b"\xffbad", b"v"), (b"ok", b"w"), (b"chalk.stream", b"s")])
     }
 
     #[test]

@@ -165,7 +165,7 @@ async fn dlq_replay_keeps_a_header_name_that_is_not_utf8() {
 
     let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
     let name = b"\xfftrace".as_slice();
-    let headers = suite::headers::with_names(&[
+    let headers = chalk_streams::testing::headers::with_names(&[
         (name, b"t-1"),
         (dlq::HEADER_STREAM.as_bytes(), b"orders"),
         (dlq::HEADER_PHASE.as_bytes(), b"parse"),
@@ -198,7 +198,7 @@ async fn dlq_replay_keeps_a_header_name_that_is_not_utf8() {
     let names = replayed
         .first()
         .and_then(|message| message.headers())
-        .map(|headers| suite::headers::names(headers.as_borrowed()));
+        .map(|headers| chalk_streams::testing::headers::names(headers.as_borrowed()));
     assert_eq!(names, Some(vec![name.to_vec()]), "the original header only");
 }
 

@@ -254,7 +254,9 @@ async fn a_header_name_that_is_not_utf8_neither_stops_the_partition_nor_is_alter
         .send(
             FutureRecord::<[u8], [u8]>::to("orders")
                 .payload(b"not json".as_slice())
-                .headers(suite::headers::with_names(&[(name, b"t1")])),
+                .headers(chalk_streams::testing::headers::with_names(&[(
+                    name, b"t1",
+                )])),
             PATIENCE,
         )
         .await
@@ -294,7 +296,7 @@ async fn a_header_name_that_is_not_utf8_neither_stops_the_partition_nor_is_alter
         .and_then(|letter| letter.headers())
         .expect("a letter with headers");
     assert_eq!(
-        suite::headers::names(letter_headers.as_borrowed()).first(),
+        chalk_streams::testing::headers::names(letter_headers.as_borrowed()).first(),
         Some(&name.to_vec())
     );
 }

@@ -2,7 +2,6 @@
 //! a runtime wired to one, servers of the tests' own.
 
 mod broker;
-pub mod headers;
 pub mod rebalance;
 pub mod server;
 pub mod sqlite_file;

@@ -1,11 +1,13 @@
 //! Testing streams: [`StreamTester`] runs a declared stream without any broker, with a clock
 //! the test moves; [`MockKafka`] is librdkafka's mock cluster, in-process, on a loopback port,
 //! for tests over the real Kafka protocol, and [`KafkaTestClient`] the same client for a real
-//! broker; [`FlakyStore`] is a store that fails on purpose.
+//! broker; [`FlakyStore`] is a store that fails on purpose; [`headers`] makes and reads Kafka
+//! headers byte for byte.
 
 mod client;
 mod flaky_store;
 mod harness;
+pub mod headers;
 mod mock_kafka;
 mod record;
 

@@ -1,0 +1,17 @@
+//! Kafka headers byte for byte, names that are not UTF-8 included: any producer can send them,
+//! but rdkafka's own `insert` and accessors take and give `&str` names.
+
+use rdkafka::message::{BorrowedHeaders, OwnedHeaders};
+
+/// Headers with these names and values, byte for byte, in order.
+pub fn with_names(entries: &[(&[u8], &[u8])]) -> OwnedHeaders {
+    crate::kafka_headers::with_names(entries)
+}
+
+/// The names of `headers`, byte for byte (up to a NUL), in order.
+pub fn names(headers: &BorrowedHeaders) -> Vec<Vec<u8>> {
+    crate::kafka_headers::entries(headers)
+        .into_iter()
+        .map(|(name, _)| name.to_vec())
+        .collect()
+}
