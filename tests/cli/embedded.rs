@@ -1,0 +1,142 @@
+//! `run --embedded`: what it prints, what it stores, and what `get` and `sqlite3` read back.
+
+use std::process::Command;
+
+use crate::{example, run, text};
+
+#[test]
+fn embedded_run_prints_the_features_of_the_samples() {
+    let out = run(example().args(["run", "--embedded"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("5 sample messages produced"), "{stdout}");
+    assert!(
+        stdout.contains("stream favorite_color::favorite_color: 5 processed, 0 skipped as late, 0 failed, 5 feature rows written"),
+        "{stdout}"
+    );
+    let features: Vec<(String, String)> = printed_features(&stdout)
+        .into_iter()
+        .map(|[_, key, _, value]| (key, value))
+        .collect();
+    let expected = [
+        ("u1", "purple"),
+        ("u2", "green"),
+        ("u3", "blue"),
+        ("u4", "orange"),
+    ];
+    assert_eq!(
+        features,
+        expected.map(|(k, v)| (k.to_owned(), v.to_owned())),
+        "the later update of u1 wins"
+    );
+}
+
+/// The rows of the table `run --embedded` prints: entity, key, feature, value.
+fn printed_features(stdout: &str) -> Vec<[String; 4]> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("ENTITY"))
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            [0, 1, 2, 3].map(|i| cells[i].to_owned())
+        })
+        .collect()
+}
+
+/// A store that already holds another application's entities: the demo shows this run's.
+#[test]
+fn embedded_run_prints_only_what_it_wrote() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = format!("sqlite://{}", dir.path().join("features.sqlite").display());
+    let mut orders = Command::new(suite::example_named("orders_dlq"));
+    let out = run(orders
+        .args(["run", "--embedded"])
+        .env("CHALK_STORE", &store)
+        .env("RUST_LOG", "error"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(printed_features(&text(&out.stdout))
+        .iter()
+        .all(|row| row[0] == "order"));
+
+    let out = run(example()
+        .args(["run", "--embedded"])
+        .env("CHALK_STORE", &store));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let keys: Vec<String> = printed_features(&text(&out.stdout))
+        .into_iter()
+        .map(|[entity, key, _, _]| format!("{entity} {key}"))
+        .collect();
+    assert_eq!(keys, ["user u1", "user u2", "user u3", "user u4"]);
+}
+
+#[test]
+fn features_survive_a_restart_and_read_with_get_and_sqlite3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("features.sqlite");
+    let store = format!("sqlite://{}", file.display());
+    for run_number in 1..=2 {
+        let out = run(example()
+            .args(["run", "--embedded"])
+            .env("CHALK_STORE", &store));
+        assert!(
+            out.status.success(),
+            "run {run_number}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(example()
+        .args(["get", "user", "u2"])
+        .env("CHALK_STORE", &store));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.lines().any(|l| l.split_whitespace().take(4).eq([
+            "user",
+            "u2",
+            "favorite_color",
+            "green"
+        ])),
+        "{table}"
+    );
+
+    let out = run(example().args(["get", "user", "u1", "--json", "--store", &store]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["features"]["favorite_color"]["value"], "purple");
+    assert_eq!(json["features"]["favorite_color"]["type"], "string");
+
+    let out = run(example()
+        .args(["get", "user", "nobody"])
+        .env("CHALK_STORE", &store));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no features stored for user `nobody`"));
+
+    // A mistyped path is not an empty store: it is an error, and no file appears.
+    let missing = dir.path().join("featurs.sqlite");
+    let out = run(example().args([
+        "get",
+        "user",
+        "u1",
+        "--store",
+        &format!("sqlite://{}", missing.display()),
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("no store file at {}", missing.display())),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!missing.exists());
+
+    let sqlite3 = Command::new("sqlite3")
+        .arg(&file)
+        .arg("SELECT entity_key, feature, value, value_type FROM features WHERE namespace = 'user' ORDER BY entity_key;")
+        .output()
+        .expect("the sqlite3 tool runs (scripts/setup.sh installs it)");
+    assert!(sqlite3.status.success(), "{}", text(&sqlite3.stderr));
+    assert_eq!(
+        text(&sqlite3.stdout),
+        "u1|favorite_color|purple|string\nu2|favorite_color|green|string\nu3|favorite_color|blue|string\nu4|favorite_color|orange|string\n"
+    );
+}
