@@ -21,11 +21,21 @@ fn validator_modules() -> PathBuf {
 }
 
 fn document(example: &str) -> serde_json::Value {
-    let out = Command::new(suite::example_named(example))
+    document_with(example, None)
+}
+
+/// The document of `example`, run with `CHALK_WINDOW_RETENTION` set to `window_retention`
+/// or unset.
+fn document_with(example: &str, window_retention: Option<&str>) -> serde_json::Value {
+    let mut command = Command::new(suite::example_named(example));
+    command
         .arg("asyncapi")
         .env("CHALK_STORE", "memory")
-        .output()
-        .expect("the example runs");
+        .env_remove("CHALK_WINDOW_RETENTION");
+    if let Some(retention) = window_retention {
+        command.env("CHALK_WINDOW_RETENTION", retention);
+    }
+    let out = command.output().expect("the example runs");
     assert!(
         out.status.success(),
         "{}",
@@ -93,6 +103,29 @@ fn window_and_dead_letter_examples_are_valid_too() {
     }
 }
 
+/// As in `list`: a window stream keeps a window at most the window retention after its end, so
+/// the deadline described is the one that applies.
+#[test]
+fn a_window_streams_deadline_is_described_as_the_retention_caps_it() {
+    let description = |retention: Option<&str>| {
+        let doc = document_with("failed_logins", retention);
+        let operations = doc["operations"].as_object().expect("operations");
+        assert_eq!(operations.len(), 1, "{operations:?}");
+        let (_, operation) = operations.iter().next().expect("one operation");
+        operation["description"]
+            .as_str()
+            .expect("a description")
+            .to_owned()
+    };
+    let declared = description(None);
+    assert!(declared.ends_with("late-arrival deadline 2h"), "{declared}");
+    let capped = description(Some("1h"));
+    assert!(
+        capped.ends_with("late-arrival deadline 2h (capped at 1h by the window retention)"),
+        "{capped}"
+    );
+}
+
 #[test]
 fn the_validator_rejects_a_broken_document() {
     let mut doc = document("favorite_color");
@@ -151,7 +184,13 @@ static COMMENTS: chalk_streams::registry::StreamDescriptor =
 fn a_payload_type_that_refers_to_itself_gives_a_valid_document() {
     let registry =
         chalk_streams::registry::Registry::from_descriptors(vec![&COMMENTS]).expect("valid");
-    let doc = chalk_streams::asyncapi::document(&registry, "comments", "1").expect("described");
+    let doc = chalk_streams::asyncapi::document(
+        &registry,
+        "comments",
+        "1",
+        chalk_streams::runtime::DEFAULT_WINDOW_RETENTION,
+    )
+    .expect("described");
     let (valid, report) = validate(&doc);
     assert!(valid, "{report}\n{doc:#}");
     assert!(doc["components"]["schemas"]

@@ -3,6 +3,7 @@
 //! payload's JSON Schema.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
@@ -10,10 +11,16 @@ use crate::registry::Registry;
 use crate::source::resolve::process_env;
 
 /// The document, for an application called `title`. Only each source's topics and deadline
-/// are read (no broker, no credential is needed); a stream whose topics are unknown (set
-/// neither in code nor in the environment) cannot be described, and its problems are
-/// returned instead of a document that would leave it out.
-pub fn document(registry: &Registry, title: &str, version: &str) -> Result<Value, Vec<String>> {
+/// are read (no broker, no credential is needed); a window stream's deadline is shown as
+/// `window_retention` caps it (see `Runtime::window_retention`). A stream whose topics are
+/// unknown (set neither in code nor in the environment) cannot be described, and its problems
+/// are returned instead of a document that would leave it out.
+pub fn document(
+    registry: &Registry,
+    title: &str,
+    version: &str,
+    window_retention: Duration,
+) -> Result<Value, Vec<String>> {
     let mut channels: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut operations = Map::new();
     let mut schemas = Map::new();
@@ -57,7 +64,10 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> Result<Value
                 }
                 description.push_str(&format!(
                     "; consumer group `{}{name}`; late-arrival deadline {}",
-                    source.group_id_prefix, source.late_arrival_deadline
+                    source.group_id_prefix,
+                    source
+                        .late_arrival_deadline
+                        .as_applied(!descriptor.windows().is_empty(), window_retention)
                 ));
             }
             Err(errors) => problems.extend(

@@ -38,6 +38,23 @@ impl LateArrivalDeadline {
             Self::Within(deadline) => age > deadline,
         }
     }
+
+    /// The deadline as it applies, for people to read: a window stream keeps a window at most
+    /// `window_retention` after its end, which caps its deadline.
+    pub(crate) fn as_applied(self, windowed: bool, window_retention: Duration) -> String {
+        let capped = match self {
+            Self::Within(within) => within > window_retention,
+            Self::Infinity => true,
+        };
+        if windowed && capped {
+            format!(
+                "{self} (capped at {} by the window retention)",
+                humantime::format_duration(window_retention)
+            )
+        } else {
+            self.to_string()
+        }
+    }
 }
 
 impl From<Duration> for LateArrivalDeadline {

@@ -2,6 +2,7 @@
 
 use chalk_streams::registry::{Registry, RegistryError, StreamDescriptor};
 use chalk_streams::resolver::Resolver;
+use chalk_streams::runtime::DEFAULT_WINDOW_RETENTION;
 
 use super::*;
 
@@ -96,7 +97,8 @@ static RAW_LINES: StreamDescriptor = StreamDescriptor::new(
 #[test]
 fn asyncapi_describes_raw_payloads_as_they_are_sent_and_refuses_to_leave_a_stream_out() {
     let registry = Registry::from_descriptors(vec![&TEXT_LINES, &RAW_LINES]).expect("valid");
-    let doc = chalk_streams::asyncapi::document(&registry, "t", "1").expect("described");
+    let doc = chalk_streams::asyncapi::document(&registry, "t", "1", DEFAULT_WINDOW_RETENTION)
+        .expect("described");
     let messages = &doc["channels"]["lines"]["messages"];
     assert_eq!(messages["lines_payload"]["contentType"], "text/plain");
     assert_eq!(
@@ -107,7 +109,8 @@ fn asyncapi_describes_raw_payloads_as_they_are_sent_and_refuses_to_leave_a_strea
     // `ANY_SOURCE` names no topic, and none is in the environment: the stream cannot be
     // described, and the document is refused rather than printed without it.
     let registry = Registry::from_descriptors(vec![&FIRST, &TEXT_LINES]).expect("valid");
-    let problems = chalk_streams::asyncapi::document(&registry, "t", "1").expect_err("refused");
+    let problems = chalk_streams::asyncapi::document(&registry, "t", "1", DEFAULT_WINDOW_RETENTION)
+        .expect_err("refused");
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
         problems[0].starts_with("stream `orders`: option `topic`"),

@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use std::time::Duration;
 
-use crate::duration::LateArrivalDeadline;
 use crate::error::Result;
 use crate::runtime::{Runtime, StreamDescription, DEFAULT_WINDOW_RETENTION};
 
@@ -49,8 +48,10 @@ impl Row {
             source: descriptor.source().integration_name().map(str::to_owned),
             topics: source.map(|s| s.topics.clone()).unwrap_or_default(),
             group_id: source.map(|s| s.group_id(descriptor.name())),
-            late_arrival_deadline: source
-                .map(|s| deadline(s.late_arrival_deadline, windowed, window_retention)),
+            late_arrival_deadline: source.map(|s| {
+                s.late_arrival_deadline
+                    .as_applied(windowed, window_retention)
+            }),
             windows: descriptor.windows().to_vec(),
             dead_letter_queue_topic: source.and_then(|s| s.dead_letter_queue_topic.clone()),
             bootstrap_servers: source
@@ -87,23 +88,6 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The deadline as it applies: a window stream keeps a window at most the window retention
-/// after its end, which caps its deadline.
-fn deadline(declared: LateArrivalDeadline, windowed: bool, retention: Duration) -> String {
-    let capped = match declared {
-        LateArrivalDeadline::Within(within) => within > retention,
-        LateArrivalDeadline::Infinity => true,
-    };
-    if windowed && capped {
-        format!(
-            "{declared} (capped at {} by the window retention)",
-            humantime::format_duration(retention)
-        )
-    } else {
-        declared.to_string()
-    }
 }
 
 fn print_table(rows: &[Row]) {

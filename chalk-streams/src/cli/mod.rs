@@ -92,6 +92,10 @@ struct AsyncApiArgs {
     /// The application version the document describes.
     #[arg(long = "app-version", default_value = "1.0.0")]
     app_version: String,
+    /// The window retention `run` is given (default 24h), which caps the deadline of window
+    /// streams: described as it applies.
+    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = parse_duration)]
+    window_retention: Option<std::time::Duration>,
 }
 
 impl AsyncApiArgs {
@@ -110,6 +114,8 @@ impl AsyncApiArgs {
             &crate::registry::Registry::collect()?,
             &title,
             &self.app_version,
+            self.window_retention
+                .unwrap_or(crate::runtime::DEFAULT_WINDOW_RETENTION),
         )
         .map_err(Error::Check)?;
         let text = serde_json::to_string_pretty(&document)
