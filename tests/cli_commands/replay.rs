@@ -54,6 +54,9 @@ async fn read_to_end(kafka: &MockKafka, topic: &str, partitions: i32) -> Vec<Own
     .expect("reader thread")
 }
 
+/// The Kafka timestamp of every original message in these letters (November 2023).
+const ORIGINAL_TIME: i64 = 1_700_000_000_000;
+
 /// A dead letter as the runtime writes it: the original headers, then the `chalk.*` envelope.
 fn letter(stream: &str, source_offset: i64, original: &Record) -> Record {
     let mut letter = Record {
@@ -68,7 +71,7 @@ fn letter(stream: &str, source_offset: i64, original: &Record) -> Record {
         (dlq::HEADER_SOURCE_TOPIC, original.topic.clone()),
         (dlq::HEADER_SOURCE_PARTITION, "0".to_owned()),
         (dlq::HEADER_SOURCE_OFFSET, source_offset.to_string()),
-        (dlq::HEADER_SOURCE_TIMESTAMP, "1700000000000".to_owned()),
+        (dlq::HEADER_SOURCE_TIMESTAMP, ORIGINAL_TIME.to_string()),
     ];
     for (name, value) in envelope {
         letter = letter.header(name, value);
@@ -99,11 +102,15 @@ async fn dlq_replay_sends_each_letter_back_once_with_its_original_headers() {
         payload: None,
         ..Record::bytes("orders", "").key("o7")
     };
+    // Its envelope names a topic the stream does not read: sending it there would feed
+    // another application.
+    let elsewhere = Record::bytes("payments", r#"{"id": "p1"}"#).key("p1");
     let letters = [
         letter("orders", 11, &first),
         letter("some_other_stream", 12, &other),
         letter("orders", 13, &second),
         letter("orders", 14, &dropped).header(dlq::HEADER_PAYLOAD_DROPPED, "true"),
+        letter("orders", 15, &elsewhere),
     ];
     for letter in &letters {
         kafka
@@ -119,10 +126,21 @@ async fn dlq_replay_sends_each_letter_back_once_with_its_original_headers() {
             "replayed 2 letters of stream `orders` from `orders_dlq` (orders: 2)",
             "skipped 1 letter whose payload was dropped; the originals are in their source topics:",
             "  orders partition 0 offset 14",
+            "skipped 1 letter whose source topic is not one of the stream's; they stay in `orders_dlq`:",
+            "  from `payments`: partition 0 offset 4",
             "left 1 letter of other streams alone",
         ]
     );
     let replayed = read_to_end(&kafka, "orders", 2).await;
+    // Each goes back with its original time, so that it cannot pass for newer than it is.
+    for message in &replayed {
+        assert_eq!(
+            message.timestamp(),
+            rdkafka::Timestamp::CreateTime(ORIGINAL_TIME),
+            "{:?}",
+            message.key()
+        );
+    }
     let mut sent = keys_and_payloads(&replayed);
     sent.sort();
     assert_eq!(
@@ -219,9 +237,9 @@ async fn dlq_replay_dry_run_sends_nothing_and_limit_leaves_the_rest() {
     assert_eq!(
         out.stdout_lines(),
         [
-            r#"would send to `orders`: key=a headers=[h=a] value={"id": "a"}"#,
-            r#"would send to `orders`: key=b headers=[h=b] value={"id": "b"}"#,
-            r#"would send to `orders`: key=c headers=[h=c] value={"id": "c"}"#,
+            r#"would send to `orders`: key=a timestamp=1700000000000 headers=[h=a] value={"id": "a"}"#,
+            r#"would send to `orders`: key=b timestamp=1700000000000 headers=[h=b] value={"id": "b"}"#,
+            r#"would send to `orders`: key=c timestamp=1700000000000 headers=[h=c] value={"id": "c"}"#,
             "dry run: would replay 3 letters of stream `orders` from `orders_dlq` (orders: 3); \
              nothing sent or committed",
         ]
@@ -248,6 +266,83 @@ async fn dlq_replay_dry_run_sends_nothing_and_limit_leaves_the_rest() {
             .map(|(k, _)| k.unwrap_or_default())
             .collect::<Vec<_>>(),
         ["a", "b", "c"]
+    );
+}
+
+/// `--new-timestamps`: the replay's time instead of the original's, for messages that would
+/// otherwise be older than the stream's late-arrival deadline.
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_with_new_timestamps_gives_the_replays_time() {
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
+    let original = Record::bytes("orders", r#"{"id": "a"}"#).key("a");
+    kafka
+        .produce(&letter("orders", 1, &original))
+        .await
+        .expect("letter produced");
+    let before = chalk_streams::Timestamp::now().as_millis();
+    let out = replay(&kafka, &["--new-timestamps"]);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)"]
+    );
+    let sent = read_to_end(&kafka, "orders", 1).await;
+    assert_eq!(sent.len(), 1);
+    let time = sent[0].timestamp().to_millis().expect("a timestamp");
+    assert!(
+        time >= before,
+        "{time} is not the replay's time (after {before})"
+    );
+}
+
+/// A replay that fails part-way has already sent and committed letters: it says which before
+/// the error, and the next replay starts at the letter that failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_that_fails_part_way_says_what_it_sent() {
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
+    for (offset, id) in [(1, "a"), (2, "b")] {
+        let original = Record::bytes("orders", format!(r#"{{"id": "{id}"}}"#)).key(id);
+        kafka
+            .produce(&letter("orders", offset, &original))
+            .await
+            .expect("letter produced");
+    }
+    // The first letter's produce request goes through, the second's is refused for good.
+    kafka.cluster().expect("cluster").request_errors(
+        RDKafkaApiKey::Produce,
+        &[
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        ],
+    );
+    let out = run(example("orders_dlq")
+        .args(["dlq", "replay", "--stream", "orders"])
+        .env("KAFKA_BOOTSTRAP_SERVER", kafka.bootstrap_servers()));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)"]
+    );
+    assert!(
+        out.stderr
+            .contains("replaying `orders_dlq` partition 0 offset 1 to `orders` failed"),
+        "{}",
+        out.stderr
+    );
+
+    let out = replay(&kafka, &[]);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)"]
+    );
+    let sent = read_to_end(&kafka, "orders", 1).await;
+    assert_eq!(
+        keys_and_payloads(&sent)
+            .into_iter()
+            .map(|(k, _)| k.unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["a", "b"]
     );
 }
 

@@ -65,6 +65,12 @@ impl<'m> Letter<'m> {
             .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
+    /// The original message's Kafka timestamp (milliseconds since the epoch), if the letter
+    /// says.
+    pub(super) fn source_timestamp(&self) -> Option<i64> {
+        self.text(HEADER_SOURCE_TIMESTAMP)?.parse().ok()
+    }
+
     /// The original message's headers, byte for byte.
     pub(super) fn original_headers(&self) -> OwnedHeaders {
         self.all_headers.map_or_else(OwnedHeaders::new, |all| {
@@ -72,11 +78,15 @@ impl<'m> Letter<'m> {
         })
     }
 
-    /// One line saying what would be sent to `topic`.
-    pub(super) fn preview(&self, topic: &str) -> String {
+    /// One line saying what would be sent to `topic`, with `timestamp` (milliseconds since the
+    /// epoch) if it is not to be the broker's.
+    pub(super) fn preview(&self, topic: &str, timestamp: Option<i64>) -> String {
         let mut line = format!("would send to `{topic}`:");
         if let Some(key) = self.key {
             let _ = write!(line, " key={}", String::from_utf8_lossy(key));
+        }
+        if let Some(millis) = timestamp {
+            let _ = write!(line, " timestamp={millis}");
         }
         if !self.headers.is_empty() {
             let headers: Vec<String> = self

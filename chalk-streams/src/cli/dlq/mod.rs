@@ -3,9 +3,10 @@
 //! The dead-letter topic is read from the beginning by a consumer group of its own,
 //! `{group_id_prefix}{stream}/dlq-replay`, which commits past each letter once it is handled (a
 //! replayed letter only after the broker acknowledged it), so a second replay sends nothing
-//! again. Each letter goes back with its original key, value and headers, without the `chalk.*`
-//! envelope; letters of other streams sharing the topic are left alone, and letters whose
-//! payload was dropped are skipped and reported with where their original is.
+//! again. Each letter goes back with its original key, value, headers and timestamp, without the
+//! `chalk.*` envelope, and only to one of the stream's own topics; letters of other streams
+//! sharing the topic are left alone, and letters whose payload was dropped, or whose source
+//! topic is not the stream's, are skipped and reported with where they are.
 
 mod letter;
 mod replay;
@@ -32,7 +33,12 @@ replayed one only after the broker acknowledged it), up to where each partition 
 replay started: a replayed message that fails again waits for the next replay. Letters of other \
 streams are left alone; \
 letters whose payload was dropped (chalk.payload.dropped=true) are skipped and listed with \
-where their original is. Replayed messages get a new timestamp.")]
+where their original is; letters from a topic that is not one of the stream's are skipped and \
+listed. Replayed messages keep their original timestamp (chalk.source.timestamp): a replayed \
+value never replaces a newer one, a window stream puts it in its own window, and a message \
+older than the stream's late-arrival deadline is skipped as late. --new-timestamps gives them \
+the time of the replay instead. If the replay fails part-way, what it did is printed before the \
+error.")]
     Replay(ReplayArgs),
 }
 
@@ -44,6 +50,11 @@ pub(super) struct ReplayArgs {
     /// Print what would be sent; send and commit nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Give replayed messages the time of the replay rather than their original timestamp: they
+    /// then pass the late-arrival deadline, but their features carry the replay's time and
+    /// replace values written after the original message.
+    #[arg(long)]
+    new_timestamps: bool,
     /// Replay at most N letters; the rest stay for the next replay.
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
@@ -73,14 +84,18 @@ pub(super) async fn run(command: &DlqCommand) -> Result<()> {
         dry_run: args.dry_run,
         limit: args.limit,
         timeout: args.timeout,
+        new_timestamps: args.new_timestamps,
     };
     let handle = tokio::runtime::Handle::current();
-    let report =
+    let (report, result) =
         tokio::task::spawn_blocking(move || replay::replay(&plan, &dlq_topic, options, &handle))
             .await
-            .map_err(std::io::Error::other)??;
-    print!("{report}");
-    Ok(())
+            .map_err(std::io::Error::other)?;
+    // A replay that fails part-way has sent and committed some letters: say which.
+    if result.is_ok() || !report.is_empty() {
+        print!("{report}");
+    }
+    result
 }
 
 /// What `dlq replay` was asked for.
@@ -89,4 +104,5 @@ struct Options {
     dry_run: bool,
     limit: Option<u64>,
     timeout: Duration,
+    new_timestamps: bool,
 }

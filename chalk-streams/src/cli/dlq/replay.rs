@@ -24,14 +24,31 @@ use crate::source::properties::ClientKind;
 /// How long one poll of the dead-letter topic waits.
 const POLL_SLICE: Duration = Duration::from_millis(200);
 /// Reads the dead-letter topic to where each partition ended when the replay started (or to
-/// `--limit`) and replays this stream's letters.
-/// Blocking: runs on a blocking thread, awaiting acknowledgements on `handle`.
+/// `--limit`) and replays this stream's letters. Returns what was done, also when it failed
+/// part-way. Blocking: runs on a blocking thread, awaiting acknowledgements on `handle`.
 pub(super) fn replay(
     plan: &StreamPlan,
     dlq_topic: &str,
     options: Options,
     handle: &tokio::runtime::Handle,
-) -> Result<Report> {
+) -> (Report, Result<()>) {
+    let mut report = Report {
+        stream: plan.descriptor.name().to_owned(),
+        dlq_topic: dlq_topic.to_owned(),
+        dry_run: options.dry_run,
+        ..Report::default()
+    };
+    let result = replay_into(plan, dlq_topic, options, handle, &mut report);
+    (report, result)
+}
+
+fn replay_into(
+    plan: &StreamPlan,
+    dlq_topic: &str,
+    options: Options,
+    handle: &tokio::runtime::Handle,
+    report: &mut Report,
+) -> Result<()> {
     let stream = plan.descriptor.name();
     let source = &plan.source;
     let brokers = source.bootstrap_servers.join(",");
@@ -95,27 +112,22 @@ pub(super) fn replay(
         Some(producer(&properties, QuietContext::default())?)
     };
 
-    let mut report = Report {
-        stream: stream.to_owned(),
-        dlq_topic: dlq_topic.to_owned(),
-        dry_run: options.dry_run,
-        ..Report::default()
-    };
     let reader = Reader {
         consumer: &consumer,
         context: &consumer_context,
         producer: producer.as_ref(),
         dlq_topic,
+        source_topics: &source.topics,
         partitions,
         brokers: &brokers,
         options,
         handle,
     };
-    let result = reader.read(&mut report);
+    let result = reader.read(report);
     // Nothing borrowed from the consumer is alive any more: closing it cannot hang.
     drop(consumer);
     drop(producer);
-    result.map(|()| report)
+    result
 }
 
 /// The clients of one replay and what they work on.
@@ -125,6 +137,8 @@ struct Reader<'r> {
     /// `None` in a dry run.
     producer: Option<&'r FutureProducer<QuietContext>>,
     dlq_topic: &'r str,
+    /// The stream's topics: the only ones letters are sent back to.
+    source_topics: &'r [String],
     partitions: usize,
     brokers: &'r str,
     options: Options,
@@ -217,19 +231,26 @@ impl Reader<'_> {
                     field(HEADER_SOURCE_OFFSET),
                 ));
             } else if let Some(target) = letter.text(HEADER_SOURCE_TOPIC) {
-                if self.options.limit.is_some_and(|limit| replayed >= limit) {
+                if !self.source_topics.contains(&target) {
+                    // Not this stream's input: sending it there would feed another
+                    // application, or fail on a topic that does not exist.
+                    report
+                        .not_a_source
+                        .push((target, message.partition(), message.offset()));
+                } else if self.options.limit.is_some_and(|limit| replayed >= limit) {
                     report.limit_reached = self.options.limit;
                     break;
+                } else {
+                    self.send(&letter, &target).map_err(|error| {
+                        kafka(format!(
+                            "replaying `{dlq_topic}` partition {} offset {} to `{target}` failed: {error}",
+                            message.partition(),
+                            message.offset(),
+                        ))
+                    })?;
+                    replayed += 1;
+                    *report.replayed.entry(target).or_default() += 1;
                 }
-                self.send(&letter, &target).map_err(|error| {
-                    kafka(format!(
-                        "replaying `{dlq_topic}` partition {} offset {} to `{target}` failed: {error}",
-                        message.partition(),
-                        message.offset(),
-                    ))
-                })?;
-                replayed += 1;
-                *report.replayed.entry(target).or_default() += 1;
             } else {
                 report.without_source += 1;
             }
@@ -248,14 +269,22 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// Sends the original message of `letter` to `target` and waits for the acknowledgement;
-    /// in a dry run, prints it.
+    /// Sends the original message of `letter` to `target`, with its original timestamp unless
+    /// told otherwise, and waits for the acknowledgement; in a dry run, prints it.
     fn send(&self, letter: &Letter<'_>, target: &str) -> Result<(), String> {
+        let timestamp = if self.options.new_timestamps {
+            None
+        } else {
+            letter.source_timestamp()
+        };
         let Some(producer) = self.producer else {
-            println!("{}", letter.preview(target));
+            println!("{}", letter.preview(target, timestamp));
             return Ok(());
         };
         let mut record = FutureRecord::<[u8], [u8]>::to(target).headers(letter.original_headers());
+        if let Some(millis) = timestamp {
+            record = record.timestamp(millis);
+        }
         if let Some(key) = letter.key {
             record = record.key(key);
         }

@@ -14,9 +14,23 @@ pub(super) struct Report {
     pub(super) replayed: BTreeMap<String, u64>,
     /// Where the originals of the letters without payload are: topic, partition, offset.
     pub(super) dropped: Vec<(String, String, String)>,
+    /// Letters whose source topic is not one of the stream's: that topic, and where the letter
+    /// is (dead-letter partition and offset).
+    pub(super) not_a_source: Vec<(String, i32, i64)>,
     pub(super) other_streams: u64,
     pub(super) without_source: u64,
     pub(super) limit_reached: Option<u64>,
+}
+
+impl Report {
+    /// Whether any letter was handled: sent, or skipped for a reason worth saying.
+    pub(super) fn is_empty(&self) -> bool {
+        self.replayed.is_empty()
+            && self.dropped.is_empty()
+            && self.not_a_source.is_empty()
+            && self.other_streams == 0
+            && self.without_source == 0
+    }
 }
 
 impl std::fmt::Display for Report {
@@ -57,6 +71,17 @@ impl std::fmt::Display for Report {
             )?;
             for (topic, partition, offset) in &self.dropped {
                 writeln!(f, "  {topic} partition {partition} offset {offset}")?;
+            }
+        }
+        if !self.not_a_source.is_empty() {
+            let n = self.not_a_source.len() as u64;
+            writeln!(
+                f,
+                "skipped {} whose source topic is not one of the stream's; they stay in `{dlq}`:",
+                letters(n)
+            )?;
+            for (topic, partition, offset) in &self.not_a_source {
+                writeln!(f, "  from `{topic}`: partition {partition} offset {offset}")?;
             }
         }
         if self.other_streams > 0 {
