@@ -60,10 +60,16 @@ impl ManualClock {
         Timestamp::from_millis(self.millis.load(Ordering::SeqCst))
     }
 
-    /// Moves the clock forward by `by` and wakes everything waiting on it.
+    /// Moves the clock forward by `by` (at most to the last millisecond a timestamp holds, so
+    /// that `Duration::MAX` means "past everything") and wakes everything waiting on it.
     pub fn advance(&self, by: Duration) {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.millis.fetch_add(by, Ordering::SeqCst);
+        // `fetch_add` would wrap around to a time before the epoch.
+        let _ = self
+            .millis
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |millis| {
+                Some(millis.saturating_add(by))
+            });
         self.moved.notify_waiters();
     }
 
@@ -110,5 +116,14 @@ mod tests {
         clock.advance(Duration::from_millis(500));
         sleeper.await.expect("woken");
         assert_eq!(clock.now(), Timestamp::from_millis(1_000));
+    }
+
+    #[test]
+    fn advancing_by_the_longest_duration_stops_at_the_last_timestamp() {
+        let clock = ManualClock::new(Timestamp::from_millis(1_000));
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now(), Timestamp::from_millis(i64::MAX));
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(clock.now(), Timestamp::from_millis(i64::MAX));
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
@@ -156,7 +157,9 @@ impl KafkaTestClient {
     }
 
     /// Reads `count` records from the start of `topic` (all partitions), waiting up to `timeout`
-    /// for them. Returns what arrived, which may be fewer.
+    /// for them. Returns what arrived, which may be fewer: a topic that does not exist yet, or a
+    /// broker that does not answer, is waited for until then. Only a fatal consumer error ends
+    /// the read early, as an error.
     pub async fn read(
         &self,
         topic: &str,
@@ -185,7 +188,11 @@ impl KafkaTestClient {
                 }
                 match consumer.poll(left.min(Duration::from_millis(200))) {
                     Some(Ok(message)) => records.push(message.detach()),
-                    Some(Err(error)) => return Err(embedded(error)),
+                    Some(Err(error @ KafkaError::MessageConsumptionFatal(_))) => {
+                        return Err(embedded(error))
+                    }
+                    // The topic not created yet, a connection lost: librdkafka retries.
+                    Some(Err(error)) => tracing::debug!(%error, "test reader: consumer error"),
                     None => {}
                 }
             }
