@@ -1,11 +1,13 @@
 //! The dead-letter queue: where a message that fails (parse, resolver or store) goes, with its
 //! original key, value and headers and an envelope of headers saying what happened.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use rdkafka::ClientConfig;
 
 use crate::message::RawMessage;
 use crate::resolver::MessageError;
@@ -38,7 +40,10 @@ const MAX_ERROR_BYTES: usize = 4096;
 
 /// A producer to one dead-letter topic.
 pub(crate) struct DeadLetterQueue {
-    producer: FutureProducer,
+    /// The producer, replaced if librdkafka ends it for good (see `replace_if_failed_for_good`).
+    producer: Mutex<Arc<FutureProducer>>,
+    /// What the producer is made from, for its replacement.
+    config: ClientConfig,
     topic: String,
     stream: &'static str,
 }
@@ -57,9 +62,11 @@ impl DeadLetterQueue {
         properties.set("enable.idempotence", "true");
         // Let the broker, not the client, decide whether a large failed message fits.
         properties.set("message.max.bytes", "16777216");
-        let producer = properties.to_client_config().create()?;
+        let config = properties.to_client_config();
+        let producer = config.create()?;
         Ok(Self {
-            producer,
+            producer: Mutex::new(Arc::new(producer)),
+            config,
             topic,
             stream,
         })
@@ -78,11 +85,53 @@ impl DeadLetterQueue {
         raw: &RawMessage<'_>,
         error: &MessageError,
     ) -> Result<(), SendError> {
-        send_shrinking(|shape| self.produce(raw, error, shape)).await
+        let producer = Arc::clone(&self.producer.lock().unwrap_or_else(PoisonError::into_inner));
+        let sent = send_shrinking(|shape| self.produce(&producer, raw, error, shape)).await;
+        if sent.is_err() {
+            self.replace_if_failed_for_good(&producer);
+        }
+        sent
+    }
+
+    /// librdkafka ends an idempotent producer for good on some errors (the cluster refusing it
+    /// a producer id, say), and every later send through it fails at once: waiting cannot
+    /// help, a new producer can. If `used` is such a producer and still the current one, it is
+    /// replaced; if no new one can be made, the next failed send tries again.
+    fn replace_if_failed_for_good(&self, used: &Arc<FutureProducer>) {
+        let Some((_, reason)) = used.client().fatal_error() else {
+            return;
+        };
+        let mut current = self.producer.lock().unwrap_or_else(PoisonError::into_inner);
+        if !Arc::ptr_eq(&current, used) {
+            return; // Another partition's worker replaced it already.
+        }
+        match self.config.create::<FutureProducer>() {
+            Ok(fresh) => {
+                tracing::error!(
+                    stream = self.stream,
+                    dead_letter_topic = %self.topic,
+                    error = %reason,
+                    "the dead-letter producer failed for good; a new one takes over"
+                );
+                let failed = std::mem::replace(&mut *current, Arc::new(fresh));
+                // Closing it (a purge, then a short flush) need not hold up other workers.
+                drop(current);
+                drop(failed);
+            }
+            Err(error) => tracing::error!(
+                stream = self.stream,
+                dead_letter_topic = %self.topic,
+                error = %reason,
+                %error,
+                "the dead-letter producer failed for good, and a new one cannot be made; \
+                 trying again at the next send"
+            ),
+        }
     }
 
     async fn produce(
         &self,
+        producer: &FutureProducer,
         raw: &RawMessage<'_>,
         error: &MessageError,
         shape: Shape,
@@ -100,7 +149,7 @@ impl DeadLetterQueue {
         if let (Shape::Whole, Some(payload)) = (shape, raw.payload) {
             record = record.payload(payload);
         }
-        self.producer
+        producer
             .send(record, Duration::from_secs(5))
             .await
             .map(|_| ())
