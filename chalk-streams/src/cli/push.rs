@@ -8,7 +8,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureRecord;
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::kafka::{error_text, producer, QuietContext};
+use super::kafka::{error_text, message_timeout_ms, producer, QuietContext};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
 use crate::runtime::Runtime;
@@ -53,7 +53,7 @@ pub(super) async fn run(args: &PushArgs) -> Result<()> {
     let timeout: Duration = args.timeout;
     properties.set("acks", "all");
     properties.set("enable.idempotence", "true");
-    properties.set("message.timeout.ms", timeout.as_millis().max(1).to_string());
+    properties.set("message.timeout.ms", message_timeout_ms(timeout));
     let context = QuietContext::default();
     let producer = producer(&properties, context.clone())?;
 

@@ -12,7 +12,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::letter::Letter;
 use super::report::Report;
 use super::Options;
-use crate::cli::kafka::{error_text, probe, producer, QuietContext, TopicState};
+use crate::cli::kafka::{
+    error_text, message_timeout_ms, probe, producer, QuietContext, TopicState,
+};
 use crate::dlq::{
     HEADER_PAYLOAD_DROPPED, HEADER_SOURCE_OFFSET, HEADER_SOURCE_PARTITION, HEADER_SOURCE_TOPIC,
     HEADER_STREAM,
@@ -105,10 +107,7 @@ fn replay_into(
         properties.set("client.id", &client_id);
         properties.set("acks", "all");
         properties.set("enable.idempotence", "true");
-        properties.set(
-            "message.timeout.ms",
-            options.timeout.as_millis().max(1).to_string(),
-        );
+        properties.set("message.timeout.ms", message_timeout_ms(options.timeout));
         Some(producer(&properties, QuietContext::default())?)
     };
 
