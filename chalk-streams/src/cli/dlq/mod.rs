@@ -9,6 +9,7 @@
 //! topic is not the stream's, are skipped and reported with where they are.
 
 mod letter;
+mod refusal;
 mod replay;
 mod report;
 
@@ -37,8 +38,9 @@ where their original is; letters from a topic that is not one of the stream's ar
 listed. Replayed messages keep their original timestamp (chalk.source.timestamp): a replayed \
 value never replaces a newer one, a window stream puts it in its own window, and a message \
 older than the stream's late-arrival deadline is skipped as late. --new-timestamps gives them \
-the time of the replay instead. If the replay fails part-way, what it did is printed before the \
-error.")]
+the time of the replay instead. A letter that cannot be sent stops the replay there, and what it \
+did is printed before the error; with --skip-failed, a letter the brokers refuse for good is \
+skipped instead, and listed with the error: it stays in the dead-letter topic.")]
     Replay(ReplayArgs),
 }
 
@@ -55,6 +57,12 @@ pub(super) struct ReplayArgs {
     /// replace values written after the original message.
     #[arg(long)]
     new_timestamps: bool,
+    /// Skip a letter the brokers refuse for good (too large, or invalid) and go on: it is listed
+    /// with the error and stays in the dead-letter topic, and the replay's group commits past
+    /// it. A letter not acknowledged within --timeout, or refused because this client may not
+    /// write its topic, still stops the replay.
+    #[arg(long)]
+    skip_failed: bool,
     /// Replay at most N letters; the rest stay for the next replay.
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
@@ -85,6 +93,7 @@ pub(super) async fn run(command: &DlqCommand) -> Result<()> {
         limit: args.limit,
         timeout: args.timeout,
         new_timestamps: args.new_timestamps,
+        skip_failed: args.skip_failed,
     };
     let handle = tokio::runtime::Handle::current();
     let (report, result) =
@@ -105,4 +114,5 @@ struct Options {
     limit: Option<u64>,
     timeout: Duration,
     new_timestamps: bool,
+    skip_failed: bool,
 }

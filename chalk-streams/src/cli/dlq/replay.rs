@@ -10,7 +10,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::letter::Letter;
-use super::report::Report;
+use super::refusal::refused_for_good;
+use super::report::{Refused, Report};
 use super::Options;
 use crate::cli::kafka::{
     error_text, message_timeout_ms, probe, producer, QuietContext, TopicState,
@@ -240,21 +241,40 @@ impl Reader<'_> {
                     report.limit_reached = self.options.limit;
                     break;
                 } else {
-                    self.send(&letter, &target).map_err(|error| {
-                        kafka(format!(
-                            "replaying `{dlq_topic}` partition {} offset {} to `{target}` failed: {error}",
-                            message.partition(),
-                            message.offset(),
-                        ))
-                    })?;
-                    replayed += 1;
-                    *report.replayed.entry(target).or_default() += 1;
+                    match self.send(&letter, &target) {
+                        Ok(()) => {
+                            replayed += 1;
+                            *report.replayed.entry(target).or_default() += 1;
+                        }
+                        Err(error) if self.options.skip_failed && refused_for_good(&error) => {
+                            report.refused.push(Refused {
+                                target,
+                                partition: message.partition(),
+                                offset: message.offset(),
+                                error: error_text(&error),
+                            });
+                        }
+                        Err(error) => {
+                            let hint = if refused_for_good(&error) {
+                                "; --skip-failed skips a letter the brokers refuse and goes on"
+                            } else {
+                                ""
+                            };
+                            return Err(kafka(format!(
+                                "replaying `{dlq_topic}` partition {} offset {} to `{target}` failed: {}{hint}",
+                                message.partition(),
+                                message.offset(),
+                                error_text(&error),
+                            )));
+                        }
+                    }
                 }
             } else {
                 report.without_source += 1;
             }
             if self.producer.is_some() {
-                // Past this letter: it was replayed and acknowledged, or is not to be replayed.
+                // Past this letter: it was replayed and acknowledged, is not to be replayed, or
+                // was refused for good and the user asked to skip such letters.
                 self.commit_past(message.partition(), message.offset())
                     .map_err(|error| {
                         kafka(format!(
@@ -270,7 +290,7 @@ impl Reader<'_> {
 
     /// Sends the original message of `letter` to `target`, with its original timestamp unless
     /// told otherwise, and waits for the acknowledgement; in a dry run, prints it.
-    fn send(&self, letter: &Letter<'_>, target: &str) -> Result<(), String> {
+    fn send(&self, letter: &Letter<'_>, target: &str) -> Result<(), KafkaError> {
         let timestamp = if self.options.new_timestamps {
             None
         } else {
@@ -293,7 +313,7 @@ impl Reader<'_> {
         self.handle
             .block_on(producer.send(record, self.options.timeout))
             .map(|_| ())
-            .map_err(|(error, _)| error_text(&error))
+            .map_err(|(error, _)| error)
     }
 
     /// Commits the position after `offset` of `partition`, synchronously.

@@ -17,6 +17,8 @@ pub(super) struct Report {
     /// Letters whose source topic is not one of the stream's: that topic, and where the letter
     /// is (dead-letter partition and offset).
     pub(super) not_a_source: Vec<(String, i32, i64)>,
+    /// Letters the brokers refused for good, skipped with `--skip-failed`.
+    pub(super) refused: Vec<Refused>,
     pub(super) other_streams: u64,
     pub(super) without_source: u64,
     pub(super) limit_reached: Option<u64>,
@@ -28,8 +30,30 @@ impl Report {
         self.replayed.is_empty()
             && self.dropped.is_empty()
             && self.not_a_source.is_empty()
+            && self.refused.is_empty()
             && self.other_streams == 0
             && self.without_source == 0
+    }
+}
+
+/// A letter the brokers refused for good, skipped with `--skip-failed`.
+#[derive(Debug)]
+pub(super) struct Refused {
+    /// The topic it was sent back to.
+    pub(super) target: String,
+    /// Where the letter is in the dead-letter topic.
+    pub(super) partition: i32,
+    pub(super) offset: i64,
+    /// Why it was refused, as librdkafka reports it.
+    pub(super) error: String,
+}
+
+/// "it stays" or "they stay", as `n` letters do.
+fn they_stay(n: usize) -> &'static str {
+    if n == 1 {
+        "it stays"
+    } else {
+        "they stay"
     }
 }
 
@@ -77,11 +101,33 @@ impl std::fmt::Display for Report {
             let n = self.not_a_source.len() as u64;
             writeln!(
                 f,
-                "skipped {} whose source topic is not one of the stream's; they stay in `{dlq}`:",
-                letters(n)
+                "skipped {} whose source topic is not one of the stream's; {} in `{dlq}`:",
+                letters(n),
+                they_stay(self.not_a_source.len())
             )?;
             for (topic, partition, offset) in &self.not_a_source {
                 writeln!(f, "  from `{topic}`: partition {partition} offset {offset}")?;
+            }
+        }
+        if !self.refused.is_empty() {
+            let n = self.refused.len() as u64;
+            writeln!(
+                f,
+                "skipped {} that the brokers refused; {} in `{dlq}`:",
+                letters(n),
+                they_stay(self.refused.len())
+            )?;
+            for refused in &self.refused {
+                let Refused {
+                    target,
+                    partition,
+                    offset,
+                    error,
+                } = refused;
+                writeln!(
+                    f,
+                    "  to `{target}`: partition {partition} offset {offset}: {error}"
+                )?;
             }
         }
         if self.other_streams > 0 {
