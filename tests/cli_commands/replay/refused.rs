@@ -54,21 +54,34 @@ async fn dlq_replay_that_fails_part_way_says_what_it_sent() {
     assert_eq!(keys_sent(&kafka).await, ["a", "b"]);
 }
 
-/// With `--skip-failed`, a letter refused for good is listed with its error and passed over;
-/// the letters after it are replayed, and the next replay sends nothing again.
+/// A letter refused for good stops the replay, whose error names `--skip-failed`. With it, the
+/// letter is listed with its error and passed over; the letters after it are replayed, and the
+/// next replay sends nothing again.
 #[tokio::test(flavor = "multi_thread")]
 async fn dlq_replay_skip_failed_lists_a_refused_letter_and_goes_on() {
+    const INVALID: RDKafkaRespErr = RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_RECORD;
     let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
     produce_letters(&kafka, &["a", "b", "c"]).await;
-    answer_produce_requests(
-        &kafka,
-        &[ACCEPTED, RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_RECORD],
+    answer_produce_requests(&kafka, &[ACCEPTED, INVALID]);
+    let out = run(example("orders_dlq")
+        .args(["dlq", "replay", "--stream", "orders"])
+        .env("KAFKA_BOOTSTRAP_SERVER", kafka.bootstrap_servers()));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "failed: InvalidRecord (Broker: Broker failed to validate record); \
+             --skip-failed skips a letter the brokers refuse and goes on\n"
+        ),
+        "{}",
+        out.stderr
     );
+
+    answer_produce_requests(&kafka, &[INVALID]);
     let out = replay(&kafka, &["--skip-failed"]);
     assert_eq!(
         out.stdout_lines(),
         [
-            "replayed 2 letters of stream `orders` from `orders_dlq` (orders: 2)",
+            "replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)",
             "skipped 1 letter that the brokers refused; it stays in `orders_dlq`:",
             "  to `orders`: partition 0 offset 1: \
              InvalidRecord (Broker: Broker failed to validate record)",
