@@ -17,6 +17,7 @@ mod log_limit;
 pub mod offsets;
 pub(crate) mod partition;
 mod partition_queue;
+mod predecessors;
 mod preflight;
 mod record;
 mod round_trip;

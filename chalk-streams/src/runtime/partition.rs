@@ -18,6 +18,7 @@ use super::guard::{guarded, resolve};
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
 use super::partition_queue::{PartitionQueue, Queued};
+use super::predecessors::predecessors_ended;
 use super::record::KafkaRecord;
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window_task::WindowResolver;
@@ -339,17 +340,6 @@ impl PartitionTask {
             }
         }
     }
-}
-
-/// Resolves once every earlier, aborted worker of the partition has ended (never, if there is
-/// none), and forgets them. It waits on clones: a wait cut short (another branch of a select
-/// won) loses nothing, and an ended worker answers every clone.
-pub(super) async fn predecessors_ended(predecessors: &mut Vec<WorkerEnded>) {
-    if predecessors.is_empty() {
-        return std::future::pending().await;
-    }
-    futures::future::join_all(predecessors.iter().cloned()).await;
-    predecessors.clear();
 }
 
 /// Appends `first` and every message ready now, up to [`MAX_BATCH`]; logs queue errors. After

@@ -12,7 +12,8 @@ use tracing::Instrument;
 
 use super::guard::{guarded, guarded_async};
 use super::log_limit::LogLimiter;
-use super::partition::{fill_batch, predecessors_ended, PartitionTask};
+use super::partition::{fill_batch, PartitionTask};
+use super::predecessors::predecessors_ended;
 use super::record::KafkaRecord;
 use super::stats::{LatencyBatch, StatsSnapshot};
 use super::window::{OwnedRecord, WindowBook};
