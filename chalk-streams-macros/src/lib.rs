@@ -55,7 +55,8 @@ use proc_macro::TokenStream;
 ///   type decoded from JSON.
 /// - `T = Vec<u8>` takes the raw bytes, `T = String` the payload as UTF-8 text, and any other
 ///   `T` is decoded from JSON and must implement `serde::Deserialize`. These too are recognised
-///   as written: a type alias of `Vec<u8>` or `String` is decoded from JSON.
+///   as written: a type alias of `Vec<u8>` or `String` is decoded from JSON, with a deprecation
+///   warning at the alias that says so.
 /// - A window stream's function takes every message of one key in one window, in offset order:
 ///   `Vec<Message<T>>` or `Vec<T>`.
 ///

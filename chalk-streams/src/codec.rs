@@ -1,11 +1,14 @@
 //! Payload decoding: JSON into any `Deserialize` type, or the raw bytes / text.
 //!
 //! `#[stream]` picks the codec from the parameter type: `Vec<u8>` takes the raw bytes, `String`
-//! the payload as UTF-8 text, and any other type is decoded from JSON.
+//! the payload as UTF-8 text, and any other type is decoded from JSON (one of those two under
+//! another name too, with a warning: see [`DecodedAsJson`]).
 
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
+
+use crate::schema::Probe;
 
 /// Why a payload could not be decoded. The message is failed in phase `parse`.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +85,33 @@ impl Decode for Utf8 {
         let bytes = payload.unwrap_or_default();
         Ok(std::str::from_utf8(bytes)?.to_owned())
     }
+}
+
+/// A payload type that `#[stream]` decodes from JSON, as generated code sees it: the macro tells
+/// `Vec<u8>` and `String` apart by how the type is written, so under another name (a type alias)
+/// they reach here. Calling [`DecodedAsJson::decoded_as_json`] on the probe resolves, for those two,
+/// to an inherent method that is deprecated, which makes rustc warn at the user's type.
+pub trait DecodedAsJson {
+    /// Nothing: every other type is meant to be decoded from JSON.
+    fn decoded_as_json(&self) {}
+}
+
+impl<T> DecodedAsJson for Probe<T> {}
+
+impl Probe<String> {
+    /// Warns: the payload is decoded from JSON, not taken as text.
+    #[deprecated(
+        note = "this is `String` under another name (a type alias), so each payload is decoded from JSON, as a quoted string: write `String` itself to take the payload as text, or decode a JSON string into a `#[derive(Deserialize)]` newtype"
+    )]
+    pub fn decoded_as_json(&self) {}
+}
+
+impl Probe<Vec<u8>> {
+    /// Warns: the payload is decoded from JSON, not taken as raw bytes.
+    #[deprecated(
+        note = "this is `Vec<u8>` under another name (a type alias), so each payload is decoded from JSON, as an array of numbers: write `Vec<u8>` itself to take the raw bytes, or decode a JSON array into a `#[derive(Deserialize)]` newtype"
+    )]
+    pub fn decoded_as_json(&self) {}
 }
 
 #[cfg(test)]

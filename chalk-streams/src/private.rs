@@ -2,7 +2,7 @@
 
 pub use inventory;
 
-pub use crate::codec::{Bytes, Json, Utf8};
+pub use crate::codec::{Bytes, DecodedAsJson, Json, Utf8};
 pub use crate::features::{
     values_with_capacity, FeatureRow, FeatureValue, Features, IntoFeatureValue, PrimaryKey,
 };

@@ -147,8 +147,14 @@ fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
             let json = root.private_at(input_start);
             let open = quote_spanned!(input_start=> #json::Json<);
             let close = quote_spanned!(input_end=> >);
+            // A `String` or `Vec<u8>` under another name warns here, at the user's type.
             let check = quote_spanned! {input_start=>
                 #private::assert_json_payload::<#ty>();
+                {
+                    #[allow(unused_imports)]
+                    use #private::DecodedAsJson as _;
+                    #private::Probe::<#ty>::new().decoded_as_json();
+                }
             };
             (quote!(#open #ty #close), Some(check))
         }
