@@ -71,3 +71,64 @@ fn samples() -> Vec<Record> {
 fn main() -> chalk_streams::Result<()> {
     chalk_streams::App::new().sample_records(samples()).main()
 }
+
+/// The stream tested without a broker, on the tester's clock: `cargo test --example
+/// failed_logins`.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chalk_streams::testing::{MessageStatus, StreamTester, TestMessage};
+    use chalk_streams::{FeatureValue, Timestamp};
+
+    fn attempt(user: &str, success: bool, at: Timestamp) -> TestMessage {
+        TestMessage::json(&serde_json::json!({"user": user, "success": success}))
+            .key(user)
+            .timestamp(at)
+    }
+
+    #[tokio::test]
+    async fn each_window_counts_its_failed_logins_when_it_ends() {
+        let mut tester = StreamTester::new("failed_logins::failed_logins").expect("declared");
+        // The start of an hour: both window sizes start there.
+        let hour = {
+            let now = tester.clock().now().as_millis();
+            now - now.rem_euclid(3_600_000)
+        };
+        tester.clock().set(Timestamp::from_millis(hour));
+        let minute = |m: i64| Timestamp::from_millis(hour + m * 60_000);
+        for (success, at) in [(false, 1), (false, 2), (true, 3), (false, 12)] {
+            let status = tester.send(attempt("alice", success, minute(at))).await;
+            assert_eq!(status, MessageStatus::Windowed);
+        }
+
+        // The first 10-minute window ends: two failures in it.
+        let fired = tester.advance(Duration::from_secs(10 * 60)).await;
+        assert_eq!(fired.len(), 1);
+        assert_eq!((fired[0].size, fired[0].end), ("10m", minute(10)));
+        let rows = fired[0].result.as_ref().expect("resolved");
+        assert_eq!(rows[0].primary_key, "alice");
+        assert_eq!(
+            rows[0].values,
+            [("num_failed_logins[10m]", FeatureValue::Int(2))]
+        );
+
+        // The hour ends, with the second 10-minute window long before: one failure in that one,
+        // three in the hour.
+        let fired = tester.advance(Duration::from_secs(50 * 60)).await;
+        let counts: Vec<_> = fired
+            .iter()
+            .map(|window| {
+                let rows = window.result.as_ref().expect("resolved");
+                (window.size, window.end, rows[0].values[0].1.clone())
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("10m", minute(20), FeatureValue::Int(1)),
+                ("1h", minute(60), FeatureValue::Int(3)),
+            ]
+        );
+    }
+}
