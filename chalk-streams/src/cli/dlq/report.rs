@@ -49,7 +49,7 @@ pub(super) struct Refused {
 }
 
 /// "it stays" or "they stay", as `n` letters do.
-fn they_stay(n: usize) -> &'static str {
+fn they_stay(n: u64) -> &'static str {
     if n == 1 {
         "it stays"
     } else {
@@ -103,7 +103,7 @@ impl std::fmt::Display for Report {
                 f,
                 "skipped {} whose source topic is not one of the stream's; {} in `{dlq}`:",
                 letters(n),
-                they_stay(self.not_a_source.len())
+                they_stay(n)
             )?;
             for (topic, partition, offset) in &self.not_a_source {
                 writeln!(f, "  from `{topic}`: partition {partition} offset {offset}")?;
@@ -115,7 +115,7 @@ impl std::fmt::Display for Report {
                 f,
                 "skipped {} that the brokers refused; {} in `{dlq}`:",
                 letters(n),
-                they_stay(self.refused.len())
+                they_stay(n)
             )?;
             for refused in &self.refused {
                 let Refused {
