@@ -5,6 +5,26 @@ use std::fmt::Display;
 use crate::features::{FeatureRow, Features};
 use crate::message::Timestamp;
 
+/// The entity a stream writes: its namespace in the store and the features it may set (the
+/// feature fields of its [`Features`] type; a field left `None` is not written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamEntity {
+    /// The entity's namespace (see [`Features::NAMESPACE`]).
+    pub namespace: &'static str,
+    /// Its feature names, in declaration order (see [`Features::FEATURES`]).
+    pub features: &'static [&'static str],
+}
+
+impl StreamEntity {
+    /// The entity that outputs of type `O` write.
+    pub const fn of<O: StreamOutput>() -> Self {
+        Self {
+            namespace: <O::Entity as Features>::NAMESPACE,
+            features: <O::Entity as Features>::FEATURES,
+        }
+    }
+}
+
 /// A resolver's return type. Implemented for every [`Features`] type `F` and for `Option<F>`,
 /// `Vec<F>` and `Result<F, E>` (and their nestings) where `E: Display`.
 #[diagnostic::on_unimplemented(
@@ -13,12 +33,17 @@ use crate::message::Timestamp;
     note = "return a `#[derive(Features)]` struct, or `Option`, `Vec` or `Result<_, E: Display>` of one"
 )]
 pub trait StreamOutput {
+    /// The [`Features`] type whose rows this output sets: the entity the stream writes.
+    type Entity: Features;
+
     /// Appends the rows this output sets, stamped with feature time `time`. An `Err` output
     /// returns its error text: the message has failed in phase `resolver`.
     fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String>;
 }
 
 impl<F: Features> StreamOutput for F {
+    type Entity = F;
+
     fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {
         rows.push(self.into_row(time));
         Ok(())
@@ -26,6 +51,8 @@ impl<F: Features> StreamOutput for F {
 }
 
 impl<O: StreamOutput> StreamOutput for Option<O> {
+    type Entity = O::Entity;
+
     fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {
         match self {
             Some(output) => output.into_rows(time, rows),
@@ -35,6 +62,8 @@ impl<O: StreamOutput> StreamOutput for Option<O> {
 }
 
 impl<O: StreamOutput> StreamOutput for Vec<O> {
+    type Entity = O::Entity;
+
     fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {
         self.into_iter()
             .try_for_each(|output| output.into_rows(time, rows))
@@ -42,6 +71,8 @@ impl<O: StreamOutput> StreamOutput for Vec<O> {
 }
 
 impl<O: StreamOutput, E: Display> StreamOutput for Result<O, E> {
+    type Entity = O::Entity;
+
     fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {
         match self {
             Ok(output) => output.into_rows(time, rows),

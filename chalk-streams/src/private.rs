@@ -19,8 +19,12 @@ pub use crate::source::KafkaSource;
 /// Generated code asserts a parameter type can be decoded from JSON with this.
 pub const fn assert_json_payload<T: crate::codec::JsonPayload>() {}
 
-/// Generated code asserts a return type is a resolver output with this.
-pub const fn assert_stream_output<T: StreamOutput>() {}
+/// Generated code asserts a return type is a resolver output with this, and records the entity
+/// the stream writes with what it returns. Both calls carry the same span and bound, so rustc
+/// reports a type that is not an output once.
+pub const fn assert_stream_output<T: StreamOutput>() -> crate::output::StreamEntity {
+    crate::output::StreamEntity::of::<T>()
+}
 
 /// Generated code asserts an async resolver's future can run on the runtime with this.
 pub fn assert_send_future<F: std::future::Future + Send + 'static>(_: &F) {}

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::output::StreamEntity;
 use crate::resolver::Resolver;
 use crate::source::KafkaSource;
 
@@ -16,6 +17,7 @@ pub struct StreamDescriptor {
     file: &'static str,
     line: u32,
     windows: &'static [&'static str],
+    entity: Option<StreamEntity>,
     payload_schema: Option<fn() -> serde_json::Value>,
 }
 
@@ -38,6 +40,7 @@ impl StreamDescriptor {
             file,
             line,
             windows: &[],
+            entity: None,
             payload_schema: None,
         }
     }
@@ -60,6 +63,18 @@ impl StreamDescriptor {
     pub const fn with_windows(mut self, windows: &'static [&'static str]) -> Self {
         self.windows = windows;
         self
+    }
+
+    /// Records the entity the stream writes (`#[stream]` gives its return type's).
+    pub const fn with_entity(mut self, entity: StreamEntity) -> Self {
+        self.entity = Some(entity);
+        self
+    }
+
+    /// The entity the stream writes and the features it may set; `None` for a descriptor built
+    /// by hand without [`with_entity`](Self::with_entity).
+    pub fn entity(&self) -> Option<StreamEntity> {
+        self.entity
     }
 
     /// The window sizes of a window stream, as written; empty for a mapping stream.

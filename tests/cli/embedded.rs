@@ -111,6 +111,18 @@ fn features_survive_a_restart_and_read_with_get_and_sqlite3() {
         .env("CHALK_STORE", &store));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no features stored for user `nobody`"));
+    assert!(!text(&out.stderr).contains("no stream writes"));
+
+    // The entity is the struct's name in snake case: `users` is a likely typo of `user`.
+    let out = run(example()
+        .args(["get", "users", "u1"])
+        .env("CHALK_STORE", &store));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no stream writes entity `users`: did you mean `user`?"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // A mistyped path is not an empty store: it is an error, and no file appears.
     let missing = dir.path().join("featurs.sqlite");

@@ -37,8 +37,9 @@ fn table(out: &Output) -> Vec<Vec<String>> {
 }
 
 /// The example's stream as `list` shows it.
-const FAVORITE_COLOR_ROW: [&str; 7] = [
+const FAVORITE_COLOR_ROW: [&str; 8] = [
     "favorite_color::favorite_color",
+    "user",
     "-",
     "user_favorite_color_updates",
     "chalk/favorite_color::favorite_color",
@@ -56,7 +57,7 @@ fn list_shows_each_stream_with_its_source() {
     let lines = table(&out);
     assert_eq!(
         lines[0],
-        ["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"]
+        ["STREAM", "ENTITY", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"]
     );
     assert_eq!(lines[1], FAVORITE_COLOR_ROW);
 
@@ -67,6 +68,8 @@ fn list_shows_each_stream_with_its_source() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json[0]["group_id"], "team/favorite_color::favorite_color");
+    assert_eq!(json[0]["entity"], "user");
+    assert_eq!(json[0]["features"], serde_json::json!(["favorite_color"]));
     assert_eq!(json[0]["bootstrap_servers"][0], "127.0.0.1:9");
 }
 
@@ -98,6 +101,7 @@ fn list_needs_no_broker_and_says_what_run_lacks() {
         *row,
         [
             "favorite_color::favorite_color",
+            "user",
             "-",
             "?",
             "?",

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chalk_streams::__private::RawMessage;
 use chalk_streams::message::RawHeaders;
+use chalk_streams::output::StreamEntity;
 use chalk_streams::prelude::*;
 use chalk_streams::registry::{Registry, StreamDescriptor};
 use chalk_streams::resolver::{MessageError, Phase, Resolver};

@@ -61,3 +61,28 @@ fn every_stream_is_registered_once() {
         ]
     );
 }
+
+/// The entity a stream writes is its return type's, through `Option`, `Vec` and `Result`.
+#[test]
+fn each_stream_records_the_entity_it_writes() {
+    let user = StreamEntity {
+        namespace: "user",
+        features: &["favorite_color", "age"],
+    };
+    for name in [
+        "macro_shapes::favorite_color",
+        "macro_shapes::maybe_user",
+        "macro_shapes::fan_out",
+        "macro_shapes::checked",
+        "async_value",
+    ] {
+        assert_eq!(descriptor(name).entity(), Some(user), "{name}");
+    }
+    assert_eq!(
+        descriptor("macro_shapes::profile").entity(),
+        Some(StreamEntity {
+            namespace: "user_profile",
+            features: &["type", "tags", "score"],
+        })
+    );
+}

@@ -35,6 +35,7 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
     };
     let windows = window_sizes(args.window.as_deref(), root);
     let schema = schema_fn(resolver, root);
+    let entity = entity_of(resolver.output, root);
     // The registration is compiled exactly when the function is.
     let cfgs = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
 
@@ -56,6 +57,7 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
                     ::core::line!(),
                 )
                 #windows
+                .with_entity(#entity)
                 .with_payload_schema(__chalk_schema)
             }
         };
@@ -91,6 +93,16 @@ fn window_sizes(window: Option<&[syn::LitStr]>, root: &CrateRoot) -> TokenStream
             #(#distinct)*
             &[#(#sizes),*]
         })
+    }
+}
+
+/// The entity the stream writes, from its return type; the same call asserts in the resolver's
+/// body that the type is a resolver output, with the same span, so that rustc reports a type
+/// that is not one once.
+fn entity_of(output: &syn::Type, root: &CrateRoot) -> TokenStream {
+    let private = root.private();
+    quote_spanned! {bounds(output).0=>
+        #private::assert_stream_output::<#output>()
     }
 }
 
@@ -160,9 +172,8 @@ fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
         }
     };
     let output = resolver.output;
-    let output_check = quote_spanned! {bounds(output).0=>
-        #private::assert_stream_output::<#output>();
-    };
+    let output_check = entity_of(output, root);
+    let output_check = quote!(#output_check;);
 
     let callee = match (resolver.windowed, resolver.is_async, resolver.envelope) {
         (false, false, false) => quote!(call_with_value),

@@ -25,6 +25,9 @@ pub(super) struct ListArgs {
 struct Row {
     name: &'static str,
     function: &'static str,
+    /// The entity the stream writes, and the features it may set.
+    entity: Option<&'static str>,
+    features: &'static [&'static str],
     source: Option<String>,
     topics: Vec<String>,
     group_id: Option<String>,
@@ -45,6 +48,8 @@ impl Row {
         Self {
             name: descriptor.name(),
             function: descriptor.function(),
+            entity: descriptor.entity().map(|e| e.namespace),
+            features: descriptor.entity().map_or(&[], |e| e.features),
             source: descriptor.source().integration_name().map(str::to_owned),
             topics: source.map(|s| s.topics.clone()).unwrap_or_default(),
             group_id: source.map(|s| s.group_id(descriptor.name())),
@@ -91,7 +96,7 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
 }
 
 fn print_table(rows: &[Row]) {
-    let table: Vec<[String; 7]> = rows
+    let table: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
             // What the source would give is unknown (`?`) when it does not resolve.
@@ -99,6 +104,7 @@ fn print_table(rows: &[Row]) {
             let or_absent = |value: &Option<String>| value.clone().unwrap_or_else(|| absent.into());
             [
                 r.name.to_owned(),
+                r.entity.unwrap_or("-").to_owned(),
                 r.source.clone().unwrap_or_else(|| "-".into()),
                 if r.topics.is_empty() {
                     absent.to_owned()
@@ -119,7 +125,7 @@ fn print_table(rows: &[Row]) {
     print!(
         "{}",
         super::table::render(
-            &["STREAM", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"],
+            &["STREAM", "ENTITY", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"],
             &table
         )
     );
