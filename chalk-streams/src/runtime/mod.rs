@@ -228,7 +228,9 @@ impl Runtime {
         self
     }
 
-    /// How long shutdown may take in all.
+    /// How long shutdown may take in all streams together (default 30 s). Past it, `shutdown`
+    /// returns [`Error::ShutdownTimeout`](crate::Error::ShutdownTimeout) naming the streams
+    /// still stopping; what they had not committed is processed again after a restart.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self

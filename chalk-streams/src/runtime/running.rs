@@ -1,5 +1,6 @@
 //! What a started runtime hands back: the running streams, and the signal that stops them.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,12 +52,8 @@ impl RunningStreams {
         for stream in &self.streams {
             stream.request_stop();
         }
-        let mut late = Vec::new();
-        for stream in self.streams {
-            if let Err(name) = stream.stopped(self.shutdown_timeout).await {
-                late.push(name);
-            }
-        }
+        let stops = self.streams.into_iter().map(StreamHandle::into_stopped);
+        let late = not_stopped_within(stops, self.shutdown_timeout).await;
         if late.is_empty() {
             Ok(())
         } else {
@@ -78,6 +75,22 @@ impl RunningStreams {
         tracing::info!("shutdown requested");
         self.shutdown().await
     }
+}
+
+/// The names of the streams that have not stopped `timeout` from now. The streams stop at the
+/// same time, so one deadline is given to all: `timeout` bounds the whole shutdown.
+async fn not_stopped_within<F: Future<Output = ()>>(
+    stops: impl IntoIterator<Item = (&'static str, F)>,
+    timeout: Duration,
+) -> Vec<&'static str> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut late = Vec::new();
+    for (name, stopped) in stops {
+        if tokio::time::timeout_at(deadline, stopped).await.is_err() {
+            late.push(name);
+        }
+    }
+    late
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM, listened for from the moment [`ShutdownSignal::install`] is
@@ -117,5 +130,37 @@ impl ShutdownSignal {
         {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::not_stopped_within;
+
+    /// Two streams that never stop: shutdown gives up once, at the timeout, not once per stream.
+    #[tokio::test(start_paused = true)]
+    async fn the_timeout_bounds_the_whole_shutdown() {
+        let start = tokio::time::Instant::now();
+        let timeout = Duration::from_secs(30);
+        let stops = [
+            ("a", std::future::pending::<()>()),
+            ("b", std::future::pending()),
+        ];
+        assert_eq!(not_stopped_within(stops, timeout).await, ["a", "b"]);
+        assert_eq!(start.elapsed(), timeout);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streams_that_stop_are_not_late() {
+        // Each stream stops at its own time, whether or not it is being waited for.
+        let start = tokio::time::Instant::now();
+        let stopped = |after: u64| tokio::time::sleep_until(start + Duration::from_secs(after));
+        let stops = [("a", stopped(10)), ("b", stopped(40)), ("c", stopped(20))];
+        assert_eq!(
+            not_stopped_within(stops, Duration::from_secs(30)).await,
+            ["b"]
+        );
     }
 }

@@ -70,12 +70,13 @@ impl StreamHandle {
         let _ = self.shutdown.send(true);
     }
 
-    /// Waits for the stream to have stopped.
-    pub(crate) async fn stopped(self, timeout: Duration) -> Result<(), String> {
-        match tokio::time::timeout(timeout, self.stopped).await {
-            Ok(_) => Ok(()),
-            Err(_) => Err(self.shared.descriptor.name().to_owned()),
-        }
+    /// The stream's name and what resolves once it has stopped.
+    pub(crate) fn into_stopped(self) -> (&'static str, impl Future<Output = ()>) {
+        let stopped = self.stopped;
+        (self.shared.descriptor.name(), async move {
+            // A dropped sender also means the thread has ended.
+            let _ = stopped.await;
+        })
     }
 }
 
