@@ -11,6 +11,23 @@ const WEAKENING: &[(&str, &str, &str)] = &[
         "read_uncommitted",
         "messages of aborted transactions are processed too",
     ),
+    // librdkafka's three names for starting at the end: a new group, or one whose offset has
+    // expired or fallen off the log, passes over every message already on the topic.
+    (
+        "auto.offset.reset",
+        "latest",
+        "a group without a valid offset passes over the messages already on the topic",
+    ),
+    (
+        "auto.offset.reset",
+        "largest",
+        "a group without a valid offset passes over the messages already on the topic",
+    ),
+    (
+        "auto.offset.reset",
+        "end",
+        "a group without a valid offset passes over the messages already on the topic",
+    ),
     (
         "enable.ssl.certificate.verification",
         "false",
@@ -60,13 +77,16 @@ mod tests {
         let mut properties = KafkaProperties::default();
         properties.set("isolation.level", "read_committed");
         properties.set("enable.ssl.certificate.verification", "true");
+        properties.set("auto.offset.reset", "earliest");
         assert!(properties.weakened_guarantees().is_empty());
         properties.set("isolation.level", "read_uncommitted");
+        properties.set("auto.offset.reset", "Latest");
         properties.set("enable.ssl.certificate.verification", "FALSE");
         assert_eq!(
             properties.weakened_guarantees(),
             [
                 "isolation.level=read_uncommitted: messages of aborted transactions are processed too",
+                "auto.offset.reset=latest: a group without a valid offset passes over the messages already on the topic",
                 "enable.ssl.certificate.verification=false: the broker's certificate is not verified: anyone in the middle can read and answer",
             ]
         );
