@@ -38,7 +38,29 @@ async fn memory_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store() {
     let mut server = suite::RedisServer::start();
-    behaviour_suite(Arc::new(RedisStore::open(&server.url()).expect("open"))).await;
+    let store = RedisStore::open(&server.url()).expect("open");
+    behaviour_suite(Arc::new(store.clone())).await;
+
+    // A feature time that is not a number (another writer's, or a hand edit) neither stops the
+    // writes to that entity nor is kept: the next write replaces it.
+    let client = redis::Client::open(server.url()).expect("client");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let _: () = redis::AsyncCommands::hset_multiple(
+        &mut connection,
+        "chalk:user:u9",
+        &[("color", "old"), ("color@type", "string"), ("color@time", "noon")],
+    )
+    .await
+    .expect("HSET");
+    assert!(store.entity("user", "u9").await.is_err(), "unreadable as written");
+    store
+        .write(&[row("u9", 10, vec![("color", text("new"))])])
+        .await
+        .expect("a write over an unreadable feature time");
+    assert_eq!(value(&store, "u9", "color").await, Some((text("new"), 10)));
     // Durable across a server crash: the append-only file is synced on every write.
     server.kill();
     server.restart();

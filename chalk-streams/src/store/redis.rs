@@ -20,14 +20,16 @@ use crate::features::FeatureRow;
 use crate::message::Timestamp;
 
 /// Writes each feature unless the hash holds a newer feature time for it. One script run per
-/// batch: Redis runs it atomically, so racing writers cannot break the rule.
+/// batch: Redis runs it atomically, so racing writers cannot break the rule. A stored time that
+/// is not a number (written by hand or by another program) is replaced, as if older: comparing
+/// it would fail the script, and every later write of the entity with it.
 const WRITE_SCRIPT: &str = r"
 for i, key in ipairs(KEYS) do
   local base = (i - 1) * 4
   local feature = ARGV[base + 1]
   local time = ARGV[base + 4]
-  local stored = redis.call('HGET', key, feature .. '@time')
-  if (not stored) or tonumber(stored) <= tonumber(time) then
+  local stored = tonumber(redis.call('HGET', key, feature .. '@time'))
+  if (not stored) or stored <= tonumber(time) then
     redis.call('HSET', key, feature, ARGV[base + 2], feature .. '@type', ARGV[base + 3],
       feature .. '@time', time)
   end
