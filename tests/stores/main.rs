@@ -51,11 +51,18 @@ async fn redis_store() {
     let _: () = redis::AsyncCommands::hset_multiple(
         &mut connection,
         "chalk:user:u9",
-        &[("color", "old"), ("color@type", "string"), ("color@time", "noon")],
+        &[
+            ("color", "old"),
+            ("color@type", "string"),
+            ("color@time", "noon"),
+        ],
     )
     .await
     .expect("HSET");
-    assert!(store.entity("user", "u9").await.is_err(), "unreadable as written");
+    assert!(
+        store.entity("user", "u9").await.is_err(),
+        "unreadable as written"
+    );
     store
         .write(&[row("u9", 10, vec![("color", text("new"))])])
         .await

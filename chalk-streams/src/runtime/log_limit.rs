@@ -10,6 +10,8 @@ pub(crate) struct LogLimiter {
     started: Instant,
     logged: u32,
     suppressed: u64,
+    /// The first and last offsets of the suppressed lines about messages, if any.
+    suppressed_offsets: Option<(i64, i64)>,
 }
 
 impl LogLimiter {
@@ -20,6 +22,7 @@ impl LogLimiter {
             started: Instant::now(),
             logged: 0,
             suppressed: 0,
+            suppressed_offsets: None,
         }
     }
 
@@ -36,5 +39,49 @@ impl LogLimiter {
             self.suppressed += 1;
             None
         }
+    }
+
+    /// As [`allow`](Self::allow), for a line about the message at `offset` of one partition. The
+    /// first and last offsets of the lines it suppresses are kept, and returned with the next
+    /// line allowed as `first-last`, so that the messages it did not log can still be found.
+    pub(crate) fn allow_offset(&mut self, offset: i64) -> Option<(u64, Option<String>)> {
+        match self.allow() {
+            Some(suppressed) => {
+                let offsets = self
+                    .suppressed_offsets
+                    .take()
+                    .map(|(first, last)| format!("{first}-{last}"));
+                Some((suppressed, offsets))
+            }
+            None => {
+                let (first, _) = self.suppressed_offsets.unwrap_or((offset, offset));
+                self.suppressed_offsets = Some((first, offset));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::LogLimiter;
+
+    #[test]
+    fn the_line_after_a_suppressed_run_names_its_offsets() {
+        let mut log = LogLimiter::new(Duration::ZERO, 1);
+        // A zero window starts a new one at each line: every line is allowed.
+        assert_eq!(log.allow_offset(3), Some((0, None)));
+
+        let mut log = LogLimiter::new(Duration::from_secs(3600), 2);
+        assert_eq!(log.allow_offset(10), Some((0, None)));
+        assert_eq!(log.allow_offset(11), Some((0, None)));
+        assert_eq!(log.allow_offset(15), None);
+        assert_eq!(log.allow_offset(40), None);
+        assert_eq!(log.allow_offset(41), None);
+        log.started -= Duration::from_secs(3600);
+        assert_eq!(log.allow_offset(50), Some((3, Some("15-41".to_owned()))));
+        assert_eq!(log.allow_offset(51), Some((0, None)));
     }
 }

@@ -287,7 +287,7 @@ impl PartitionTask {
         error: &MessageError,
         log: &mut LogLimiter,
     ) {
-        if let Some(suppressed) = log.allow() {
+        if let Some((suppressed, suppressed_offsets)) = log.allow_offset(raw.offset) {
             tracing::warn!(
                 stream = self.name(),
                 topic = %self.topic,
@@ -297,6 +297,7 @@ impl PartitionTask {
                 error = %error.message,
                 dead_letter_topic = self.shared.dlq.as_ref().map(|d| d.topic()),
                 suppressed,
+                suppressed_offsets,
                 "message failed"
             );
         }
