@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message as _;
 use tokio::sync::{oneshot, watch};
 
 use super::commit::spawn_periodic_commits;
@@ -148,21 +147,10 @@ fn poll_thread(
                     });
                     context.release_workers();
                 }
+                // A message fetched before the split, when the poll that ran the assignment
+                // returns it before the branch above runs; any later one is not expected.
                 polled = consumer.recv() => match polled {
-                    Ok(message) => {
-                        // Not expected: every message fetched before the split was drained above.
-                        // Its worker reads hand-overs only before it starts.
-                        tracing::error!(
-                            stream = name,
-                            topic = message.topic(),
-                            partition = message.partition(),
-                            offset = message.offset(),
-                            "message on the main queue after its partition's worker started: \
-                             it is not processed in this assignment, and the offsets the worker \
-                             commits may pass it"
-                        );
-                        context.hand_over(message.detach());
-                    }
+                    Ok(message) => context.hand_over(message.detach()),
                     Err(error) => consumer_error(&shared, &error, &mut errors),
                 },
             }

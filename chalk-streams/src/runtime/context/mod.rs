@@ -1,6 +1,6 @@
 //! The consumer context of a stream: starts a worker for each assigned partition, drains and
 //! commits a partition's in-flight work before it is given up; its client callbacks (logs,
-//! errors, statistics) are in `client`.
+//! errors, statistics) are in `client`, its rebalance callbacks in `rebalance`.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -10,10 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::Shared;
 use futures::FutureExt;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
-use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::consumer::Consumer;
 use rdkafka::message::{Message as _, OwnedMessage};
-use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -25,6 +23,7 @@ use super::StreamShared;
 use crate::resolver::panic_text;
 
 mod client;
+mod rebalance;
 
 type PartitionKey = (Arc<str>, i32);
 
@@ -41,8 +40,9 @@ const GIVEN_UP: u8 = 2;
 /// A running partition worker.
 struct Worker {
     stop: watch::Sender<bool>,
-    /// Where messages fetched before the split are handed over.
-    early: tokio::sync::mpsc::UnboundedSender<OwnedMessage>,
+    /// Where messages fetched before the split are handed over; `None` once the worker is
+    /// released, as it reads no more of them then.
+    early: Option<tokio::sync::mpsc::UnboundedSender<OwnedMessage>>,
     /// Disconnects when the worker's task ends (or is aborted).
     finished: mpsc::Receiver<()>,
     /// The offset this process had stored for the partition when it was assigned (from an
@@ -61,7 +61,7 @@ pub(crate) struct StreamContext {
     consumer: OnceLock<Weak<KafkaConsumer>>,
     workers: Mutex<HashMap<PartitionKey, Worker>>,
     /// Go signals of workers started since the main queue was last drained.
-    waiting: Mutex<Vec<tokio::sync::oneshot::Sender<()>>>,
+    waiting: Mutex<Vec<(PartitionKey, tokio::sync::oneshot::Sender<()>)>>,
     /// Notified when partitions are assigned: the main queue must be drained, then the new
     /// workers released.
     assigned: tokio::sync::Notify,
@@ -184,10 +184,10 @@ impl StreamContext {
         tracing::info!(stream = self.name(), %topic, partition, "partition assigned");
         self.shared.stats.record_assignment(true);
         self.workers().insert(
-            (topic, partition),
+            (Arc::clone(&topic), partition),
             Worker {
                 stop,
-                early,
+                early: Some(early),
                 finished,
                 stored_at_start,
                 task,
@@ -198,7 +198,7 @@ impl StreamContext {
         self.waiting
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(go);
+            .push(((topic, partition), go));
     }
 
     /// The aborted workers of a partition not yet seen to have ended, forgetting those that
@@ -225,13 +225,25 @@ impl StreamContext {
         self.assigned.notified().await;
     }
 
-    /// Hands a message that arrived on the main queue to its partition's worker.
+    /// Hands a message that arrived on the main queue to its partition's worker, if the worker
+    /// has not been released yet (released, it reads its own queue only).
     pub(crate) fn hand_over(&self, message: OwnedMessage) {
         let key: PartitionKey = (Arc::from(message.topic()), message.partition());
         match self.workers().get(&key) {
-            Some(worker) => {
-                let _ = worker.early.send(message);
+            Some(Worker {
+                early: Some(early), ..
+            }) => {
+                let _ = early.send(message);
             }
+            // Not expected: librdkafka keeps a split queue split.
+            Some(_) => tracing::error!(
+                stream = self.name(),
+                topic = %key.0,
+                partition = key.1,
+                offset = message.offset(),
+                "message on the main queue after its partition's worker started: it is not \
+                 processed in this assignment, and the offsets the worker commits may pass it"
+            ),
             // Not ours any more: not processed, not committed; its next owner reads it.
             None => {
                 tracing::debug!(stream = self.name(), topic = %key.0, partition = key.1, "message for a partition no longer assigned")
@@ -247,7 +259,11 @@ impl StreamContext {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
-        for go in waiting {
+        let mut workers = self.workers();
+        for (key, go) in waiting {
+            if let Some(worker) = workers.get_mut(&key) {
+                worker.early = None;
+            }
             let _ = go.send(());
         }
     }
@@ -331,59 +347,6 @@ impl StreamContext {
                 tracing::warn!(stream = self.name(), %error, "offset commit failed; the partitions' next owner processes their last batches again");
                 Vec::new()
             }
-        }
-    }
-}
-
-fn keys(tpl: &TopicPartitionList) -> Vec<PartitionKey> {
-    tpl.elements()
-        .iter()
-        .map(|e| (Arc::from(e.topic()), e.partition()))
-        .collect()
-}
-
-impl ConsumerContext for StreamContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Revoke(tpl) => {
-                self.shared.stats.record_rebalance_started();
-                let revoked = self.stop_workers(Some(&keys(tpl)), self.shared.drain_timeout);
-                // Where Kafka has the offsets, a later assignment resumes from them. Only where
-                // the commit failed does it pass over what this process stored (processed)
-                // beyond them: resuming there after an offset reset (a topic made anew) would
-                // pass over messages never seen.
-                for (topic, partition) in self.commit_partitions(consumer, &revoked) {
-                    self.shared.stats.forget_stored_offset(&topic, partition);
-                }
-                for ((topic, partition), _) in revoked {
-                    tracing::info!(stream = self.name(), %topic, partition, "partition revoked");
-                }
-            }
-            Rebalance::Assign(_) => {}
-            Rebalance::Error(error) => {
-                tracing::warn!(stream = self.name(), %error, "rebalance error");
-            }
-        }
-    }
-
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(tpl) = rebalance {
-            for element in tpl.elements() {
-                self.start_worker(element.topic(), element.partition());
-            }
-            self.shared.stats.record_rebalance_ended();
-            // Messages fetched before the split sit on the main queue: the polling thread
-            // drains them to their workers, then releases the workers.
-            self.assigned.notify_one();
-        }
-    }
-
-    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
-        match result {
-            Ok(()) => tracing::trace!(stream = self.name(), ?offsets, "offsets committed"),
-            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            // The runtime's own commits are synchronous and log their failures.
-            Err(error) => tracing::debug!(stream = self.name(), %error, "offset commit failed"),
         }
     }
 }
