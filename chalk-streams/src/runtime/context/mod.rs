@@ -154,6 +154,7 @@ impl StreamContext {
         let state = Arc::new(AtomicU8::new(RUNNING));
         let worker_state = Arc::clone(&state);
         let stats = Arc::clone(&self.shared.stats);
+        let stop_requested = task.stop.clone();
         let task = self.shared.handle.spawn(
             async move {
                 // Dropped last, when the task ends or is aborted: after the worker and its
@@ -163,20 +164,27 @@ impl StreamContext {
                 // in a store or in chalk-streams itself. Restarting the worker would meet the
                 // same message again, so the partition stops, loudly: an error, a gauge, and
                 // the stream not ready, until the partition is assigned again.
-                if let Err(panic) = AssertUnwindSafe(task.run()).catch_unwind().await {
-                    tracing::error!(
-                        panic = panic_text(panic.as_ref()),
-                        "the partition's worker panicked: nothing more is read from this \
-                         partition until it is assigned again (restart the process); its \
-                         committed offset stays before the messages in hand"
-                    );
-                    // Counted once, and only while the partition is still this worker's.
-                    if worker_state
+                let stalled = match AssertUnwindSafe(task.run()).catch_unwind().await {
+                    Err(panic) => {
+                        tracing::error!(
+                            panic = panic_text(panic.as_ref()),
+                            "the partition's worker panicked: nothing more is read from this \
+                             partition until it is assigned again (restart the process); its \
+                             committed offset stays before the messages in hand"
+                        );
+                        true
+                    }
+                    // Ended unasked: it lost its queue (`renew_queue` says so), and stalls
+                    // the partition as a panic does.
+                    Ok(()) => !*stop_requested.borrow(),
+                };
+                // Counted once, and only while the partition is still this worker's.
+                if stalled
+                    && worker_state
                         .compare_exchange(RUNNING, STALLED, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
-                    {
-                        stats.record_stall(true);
-                    }
+                {
+                    stats.record_stall(true);
                 }
             }
             .instrument(span),
