@@ -1,8 +1,10 @@
-//! The runtime for mapping streams: one consumer group per stream, one worker per assigned
-//! partition, at-least-once and gap-free offset commits, clean shutdown.
+//! The runtime for mapping and window streams: one consumer group per stream, one worker per
+//! assigned partition, at-least-once and gap-free offset commits, clean shutdown.
 //!
-//! A message's path: poll → late-arrival check on the Kafka timestamp (before decoding) →
-//! decode → resolver → rows written to the store (per batch) → offset stored. Offsets are stored
+//! A mapping stream's message: poll → late-arrival check on the Kafka timestamp (before
+//! decoding) → decode → resolver → rows written to the store (per batch) → offset stored. A
+//! window stream's messages are kept in their windows, late by the window's end, and its offsets
+//! stay at the first message of a window still retained (see `window`). Offsets are stored
 //! only once every message before them in the partition is done. The runtime commits what is
 //! stored every `auto.commit.interval.ms` (1 s), on revoke and at shutdown, one commit at a
 //! time and each waited for, so that no earlier commit lands after a later one.
