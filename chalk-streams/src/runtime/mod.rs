@@ -231,7 +231,7 @@ impl Runtime {
     }
 
     /// How long shutdown may take in all streams together (default 30 s). Past it, `shutdown`
-    /// returns [`Error::ShutdownTimeout`](crate::Error::ShutdownTimeout) naming the streams
+    /// returns [`Error::ShutdownTimeout`] naming the streams
     /// still stopping; what they had not committed is processed again after a restart.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
