@@ -46,6 +46,15 @@ impl StreamHandle {
             .spawn(move || {
                 poll_thread(thread_shared, properties, topics, shutdown_rx, ready_tx);
                 let _ = stopped_tx.send(());
+            })
+            .map_err(|e| {
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot start the consumer thread of stream `{}`: {e}",
+                        shared.descriptor.name()
+                    ),
+                ))
             })?;
         let name = shared.descriptor.name().to_owned();
         match ready_rx.await {
@@ -58,9 +67,10 @@ impl StreamHandle {
                 stream: name,
                 source,
             }),
-            Err(_) => Err(Error::Embedded(format!(
+            // Its runtime could not be built (logged there).
+            Err(_) => Err(Error::Io(std::io::Error::other(format!(
                 "the consumer thread of stream `{name}` ended during start-up"
-            ))),
+            )))),
         }
     }
 
