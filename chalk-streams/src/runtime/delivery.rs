@@ -1,6 +1,8 @@
 //! Where a partition worker's results go: the batch's rows to the feature store, failed
 //! messages to the dead-letter topic. Both wait out a dependency that is down, so nothing is
-//! committed past work that is not written.
+//! committed past work that is not written. A failed message is committed past once it is
+//! dead-lettered, or, without a dead-letter topic (or when the topic refuses it for good),
+//! once it is logged and counted.
 
 use std::time::Duration;
 
