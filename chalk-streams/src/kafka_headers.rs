@@ -65,36 +65,31 @@ pub(crate) fn entries(headers: &BorrowedHeaders) -> Vec<(&[u8], Option<&[u8]>)> 
         .collect()
 }
 
-/// A byte-for-byte copy of `headers` without those called one of `names`.
-pub(crate) fn without(headers: &BorrowedHeaders, names: &[&str]) -> OwnedHeaders {
-    let copy = headers.detach();
-    for name in names {
-        let Ok(name) = std::ffi::CString::new(*name) else {
-            continue;
-        };
-        // SAFETY: `copy` owns its list, which nothing else reads meanwhile; librdkafka removes
-        // the headers so named (or finds none) and keeps the list valid.
-        unsafe {
-            rd::rd_kafka_header_remove(list(copy.as_borrowed()), name.as_ptr());
-        }
-    }
-    copy
-}
-
 /// Headers with these names and values, byte for byte: names that are not UTF-8 included,
 /// which rdkafka's own `insert` (`&str` names) cannot make.
 pub(crate) fn with_names(entries: &[(&[u8], &[u8])]) -> OwnedHeaders {
+    let entries: Vec<(&[u8], Option<&[u8]>)> = entries
+        .iter()
+        .map(|(name, value)| (*name, Some(*value)))
+        .collect();
+    from_entries(&entries)
+}
+
+/// Headers with these names and values (`None`: a null value), byte for byte, in order.
+pub(crate) fn from_entries(entries: &[(&[u8], Option<&[u8]>)]) -> OwnedHeaders {
     let headers = OwnedHeaders::new();
     for (name, value) in entries {
+        let (value, size) = value.map_or((std::ptr::null(), 0), |v| (v.as_ptr(), v.len()));
         // SAFETY: the live list `headers` owns, which is not read-only; librdkafka copies name
-        // and value, and can only refuse a read-only list.
+        // and value (a null value with size 0 is a null header value), and can only refuse a
+        // read-only list.
         unsafe {
             rd::rd_kafka_header_add(
                 list(headers.as_borrowed()),
                 name.as_ptr().cast(),
                 name.len() as isize,
-                value.as_ptr().cast(),
-                value.len() as isize,
+                value.cast(),
+                size as isize,
             );
         }
     }
@@ -122,13 +117,14 @@ pub(crate) mod tests {
                 (b"chalk.stream", Some(b"s")),
             ]
         );
-        let kept = without(headers.as_borrowed(), &["chalk.stream"]);
-        assert_eq!(
-            entries(kept.as_borrowed()),
-            [
-                (b"\xffbad".as_slice(), Some(b"v".as_slice())),
-                (b"ok", Some(b"w"))
-            ]
-        );
+        let copied = from_entries(&read);
+        assert_eq!(entries(copied.as_borrowed()), read);
+    }
+
+    #[test]
+    fn a_null_value_is_kept_apart_from_an_empty_one() {
+        let entries_in: [(&[u8], Option<&[u8]>); 2] = [(b"null", None), (b"empty", Some(b""))];
+        let headers = from_entries(&entries_in);
+        assert_eq!(entries(headers.as_borrowed()), entries_in);
     }
 }

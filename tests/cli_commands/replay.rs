@@ -199,15 +199,18 @@ async fn dlq_replay_sends_each_letter_back_once_with_its_original_headers() {
 }
 
 /// An original header name that is not UTF-8 (the runtime keeps it byte for byte in the
-/// letter): replayed as it was, where rdkafka's own accessors would panic on it.
+/// letter): replayed as it was, where rdkafka's own accessors would panic on it. So is an
+/// original header that has an envelope header's name, as a message that was itself a dead
+/// letter has.
 #[tokio::test(flavor = "multi_thread")]
-async fn dlq_replay_keeps_a_header_name_that_is_not_utf8() {
+async fn dlq_replay_keeps_every_original_header_byte_for_byte() {
     use rdkafka::producer::{FutureProducer, FutureRecord};
 
     let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
     let name = b"\xfftrace".as_slice();
     let headers = chalk_streams::testing::headers::with_names(&[
         (name, b"t-1"),
+        (dlq::HEADER_ERROR.as_bytes(), b"upstream: timeout"),
         (dlq::HEADER_STREAM.as_bytes(), b"orders"),
         (dlq::HEADER_PHASE.as_bytes(), b"parse"),
         (dlq::HEADER_ERROR.as_bytes(), b"bad JSON"),
@@ -236,11 +239,21 @@ async fn dlq_replay_keeps_a_header_name_that_is_not_utf8() {
         ["replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)"]
     );
     let replayed = read_to_end(&kafka, "orders", 1).await;
-    let names = replayed
+    let headers = replayed
         .first()
         .and_then(|message| message.headers())
-        .map(|headers| chalk_streams::testing::headers::names(headers.as_borrowed()));
-    assert_eq!(names, Some(vec![name.to_vec()]), "the original header only");
+        .map(|headers| chalk_streams::testing::headers::entries(headers.as_borrowed()));
+    assert_eq!(
+        headers,
+        Some(vec![
+            (name.to_vec(), Some(b"t-1".to_vec())),
+            (
+                dlq::HEADER_ERROR.as_bytes().to_vec(),
+                Some(b"upstream: timeout".to_vec())
+            ),
+        ]),
+        "the original headers only"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

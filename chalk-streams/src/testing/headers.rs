@@ -15,3 +15,11 @@ pub fn names(headers: &BorrowedHeaders) -> Vec<Vec<u8>> {
         .map(|(name, _)| name.to_vec())
         .collect()
 }
+
+/// The names and values of `headers` (`None`: a null value), byte for byte, in order.
+pub fn entries(headers: &BorrowedHeaders) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    crate::kafka_headers::entries(headers)
+        .into_iter()
+        .map(|(name, value)| (name.to_vec(), value.map(<[u8]>::to_vec)))
+        .collect()
+}

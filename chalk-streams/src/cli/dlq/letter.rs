@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Message as _, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Message as _, OwnedHeaders};
 
 use crate::dlq::{
     HEADER_ERROR, HEADER_ORIGINAL_DROPPED, HEADER_PAYLOAD_DROPPED, HEADER_PHASE,
@@ -33,7 +33,6 @@ pub(super) struct Letter<'m> {
     envelope: BTreeMap<&'m [u8], &'m [u8]>,
     /// The original headers, in order.
     headers: Vec<(&'m [u8], Option<&'m [u8]>)>,
-    all_headers: Option<&'m BorrowedHeaders>,
     pub(super) key: Option<&'m [u8]>,
     pub(super) payload: Option<&'m [u8]>,
 }
@@ -41,9 +40,18 @@ pub(super) struct Letter<'m> {
 impl<'m> Letter<'m> {
     pub(super) fn new(message: &'m BorrowedMessage<'_>) -> Self {
         let mut envelope = BTreeMap::new();
-        let mut headers = Vec::new();
-        let all_headers = message.headers();
-        for (name, value) in all_headers.map(kafka_headers::entries).unwrap_or_default() {
+        let mut headers = message
+            .headers()
+            .map(kafka_headers::entries)
+            .unwrap_or_default();
+        // The envelope follows the original headers and starts with `chalk.stream`: an original
+        // header of an envelope's name (a stream that reads another's dead letters) stays
+        // original.
+        let start = headers
+            .iter()
+            .rposition(|(name, _)| *name == HEADER_STREAM.as_bytes())
+            .unwrap_or(headers.len());
+        for (name, value) in headers.split_off(start) {
             if ENVELOPE.iter().any(|header| header.as_bytes() == name) {
                 envelope.insert(name, value.unwrap_or_default());
             } else {
@@ -53,7 +61,6 @@ impl<'m> Letter<'m> {
         Self {
             envelope,
             headers,
-            all_headers,
             key: message.key(),
             payload: message.payload(),
         }
@@ -73,9 +80,7 @@ impl<'m> Letter<'m> {
 
     /// The original message's headers, byte for byte.
     pub(super) fn original_headers(&self) -> OwnedHeaders {
-        self.all_headers.map_or_else(OwnedHeaders::new, |all| {
-            kafka_headers::without(all, &ENVELOPE)
-        })
+        kafka_headers::from_entries(&self.headers)
     }
 
     /// One line saying what would be sent to `topic`, with `timestamp` (milliseconds since the
