@@ -211,6 +211,29 @@ impl Registry {
         Ok(Self { streams })
     }
 
+    /// The features that more than one of these streams write, as `(entity, feature)` with the
+    /// streams' names. In the store, the value with the newer feature time wins, whichever
+    /// stream wrote it: often what is meant (one feature fed from two topics), sometimes not.
+    pub fn features_written_by_several(
+        &self,
+    ) -> BTreeMap<(&'static str, &'static str), Vec<&'static str>> {
+        let mut writers: BTreeMap<(&'static str, &'static str), Vec<&'static str>> =
+            BTreeMap::new();
+        for stream in &self.streams {
+            let Some(entity) = stream.entity else {
+                continue;
+            };
+            for feature in entity.features {
+                writers
+                    .entry((entity.namespace, feature))
+                    .or_default()
+                    .push(stream.name);
+            }
+        }
+        writers.retain(|_, streams| streams.len() > 1);
+        writers
+    }
+
     fn unknown(&self, name: &str) -> RegistryError {
         let names = self.streams.iter().map(|s| s.name);
         let hint = crate::suggest::closest_stream(name, names.clone())
@@ -221,5 +244,42 @@ impl Registry {
             hint,
             known: names.collect::<Vec<_>>().join(", "),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolver::MessageError;
+
+    fn never(
+        _: &crate::message::RawMessage<'_>,
+        _: &mut Vec<crate::FeatureRow>,
+    ) -> Result<(), MessageError> {
+        Ok(())
+    }
+
+    static SOURCE: KafkaSource = KafkaSource::new();
+
+    const fn stream(name: &'static str, features: &'static [&'static str]) -> StreamDescriptor {
+        StreamDescriptor::new(name, name, &SOURCE, Resolver::Sync(never), "src/a.rs", 1)
+            .with_entity(StreamEntity {
+                namespace: "user",
+                features,
+            })
+    }
+
+    static COLOR: StreamDescriptor = stream("color", &["favorite_color"]);
+    static PROFILE: StreamDescriptor = stream("profile", &["favorite_color", "age"]);
+    static LOGINS: StreamDescriptor = stream("logins", &["age_of_account", "logins"]);
+
+    #[test]
+    fn a_feature_two_streams_write_is_found() {
+        let registry = Registry::from_descriptors(vec![&COLOR, &PROFILE, &LOGINS]).expect("valid");
+        let shared: Vec<_> = registry.features_written_by_several().into_iter().collect();
+        assert_eq!(
+            shared,
+            [(("user", "favorite_color"), vec!["color", "profile"])]
+        );
     }
 }

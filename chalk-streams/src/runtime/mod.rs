@@ -299,6 +299,14 @@ impl Runtime {
             }
         }
         tracing::info!(streams = running.streams.len(), "all streams started");
+        for ((entity, feature), streams) in self.registry.features_written_by_several() {
+            tracing::info!(
+                entity,
+                feature,
+                ?streams,
+                "several streams write this feature: the value with the newer feature time wins"
+            );
+        }
         running.progress = crate::observe::progress::ProgressLog::start(
             crate::observe::ObservedStreams::from(&running),
             self.progress_interval,
