@@ -70,6 +70,17 @@ fn classify(error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// `error`, naming the store file if the store is unavailable: the runtime logs it at every
+/// retry, where the file is what an operator looks at (locked, full disk, permissions).
+fn in_file(path: &Path, error: StoreError) -> StoreError {
+    match error {
+        StoreError::Unavailable(why) => {
+            StoreError::Unavailable(format!("{}: {why}", path.display()))
+        }
+        other => other,
+    }
+}
+
 impl SqliteStore {
     /// Opens (or creates) the store file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
@@ -122,7 +133,8 @@ impl SqliteStore {
 #[async_trait::async_trait]
 impl FeatureStore for SqliteStore {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
-        self.connection.write(rows.to_vec()).await.1
+        let (_, result) = self.connection.write(rows.to_vec()).await;
+        result.map_err(|e| in_file(&self.path, e))
     }
 
     /// Lends the rows to the connection's thread, which hands them back after the write,
@@ -133,16 +145,18 @@ impl FeatureStore for SqliteStore {
         for (slot, row) in rows.iter_mut().zip(returned) {
             *slot = row;
         }
-        result
+        result.map_err(|e| in_file(&self.path, e))
     }
 
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
         let filter = Some((namespace.to_owned(), key.to_owned()));
-        Ok(self.connection.read(filter).await?.pop())
+        let entities = self.connection.read(filter).await;
+        Ok(entities.map_err(|e| in_file(&self.path, e))?.pop())
     }
 
     async fn scan(&self) -> Result<Vec<Entity>, StoreError> {
-        self.connection.read(None).await
+        let entities = self.connection.read(None).await;
+        entities.map_err(|e| in_file(&self.path, e))
     }
 }
 
@@ -155,4 +169,25 @@ fn take_row(slot: &mut FeatureRow) -> FeatureRow {
         time: slot.time,
     };
     std::mem::replace(slot, empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_store_names_its_file() {
+        let path = Path::new("/var/lib/app/features.sqlite");
+        let locked = in_file(path, StoreError::Unavailable("database is locked".into()));
+        assert_eq!(
+            locked.to_string(),
+            "feature store unavailable: /var/lib/app/features.sqlite: database is locked"
+        );
+        // A refused row is about the row, and goes into its dead letter as it is.
+        let refused = in_file(path, StoreError::Rejected("string or blob too big".into()));
+        assert_eq!(
+            refused.to_string(),
+            "feature store rejected the write: string or blob too big"
+        );
+    }
 }
