@@ -72,8 +72,13 @@ pub enum Error {
     #[error(transparent)]
     StoreConfig(#[from] crate::store::StoreConfigError),
     /// Streams did not stop within the shutdown deadline.
-    #[error("streams did not shut down within {0:?}: {1}")]
-    ShutdownTimeout(std::time::Duration, String),
+    #[error("streams did not shut down within {timeout:?}: {}", .streams.join(", "))]
+    ShutdownTimeout {
+        /// The shutdown timeout.
+        timeout: std::time::Duration,
+        /// The streams still stopping then.
+        streams: Vec<String>,
+    },
     /// Streams whose brokers cannot be used (a failed login, a refused configuration) or, for
     /// `check`, whose topics are missing: one problem per line, each naming its stream.
     #[error("{}", match .0.as_slice() {

@@ -57,10 +57,10 @@ impl RunningStreams {
         if late.is_empty() {
             Ok(())
         } else {
-            Err(Error::ShutdownTimeout(
-                self.shutdown_timeout,
-                late.join(", "),
-            ))
+            Err(Error::ShutdownTimeout {
+                timeout: self.shutdown_timeout,
+                streams: late.into_iter().map(str::to_owned).collect(),
+            })
         }
     }
 
