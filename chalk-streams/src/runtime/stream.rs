@@ -177,7 +177,19 @@ fn poll_thread(
             .context()
             .commit_partitions(consumer.as_ref(), &stopped);
         // Dropping the last handle closes the consumer: it leaves the group. This thread is not a
-        // runtime worker, so the blocking close harms nobody.
+        // runtime worker, so the blocking close harms nobody; but an aborted worker still holds
+        // a handle until its task has ended, and would close it on a runtime worker instead.
+        let aborted = consumer.context().aborted_workers();
+        if tokio::time::timeout(drain_timeout, futures::future::join_all(aborted))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                stream = name,
+                "an aborted partition worker is still running: the consumer leaves the group \
+                 when it ends"
+            );
+        }
         drop(consumer);
         tracing::info!(stream = name, "stream stopped");
     });

@@ -228,6 +228,18 @@ impl StreamContext {
         running
     }
 
+    /// Every aborted worker not yet seen to have ended.
+    pub(crate) fn aborted_workers(&self) -> Vec<WorkerEnded> {
+        self.aborted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .flatten()
+            .filter(|ended| ended.peek().is_none())
+            .cloned()
+            .collect()
+    }
+
     /// Resolves when partitions have been assigned since the last call.
     pub(crate) async fn assigned(&self) {
         self.assigned.notified().await;
