@@ -118,3 +118,32 @@ fn push_fails_when_messages_are_not_acknowledged() {
         )
     );
 }
+
+/// A producer waits for a missing topic until its messages time out, and says only that:
+/// `push` says why.
+#[test]
+fn push_to_a_missing_topic_says_it_does_not_exist() {
+    let tansu = suite::tansu::Tansu::start();
+    let bootstrap = tansu.bootstrap_servers();
+    let out = run_within(
+        example("favorite_color").args([
+            "push",
+            "--topic",
+            "nowhere",
+            "--bootstrap",
+            &bootstrap,
+            "--timeout",
+            "2s",
+        ]),
+        b"{\"n\": 1}\n",
+        COMMAND_BOUND,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.ends_with(&format!(
+            "; topic `nowhere` does not exist on {bootstrap}: create it first\n"
+        )),
+        "{}",
+        out.stderr
+    );
+}

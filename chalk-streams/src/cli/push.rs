@@ -10,6 +10,7 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::kafka::{error_text, message_timeout_ms, producer, QuietContext};
 use crate::error::{Error, Result};
+use crate::probe::TopicState;
 use crate::registry::Registry;
 use crate::runtime::Runtime;
 use crate::source::remote::{localize_plans, FetchedFiles, StoreEnv};
@@ -101,16 +102,32 @@ pub(super) async fn run(args: &PushArgs) -> Result<()> {
     match failures.first() {
         None => Ok(()),
         Some(first) => {
-            let cause = context
-                .connection_failure()
-                .map(|failure| format!("; {}", failure.describe(&brokers)))
-                .unwrap_or_default();
+            let cause = match context.connection_failure() {
+                Some(failure) => format!("; {}", failure.describe(&brokers)),
+                None => missing_topic(&properties, &args.topic, &brokers).await,
+            };
             Err(Error::Kafka(format!(
                 "{} of {total} message{plural} to `{}` not acknowledged: {first}{cause}",
                 failures.len(),
                 args.topic
             )))
         }
+    }
+}
+
+/// `; topic `T` does not exist on B` when that is why messages were not acknowledged: a
+/// producer waits for a missing topic until its messages time out, and says only that.
+async fn missing_topic(properties: &KafkaProperties, topic: &str, brokers: &str) -> String {
+    let (properties, topics) = (properties.clone(), vec![topic.to_owned()]);
+    let described = tokio::task::spawn_blocking(move || {
+        crate::probe::probe(&properties, &topics, Duration::from_secs(5))
+    })
+    .await;
+    match described {
+        Ok(Ok(states)) if matches!(states.first(), Some((_, TopicState::Missing))) => {
+            format!("; topic `{topic}` does not exist on {brokers}: create it first")
+        }
+        _ => String::new(),
     }
 }
 
