@@ -90,8 +90,16 @@ pub enum Error {
     #[error("no broker known for topic `{0}`: no registered stream reads it; pass --bootstrap HOST:PORT")]
     NoBroker(String),
     /// `dlq replay` was asked for a stream whose source has no dead-letter topic.
-    #[error("stream `{0}` has no dead-letter topic; set dead_letter_queue_topic on its source")]
-    NoDeadLetterQueue(String),
+    #[error(
+        "stream `{stream}` has no dead-letter topic; set dead_letter_queue_topic on its source, \
+         or {variable}"
+    )]
+    NoDeadLetterQueue {
+        /// The stream.
+        stream: String,
+        /// The environment variable its source reads the topic from.
+        variable: String,
+    },
     /// A Kafka client of a command (`push`, `dlq replay`) failed: what it was doing and why.
     #[error("{0}")]
     Kafka(String),

@@ -321,7 +321,7 @@ fn dlq_replay_needs_a_stream_with_a_dead_letter_topic() {
         out.stderr,
         format!(
             "error: stream `{FAVORITE_COLOR}` has no dead-letter topic; \
-             set dead_letter_queue_topic on its source\n"
+             set dead_letter_queue_topic on its source, or KAFKA_DEAD_LETTER_QUEUE_TOPIC\n"
         )
     );
 }

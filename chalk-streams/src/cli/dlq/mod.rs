@@ -86,7 +86,16 @@ pub(super) async fn run(command: &DlqCommand) -> Result<()> {
     )
     .await?;
     let Some(dlq_topic) = plan.source.dead_letter_queue_topic.clone() else {
-        return Err(Error::NoDeadLetterQueue(args.stream.clone()));
+        let prefix = plan
+            .descriptor
+            .source()
+            .integration_name()
+            .map(|name| format!("{name}_"))
+            .unwrap_or_default();
+        return Err(Error::NoDeadLetterQueue {
+            stream: args.stream.clone(),
+            variable: format!("{prefix}KAFKA_DEAD_LETTER_QUEUE_TOPIC"),
+        });
     };
     let options = Options {
         dry_run: args.dry_run,
