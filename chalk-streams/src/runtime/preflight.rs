@@ -120,6 +120,14 @@ fn check_stream(
         };
         match state {
             TopicState::Exists(_) => {}
+            TopicState::Missing if plan.source.dead_letter_queue_topic.as_ref() == Some(&topic) => {
+                tracing::warn!(
+                    stream = name,
+                    topic,
+                    "dead-letter topic does not exist on {brokers} (yet): the stream starts, and \
+                     a message that fails holds its partition until the topic exists"
+                )
+            }
             TopicState::Missing => tracing::warn!(
                 stream = name,
                 topic,
