@@ -14,6 +14,9 @@ use suite::tansu::Tansu;
 const TOPIC: &str = "user_favorite_color_updates";
 const USERS: u32 = 30;
 
+/// Debian's `kcat` program. It loads librdkafka from `LD_LIBRARY_PATH` first, which `cargo
+/// test` points at the librdkafka this project builds: Debian's own librdkafka (2.0.2) cannot
+/// read tansu 0.6's ApiVersions answer ("Read underflow"), so kcat's code runs here on ours.
 fn kcat(bootstrap: &str) -> Command {
     let mut command = Command::new("kcat");
     command.args(["-b", bootstrap]);
