@@ -50,6 +50,19 @@ async fn push_produces_each_line_of_a_file_with_the_source_brokers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn push_produces_standard_input_to_the_bootstrap_brokers() {
+    // With no brokers at all, the stream's missing setting is named, and so is --bootstrap.
+    let out = run(example("favorite_color").args(["push", "--topic", "scratch", "-"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr
+            .contains("option `bootstrap_server`: no bootstrap server is set")
+            && out
+                .stderr
+                .ends_with("\nor give `push` the brokers itself: --bootstrap HOST:PORT\n"),
+        "{}",
+        out.stderr
+    );
+
     let kafka = kafka_with_topics(&["scratch"], 1);
     // No stream reads `scratch`: without --bootstrap there is no broker to use.
     let out = run(example("favorite_color")

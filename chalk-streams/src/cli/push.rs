@@ -168,7 +168,10 @@ async fn connection(args: &PushArgs) -> Result<(KafkaProperties, String, Fetched
         Err(Error::NoBroker(args.topic.clone()))
     } else {
         // A stream whose source does not resolve may be the one that reads the topic.
-        Err(Error::Config(problems))
+        Err(Error::Kafka(format!(
+            "{}\nor give `push` the brokers itself: --bootstrap HOST:PORT",
+            Error::Config(problems)
+        )))
     }
 }
 
