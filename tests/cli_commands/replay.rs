@@ -265,9 +265,9 @@ async fn dlq_replay_dry_run_sends_nothing_and_limit_leaves_the_rest() {
     assert_eq!(
         out.stdout_lines(),
         [
-            r#"would send to `orders`: key=a timestamp=1700000000000 headers=[h=a] value={"id": "a"}"#,
-            r#"would send to `orders`: key=b timestamp=1700000000000 headers=[h=b] value={"id": "b"}"#,
-            r#"would send to `orders`: key=c timestamp=1700000000000 headers=[h=c] value={"id": "c"}"#,
+            r#"would send to `orders`: key=a timestamp=1700000000000 headers=[h=a] value={"id": "a"} (failed in resolver: the resolver failed)"#,
+            r#"would send to `orders`: key=b timestamp=1700000000000 headers=[h=b] value={"id": "b"} (failed in resolver: the resolver failed)"#,
+            r#"would send to `orders`: key=c timestamp=1700000000000 headers=[h=c] value={"id": "c"} (failed in resolver: the resolver failed)"#,
             "dry run: would replay 3 letters of stream `orders` from `orders_dlq` (orders: 3); \
              nothing sent or committed",
         ]

@@ -107,14 +107,26 @@ impl<'m> Letter<'m> {
         match self.payload {
             None => line.push_str(" (no value)"),
             Some(payload) => {
-                let text = String::from_utf8_lossy(payload);
-                let mut preview: String = text.chars().take(PREVIEW_CHARS).collect();
-                if text.chars().count() > PREVIEW_CHARS {
-                    preview.push('…');
-                }
-                let _ = write!(line, " value={preview}");
+                let _ = write!(
+                    line,
+                    " value={}",
+                    shortened(&String::from_utf8_lossy(payload))
+                );
             }
+        }
+        // Why it is a dead letter, to decide whether replaying it can help.
+        if let (Some(phase), Some(error)) = (self.text(HEADER_PHASE), self.text(HEADER_ERROR)) {
+            let _ = write!(line, " (failed in {phase}: {})", shortened(&error));
         }
         line
     }
+}
+
+/// `text`, cut after [`PREVIEW_CHARS`] characters with `…`.
+fn shortened(text: &str) -> String {
+    let mut preview: String = text.chars().take(PREVIEW_CHARS).collect();
+    if text.chars().count() > PREVIEW_CHARS {
+        preview.push('…');
+    }
+    preview
 }
