@@ -41,6 +41,7 @@ impl StreamHandle {
         let (ready_tx, ready_rx) = oneshot::channel();
         let (stopped_tx, stopped) = oneshot::channel();
         let thread_shared = Arc::clone(&shared);
+        let name = shared.descriptor.name();
         std::thread::Builder::new()
             .name(format!("chalk:{}", shared.descriptor.name()))
             .spawn(move || {
@@ -50,13 +51,9 @@ impl StreamHandle {
             .map_err(|e| {
                 Error::Io(std::io::Error::new(
                     e.kind(),
-                    format!(
-                        "cannot start the consumer thread of stream `{}`: {e}",
-                        shared.descriptor.name()
-                    ),
+                    format!("cannot start the consumer thread of stream `{name}`: {e}"),
                 ))
             })?;
-        let name = shared.descriptor.name().to_owned();
         match ready_rx.await {
             Ok(Ok(())) => Ok(Self {
                 shared,
@@ -64,7 +61,7 @@ impl StreamHandle {
                 stopped,
             }),
             Ok(Err(source)) => Err(Error::Client {
-                stream: name,
+                stream: name.to_owned(),
                 source,
             }),
             // Its runtime could not be built (logged there).

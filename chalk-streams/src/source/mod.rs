@@ -219,6 +219,16 @@ impl KafkaSource {
     pub const fn integration_name(&self) -> Option<&'static str> {
         self.name
     }
+
+    /// The environment variable option `option` is read from: `{name}_KAFKA_{OPTION}` for a
+    /// named source, else `KAFKA_{OPTION}`.
+    pub(crate) fn env_var(&self, option: &str) -> String {
+        let option = option.to_ascii_uppercase();
+        match self.name {
+            Some(name) => format!("{name}_KAFKA_{option}"),
+            None => format!("KAFKA_{option}"),
+        }
+    }
 }
 
 impl Default for KafkaSource {

@@ -3,39 +3,28 @@
 
 use super::properties::KafkaProperties;
 
-/// Settings a user may choose that give up a guarantee, each with what is given up: they are
-/// accepted, and said at start.
-const WEAKENING: &[(&str, &str, &str)] = &[
+/// Settings a user may choose that give up a guarantee, each with the values that do (as
+/// librdkafka spells them) and what is given up: they are accepted, and said at start.
+const WEAKENING: &[(&str, &[&str], &str)] = &[
     (
         "isolation.level",
-        "read_uncommitted",
+        &["read_uncommitted"],
         "messages of aborted transactions are processed too",
     ),
-    // librdkafka's three names for starting at the end: a new group, or one whose offset has
-    // expired or fallen off the log, passes over every message already on the topic.
+    // A new group, or one whose offset has expired or fallen off the log, starts at the end.
     (
         "auto.offset.reset",
-        "latest",
-        "a group without a valid offset passes over the messages already on the topic",
-    ),
-    (
-        "auto.offset.reset",
-        "largest",
-        "a group without a valid offset passes over the messages already on the topic",
-    ),
-    (
-        "auto.offset.reset",
-        "end",
+        &["latest", "largest", "end"],
         "a group without a valid offset passes over the messages already on the topic",
     ),
     (
         "enable.ssl.certificate.verification",
-        "false",
+        &["false"],
         "the broker's certificate is not verified: anyone in the middle can read and answer",
     ),
     (
         "ssl.endpoint.identification.algorithm",
-        "none",
+        &["none"],
         "the broker's certificate is not checked against its host name",
     ),
 ];
@@ -45,11 +34,11 @@ impl KafkaProperties {
     pub(crate) fn weakened_guarantees(&self) -> Vec<String> {
         WEAKENING
             .iter()
-            .filter(|(key, value, _)| {
-                self.get(key)
-                    .is_some_and(|set| set.trim().eq_ignore_ascii_case(value))
+            .filter_map(|(key, values, why)| {
+                let set = self.get(key)?.trim();
+                let value = values.iter().find(|v| set.eq_ignore_ascii_case(v))?;
+                Some(format!("{key}={value}: {why}"))
             })
-            .map(|(key, value, why)| format!("{key}={value}: {why}"))
             .collect()
     }
 

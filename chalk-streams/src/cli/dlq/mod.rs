@@ -86,15 +86,9 @@ pub(super) async fn run(command: &DlqCommand) -> Result<()> {
     )
     .await?;
     let Some(dlq_topic) = plan.source.dead_letter_queue_topic.clone() else {
-        let prefix = plan
-            .descriptor
-            .source()
-            .integration_name()
-            .map(|name| format!("{name}_"))
-            .unwrap_or_default();
         return Err(Error::NoDeadLetterQueue {
             stream: args.stream.clone(),
-            variable: format!("{prefix}KAFKA_DEAD_LETTER_QUEUE_TOPIC"),
+            variable: plan.descriptor.source().env_var("dead_letter_queue_topic"),
         });
     };
     let options = Options {

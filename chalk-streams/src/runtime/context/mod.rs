@@ -228,14 +228,13 @@ impl StreamContext {
         running
     }
 
-    /// Every aborted worker not yet seen to have ended.
+    /// Every aborted worker not yet seen to have ended (one that has ended resolves at once).
     pub(crate) fn aborted_workers(&self) -> Vec<WorkerEnded> {
         self.aborted
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .values()
             .flatten()
-            .filter(|ended| ended.peek().is_none())
             .cloned()
             .collect()
     }

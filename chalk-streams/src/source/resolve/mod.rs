@@ -128,11 +128,7 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     /// The variable an option is read from: `{name}_KAFKA_{OPTION}` or `KAFKA_{OPTION}`.
     fn var(&self, option: &str) -> String {
-        let option = option.to_ascii_uppercase();
-        match self.source.name {
-            Some(name) => format!("{name}_KAFKA_{option}"),
-            None => format!("KAFKA_{option}"),
-        }
+        self.source.env_var(option)
     }
 
     fn lookup(&self, option: &str) -> Option<(String, String)> {
