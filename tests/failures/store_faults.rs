@@ -26,8 +26,15 @@ async fn a_store_that_is_down_pauses_the_partition_and_commits_nothing_past_it()
         .await
         .expect("starts");
     let stats = running.stats("store_faults").expect("stream");
+    let observed = chalk_streams::observe::ObservedStreams::from(&running);
 
     store.wait_for_failed_writes(3).await;
+    assert_eq!(
+        stats.snapshot().waiting_partitions,
+        1,
+        "the partition shows as waiting from its first failed write"
+    );
+    assert_eq!(observed.waiting(), ["store_faults"]);
     assert!(
         stats.stored_offsets().is_empty(),
         "nothing is handed to Kafka for commit while the store is down: {:?}",
@@ -43,6 +50,8 @@ async fn a_store_that_is_down_pauses_the_partition_and_commits_nothing_past_it()
     store.set_down(false);
     let (s, done) = stats.wait_for(PATIENCE, |s| s.processed == 20).await;
     assert!(done, "{s:?}");
+    assert_eq!(s.waiting_partitions, 0, "no longer waiting once written");
+    assert!(observed.waiting().is_empty());
     running.shutdown().await.expect("clean shutdown");
     assert_eq!(
         committed_total(&kafka, "chalk/store_faults", "store_faults", 1).await,

@@ -95,7 +95,7 @@ const COUNTERS: [(&str, &str, CounterOf); 8] = [
 ];
 
 /// The per-stream gauges: (name without prefix, help, value).
-const GAUGES: [(&str, &str, CounterOf); 3] = [
+const GAUGES: [(&str, &str, CounterOf); 4] = [
     (
         "windows_retained",
         "Windows currently held in memory.",
@@ -110,6 +110,12 @@ const GAUGES: [(&str, &str, CounterOf); 3] = [
         "stalled_partitions",
         "Assigned partitions whose worker stopped on a panic: nothing is read from them.",
         |s| s.stalled_partitions,
+    ),
+    (
+        "waiting_partitions",
+        "Assigned partitions whose worker waits for the feature store or the dead-letter topic \
+         to be back: nothing past the messages in hand is read or committed meanwhile.",
+        |s| s.waiting_partitions,
     ),
 ];
 

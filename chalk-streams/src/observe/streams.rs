@@ -86,6 +86,16 @@ impl ObservedStreams {
             .map(|(name, _)| name)
             .collect()
     }
+
+    /// The streams with a partition waiting for the feature store or the dead-letter topic to
+    /// be back. They stay ready: the wait ends by itself when the dependency is back, and a
+    /// restart would not shorten it.
+    pub fn waiting(&self) -> Vec<&'static str> {
+        self.iter()
+            .filter(|(_, stats)| stats.snapshot().waiting_partitions > 0)
+            .map(|(name, _)| name)
+            .collect()
+    }
 }
 
 impl From<&RunningStreams> for ObservedStreams {

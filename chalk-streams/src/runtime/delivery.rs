@@ -4,12 +4,14 @@
 //! dead-lettered, or, without a dead-letter topic (or when the topic refuses it for good),
 //! once it is logged and counted.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::dlq::SendError;
 use backon::{ExponentialBuilder, Retryable};
 
 use super::partition::{PartitionTask, Resolved};
+use super::stats::StreamStats;
 use crate::features::FeatureRow;
 use crate::message::RawMessage;
 use crate::resolver::{MessageError, Phase};
@@ -69,8 +71,9 @@ impl PartitionTask {
         }
         match self.shared.store.write_taking(rows).await {
             Err(StoreError::Unavailable(error)) => {
-                self.store_write_failed(&StoreError::Unavailable(error), Duration::ZERO);
-                self.write_with_retry(rows).await
+                let waiting = Waiting::new(&self.shared.stats);
+                self.store_write_failed(&StoreError::Unavailable(error), Duration::ZERO, &waiting);
+                self.retry_writes(rows, &waiting).await
             }
             written => written,
         }
@@ -81,15 +84,25 @@ impl PartitionTask {
         if rows.is_empty() {
             return Ok(());
         }
+        self.retry_writes(rows, &Waiting::new(&self.shared.stats))
+            .await
+    }
+
+    async fn retry_writes(
+        &self,
+        rows: &[FeatureRow],
+        waiting: &Waiting<'_>,
+    ) -> Result<(), StoreError> {
         let store = &self.shared.store;
         (|| store.write(rows))
             .retry(backoff())
             .when(|e| matches!(e, StoreError::Unavailable(_)))
-            .notify(|error, delay| self.store_write_failed(error, delay))
+            .notify(|error, delay| self.store_write_failed(error, delay, waiting))
             .await
     }
 
-    fn store_write_failed(&self, error: &StoreError, retry_in: Duration) {
+    fn store_write_failed(&self, error: &StoreError, retry_in: Duration, waiting: &Waiting<'_>) {
+        waiting.begin();
         self.shared.stats.record_retry();
         tracing::warn!(
             stream = self.name(),
@@ -107,10 +120,12 @@ impl PartitionTask {
         let Some(dlq) = &self.shared.dlq else {
             return false;
         };
+        let waiting = Waiting::new(&self.shared.stats);
         let sent = (|| dlq.send(raw, error))
             .retry(backoff())
             .when(|error| matches!(error, SendError::Transient(_)))
             .notify(|send_error: &SendError, delay| {
+                waiting.begin();
                 self.shared.stats.record_retry();
                 tracing::warn!(
                     stream = self.name(),
@@ -139,5 +154,72 @@ impl PartitionTask {
                 false
             }
         }
+    }
+}
+
+/// Counts a partition in [`waiting_partitions`](super::StatsSnapshot::waiting_partitions) from
+/// its first failed attempt at a write until the write ends, or the worker is dropped while it
+/// waits (its partition revoked).
+struct Waiting<'a> {
+    stats: &'a StreamStats,
+    counted: AtomicBool,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(stats: &'a StreamStats) -> Self {
+        Self {
+            stats,
+            counted: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts the partition as waiting, once.
+    fn begin(&self) {
+        if !self.counted.swap(true, Ordering::Relaxed) {
+            self.stats.record_waiting(true);
+        }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if *self.counted.get_mut() {
+            self.stats.record_waiting(false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(stats: &StreamStats) -> u64 {
+        stats.snapshot().waiting_partitions
+    }
+
+    #[test]
+    fn a_partition_counts_as_waiting_once_from_its_first_retry_until_the_write_ends() {
+        let stats = StreamStats::default();
+        let first = Waiting::new(&stats);
+        assert_eq!(waiting(&stats), 0, "a write that has not failed yet");
+        first.begin();
+        first.begin();
+        assert_eq!(waiting(&stats), 1, "counted once however often it retries");
+        let second = Waiting::new(&stats);
+        second.begin();
+        assert_eq!(waiting(&stats), 2);
+        drop(first);
+        assert_eq!(
+            waiting(&stats),
+            1,
+            "a write that ended, or a worker dropped"
+        );
+        drop(second);
+        drop(Waiting::new(&stats));
+        assert_eq!(
+            waiting(&stats),
+            0,
+            "a write that never failed uncounts nothing"
+        );
     }
 }

@@ -30,6 +30,7 @@ pub struct StreamStats {
     /// Since when a rebalance has taken this process's partitions without assigning any yet.
     rebalancing_since: Mutex<Option<Instant>>,
     stalled_partitions: AtomicU64,
+    waiting_partitions: AtomicU64,
     /// The error that ended the stream's consumer for good, if one did.
     fatal_error: Mutex<Option<String>>,
     changed: Notify,
@@ -115,6 +116,10 @@ pub struct StatsSnapshot {
     /// Assigned partitions whose worker stopped on a panic: nothing more is read from them
     /// until they are assigned again (a restart or a rebalance), and the stream is not ready.
     pub stalled_partitions: u64,
+    /// Assigned partitions whose worker is waiting for the feature store or the dead-letter
+    /// topic to be back: it retries the write, and nothing past the messages in hand is read or
+    /// committed meanwhile. [`retries`](Self::retries) counts the attempts.
+    pub waiting_partitions: u64,
 }
 
 impl StatsSnapshot {
@@ -238,7 +243,6 @@ impl StreamStats {
         self.changed.notify_waiters();
     }
 
-    /// Records a gained (`true`) or lost partition and wakes waiters.
     /// Records that a rebalance is taking this process's partitions (when it owns any).
     pub(crate) fn record_rebalance_started(&self) {
         if self.assigned_partitions.load(Ordering::Relaxed) > 0 {
@@ -267,6 +271,7 @@ impl StreamStats {
             .is_some_and(|since| since.elapsed() < REBALANCE_GRACE)
     }
 
+    /// Records a gained (`true`) or lost partition and wakes waiters.
     pub(crate) fn record_assignment(&self, gained: bool) {
         if gained {
             self.assigned_partitions.fetch_add(1, Ordering::Relaxed);
@@ -322,6 +327,7 @@ impl StreamStats {
             windows_retained: u64::try_from(self.windows_retained.load(Ordering::Relaxed))
                 .unwrap_or(0),
             stalled_partitions: self.stalled_partitions.load(Ordering::Relaxed),
+            waiting_partitions: self.waiting_partitions.load(Ordering::Relaxed),
         }
     }
 
@@ -332,6 +338,17 @@ impl StreamStats {
             self.stalled_partitions.fetch_add(1, Ordering::Relaxed);
         } else {
             self.stalled_partitions.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Records that a partition's worker began (`true`) or ended waiting for the store or the
+    /// dead-letter topic; wakes waiters.
+    pub(crate) fn record_waiting(&self, waiting: bool) {
+        if waiting {
+            self.waiting_partitions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.waiting_partitions.fetch_sub(1, Ordering::Relaxed);
         }
         self.changed.notify_waiters();
     }
