@@ -152,3 +152,41 @@ fn features_survive_a_restart_and_read_with_get_and_sqlite3() {
         "u1|favorite_color|purple|string\nu2|favorite_color|green|string\nu3|favorite_color|blue|string\nu4|favorite_color|orange|string\n"
     );
 }
+
+/// A Redis store that does not answer stops an embedded run at once, naming the server (not
+/// its password), rather than leaving the samples to wait for it.
+#[test]
+fn embedded_run_with_a_store_that_does_not_answer_says_so_at_once() {
+    // Port 1 on loopback: nothing listens there.
+    let out = run(example()
+        .args([
+            "run",
+            "--embedded",
+            "--store",
+            "redis://:secret@127.0.0.1:1",
+        ])
+        .env("RUST_LOG", "error"));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("feature store unavailable: redis 127.0.0.1:1: ")
+            && stderr.contains("start it, or choose another store with --store"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    assert!(
+        !text(&out.stdout).contains("sample messages produced"),
+        "stopped before the samples"
+    );
+}
+
+#[test]
+fn a_store_url_without_a_path_says_what_it_needs() {
+    let out = run(example().args(["run", "--embedded", "--store", "sqlite://"]));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`sqlite://` needs the file's path: `sqlite://PATH`"),
+        "{stderr}"
+    );
+}

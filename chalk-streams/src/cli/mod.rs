@@ -69,10 +69,10 @@ enum Command {
 }
 
 /// Where features are stored: `sqlite://PATH` (default `sqlite://chalk-features.sqlite`),
-/// `redis://HOST:PORT` or `memory`.
+/// `redis://HOST:PORT[/DB]` or `memory`.
 #[derive(Debug, clap::Args)]
 struct StoreArgs {
-    /// The feature store: `sqlite://PATH`, `redis://HOST:PORT` or `memory`
+    /// The feature store: `sqlite://PATH`, `redis://HOST:PORT[/DB]` or `memory`
     /// [default: sqlite://chalk-features.sqlite]
     #[arg(long = "store", env = "CHALK_STORE", value_name = "URL")]
     store: Option<StoreConfig>,
@@ -270,6 +270,16 @@ impl App {
                 let store = args.store.config();
                 tracing::info!(%store, "feature store");
                 let store = store.open()?;
+                if let Err(down) = store.ping().await {
+                    // An embedded run's samples would wait for it until they time out.
+                    if args.embedded {
+                        return Err(Error::Embedded(format!(
+                            "{down}: start it, or choose another store with --store"
+                        )));
+                    }
+                    tracing::warn!(error = %down, "the feature store does not answer; the streams \
+                        start, and each partition waits for it before its first write");
+                }
                 if args.embedded {
                     let store = touched::TouchedStore::new(store);
                     let embedded = embedded::Embedded {

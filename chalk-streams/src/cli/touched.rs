@@ -86,6 +86,10 @@ impl FeatureStore for TouchedStore {
         self.note(self.inner.write_taking(rows).await, keys)
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
         self.inner.entity(namespace, key).await
     }

@@ -1,6 +1,5 @@
-//! Choosing a store from configuration: `CHALK_STORE=sqlite://PATH`, `redis://HOST:PORT`,
-//! `memory`, or the embedded
-//! SQLite file by default.
+//! Choosing a store from configuration: `CHALK_STORE=sqlite://PATH`, `redis://HOST:PORT[/DB]`,
+//! `memory`, or the embedded SQLite file by default.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -75,14 +74,25 @@ impl fmt::Display for StoreConfig {
         match self {
             StoreConfig::Memory => f.write_str("memory"),
             StoreConfig::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            StoreConfig::Redis(url) => f.write_str(url),
+            StoreConfig::Redis(url) => f.write_str(&redacted(url)),
         }
     }
 }
 
-/// A store URL that is not understood.
+/// A Redis URL with its password, if any, replaced by `***`: fit for logs.
+fn redacted(url: &str) -> String {
+    match redis::parse_redis_url(url) {
+        Some(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A store URL that is not understood, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown feature store `{0}`: use `sqlite://PATH`, `redis://HOST:PORT` or `memory`")]
+#[error("{0}")]
 pub struct StoreConfigError(String);
 
 impl FromStr for StoreConfig {
@@ -94,11 +104,25 @@ impl FromStr for StoreConfig {
             return Ok(StoreConfig::Memory);
         }
         if text.starts_with("redis://") || text.starts_with("rediss://") {
-            return Ok(StoreConfig::Redis(text.to_owned()));
+            return match redis::IntoConnectionInfo::into_connection_info(text) {
+                Ok(_) => Ok(StoreConfig::Redis(text.to_owned())),
+                Err(error) => Err(StoreConfigError(format!(
+                    "bad Redis URL `{}`: {}; use `redis://HOST:PORT[/DB]`",
+                    redacted(text),
+                    super::redis::error_text(&error)
+                ))),
+            };
         }
         match text.strip_prefix("sqlite://") {
             Some(path) if !path.is_empty() => Ok(StoreConfig::Sqlite(PathBuf::from(path))),
-            _ => Err(StoreConfigError(text.to_owned())),
+            Some(_) => Err(StoreConfigError(format!(
+                "`sqlite://` needs the file's path: `sqlite://PATH`, such as \
+                 `sqlite://{DEFAULT_SQLITE_FILE}`"
+            ))),
+            None => Err(StoreConfigError(format!(
+                "unknown feature store `{text}`: use `sqlite://PATH`, `redis://HOST:PORT[/DB]` \
+                 or `memory`"
+            ))),
         }
     }
 }
@@ -127,5 +151,39 @@ mod tests {
             StoreConfig::default().to_string(),
             "sqlite://chalk-features.sqlite"
         );
+    }
+
+    #[test]
+    fn a_bad_store_url_says_what_is_wrong() {
+        let error = |url: &str| url.parse::<StoreConfig>().expect_err(url).to_string();
+        assert_eq!(
+            error("sqlite://"),
+            "`sqlite://` needs the file's path: `sqlite://PATH`, such as \
+             `sqlite://chalk-features.sqlite`"
+        );
+        assert_eq!(
+            error("postgres://x"),
+            "unknown feature store `postgres://x`: use `sqlite://PATH`, `redis://HOST:PORT[/DB]` \
+             or `memory`"
+        );
+        assert_eq!(
+            error("redis://"),
+            "bad Redis URL `redis://`: Missing hostname; use `redis://HOST:PORT[/DB]`"
+        );
+        assert_eq!(
+            error("redis://:secret@127.0.0.1:6379/abc"),
+            "bad Redis URL `redis://:***@127.0.0.1:6379/abc`: Invalid database number; use \
+             `redis://HOST:PORT[/DB]`"
+        );
+    }
+
+    #[test]
+    fn a_redis_password_is_not_shown() {
+        let store: StoreConfig = "redis://app:secret@127.0.0.1:6379/2"
+            .parse()
+            .expect("parses");
+        assert_eq!(store.to_string(), "redis://app:***@127.0.0.1:6379/2");
+        let open: StoreConfig = "redis://127.0.0.1:6379".parse().expect("parses");
+        assert_eq!(open.to_string(), "redis://127.0.0.1:6379");
     }
 }

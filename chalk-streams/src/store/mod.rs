@@ -77,6 +77,13 @@ pub trait FeatureStore: Send + Sync + 'static {
         self.write(rows).await
     }
 
+    /// Whether the store answers now. `run` asks once at start, to say at once that a store is
+    /// down rather than at the first write. By default, yes: a store that cannot be down (in
+    /// memory) or that failed already when opened (a file) need not override it.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// The entity `key` in `namespace`, if anything is stored for it.
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError>;
 

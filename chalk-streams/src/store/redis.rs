@@ -44,6 +44,8 @@ const KEY_PREFIX: &str = "chalk:";
 #[derive(Clone)]
 pub struct RedisStore {
     url: String,
+    /// The server's address, `host:port` (the URL without its password), for errors.
+    address: String,
     connection: ConnectionManager,
     write: Script,
 }
@@ -51,18 +53,18 @@ pub struct RedisStore {
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore")
-            .field("url", &self.url)
+            .field("address", &self.address)
             .finish()
     }
 }
 
-fn classify(error: RedisError) -> StoreError {
-    match error.kind() {
-        // The key holds something else than a hash, or the data cannot be stored as given. (A
-        // reply that cannot be parsed is the connection's fault, not the rows': retried.)
-        ErrorKind::UnexpectedReturnType => StoreError::Rejected(error.to_string()),
-        _ if error.code() == Some("WRONGTYPE") => StoreError::Rejected(error.to_string()),
-        _ => StoreError::Unavailable(error.to_string()),
+/// A Redis error's text without the Rust name of its kind: `Missing hostname`, not `Missing
+/// hostname - InvalidClientConfig`.
+pub(super) fn error_text(error: &RedisError) -> String {
+    let text = error.to_string();
+    match text.split_once(&format!(" - {:?}", error.kind())) {
+        Some((description, detail)) => format!("{description}{detail}"),
+        None => text,
     }
 }
 
@@ -73,17 +75,20 @@ fn hash_key(namespace: &str, key: &str) -> String {
 impl RedisStore {
     /// A store at `url` (`redis://host:port[/db]`). Does not connect yet.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad Redis URL `{url}`: {e}")))?;
+        let client = redis::Client::open(url).map_err(|e| {
+            StoreError::Unavailable(format!("bad Redis URL `{url}`: {}", error_text(&e)))
+        })?;
+        let address = format!("redis {}", client.get_connection_info().addr());
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(5)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(1));
         let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::Unavailable(format!("{address}: {}", error_text(&e))))?;
         Ok(Self {
             url: url.to_owned(),
+            address,
             connection,
             write: Script::new(WRITE_SCRIPT),
         })
@@ -94,13 +99,28 @@ impl RedisStore {
         &self.url
     }
 
+    /// Classes a failed command: rejected rows, or an unavailable server, named.
+    fn classify(&self, error: RedisError) -> StoreError {
+        let text = format!("{}: {}", self.address, error_text(&error));
+        match error.kind() {
+            // The key holds something else than a hash, or the data cannot be stored as given.
+            // (A reply that cannot be parsed is the connection's fault, not the rows': retried.)
+            ErrorKind::UnexpectedReturnType => StoreError::Rejected(text),
+            _ if error.code() == Some("WRONGTYPE") => StoreError::Rejected(text),
+            _ => StoreError::Unavailable(text),
+        }
+    }
+
     async fn read_hash(&self, key: &str) -> Result<Option<Entity>, StoreError> {
         let rest = key.strip_prefix(KEY_PREFIX).unwrap_or(key);
         let Some((namespace, entity_key)) = rest.split_once(':') else {
             return Ok(None);
         };
         let mut connection = self.connection.clone();
-        let fields: BTreeMap<String, String> = connection.hgetall(key).await.map_err(classify)?;
+        let fields: BTreeMap<String, String> = connection
+            .hgetall(key)
+            .await
+            .map_err(|e| self.classify(e))?;
         if fields.is_empty() {
             return Ok(None);
         }
@@ -161,7 +181,15 @@ impl FeatureStore for RedisStore {
             .invoke_async::<i64>(&mut connection)
             .await
             .map(|_| ())
-            .map_err(classify)
+            .map_err(|e| self.classify(e))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("PING")
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|e| self.classify(e))
     }
 
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
@@ -174,10 +202,10 @@ impl FeatureStore for RedisStore {
             let mut iter: redis::AsyncIter<'_, String> = connection
                 .scan_match(format!("{KEY_PREFIX}*"))
                 .await
-                .map_err(classify)?;
+                .map_err(|e| self.classify(e))?;
             let mut keys = Vec::new();
             while let Some(key) = futures::StreamExt::next(&mut iter).await {
-                keys.push(key.map_err(classify)?);
+                keys.push(key.map_err(|e| self.classify(e))?);
             }
             keys
         };
@@ -189,5 +217,33 @@ impl FeatureStore for RedisStore {
         }
         entities.sort_by(|a, b| (&a.namespace, &a.key).cmp(&(&b.namespace, &b.key)));
         Ok(entities)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Port 1 on loopback: nothing listens there.
+    const CLOSED: &str = "redis://:secret@127.0.0.1:1/0";
+
+    #[tokio::test]
+    async fn a_server_that_does_not_answer_is_named_without_its_password() {
+        let store = RedisStore::open(CLOSED).expect("a valid URL opens without connecting");
+        let error = store.ping().await.expect_err("nothing listens on port 1");
+        let StoreError::Unavailable(text) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(text.starts_with("redis 127.0.0.1:1: "), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(!format!("{store:?}").contains("secret"), "{store:?}");
+    }
+
+    #[test]
+    fn error_texts_leave_out_the_kind_s_rust_name() {
+        let error = RedisError::from((ErrorKind::InvalidClientConfig, "Missing hostname"));
+        assert_eq!(error_text(&error), "Missing hostname");
+        let detailed = RedisError::from((ErrorKind::Io, "connection lost", "reset".to_owned()));
+        assert_eq!(error_text(&detailed), "connection lost: reset");
     }
 }

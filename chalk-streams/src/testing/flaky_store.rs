@@ -97,6 +97,14 @@ impl FeatureStore for FlakyStore {
         self.inner.write(rows).await
     }
 
+    /// Unavailable while the store is down.
+    async fn ping(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("the test store is down".into()));
+        }
+        Ok(())
+    }
+
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
         self.inner.entity(namespace, key).await
     }
