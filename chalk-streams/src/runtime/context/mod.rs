@@ -24,6 +24,8 @@ use crate::resolver::panic_text;
 
 mod client;
 mod rebalance;
+#[cfg(test)]
+mod tests;
 
 type PartitionKey = (Arc<str>, i32);
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, RebalanceProtocol};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::TopicPartitionList;
@@ -23,17 +23,7 @@ impl ConsumerContext for StreamContext {
         match rebalance {
             Rebalance::Revoke(tpl) => {
                 self.shared.stats.record_rebalance_started();
-                let revoked = self.stop_workers(Some(&keys(tpl)), self.shared.drain_timeout);
-                // Where Kafka has the offsets, a later assignment resumes from them. Only where
-                // the commit failed does it pass over what this process stored (processed)
-                // beyond them: resuming there after an offset reset (a topic made anew) would
-                // pass over messages never seen.
-                for (topic, partition) in self.commit_partitions(consumer, &revoked) {
-                    self.shared.stats.forget_stored_offset(&topic, partition);
-                }
-                for ((topic, partition), _) in revoked {
-                    tracing::info!(stream = self.name(), %topic, partition, "partition revoked");
-                }
+                self.hand_back(consumer, &keys(tpl));
             }
             Rebalance::Assign(_) => {}
             Rebalance::Error(error) => {
@@ -42,8 +32,22 @@ impl ConsumerContext for StreamContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
+            let eager = !matches!(
+                consumer.rebalance_protocol(),
+                RebalanceProtocol::Cooperative
+            );
+            let still_owned = self.owned_before(&keys(tpl), eager);
+            if !still_owned.is_empty() {
+                tracing::warn!(
+                    stream = self.name(),
+                    partitions = ?still_owned,
+                    "assigned partitions without revoking those owned before; they are handed \
+                     back first, as at a revoke"
+                );
+                self.hand_back(consumer, &still_owned);
+            }
             for element in tpl.elements() {
                 self.start_worker(element.topic(), element.partition());
             }
@@ -60,6 +64,42 @@ impl ConsumerContext for StreamContext {
             Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
             // The runtime's own commits are synchronous and log their failures.
             Err(error) => tracing::debug!(stream = self.name(), %error, "offset commit failed"),
+        }
+    }
+}
+
+impl StreamContext {
+    /// Stops the workers of `partitions`, each after the batch in hand, and commits what they
+    /// stored: what a revoke does.
+    fn hand_back(&self, consumer: &BaseConsumer<Self>, partitions: &[PartitionKey]) {
+        let revoked = self.stop_workers(Some(partitions), self.shared.drain_timeout);
+        // Where Kafka has the offsets, a later assignment resumes from them. Only where the
+        // commit failed does it pass over what this process stored (processed) beyond them:
+        // resuming there after an offset reset (a topic made anew) would pass over messages
+        // never seen.
+        for (topic, partition) in self.commit_partitions(consumer, &revoked) {
+            self.shared.stats.forget_stored_offset(&topic, partition);
+        }
+        for ((topic, partition), _) in revoked {
+            tracing::info!(stream = self.name(), %topic, partition, "partition revoked");
+        }
+    }
+
+    /// The partitions with a worker that an assignment of `assigned` finds: librdkafka can
+    /// assign again without a revoke first (when the group is rejoined while an assignment
+    /// waits to be served). An eager assignment replaces the whole one before, and restarts
+    /// fetching from the committed offsets, so all of them; an incremental one adds to it, so
+    /// those it names again.
+    fn owned_before(&self, assigned: &[PartitionKey], eager: bool) -> Vec<PartitionKey> {
+        let workers = self.workers();
+        if eager {
+            workers.keys().cloned().collect()
+        } else {
+            assigned
+                .iter()
+                .filter(|key| workers.contains_key(*key))
+                .cloned()
+                .collect()
         }
     }
 }
