@@ -152,11 +152,13 @@ struct RunArgs {
 /// A duration typed on the command line: `10s`, `500ms`, `1m30s`; not zero, which would give
 /// up before any answer could come.
 fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
-    let advice = "write a number and a unit, such as 10s, 500ms or 1m";
-    match humantime::parse_duration(text) {
+    // The grammar of sources' deadlines, so that `1M` is not a month here and an error there.
+    let advice = "write numbers with units (w, d, h, m, s, ms), such as 10s, 500ms or 1h30m";
+    match crate::duration::parse_duration(text.trim()) {
         Ok(duration) if duration.is_zero() => Err(format!("`{text}` is zero: {advice}")),
         Ok(duration) => Ok(duration),
-        Err(error) => Err(format!("`{text}` is not a duration ({error}): {advice}")),
+        Err(crate::duration::DurationError::Overflow) => Err(format!("`{text}` is too long")),
+        Err(_) => Err(format!("`{text}` is not a duration: {advice}")),
     }
 }
 
@@ -326,7 +328,15 @@ mod tests {
         let zero = super::parse_duration("0s").expect_err("zero");
         assert!(zero.starts_with("`0s` is zero"), "{zero}");
         let bogus = super::parse_duration("10").expect_err("no unit");
-        assert!(bogus.ends_with("such as 10s, 500ms or 1m"), "{bogus}");
+        assert!(bogus.ends_with("such as 10s, 500ms or 1h30m"), "{bogus}");
+        assert_eq!(
+            super::parse_duration("1h 30m"),
+            Ok(Duration::from_secs(5400))
+        );
+        for other_grammar in ["1M", "2sec", "1y", "infinity"] {
+            let error = super::parse_duration(other_grammar).expect_err(other_grammar);
+            assert!(error.contains("is not a duration"), "{error}");
+        }
     }
 
     #[test]
