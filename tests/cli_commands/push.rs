@@ -160,3 +160,21 @@ fn push_to_a_missing_topic_says_it_does_not_exist() {
         out.stderr
     );
 }
+
+#[test]
+fn push_refuses_a_topic_name_kafka_does_not_allow_before_connecting() {
+    for (topic, says) in [
+        ("", "a topic name cannot be empty"),
+        (
+            "bad topic!",
+            "topic `bad topic!` has ' ', which Kafka does not allow",
+        ),
+    ] {
+        // Nothing listens at the brokers: the name is refused before any connection.
+        let out = run(example("favorite_color")
+            .args(["push", "--topic", topic, "--bootstrap"])
+            .arg(format!("127.0.0.1:{}", closed_port())));
+        assert_eq!(out.status.code(), Some(2), "a usage error: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{}", out.stderr);
+    }
+}

@@ -191,3 +191,27 @@ fn a_keystore_password_needs_a_keystore_and_tls() {
     let p = problems(&IN_ARGS, &[]);
     assert_eq!(p, ["option `additional_kafka_args`: key `ssl.keystore.password` cannot be used; chalk-streams manages `ssl.keystore.password`: set ssl_keystore_password"]);
 }
+
+#[test]
+fn topic_names_kafka_does_not_allow_are_refused_before_any_client_is_made() {
+    static SPACED: KafkaSource = KafkaSource::new()
+        .bootstrap_server("k:1")
+        .topic("orders")
+        .dead_letter_queue_topic("orders dlq");
+    let p = problems(&SPACED, &[]);
+    assert_eq!(
+        p,
+        [
+            "option `dead_letter_queue_topic`: topic `orders dlq` has ' ', which Kafka does not \
+          allow in a topic name: use ASCII letters, digits, `.`, `_` and `-`; name the \
+          dead-letter topic as it is on the brokers"
+        ],
+    );
+    static FROM_ENV: KafkaSource = KafkaSource::new().bootstrap_server("k:1");
+    let p = problems(&FROM_ENV, &[("KAFKA_TOPIC", "orders,bad/topic")]);
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(
+        p[0].starts_with("option `topic`: topic `bad/topic` has '/'"),
+        "{p:#?}"
+    );
+}

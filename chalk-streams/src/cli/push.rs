@@ -17,6 +17,11 @@ use crate::source::remote::{localize_plans, FetchedFiles, StoreEnv};
 use crate::source::resolve::process_env;
 use crate::source::KafkaProperties;
 
+/// A topic name Kafka allows, for clap.
+fn topic_name(text: &str) -> Result<String, String> {
+    crate::source::topic_name::check(text).map(|()| text.to_owned())
+}
+
 /// How long `push` waits before offering a message again when the producer's queue is full.
 const QUEUE_FULL_PAUSE: Duration = Duration::from_millis(10);
 
@@ -26,7 +31,7 @@ The brokers are the --bootstrap ones (PLAINTEXT), or else those of the first reg
 (by name) that reads the topic, with its source's security settings.")]
 pub(super) struct PushArgs {
     /// The topic to produce to.
-    #[arg(long, value_name = "TOPIC")]
+    #[arg(long, value_name = "TOPIC", value_parser = topic_name)]
     topic: String,
     /// The key of every message (by default messages have no key).
     #[arg(long, value_name = "KEY")]

@@ -11,6 +11,7 @@ pub mod remote;
 pub mod resolve;
 mod secret;
 mod settings;
+pub(crate) mod topic_name;
 
 use std::fmt;
 use std::time::Duration;

@@ -99,6 +99,13 @@ pub(super) fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechan
         }
     }
     if let Some(dlq) = &s.dead_letter_queue_topic {
+        if let Err(problem) = super::super::topic_name::check(dlq) {
+            r.errors.push(SourceError::new(
+                "dead_letter_queue_topic",
+                problem,
+                "name the dead-letter topic as it is on the brokers",
+            ));
+        }
         if s.topics.contains(dlq) {
             r.errors.push(SourceError::new(
                 "dead_letter_queue_topic",

@@ -333,6 +333,15 @@ fn resolve_topics(r: &mut Resolver<'_>) -> Vec<String> {
         let e = r.missing("topic", "topic", ".topic(\"name\")");
         r.errors.push(e);
     }
+    for topic in &topics {
+        if let Err(problem) = super::topic_name::check(topic) {
+            r.errors.push(SourceError::new(
+                "topic",
+                problem,
+                "name the topic as it is on the brokers",
+            ));
+        }
+    }
     topics
 }
 
