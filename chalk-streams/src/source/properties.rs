@@ -145,6 +145,26 @@ pub(crate) fn translate_additional_arg(key: &str, value: String) -> Result<(&str
     Ok((name, value))
 }
 
+/// Why librdkafka refuses `name = value` on its own (a property it does not know, a value not
+/// of its form), if it does: said when the source is resolved, rather than when a client is
+/// made. A secret's value is not repeated.
+pub(crate) fn librdkafka_refuses(name: &str, value: &str) -> Option<String> {
+    let mut config = ClientConfig::new();
+    config.set(name, value);
+    match config.create_native_config() {
+        Ok(_) => None,
+        Err(rdkafka::error::KafkaError::ClientConfig(_, description, _, _)) => {
+            let description = if is_secret_property(name) && !value.is_empty() {
+                description.replace(value, REDACTED)
+            } else {
+                description
+            };
+            Some(format!("librdkafka refuses `{name}`: {description}"))
+        }
+        Err(other) => Some(format!("librdkafka refuses `{name}`: {other}")),
+    }
+}
+
 /// librdkafka properties, in the order they are set. `Debug` and `Display` redact secrets.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct KafkaProperties {
@@ -320,5 +340,24 @@ impl ResolvedSource {
         p.set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS);
         p.extend_for(ClientKind::Consumer, &self.additional_kafka_args);
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn librdkafka_names_what_it_refuses() {
+        assert_eq!(librdkafka_refuses("fetch.min.bytes", "1024"), None);
+        assert_eq!(
+            librdkafka_refuses("foo.bar", "1").as_deref(),
+            Some("librdkafka refuses `foo.bar`: No such configuration property: \"foo.bar\"")
+        );
+        let bad_value = librdkafka_refuses("fetch.min.bytes", "lots").expect("refused");
+        assert!(
+            bad_value.starts_with("librdkafka refuses `fetch.min.bytes`: Invalid value"),
+            "{bad_value}"
+        );
     }
 }

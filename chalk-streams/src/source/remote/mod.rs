@@ -162,17 +162,26 @@ impl FetchedFiles {
         }
     }
 
-    /// The local copy of `uri` (`None` for a local path), or the problem and its fix.
+    /// The local copy of `uri` (`None` for a local file, which must exist), or the problem and
+    /// its fix.
     async fn local_copy(
         &mut self,
         uri: &str,
         env: &StoreEnv,
     ) -> Result<Option<PathBuf>, (String, String)> {
-        let location = match RemoteLocation::parse(uri) {
-            None => return Ok(None),
-            Some(Ok(location)) => location,
-            Some(Err(problem)) => return Err((problem, "give a local path".to_owned())),
-        };
+        let location =
+            match RemoteLocation::parse(uri) {
+                // librdkafka would say only that its TLS setup failed.
+                None if !Path::new(uri).is_file() => return Err((
+                    format!("no file at `{uri}`"),
+                    "give the path of an existing file, or an s3://bucket/key or gs://bucket/key \
+                     URI"
+                    .to_owned(),
+                )),
+                None => return Ok(None),
+                Some(Ok(location)) => location,
+                Some(Err(problem)) => return Err((problem, "give a local path".to_owned())),
+            };
         if let Some(path) = self.files.get(uri) {
             return Ok(Some(path.to_path_buf()));
         }

@@ -6,7 +6,7 @@ mod consistency;
 use std::fmt;
 
 use super::options::{split_list, SaslMechanism, SecurityProtocol};
-use super::properties::translate_additional_arg;
+use super::properties::{librdkafka_refuses, translate_additional_arg};
 use super::secret::RedactedProperties;
 use super::{KafkaSource, Secret};
 use crate::duration::LateArrivalDeadline;
@@ -369,7 +369,15 @@ fn resolve_additional_args(r: &mut Resolver<'_>) -> Vec<(String, String)> {
     let mut translated = Vec::with_capacity(raw.len());
     for (key, value) in raw {
         match translate_additional_arg(&key, value) {
-            Ok((name, value)) => translated.push((name.to_owned(), value)),
+            Ok((name, value)) => match librdkafka_refuses(name, &value) {
+                None => translated.push((name.to_owned(), value)),
+                Some(problem) => r.errors.push(SourceError::new(
+                    "additional_kafka_args",
+                    problem,
+                    "give a property of librdkafka's CONFIGURATION.md (or its Java client's \
+                     name), with a value of its form",
+                )),
+            },
             Err(fix) => r.errors.push(SourceError::new(
                 "additional_kafka_args",
                 format!("key `{key}` cannot be used"),
