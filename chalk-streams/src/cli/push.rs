@@ -10,7 +10,7 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::kafka::{error_text, message_timeout_ms, producer, QuietContext};
 use crate::error::{Error, Result};
-use crate::probe::TopicState;
+use crate::probe::{ConnectionFailure, TopicState};
 use crate::registry::Registry;
 use crate::runtime::Runtime;
 use crate::source::remote::{localize_plans, FetchedFiles, StoreEnv};
@@ -21,6 +21,9 @@ use crate::source::KafkaProperties;
 fn topic_name(text: &str) -> Result<String, String> {
     crate::source::topic_name::check(text).map(|()| text.to_owned())
 }
+
+/// How long `push` gives the brokers to answer before it sends (at most its `--timeout`).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long `push` waits before offering a message again when the producer's queue is full.
 const QUEUE_FULL_PAUSE: Duration = Duration::from_millis(10);
@@ -57,6 +60,13 @@ pub(super) async fn run(args: &PushArgs) -> Result<()> {
     let (mut properties, brokers, _remote_files) = connection(args).await?;
     let lines = read_lines(args.file.as_deref().unwrap_or("-"))?;
     let timeout: Duration = args.timeout;
+    if let Some(failure) = unreachable(&properties, &args.topic, timeout).await {
+        return Err(Error::Kafka(format!(
+            "nothing sent to `{}`: {}",
+            args.topic,
+            failure.describe(&brokers)
+        )));
+    }
     properties.set("acks", "all");
     properties.set("enable.idempotence", "true");
     properties.set("message.timeout.ms", message_timeout_ms(timeout));
@@ -117,6 +127,27 @@ pub(super) async fn run(args: &PushArgs) -> Result<()> {
                 args.topic
             )))
         }
+    }
+}
+
+/// Why the brokers cannot be used at all (nothing answers, or they refuse the credentials), asked
+/// before sending: a producer would only say so once every message had waited out its
+/// timeout. A topic that does not exist is no reason: a broker may create it on the first
+/// message.
+async fn unreachable(
+    properties: &KafkaProperties,
+    topic: &str,
+    timeout: Duration,
+) -> Option<ConnectionFailure> {
+    let (properties, topics) = (properties.clone(), vec![topic.to_owned()]);
+    let bound = timeout.min(PROBE_TIMEOUT);
+    let probed =
+        tokio::task::spawn_blocking(move || crate::probe::probe(&properties, &topics, bound)).await;
+    match probed {
+        Ok(Err(
+            failure @ (ConnectionFailure::Unreachable(_) | ConnectionFailure::Authentication(_)),
+        )) => Some(failure),
+        _ => None,
     }
 }
 
