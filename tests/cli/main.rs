@@ -301,3 +301,25 @@ fn list_and_run_say_what_the_kafka_client_would_refuse() {
         text(&out.stderr)
     );
 }
+
+/// An empty `CHALK_*` variable counts as unset, as an empty `KAFKA_*` one does.
+#[test]
+fn empty_chalk_variables_count_as_unset() {
+    let out = run(example()
+        .arg("list")
+        .env("CHALK_WINDOW_RETENTION", "")
+        .env("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9092"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run(example()
+        .args(["get", "user", "u1"])
+        .current_dir(dir.path())
+        .env("CHALK_STORE", " "));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no store file at chalk-features.sqlite"),
+        "the default store: {}",
+        text(&out.stderr)
+    );
+}

@@ -14,7 +14,7 @@ pub(super) struct ListArgs {
     json: bool,
     /// The window retention `run` is given (default 24h), which caps the deadline of window
     /// streams: shown as it applies.
-    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = super::parse_duration)]
+    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = super::parse_window_retention)]
     window_retention: Option<Duration>,
 }
 

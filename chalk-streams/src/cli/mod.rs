@@ -74,7 +74,7 @@ enum Command {
 struct StoreArgs {
     /// The feature store: `sqlite://PATH`, `redis://HOST:PORT[/DB]` or `memory`
     /// [default: sqlite://chalk-features.sqlite]
-    #[arg(long = "store", env = "CHALK_STORE", value_name = "URL")]
+    #[arg(long = "store", env = "CHALK_STORE", value_name = "URL", value_parser = parse_store)]
     store: Option<StoreConfig>,
 }
 
@@ -94,7 +94,7 @@ struct AsyncApiArgs {
     app_version: String,
     /// The window retention `run` is given (default 24h), which caps the deadline of window
     /// streams: described as it applies.
-    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = parse_window_retention)]
     window_retention: Option<std::time::Duration>,
 }
 
@@ -143,7 +143,7 @@ struct RunArgs {
     metrics_addr: Option<std::net::SocketAddr>,
     /// How long a window stream keeps a window after its end, for late messages: it caps the
     /// late-arrival deadline of window streams (default 24h).
-    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = parse_window_retention)]
     window_retention: Option<std::time::Duration>,
     #[command(flatten)]
     store: StoreArgs,
@@ -160,6 +160,23 @@ fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String
         Err(crate::duration::DurationError::Overflow) => Err(format!("`{text}` is too long")),
         Err(_) => Err(format!("`{text}` is not a duration: {advice}")),
     }
+}
+
+/// A store URL; blank, as an empty `CHALK_STORE` is, the default store (an empty variable
+/// counts as unset, as `KAFKA_*` ones do).
+fn parse_store(text: &str) -> std::result::Result<StoreConfig, crate::store::StoreConfigError> {
+    if text.trim().is_empty() {
+        return Ok(StoreConfig::default());
+    }
+    text.parse()
+}
+
+/// A window retention; blank, as an empty `CHALK_WINDOW_RETENTION` is, the default one.
+fn parse_window_retention(text: &str) -> std::result::Result<std::time::Duration, String> {
+    if text.trim().is_empty() {
+        return Ok(crate::runtime::DEFAULT_WINDOW_RETENTION);
+    }
+    parse_duration(text)
 }
 
 /// `HOST:PORT`, the host a name or an address; the first address it resolves to.
