@@ -323,3 +323,14 @@ fn empty_chalk_variables_count_as_unset() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn get_needs_an_entity() {
+    let out = run(example().args(["get", "", "u1"]));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(
+        text(&out.stderr).contains("a value is required for '<ENTITY>'"),
+        "{}",
+        text(&out.stderr)
+    );
+}

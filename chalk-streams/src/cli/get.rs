@@ -7,6 +7,7 @@ use crate::suggest::closest;
 #[derive(Debug, clap::Args)]
 pub(super) struct GetArgs {
     /// The entity's namespace, e.g. `user` for a `User` Features struct.
+    #[arg(value_parser = clap::builder::NonEmptyStringValueParser::new())]
     entity: String,
     /// The entity's primary key.
     key: String,
