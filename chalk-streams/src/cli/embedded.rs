@@ -131,7 +131,7 @@ impl Embedded<'_> {
 
         let entities = store.entities().await?;
         println!();
-        print!("{}", render_features(&entities));
+        print!("{}", written_by_this_run(&entities));
         if keep_running {
             println!(
                 "\nstreams keep running; push messages to the embedded cluster or press Ctrl-C"
@@ -140,6 +140,16 @@ impl Embedded<'_> {
         } else {
             running.shutdown().await
         }
+    }
+}
+
+/// What an embedded run prints of what it wrote: the features' table, or a line saying there
+/// are none (an empty table would read as a failure to print one).
+fn written_by_this_run(entities: &[Entity]) -> String {
+    if entities.is_empty() {
+        "no features written by this run\n".to_owned()
+    } else {
+        render_features(entities)
     }
 }
 
@@ -163,4 +173,36 @@ pub(crate) fn render_features(entities: &[Entity]) -> String {
         &["ENTITY", "KEY", "FEATURE", "VALUE", "FEATURE TIME"],
         &rows,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::features::FeatureValue;
+    use crate::message::Timestamp;
+    use crate::store::StoredFeature;
+
+    #[test]
+    fn a_run_that_wrote_nothing_says_so_rather_than_print_an_empty_table() {
+        assert_eq!(
+            written_by_this_run(&[]),
+            "no features written by this run\n"
+        );
+        let user = Entity {
+            namespace: "user".to_owned(),
+            key: "u1".to_owned(),
+            features: BTreeMap::from([(
+                "favorite_color".to_owned(),
+                StoredFeature {
+                    value: FeatureValue::String("red".to_owned()),
+                    time: Timestamp::from_millis(0),
+                },
+            )]),
+        };
+        let printed = written_by_this_run(&[user]);
+        assert!(printed.starts_with("ENTITY"), "{printed}");
+        assert!(printed.contains("favorite_color  red"), "{printed}");
+    }
 }

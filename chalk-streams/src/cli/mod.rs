@@ -87,10 +87,10 @@ impl StoreArgs {
 #[derive(Debug, clap::Args)]
 struct AsyncApiArgs {
     /// The document's title [default: the program's name].
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     title: Option<String>,
     /// The application version the document describes.
-    #[arg(long = "app-version", default_value = "1.0.0")]
+    #[arg(long = "app-version", default_value = "1.0.0", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     app_version: String,
     /// The window retention `run` is given (default 24h), which caps the deadline of window
     /// streams: described as it applies.
