@@ -131,5 +131,6 @@ async fn wait(
 mod counting;
 mod envelopes;
 mod renewal;
+mod replay;
 mod restarts;
 mod single_partition;

@@ -54,7 +54,7 @@ async fn scenario(broker: Broker, t0: i64, restart_before: &[usize]) -> Vec<Enti
         wait(&stats, "step handled", |s| s.handled() == to_handle).await;
     }
     // Past every window's end and retention: everything pending fires, then is released.
-    h.set_clock(t0 + 70 * MINUTE);
+    h.set_clock(t0 + 70 * MINUTE + 1);
     let stats = running.stats("failed_logins_replay").expect("stream");
     wait(&stats, "all windows fired and released", |s| {
         s.windows_fired > 0 && s.windows_retained == 0

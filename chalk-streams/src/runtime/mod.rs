@@ -9,6 +9,7 @@
 //! stored every `auto.commit.interval.ms` (1 s), on revoke and at shutdown, one commit at a
 //! time and each waited for, so that no earlier commit lands after a later one.
 
+mod catch_up;
 pub mod clock;
 mod commit;
 mod context;

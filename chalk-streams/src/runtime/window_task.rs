@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tracing::Instrument;
 
+use super::catch_up::{CatchUp, CATCH_UP_IDLE};
 use super::guard::{guarded, guarded_async};
 use super::log_limit::LogLimiter;
 use super::partition::{fill_batch, PartitionTask};
@@ -143,13 +144,14 @@ impl PartitionTask {
         };
         let mut stored = None;
         let clock = std::sync::Arc::clone(&self.shared.clock);
+        let mut catch_up = CatchUp::begin(&self, clock.now()).await;
         let Some(early) = self.await_handoff().await else {
             return;
         };
         if !early.is_empty() {
             let mut counts = StatsSnapshot::default();
             let mut latency = LatencyBatch::default();
-            let now = clock.now();
+            let now = catch_up.map_or_else(|| clock.now(), |c| c.judged_at());
             self.ingest(
                 &early,
                 &mut book,
@@ -167,8 +169,10 @@ impl PartitionTask {
         'queue: while let Some(queue) = &self.queue {
             let mut messages = queue.stream();
             loop {
-                let next_wake = book.next_wake();
+                // Nothing fires or expires while catching up.
+                let next_wake = catch_up.map_or_else(|| book.next_wake(), |_| None);
                 let mut batch = Vec::new();
+                let mut idle = false;
                 tokio::select! {
                     biased;
                     _ = self.stop.changed() => break 'queue,
@@ -182,6 +186,12 @@ impl PartitionTask {
                             None => std::future::pending().await,
                         }
                     } => {}
+                    () = async {
+                        match catch_up {
+                            Some(_) => tokio::time::sleep(CATCH_UP_IDLE).await,
+                            None => std::future::pending().await,
+                        }
+                    } => idle = true,
                 }
                 let now = clock.now();
                 let mut counts = StatsSnapshot::default();
@@ -191,17 +201,27 @@ impl PartitionTask {
                     &batch,
                     &mut book,
                     resolver.check(),
-                    now,
+                    catch_up.map_or(now, |c| c.judged_at()),
                     (&mut counts, &mut latency),
                     &mut log,
                 )
                 .instrument(span.clone())
                 .await;
                 drop(batch);
-                self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
-                    .instrument(span)
-                    .await;
-                book.expire(now);
+                if catch_up.is_some_and(|c| idle || c.reached(book.last_seen())) {
+                    tracing::debug!(
+                        stream = self.name(),
+                        partition = self.partition,
+                        "replay read: the windows it found ended fire"
+                    );
+                    catch_up = None;
+                }
+                if catch_up.is_none() {
+                    self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
+                        .instrument(span)
+                        .await;
+                    book.expire(now);
+                }
                 let committable = book.committable();
                 if committable > stored {
                     if let Some(offset) = committable {

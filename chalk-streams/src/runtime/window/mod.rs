@@ -125,7 +125,7 @@ impl WindowBook {
     pub(crate) fn accepts(&self, event_time: Timestamp, now: Timestamp) -> bool {
         self.sizes.iter().any(|size| {
             let end = window_end(event_time.as_millis(), size.millis);
-            end.saturating_add(self.retention) > now.as_millis()
+            end.saturating_add(self.retention) >= now.as_millis()
         })
     }
 
@@ -148,6 +148,11 @@ impl WindowBook {
         )
     }
 
+    /// The last offset handled, in a window or not.
+    pub(crate) fn last_seen(&self) -> Option<i64> {
+        self.last_seen
+    }
+
     /// Records that `offset` was handled without entering a window (skipped or failed).
     pub(crate) fn pass(&mut self, offset: i64) {
         self.last_seen = Some(self.last_seen.map_or(offset, |o| o.max(offset)));
@@ -159,7 +164,7 @@ impl WindowBook {
         let key = record.key.clone();
         for (index, size) in self.sizes.iter().enumerate() {
             let end = window_end(event_time.as_millis(), size.millis);
-            if end.saturating_add(self.retention) <= now.as_millis() {
+            if end.saturating_add(self.retention) < now.as_millis() {
                 continue;
             }
             let id = (end, index, key.clone());
@@ -190,10 +195,9 @@ impl WindowBook {
 
     /// When the next retained window may be dropped.
     pub(crate) fn next_expiry(&self) -> Option<Timestamp> {
-        self.windows
-            .keys()
-            .next()
-            .map(|(end, _, _)| Timestamp::from_millis(end.saturating_add(self.retention)))
+        self.windows.keys().next().map(|(end, _, _)| {
+            Timestamp::from_millis(end.saturating_add(self.retention).saturating_add(1))
+        })
     }
 
     /// When the worker must next wake without a message: a window to fire or to drop.
@@ -223,7 +227,7 @@ impl WindowBook {
         // Windows are ordered by end, so the expired ones are the first.
         let mut expired = 0;
         while let Some(entry) = self.windows.first_entry() {
-            if entry.key().0.saturating_add(self.retention) > now.as_millis() {
+            if entry.key().0.saturating_add(self.retention) >= now.as_millis() {
                 break;
             }
             let (id, window) = entry.remove_entry();

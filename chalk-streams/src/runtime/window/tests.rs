@@ -61,6 +61,23 @@ fn a_window_is_due_once_its_end_passes_and_again_after_a_late_message() {
     assert_eq!(offsets, [0, 1, 3]);
 }
 
+/// A millisecond after `minutes`.
+fn just_after(minutes: i64) -> Timestamp {
+    Timestamp::from_millis(minutes * MIN + 1)
+}
+
+/// Late only once its window ended more than the deadline ago, as a mapping stream's message is
+/// late only once older than the deadline.
+#[test]
+fn a_message_is_late_only_once_its_window_ended_more_than_the_deadline_ago() {
+    let mut b = book(30);
+    assert!(b.accepts(ts(5), ts(39)));
+    assert!(b.accepts(ts(5), ts(40)), "ended exactly the deadline ago");
+    assert!(!b.accepts(ts(5), just_after(40)));
+    b.insert(record(0, "a"), ts(5), ts(40));
+    assert_eq!(b.retained(), 1, "kept, to fire");
+}
+
 #[test]
 fn commits_stop_before_the_first_message_of_a_retained_window() {
     let mut b = book(30);
@@ -74,9 +91,11 @@ fn commits_stop_before_the_first_message_of_a_retained_window() {
         "window [0,10) still needs offset 1"
     );
     assert_eq!(b.expire(ts(39)), 0);
-    assert_eq!(b.expire(ts(40)), 1, "end 10 + retention 30");
+    assert_eq!(b.expire(ts(40)), 0, "kept through end 10 + retention 30");
+    assert_eq!(b.next_expiry(), Some(just_after(40)));
+    assert_eq!(b.expire(just_after(40)), 1, "dropped once more than that");
     assert_eq!(b.committable(), Some(1), "window [10,20) needs offset 2");
-    assert_eq!(b.expire(ts(50)), 1);
+    assert_eq!(b.expire(just_after(50)), 1);
     assert_eq!(b.committable(), Some(2));
     assert_eq!(b.retained(), 0);
 }
@@ -97,11 +116,14 @@ fn a_window_dropped_before_it_fired_is_no_longer_due() {
     let mut b = book(30);
     b.insert(record(0, "a"), ts(1), ts(1));
     b.insert(record(1, "b"), ts(21), ts(21));
-    assert_eq!(b.expire(ts(40)), 1);
-    assert_eq!(b.due(ts(40)), vec![(30 * MIN, 0, Some(b"b".to_vec()))]);
+    assert_eq!(b.expire(just_after(40)), 1);
+    assert_eq!(
+        b.due(just_after(40)),
+        vec![(30 * MIN, 0, Some(b"b".to_vec()))]
+    );
     assert_eq!(b.next_due(), Some(ts(30)));
-    assert_eq!(b.expire(ts(60)), 1);
-    assert!(b.due(ts(60)).is_empty());
+    assert_eq!(b.expire(just_after(60)), 1);
+    assert!(b.due(just_after(60)).is_empty());
     assert_eq!(b.next_due(), None);
     assert_eq!(b.committable(), Some(1));
 }
@@ -119,13 +141,6 @@ fn messages_without_a_key_and_with_an_empty_key_have_windows_apart() {
         b.due(ts(10)),
         vec![(10 * MIN, 0, None), (10 * MIN, 0, Some(Vec::new()))]
     );
-}
-
-#[test]
-fn messages_beyond_retention_are_not_accepted() {
-    let b = book(30);
-    assert!(b.accepts(ts(5), ts(39)));
-    assert!(!b.accepts(ts(5), ts(40)));
 }
 
 #[test]
