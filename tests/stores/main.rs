@@ -68,6 +68,45 @@ async fn redis_store() {
         .await
         .expect("a write over an unreadable feature time");
     assert_eq!(value(&store, "u9", "color").await, Some((text("new"), 10)));
+    // A batch with a key that holds no hash is refused whole: Redis would keep what the
+    // script wrote before the error.
+    let _: () = redis::AsyncCommands::set(&mut connection, "chalk:user:not_a_hash", "x")
+        .await
+        .expect("SET");
+    let refused = store
+        .write(&[
+            row("u10", 10, vec![("color", text("red"))]),
+            row("not_a_hash", 10, vec![("color", text("blue"))]),
+        ])
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert_eq!(value(&store, "u10", "color").await, None, "nothing written");
+
+    // Feature times compared exactly, beyond the 2^53 a Lua number holds, and below zero.
+    let far = 9_007_199_254_740_993;
+    store
+        .write(&[row("u11", far, vec![("color", text("newer"))])])
+        .await
+        .expect("write");
+    store
+        .write(&[row("u11", far - 1, vec![("color", text("older"))])])
+        .await
+        .expect("write");
+    assert_eq!(
+        value(&store, "u11", "color").await,
+        Some((text("newer"), far))
+    );
+    for (time, color) in [(-5, "at -5"), (-50, "at -50"), (3, "at 3"), (-1, "at -1")] {
+        store
+            .write(&[row("u12", time, vec![("color", text(color))])])
+            .await
+            .expect("write");
+    }
+    assert_eq!(value(&store, "u12", "color").await, Some((text("at 3"), 3)));
+
     // Durable across a server crash: the append-only file is synced on every write.
     server.kill();
     server.restart();

@@ -164,3 +164,28 @@ async fn a_stored_value_that_does_not_decode_is_unreadable_not_unavailable() {
         "{error:?}"
     );
 }
+
+/// Files written before NaN was stored as text hold it as NULL (SQLite's own way with a NaN
+/// real): it reads back as NaN, and the rest of the store stays readable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nan_stored_as_null_by_earlier_versions_reads_back_as_nan() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open(&path).expect("open");
+    store
+        .write(&[
+            row("u1", 10, vec![("score", FeatureValue::Float(1.5))]),
+            row("u2", 10, vec![("score", FeatureValue::Float(2.5))]),
+        ])
+        .await
+        .expect("write");
+    rusqlite::Connection::open(&path)
+        .expect("open")
+        .execute_batch("UPDATE features SET value = NULL WHERE entity_key = 'u1';")
+        .expect("an earlier version's NaN");
+    match value(&store, "u1", "score").await {
+        Some((FeatureValue::Float(f), 10)) => assert!(f.is_nan(), "{f}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.scan().await.expect("scan").len(), 2);
+}

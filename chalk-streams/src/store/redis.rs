@@ -20,16 +20,42 @@ use crate::features::FeatureRow;
 use crate::message::Timestamp;
 
 /// Writes each feature unless the hash holds a newer feature time for it. One script run per
-/// batch: Redis runs it atomically, so racing writers cannot break the rule. A stored time that
-/// is not a number (written by hand or by another program) is replaced, as if older: comparing
-/// it would fail the script, and every later write of the entity with it.
+/// batch: Redis runs it atomically, so racing writers cannot break the rule. But Redis keeps
+/// what a script wrote before an error, so every key is checked to hold a hash (or nothing)
+/// before anything is written: a refused batch writes nothing, as in the other stores. Times
+/// are compared as the decimal integers they are written as, since Lua's numbers are doubles,
+/// exact only to 2^53. A stored time that is not an integer (written by hand or by another
+/// program) is replaced, as if older: comparing it would fail the script, and every later
+/// write of the entity with it.
 const WRITE_SCRIPT: &str = r"
+for _, key in ipairs(KEYS) do
+  local kind = redis.call('TYPE', key)['ok']
+  if kind ~= 'hash' and kind ~= 'none' then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. kind .. ', not a hash')
+  end
+end
+-- An integer's sign and digits without leading zeros; nothing when the text holds none.
+local function integer(text)
+  local sign, digits = string.match(text, '^(%-?)(%d+)$')
+  if not digits then return nil, nil end
+  digits = string.gsub(digits, '^0+', '')
+  if digits == '' then return false, '0' end
+  return sign == '-', digits
+end
+-- Whether integer a is at most integer b.
+local function at_most(a_negative, a, b_negative, b)
+  if a_negative ~= b_negative then return a_negative end
+  if #a ~= #b then return (#a < #b) ~= a_negative end
+  if a == b then return true end
+  return (a < b) ~= a_negative
+end
 for i, key in ipairs(KEYS) do
   local base = (i - 1) * 4
   local feature = ARGV[base + 1]
   local time = ARGV[base + 4]
-  local stored = tonumber(redis.call('HGET', key, feature .. '@time'))
-  if (not stored) or stored <= tonumber(time) then
+  local stored_negative, stored = integer(redis.call('HGET', key, feature .. '@time') or '')
+  local time_negative, digits = integer(time)
+  if (not stored) or at_most(stored_negative, stored, time_negative, digits) then
     redis.call('HSET', key, feature, ARGV[base + 2], feature .. '@type', ARGV[base + 3],
       feature .. '@time', time)
   end
@@ -207,6 +233,9 @@ impl FeatureStore for RedisStore {
             while let Some(key) = futures::StreamExt::next(&mut iter).await {
                 keys.push(key.map_err(|e| self.classify(e))?);
             }
+            // SCAN may return a key twice (when Redis resizes its table meanwhile).
+            keys.sort_unstable();
+            keys.dedup();
             keys
         };
         let mut entities = Vec::with_capacity(keys.len());

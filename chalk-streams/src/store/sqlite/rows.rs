@@ -252,6 +252,8 @@ fn from_sql(value: Value, kind: &str) -> Result<FeatureValue, String> {
         ("bool", Value::Integer(i)) => Ok(FeatureValue::Bool(i != 0)),
         ("int", Value::Integer(i)) => Ok(FeatureValue::Int(i)),
         ("float", Value::Real(f)) => Ok(FeatureValue::Float(f)),
+        // How files written before NaN was stored as text hold it: SQLite made it NULL.
+        ("float", Value::Null) => Ok(FeatureValue::Float(f64::NAN)),
         (_, Value::Text(text)) => text::from_text(kind, &text),
         (kind, value) => Err(format!("a {kind} feature holds {value:?}")),
     }
