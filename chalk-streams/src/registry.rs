@@ -142,6 +142,20 @@ pub enum RegistryError {
         /// The registered names, comma-separated.
         known: String,
     },
+    /// A window size that is not a positive duration (possible only in a descriptor built by
+    /// hand: `#[stream]` checks its sizes at compile time).
+    #[error(
+        "stream `{name}` ({location}) has window `{size}`: a window size is a positive duration \
+         such as \"10m\""
+    )]
+    BadWindow {
+        /// The stream.
+        name: &'static str,
+        /// Where it is declared.
+        location: String,
+        /// The size.
+        size: &'static str,
+    },
 }
 
 /// The validated set of declared streams, sorted by name.
@@ -174,6 +188,16 @@ impl Registry {
         streams.sort_by_key(|s| (s.name, s.file, s.line));
         let mut seen: BTreeMap<&str, &StreamDescriptor> = BTreeMap::new();
         for stream in &streams {
+            let bad = stream.windows.iter().find(|size| {
+                crate::duration::parse_duration(size).map_or(true, |size| size.is_zero())
+            });
+            if let Some(size) = bad {
+                return Err(RegistryError::BadWindow {
+                    name: stream.name,
+                    location: stream.location(),
+                    size,
+                });
+            }
             if let Some(first) = seen.insert(stream.name, stream) {
                 return Err(RegistryError::Duplicate {
                     name: stream.name,
@@ -272,6 +296,26 @@ mod tests {
     static COLOR: StreamDescriptor = stream("color", &["favorite_color"]);
     static PROFILE: StreamDescriptor = stream("profile", &["favorite_color", "age"]);
     static LOGINS: StreamDescriptor = stream("logins", &["age_of_account", "logins"]);
+
+    #[test]
+    fn a_window_size_that_is_no_positive_duration_is_refused() {
+        static ZERO: StreamDescriptor = stream("zero", &[]).with_windows(&["10m", "0s"]);
+        static GIBBERISH: StreamDescriptor = stream("gibberish", &[]).with_windows(&["soon"]);
+        for (descriptor, size) in [(&ZERO, "0s"), (&GIBBERISH, "soon")] {
+            let error = Registry::from_descriptors(vec![&COLOR, descriptor]).expect_err(size);
+            assert!(
+                matches!(error, RegistryError::BadWindow { size: s, .. } if s == size),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            Registry::from_descriptors(vec![&ZERO])
+                .expect_err("0s")
+                .to_string(),
+            "stream `zero` (src/a.rs:1) has window `0s`: a window size is a positive duration \
+             such as \"10m\""
+        );
+    }
 
     #[test]
     fn a_feature_two_streams_write_is_found() {
