@@ -271,14 +271,19 @@ impl StreamStats {
             .is_some_and(|since| since.elapsed() < REBALANCE_GRACE)
     }
 
-    /// Records a gained (`true`) or lost partition and wakes waiters.
-    pub(crate) fn record_assignment(&self, gained: bool) {
-        if gained {
-            self.assigned_partitions.fetch_add(1, Ordering::Relaxed);
+    /// Adds one to `gauge` (`up`) or takes one away, and wakes waiters.
+    fn step(&self, gauge: &AtomicU64, up: bool) {
+        if up {
+            gauge.fetch_add(1, Ordering::Relaxed);
         } else {
-            self.assigned_partitions.fetch_sub(1, Ordering::Relaxed);
+            gauge.fetch_sub(1, Ordering::Relaxed);
         }
         self.changed.notify_waiters();
+    }
+
+    /// Records a gained (`true`) or lost partition and wakes waiters.
+    pub(crate) fn record_assignment(&self, gained: bool) {
+        self.step(&self.assigned_partitions, gained);
     }
 
     /// Records the offset handed to Kafka for commit (the next offset to read).
@@ -334,23 +339,13 @@ impl StreamStats {
     /// Records that a partition's worker stopped on a panic (`true`), or that such a partition
     /// was given up (`false`); wakes waiters.
     pub(crate) fn record_stall(&self, stalled: bool) {
-        if stalled {
-            self.stalled_partitions.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.stalled_partitions.fetch_sub(1, Ordering::Relaxed);
-        }
-        self.changed.notify_waiters();
+        self.step(&self.stalled_partitions, stalled);
     }
 
     /// Records that a partition's worker began (`true`) or ended waiting for the store or the
     /// dead-letter topic; wakes waiters.
     pub(crate) fn record_waiting(&self, waiting: bool) {
-        if waiting {
-            self.waiting_partitions.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.waiting_partitions.fetch_sub(1, Ordering::Relaxed);
-        }
-        self.changed.notify_waiters();
+        self.step(&self.waiting_partitions, waiting);
     }
 
     /// Records the error that ended the stream's consumer for good.
