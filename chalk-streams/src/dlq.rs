@@ -13,6 +13,10 @@ use crate::message::RawMessage;
 use crate::resolver::MessageError;
 use crate::source::KafkaProperties;
 
+/// The largest letter, in bytes, the dead-letter producer and `dlq replay` send (librdkafka's
+/// own limit is 1,000,000): the brokers' limits decide, not the client's.
+pub(crate) const LARGEST_LETTER: &str = "16777216";
+
 /// Header: the name of the stream the message failed in.
 pub const HEADER_STREAM: &str = "chalk.stream";
 /// Header: the phase it failed in, `parse`, `resolver` or `store`.
@@ -61,7 +65,11 @@ impl DeadLetterQueue {
         properties.set("acks", "all");
         properties.set("enable.idempotence", "true");
         // Let the broker, not the client, decide whether a large failed message fits.
-        properties.set("message.max.bytes", "16777216");
+        properties.set("message.max.bytes", LARGEST_LETTER);
+        // One letter per record batch: the broker then judges each letter's size alone, and a
+        // batch of several that is too large together cannot get each of them sent without its
+        // value.
+        properties.set("batch.num.messages", "1");
         let config = properties.to_client_config();
         let producer = config.create()?;
         Ok(Self {

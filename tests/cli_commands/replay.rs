@@ -60,6 +60,16 @@ const ORIGINAL_TIME: i64 = 1_700_000_000_000;
 
 /// A dead letter as the runtime writes it: the original headers, then the `chalk.*` envelope.
 fn letter(stream: &str, source_offset: i64, original: &Record) -> Record {
+    letter_from(stream, 0, source_offset, original)
+}
+
+/// A dead letter of a message read from `source_partition` of its topic.
+fn letter_from(
+    stream: &str,
+    source_partition: i32,
+    source_offset: i64,
+    original: &Record,
+) -> Record {
     let mut letter = Record {
         topic: "orders_dlq".to_owned(),
         ..original.clone()
@@ -70,7 +80,7 @@ fn letter(stream: &str, source_offset: i64, original: &Record) -> Record {
         (dlq::HEADER_PHASE, "resolver".to_owned()),
         (dlq::HEADER_ERROR, "the resolver failed".to_owned()),
         (dlq::HEADER_SOURCE_TOPIC, original.topic.clone()),
-        (dlq::HEADER_SOURCE_PARTITION, "0".to_owned()),
+        (dlq::HEADER_SOURCE_PARTITION, source_partition.to_string()),
         (dlq::HEADER_SOURCE_OFFSET, source_offset.to_string()),
         (dlq::HEADER_SOURCE_TIMESTAMP, ORIGINAL_TIME.to_string()),
     ];
@@ -324,4 +334,50 @@ fn dlq_replay_needs_a_stream_with_a_dead_letter_topic() {
              set dead_letter_queue_topic on its source, or KAFKA_DEAD_LETTER_QUEUE_TOPIC\n"
         )
     );
+}
+
+/// A letter goes back to the partition its original was read from, whatever this producer's
+/// partitioner would choose for its key (a Java producer's hashes keys otherwise), and one
+/// larger than librdkafka's default limit goes back whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_sends_each_letter_to_its_own_partition_however_large() {
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 2);
+    let large = format!(r#"{{"id": "o2", "note": "{}"}}"#, "x".repeat(2_000_000));
+    let letters = [
+        letter_from("orders", 0, 1, &Record::bytes("orders", "first").key("k")),
+        letter_from("orders", 1, 1, &Record::bytes("orders", "second").key("k")),
+        letter_from(
+            "orders",
+            1,
+            2,
+            &Record::bytes("orders", large.clone()).key("k"),
+        ),
+    ];
+    for letter in &letters {
+        kafka
+            .produce(&letter.clone().partition(0))
+            .await
+            .expect("letter produced");
+    }
+    let out = replay(&kafka, &[]);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 3 letters of stream `orders` from `orders_dlq` (orders: 3)"]
+    );
+    let mut placed: Vec<(i32, String)> = read_to_end(&kafka, "orders", 2)
+        .await
+        .iter()
+        .map(|message| {
+            let payload = String::from_utf8_lossy(message.payload().unwrap_or_default());
+            (message.partition(), payload.chars().take(10).collect())
+        })
+        .collect();
+    placed.sort();
+    let mut expected = [
+        (0, "first".to_owned()),
+        (1, "second".to_owned()),
+        (1, large.chars().take(10).collect()),
+    ];
+    expected.sort();
+    assert_eq!(placed, expected);
 }

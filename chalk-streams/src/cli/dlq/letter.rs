@@ -72,6 +72,11 @@ impl<'m> Letter<'m> {
             .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
+    /// The partition the original message was read from, if the letter says.
+    pub(super) fn source_partition(&self) -> Option<i32> {
+        self.text(HEADER_SOURCE_PARTITION)?.parse().ok()
+    }
+
     /// The original message's Kafka timestamp (milliseconds since the epoch), if the letter
     /// says.
     pub(super) fn source_timestamp(&self) -> Option<i64> {

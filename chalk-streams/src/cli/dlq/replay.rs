@@ -109,6 +109,8 @@ fn replay_into(
         properties.set("acks", "all");
         properties.set("enable.idempotence", "true");
         properties.set("message.timeout.ms", message_timeout_ms(options.timeout));
+        // A letter as large as the runtime could write is sent back whole.
+        properties.set("message.max.bytes", crate::dlq::LARGEST_LETTER);
         Some(producer(&properties, QuietContext::default())?)
     };
 
@@ -301,6 +303,12 @@ impl Reader<'_> {
             return Ok(());
         };
         let mut record = FutureRecord::<[u8], [u8]>::to(target).headers(letter.original_headers());
+        // Back to its own partition: its key's other messages (a window's, say) are there, and
+        // this producer's partitioner need not be the one that placed it (Java's hashes keys
+        // otherwise).
+        if let Some(partition) = letter.source_partition() {
+            record = record.partition(partition);
+        }
         if let Some(millis) = timestamp {
             record = record.timestamp(millis);
         }
