@@ -28,6 +28,19 @@ pub(crate) fn primary<'a>(attrs: &'a [Attribute], errors: &mut Errors) -> Option
     found
 }
 
+/// Reports a `#[features(...)]` on a field: it says where chalk-streams is, and goes on the
+/// struct; a field is a feature unless it is `#[primary]`.
+pub(crate) fn reject_on_field(attrs: &[Attribute], errors: &mut Errors) {
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("features")) {
+        errors.spanned(
+            attr,
+            "`#[features(...)]` goes on the struct, where it says where chalk-streams is; every \
+             field but the `#[primary]` key is a feature, and a field that is not one belongs \
+             in another struct",
+        );
+    }
+}
+
 /// Reports a `#[primary]` on the struct itself rather than on a field.
 pub(crate) fn reject_on_container(attrs: &[Attribute], errors: &mut Errors) {
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("primary")) {
@@ -42,6 +55,7 @@ pub(crate) fn reject_on_container(attrs: &[Attribute], errors: &mut Errors) {
 /// there is none. Anything else in `#[features(...)]` is reported.
 pub(crate) fn crate_root(attrs: &[Attribute], errors: &mut Errors) -> CrateRoot {
     let mut found = CrateRoot::default();
+    let mut seen_crate = false;
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("features")) {
         let Some(metas) =
             errors.ok(attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated))
@@ -51,6 +65,10 @@ pub(crate) fn crate_root(attrs: &[Attribute], errors: &mut Errors) -> CrateRoot 
         for meta in metas {
             match &meta {
                 Meta::NameValue(pair) if pair.path.is_ident("crate") => {
+                    if seen_crate {
+                        errors.spanned(&pair.path, "duplicate `crate` in `#[features(...)]`");
+                    }
+                    seen_crate = true;
                     if let Some(given) = errors.ok(root::parse(&pair.value)) {
                         found = given;
                     }

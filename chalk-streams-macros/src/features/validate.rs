@@ -103,6 +103,7 @@ pub(crate) fn validate(input: &DeriveInput) -> syn::Result<Entity<'_>> {
     let mut primary: Option<Column<'_>> = None;
     let mut features = Vec::new();
     for field in &fields.named {
+        attr::reject_on_field(&field.attrs, &mut errors);
         let Some(column) = column(field) else {
             continue;
         };

@@ -27,7 +27,9 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let mut errors = Errors::default();
     let args = errors.ok(attr::parse(args));
     let function = errors.ok(parse_function(item));
-    let windowed = args.as_ref().is_some_and(|args| args.window.is_some());
+    // Unknown when the arguments did not parse: the signature is then not judged as a
+    // mapping or a window resolver, which would contradict what the arguments meant.
+    let windowed = args.as_ref().map(|args| args.window.is_some());
     let resolver = function
         .as_ref()
         .and_then(|function| errors.ok(validate::validate(&function.sig, windowed)));

@@ -36,9 +36,9 @@ pub(crate) enum Codec<'a> {
     Json(&'a Type),
 }
 
-/// Checks `sig` against the rules for a resolver (a window resolver when `windowed`),
-/// reporting every violation.
-pub(crate) fn validate(sig: &Signature, windowed: bool) -> syn::Result<Resolver<'_>> {
+/// Checks `sig` against the rules for a resolver (a window resolver when `windowed`; either,
+/// when that is not known), reporting every violation.
+pub(crate) fn validate(sig: &Signature, windowed: Option<bool>) -> syn::Result<Resolver<'_>> {
     let mut errors = Errors::default();
 
     if let Some(constness) = &sig.constness {
@@ -85,7 +85,7 @@ pub(crate) fn validate(sig: &Signature, windowed: bool) -> syn::Result<Resolver<
             ident: &sig.ident,
             is_async: sig.asyncness.is_some(),
             envelope,
-            windowed,
+            windowed: windowed.unwrap_or(false),
             codec,
             output,
         }),
@@ -95,7 +95,11 @@ pub(crate) fn validate(sig: &Signature, windowed: bool) -> syn::Result<Resolver<
 }
 
 /// The parameter: whether it is `Message<T>`, and the codec for `T`.
-fn input<'a>(sig: &'a Signature, windowed: bool, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
+fn input<'a>(
+    sig: &'a Signature,
+    windowed: Option<bool>,
+    errors: &mut Errors,
+) -> Option<(bool, Codec<'a>)> {
     let mut typed = Vec::new();
     for arg in &sig.inputs {
         match arg {
@@ -119,9 +123,13 @@ fn input<'a>(sig: &'a Signature, windowed: bool, errors: &mut Errors) -> Option<
             );
             None
         }
-        [param] if windowed => window_input_type(&param.ty, errors),
+        [param] if windowed == Some(true) => window_input_type(&param.ty, errors),
         [param] => {
             if ty::vec_inner(&param.ty).is_some_and(|e| ty::message_inner(e).is_some()) {
+                // Arguments that did not parse may have meant a window stream.
+                if windowed.is_none() {
+                    return window_input_type(&param.ty, errors);
+                }
                 errors.spanned(
                     &param.ty,
                     "`Vec<Message<T>>` is the input of a window stream: add `window = \"10m\"` \
@@ -148,6 +156,14 @@ fn input<'a>(sig: &'a Signature, windowed: bool, errors: &mut Errors) -> Option<
 
 /// A window resolver takes `Vec<Message<T>>` or `Vec<T>`.
 fn window_input_type<'a>(ty: &'a Type, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
+    if ty::is_byte_vec(ty) {
+        errors.spanned(
+            ty,
+            "a window stream's resolver takes every message of a window: `Vec<u8>` would \
+             decode each message as one JSON number; take `Vec<Vec<u8>>` for the raw payloads",
+        );
+        return None;
+    }
     match ty::vec_inner(ty) {
         Some(element) => input_type(element, errors),
         None => {
