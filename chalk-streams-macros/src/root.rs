@@ -23,6 +23,11 @@ impl CrateRoot {
         }
     }
 
+    /// The path given with `crate = "..."`, if one was.
+    pub(crate) fn path(&self) -> Option<&syn::Path> {
+        self.0.as_ref()
+    }
+
     /// `<root>::__private` at the macro's call site.
     pub(crate) fn private(&self) -> TokenStream {
         self.private_at(Span::call_site())

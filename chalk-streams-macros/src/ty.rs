@@ -46,14 +46,24 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
 }
 
 /// `T` if `ty` is chalk-streams' envelope: `Message<T>` written alone, or through a path with a
-/// `chalk_streams` or `prelude` segment (`chalk_streams::Message<T>`, `prelude::Message<T>`).
+/// `chalk_streams` or `prelude` segment (`chalk_streams::Message<T>`, `prelude::Message<T>`), or
+/// starting with `root`, the path given with `crate = "..."` (`my_platform::streams::Message<T>`).
 /// Another path ending in `Message` (`proto::Message<T>`) is a payload type of the user's own.
-pub(crate) fn message_inner(ty: &Type) -> Option<&Type> {
+pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Option<&'a Type> {
     let path = plain_path(ty)?;
-    let through_chalk = path
-        .segments
-        .iter()
-        .any(|segment| segment.ident == "chalk_streams" || segment.ident == "prelude");
+    let through_root = root.is_some_and(|root| {
+        root.segments.len() < path.segments.len()
+            && root
+                .segments
+                .iter()
+                .zip(&path.segments)
+                .all(|(a, b)| a.ident == b.ident)
+    });
+    let through_chalk = through_root
+        || path
+            .segments
+            .iter()
+            .any(|segment| segment.ident == "chalk_streams" || segment.ident == "prelude");
     if path.segments.len() > 1 && !through_chalk {
         return None;
     }
@@ -110,6 +120,10 @@ pub(crate) fn find_impl_trait(ty: &Type) -> Option<&syn::TypeImplTrait> {
 mod tests {
     use super::*;
 
+    fn message_inner_default(ty: &Type) -> Option<&Type> {
+        message_inner(ty, None)
+    }
+
     fn ty(source: &str) -> Type {
         match syn::parse_str(source) {
             Ok(ty) => ty,
@@ -123,13 +137,18 @@ mod tests {
         assert!(option_inner(&ty("::std::option::Option<u8>")).is_some());
         assert!(option_inner(&ty("Option")).is_none());
         assert!(option_inner(&ty("Vec<u8>")).is_none());
-        assert!(message_inner(&ty("chalk_streams::Message<Body>")).is_some());
-        assert!(message_inner(&ty("<X as Y>::Message<Body>")).is_none());
-        assert!(message_inner(&ty("Message<Body>")).is_some());
-        assert!(message_inner(&ty("::chalk_streams::message::Message<Body>")).is_some());
-        assert!(message_inner(&ty("chalk_streams::prelude::Message<Body>")).is_some());
-        assert!(message_inner(&ty("prelude::Message<Body>")).is_some());
-        assert!(message_inner(&ty("proto::Message<Body>")).is_none());
+        assert!(message_inner_default(&ty("chalk_streams::Message<Body>")).is_some());
+        assert!(message_inner_default(&ty("<X as Y>::Message<Body>")).is_none());
+        assert!(message_inner_default(&ty("Message<Body>")).is_some());
+        assert!(message_inner_default(&ty("::chalk_streams::message::Message<Body>")).is_some());
+        assert!(message_inner_default(&ty("chalk_streams::prelude::Message<Body>")).is_some());
+        assert!(message_inner_default(&ty("prelude::Message<Body>")).is_some());
+        assert!(message_inner_default(&ty("proto::Message<Body>")).is_none());
+        let root: syn::Path = syn::parse_str("my_platform::streams").expect("path");
+        let through = ty("my_platform::streams::Message<Body>");
+        assert!(message_inner(&through, Some(&root)).is_some());
+        assert!(message_inner(&through, None).is_none());
+        assert!(message_inner(&ty("my_platform::Message<Body>"), Some(&root)).is_none());
         assert!(is_byte_vec(&ty("Vec<u8>")));
         assert!(is_byte_vec(&ty("std::vec::Vec<u8>")));
         assert!(!is_byte_vec(&ty("Vec<i8>")));

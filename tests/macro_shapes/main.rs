@@ -202,6 +202,12 @@ mod through_a_reexport {
             age: body.age,
         }
     }
+
+    // The envelope named through the same path.
+    #[stream(source = USER_UPDATES, crate = "crate::platform::streams")]
+    fn member_envelope(message: crate::platform::streams::Message<UserUpdateBody>) -> Member {
+        member(message.value)
+    }
 }
 
 // `#[cfg]` after `#[stream]`: the registration is compiled out with the function.

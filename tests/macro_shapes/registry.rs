@@ -57,6 +57,7 @@ fn every_stream_is_registered_once() {
             "macro_shapes::names::rows",
             "macro_shapes::profile",
             "macro_shapes::through_a_reexport::member",
+            "macro_shapes::through_a_reexport::member_envelope",
             "text",
         ]
     );

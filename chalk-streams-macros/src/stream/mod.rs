@@ -30,9 +30,10 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     // Unknown when the arguments did not parse: the signature is then not judged as a
     // mapping or a window resolver, which would contradict what the arguments meant.
     let windowed = args.as_ref().map(|args| args.window.is_some());
-    let resolver = function
-        .as_ref()
-        .and_then(|function| errors.ok(validate::validate(&function.sig, windowed)));
+    let resolver = function.as_ref().and_then(|function| {
+        let root = args.as_ref().and_then(|args| args.root.path());
+        errors.ok(validate::validate(&function.sig, windowed, root))
+    });
     match (args, &function, resolver) {
         (Some(args), Some(function), Some(resolver)) if errors.is_empty() => {
             Ok(expand::expand(function, &args, &resolver))

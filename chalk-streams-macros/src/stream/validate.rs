@@ -38,7 +38,11 @@ pub(crate) enum Codec<'a> {
 
 /// Checks `sig` against the rules for a resolver (a window resolver when `windowed`; either,
 /// when that is not known), reporting every violation.
-pub(crate) fn validate(sig: &Signature, windowed: Option<bool>) -> syn::Result<Resolver<'_>> {
+pub(crate) fn validate<'a>(
+    sig: &'a Signature,
+    windowed: Option<bool>,
+    root: Option<&syn::Path>,
+) -> syn::Result<Resolver<'a>> {
     let mut errors = Errors::default();
 
     if let Some(constness) = &sig.constness {
@@ -77,7 +81,7 @@ pub(crate) fn validate(sig: &Signature, windowed: Option<bool>) -> syn::Result<R
         errors.spanned(variadic, "a `#[stream]` resolver cannot be variadic");
     }
 
-    let input = input(sig, windowed, &mut errors);
+    let input = input(sig, windowed, root, &mut errors);
     let output = output(sig, &mut errors);
 
     match (input, output) {
@@ -98,6 +102,7 @@ pub(crate) fn validate(sig: &Signature, windowed: Option<bool>) -> syn::Result<R
 fn input<'a>(
     sig: &'a Signature,
     windowed: Option<bool>,
+    root: Option<&syn::Path>,
     errors: &mut Errors,
 ) -> Option<(bool, Codec<'a>)> {
     let mut typed = Vec::new();
@@ -123,12 +128,12 @@ fn input<'a>(
             );
             None
         }
-        [param] if windowed == Some(true) => window_input_type(&param.ty, errors),
+        [param] if windowed == Some(true) => window_input_type(&param.ty, root, errors),
         [param] => {
-            if ty::vec_inner(&param.ty).is_some_and(|e| ty::message_inner(e).is_some()) {
+            if ty::vec_inner(&param.ty).is_some_and(|e| ty::message_inner(e, root).is_some()) {
                 // Arguments that did not parse may have meant a window stream.
                 if windowed.is_none() {
-                    return window_input_type(&param.ty, errors);
+                    return window_input_type(&param.ty, root, errors);
                 }
                 errors.spanned(
                     &param.ty,
@@ -137,7 +142,7 @@ fn input<'a>(
                 );
                 return None;
             }
-            input_type(&param.ty, errors)
+            input_type(&param.ty, root, errors)
         }
         [_, extra @ ..] => {
             let extra: TokenStream = extra.iter().map(ToTokens::to_token_stream).collect();
@@ -155,7 +160,11 @@ fn input<'a>(
 }
 
 /// A window resolver takes `Vec<Message<T>>` or `Vec<T>`.
-fn window_input_type<'a>(ty: &'a Type, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
+fn window_input_type<'a>(
+    ty: &'a Type,
+    root: Option<&syn::Path>,
+    errors: &mut Errors,
+) -> Option<(bool, Codec<'a>)> {
     if ty::is_byte_vec(ty) {
         errors.spanned(
             ty,
@@ -165,7 +174,7 @@ fn window_input_type<'a>(ty: &'a Type, errors: &mut Errors) -> Option<(bool, Cod
         return None;
     }
     match ty::vec_inner(ty) {
-        Some(element) => input_type(element, errors),
+        Some(element) => input_type(element, root, errors),
         None => {
             errors.spanned(
                 ty,
@@ -177,7 +186,11 @@ fn window_input_type<'a>(ty: &'a Type, errors: &mut Errors) -> Option<(bool, Cod
     }
 }
 
-fn input_type<'a>(ty: &'a Type, errors: &mut Errors) -> Option<(bool, Codec<'a>)> {
+fn input_type<'a>(
+    ty: &'a Type,
+    root: Option<&syn::Path>,
+    errors: &mut Errors,
+) -> Option<(bool, Codec<'a>)> {
     if let Some(impl_trait) = ty::find_impl_trait(ty) {
         errors.spanned(
             impl_trait,
@@ -186,7 +199,7 @@ fn input_type<'a>(ty: &'a Type, errors: &mut Errors) -> Option<(bool, Codec<'a>)
         );
         return None;
     }
-    let (envelope, value) = match ty::message_inner(ty) {
+    let (envelope, value) = match ty::message_inner(ty, root) {
         Some(inner) => (true, inner),
         None => (false, ty),
     };
