@@ -44,7 +44,11 @@ impl<T: JsonPayload> Decode for Json<T> {
     type Output = T;
 
     fn decode(payload: Option<&[u8]>) -> Result<T, DecodeError> {
-        let bytes = payload.ok_or(DecodeError::NullPayload)?;
+        // A tombstone is what JSON `null` decodes to, for a type that takes it (`Option<T>`
+        // gives `None`); for any other, its own error says more than serde's.
+        let Some(bytes) = payload else {
+            return serde_json::from_slice(b"null").map_err(|_| DecodeError::NullPayload);
+        };
         serde_json::from_slice(bytes).map_err(|source| DecodeError::Json {
             type_name: std::any::type_name::<T>(),
             source,
@@ -133,6 +137,20 @@ mod tests {
             Json::<Body>::decode(None),
             Err(DecodeError::NullPayload)
         ));
+    }
+
+    #[test]
+    fn a_tombstone_is_none_for_an_optional_payload() {
+        assert_eq!(
+            Json::<Option<Body>>::decode(None).expect("a tombstone"),
+            None
+        );
+        assert_eq!(
+            Json::<Option<Body>>::decode(Some(br#"{"user_id":"u1"}"#)).expect("a body"),
+            Some(Body {
+                user_id: "u1".to_owned()
+            })
+        );
     }
 
     #[test]
