@@ -44,15 +44,40 @@ impl<T: JsonPayload> Decode for Json<T> {
     type Output = T;
 
     fn decode(payload: Option<&[u8]>) -> Result<T, DecodeError> {
-        // A tombstone is what JSON `null` decodes to, for a type that takes it (`Option<T>`
-        // gives `None`); for any other, its own error says more than serde's.
+        // A tombstone is `None` for an `Option<T>`; any other type has no value to take.
         let Some(bytes) = payload else {
-            return serde_json::from_slice(b"null").map_err(|_| DecodeError::NullPayload);
+            return T::deserialize(Tombstone).map_err(|_| DecodeError::NullPayload);
         };
         serde_json::from_slice(bytes).map_err(|source| DecodeError::Json {
             type_name: std::any::type_name::<T>(),
             source,
         })
+    }
+}
+
+/// A message without a value, as serde sees it: what asks for an option gets `None`, and
+/// anything else is refused (`serde_json::Value` and `()` too, which JSON `null` would give a
+/// value).
+struct Tombstone;
+
+impl<'de> serde::Deserializer<'de> for Tombstone {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("the message has no payload"))
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_none()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
     }
 }
 
@@ -145,6 +170,16 @@ mod tests {
             Json::<Option<Body>>::decode(None).expect("a tombstone"),
             None
         );
+        for refused in [
+            Json::<serde_json::Value>::decode(None).map(|_| ()),
+            Json::<()>::decode(None),
+            Json::<Body>::decode(None).map(|_| ()),
+        ] {
+            assert!(
+                matches!(refused, Err(DecodeError::NullPayload)),
+                "{refused:?}"
+            );
+        }
         assert_eq!(
             Json::<Option<Body>>::decode(Some(br#"{"user_id":"u1"}"#)).expect("a body"),
             Some(Body {

@@ -294,7 +294,7 @@ fn list_and_run_say_what_the_kafka_client_would_refuse() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains(&format!(
-            "option `ssl_ca_file`: no file at `{}`",
+            "option `ssl_ca_file`: nothing at `{}`",
             missing.display()
         )),
         "{}",

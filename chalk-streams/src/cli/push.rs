@@ -130,10 +130,10 @@ pub(super) async fn run(args: &PushArgs) -> Result<()> {
     }
 }
 
-/// Why the brokers cannot be used at all (nothing answers, or they refuse the credentials), asked
-/// before sending: a producer would only say so once every message had waited out its
-/// timeout. A topic that does not exist is no reason: a broker may create it on the first
-/// message.
+/// Why the brokers cannot be used at all (nothing answers, within the timeout or at all, or they
+/// refuse the credentials), asked before sending: a producer would only say so once every
+/// message had waited out its timeout. A topic that does not exist is no reason: a broker may
+/// create it on the first message.
 async fn unreachable(
     properties: &KafkaProperties,
     topic: &str,
@@ -145,7 +145,9 @@ async fn unreachable(
         tokio::task::spawn_blocking(move || crate::probe::probe(&properties, &topics, bound)).await;
     match probed {
         Ok(Err(
-            failure @ (ConnectionFailure::Unreachable(_) | ConnectionFailure::Authentication(_)),
+            failure @ (ConnectionFailure::Unreachable(_)
+            | ConnectionFailure::Authentication(_)
+            | ConnectionFailure::Timeout(..)),
         )) => Some(failure),
         _ => None,
     }

@@ -14,9 +14,11 @@ use rdkafka::consumer::Consumer;
 use super::partition::PartitionTask;
 use crate::message::Timestamp;
 
-/// How long the partition may have no message ready before the replay counts as read: its
-/// last offsets may be transaction markers, which are never delivered.
-pub(super) const CATCH_UP_IDLE: Duration = Duration::from_secs(1);
+/// How long the partition may have no message ready, once the replay has delivered one, before
+/// the replay counts as read: its last offsets may be transaction markers, which are never
+/// delivered. Before the first message nothing counts: the first fetch may take seconds (a
+/// connection to a distant broker), and until a message is read there is no window to fire.
+pub(super) const CATCH_UP_IDLE: Duration = Duration::from_secs(5);
 
 /// How long a worker waits for the partition's end offset before it does without a replay
 /// phase.
@@ -54,14 +56,31 @@ impl CatchUp {
         }
     }
 
-    /// The time lateness and expiry are judged at while catching up.
-    pub(super) fn judged_at(&self) -> Timestamp {
-        self.started
+    /// Whether the worker has read to the end, its last handled offset being `last_seen`;
+    /// `idle` when the partition had no message ready for [`CATCH_UP_IDLE`].
+    pub(super) fn read(&self, last_seen: Option<i64>, idle: bool) -> bool {
+        last_seen.is_some_and(|offset| idle || offset + 1 >= self.end)
     }
+}
 
-    /// Whether the worker has read to the end, its last handled offset being `last_seen`.
-    pub(super) fn reached(&self, last_seen: Option<i64>) -> bool {
-        last_seen.is_some_and(|offset| offset + 1 >= self.end)
+/// The times a batch is judged at: the clock's, and the one lateness and expiry go by (the
+/// worker's start, while it catches up).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Times {
+    /// The clock's time: a message without a timestamp takes it, and a message further ahead
+    /// of it than a window is kept is refused.
+    pub(super) now: Timestamp,
+    /// The time a window's lateness is judged at.
+    pub(super) judged: Timestamp,
+}
+
+impl Times {
+    /// The times at `now`, while `catch_up` (if any) lasts.
+    pub(super) fn at(now: Timestamp, catch_up: Option<CatchUp>) -> Self {
+        Self {
+            now,
+            judged: catch_up.map_or(now, |c| c.started),
+        }
     }
 }
 
@@ -70,15 +89,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn caught_up_once_the_last_offset_the_partition_held_is_read() {
+    fn caught_up_once_the_last_offset_the_partition_held_is_read_or_nothing_more_comes() {
         let catch_up = CatchUp {
             end: 10,
             started: Timestamp::from_millis(5),
         };
-        assert!(!catch_up.reached(None));
-        assert!(!catch_up.reached(Some(8)));
-        assert!(catch_up.reached(Some(9)));
-        assert!(catch_up.reached(Some(12)));
-        assert_eq!(catch_up.judged_at(), Timestamp::from_millis(5));
+        assert!(!catch_up.read(None, false));
+        assert!(!catch_up.read(Some(8), false));
+        assert!(catch_up.read(Some(9), false));
+        assert!(catch_up.read(Some(12), false));
+        assert!(
+            catch_up.read(Some(8), true),
+            "idle after a message: markers at the end"
+        );
+        assert!(
+            !catch_up.read(None, true),
+            "idle before any: the first fetch may be slow"
+        );
+        let times = Times::at(Timestamp::from_millis(9), Some(catch_up));
+        assert_eq!(times.now, Timestamp::from_millis(9));
+        assert_eq!(times.judged, Timestamp::from_millis(5));
+        assert_eq!(Times::at(Timestamp::from_millis(9), None).judged, times.now);
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tracing::Instrument;
 
-use super::catch_up::{CatchUp, CATCH_UP_IDLE};
+use super::catch_up::{CatchUp, Times, CATCH_UP_IDLE};
 use super::guard::{guarded, guarded_async};
 use super::log_limit::LogLimiter;
 use super::partition::{fill_batch, PartitionTask};
@@ -151,12 +151,11 @@ impl PartitionTask {
         if !early.is_empty() {
             let mut counts = StatsSnapshot::default();
             let mut latency = LatencyBatch::default();
-            let now = catch_up.map_or_else(|| clock.now(), |c| c.judged_at());
             self.ingest(
                 &early,
                 &mut book,
                 resolver.check(),
-                now,
+                Times::at(clock.now(), catch_up),
                 (&mut counts, &mut latency),
                 &mut log,
             )
@@ -201,14 +200,14 @@ impl PartitionTask {
                     &batch,
                     &mut book,
                     resolver.check(),
-                    catch_up.map_or(now, |c| c.judged_at()),
+                    Times::at(now, catch_up),
                     (&mut counts, &mut latency),
                     &mut log,
                 )
                 .instrument(span.clone())
                 .await;
                 drop(batch);
-                if catch_up.is_some_and(|c| idle || c.reached(book.last_seen())) {
+                if catch_up.is_some_and(|c| c.read(book.last_seen(), idle)) {
                     tracing::debug!(
                         stream = self.name(),
                         partition = self.partition,
@@ -254,7 +253,7 @@ impl PartitionTask {
         batch: &[M],
         book: &mut WindowBook,
         check: CheckFn,
-        now: Timestamp,
+        Times { now, judged }: Times,
         (counts, latency): (&mut StatsSnapshot, &mut LatencyBatch),
         log: &mut LogLimiter,
     ) {
@@ -268,14 +267,14 @@ impl PartitionTask {
             }
             // Lateness is judged by the window, not the message's age: a message is late once
             // its window has ended more than the deadline ago (see `window`'s module doc).
-            if !book.accepts(event_time, now) {
+            if !book.accepts(event_time, judged) {
                 counts.skipped_late += 1;
                 book.pass(raw.offset);
                 continue;
             }
             match guarded(|| check(&raw)) {
                 Ok(()) => {
-                    book.insert(OwnedRecord::of(&raw), event_time, now);
+                    book.insert(OwnedRecord::of(&raw), event_time, judged);
                     counts.processed += 1;
                     if let Some(ts) = raw.timestamp {
                         latency.observe_millis(now.as_millis() - ts.as_millis());

@@ -79,15 +79,22 @@ impl fmt::Display for StoreConfig {
     }
 }
 
-/// A Redis URL with its password, if any, replaced by `***`: fit for logs.
-fn redacted(url: &str) -> String {
-    match redis::parse_redis_url(url) {
-        Some(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
+/// A Redis URL with its password, if any, replaced by `***`: fit for logs. Read as text, not
+/// parsed, so that a URL too malformed to parse is redacted too.
+pub(super) fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The user information ends at the last `@` before the path.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some((user_info, host)) = rest[..authority_end].rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = match user_info.split_once(':') {
+        Some((user, _password)) => format!("{user}:***"),
+        None => user_info.to_owned(),
+    };
+    format!("{scheme}://{user}@{host}{}", &rest[authority_end..])
 }
 
 /// A store URL that is not understood, and why.
@@ -104,6 +111,11 @@ impl FromStr for StoreConfig {
             return Ok(StoreConfig::Memory);
         }
         if text.starts_with("redis://") || text.starts_with("rediss://") {
+            // A URL with a password is checked when the store is opened, whose error redacts
+            // it: an error here would be printed by clap with the value as given.
+            if text.contains('@') {
+                return Ok(StoreConfig::Redis(text.to_owned()));
+            }
             return match redis::IntoConnectionInfo::into_connection_info(text) {
                 Ok(_) => Ok(StoreConfig::Redis(text.to_owned())),
                 Err(error) => Err(StoreConfigError(format!(
@@ -171,9 +183,21 @@ mod tests {
             "bad Redis URL `redis://`: Missing hostname; use `redis://HOST:PORT[/DB]`"
         );
         assert_eq!(
-            error("redis://:secret@127.0.0.1:6379/abc"),
-            "bad Redis URL `redis://:***@127.0.0.1:6379/abc`: Invalid database number; use \
+            error("redis://127.0.0.1:6379/abc"),
+            "bad Redis URL `redis://127.0.0.1:6379/abc`: Invalid database number; use \
              `redis://HOST:PORT[/DB]`"
+        );
+        // With a password, checked when opened, where the error redacts it.
+        let with_password: StoreConfig = "redis://:secret@127.0.0.1:6379/abc"
+            .parse()
+            .expect("taken as given");
+        let Err(opened) = with_password.open() else {
+            panic!("a bad database number opens");
+        };
+        assert!(!opened.to_string().contains("secret"), "{opened}");
+        assert!(
+            opened.to_string().contains("Invalid database number"),
+            "{opened}"
         );
     }
 
@@ -185,5 +209,10 @@ mod tests {
         assert_eq!(store.to_string(), "redis://app:***@127.0.0.1:6379/2");
         let open: StoreConfig = "redis://127.0.0.1:6379".parse().expect("parses");
         assert_eq!(open.to_string(), "redis://127.0.0.1:6379");
+        assert_eq!(
+            redacted("redis://:p@ss@h:99999/0"),
+            "redis://:***@h:99999/0"
+        );
+        assert_eq!(redacted("redis://user@h:1"), "redis://user@h:1");
     }
 }

@@ -102,7 +102,11 @@ impl RedisStore {
     /// A store at `url` (`redis://host:port[/db]`). Does not connect yet.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(|e| {
-            StoreError::Unavailable(format!("bad Redis URL `{url}`: {}", error_text(&e)))
+            StoreError::Unavailable(format!(
+                "bad Redis URL `{}`: {}",
+                super::config::redacted(url),
+                error_text(&e)
+            ))
         })?;
         let address = format!("redis {}", client.get_connection_info().addr());
         let config = ConnectionManagerConfig::new()

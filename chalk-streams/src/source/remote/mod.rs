@@ -171,9 +171,11 @@ impl FetchedFiles {
     ) -> Result<Option<PathBuf>, (String, String)> {
         let location =
             match RemoteLocation::parse(uri) {
-                // librdkafka would say only that its TLS setup failed.
-                None if !Path::new(uri).is_file() => return Err((
-                    format!("no file at `{uri}`"),
+                // librdkafka would say only that its TLS setup failed. (A CA location may also
+                // be a directory of certificates, or `probe`, librdkafka's search of the usual
+                // places.)
+                None if uri != "probe" && !Path::new(uri).exists() => return Err((
+                    format!("nothing at `{uri}`"),
                     "give the path of an existing file, or an s3://bucket/key or gs://bucket/key \
                      URI"
                     .to_owned(),
