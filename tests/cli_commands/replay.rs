@@ -381,3 +381,25 @@ async fn dlq_replay_sends_each_letter_to_its_own_partition_however_large() {
     expected.sort();
     assert_eq!(placed, expected);
 }
+
+/// A letter whose partition the topic no longer has (made anew with fewer) goes where its key
+/// takes it, rather than stopping the replay.
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_of_a_letter_from_a_partition_gone_sends_it_by_its_key() {
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
+    let original = Record::bytes("orders", "from partition 3").key("k");
+    kafka
+        .produce(&letter_from("orders", 3, 1, &original).partition(0))
+        .await
+        .expect("letter produced");
+    let out = replay(&kafka, &[]);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)"]
+    );
+    let sent = read_to_end(&kafka, "orders", 1).await;
+    assert_eq!(
+        keys_and_payloads(&sent),
+        [(Some("k".to_owned()), "from partition 3".to_owned())]
+    );
+}

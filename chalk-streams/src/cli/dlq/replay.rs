@@ -7,6 +7,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::letter::Letter;
@@ -302,26 +303,42 @@ impl Reader<'_> {
             println!("{}", letter.preview(target, timestamp));
             return Ok(());
         };
-        let mut record = FutureRecord::<[u8], [u8]>::to(target).headers(letter.original_headers());
+        let record = |partition: Option<i32>| {
+            let mut record =
+                FutureRecord::<[u8], [u8]>::to(target).headers(letter.original_headers());
+            if let Some(partition) = partition {
+                record = record.partition(partition);
+            }
+            if let Some(millis) = timestamp {
+                record = record.timestamp(millis);
+            }
+            if let Some(key) = letter.key {
+                record = record.key(key);
+            }
+            if let Some(payload) = letter.payload {
+                record = record.payload(payload);
+            }
+            record
+        };
+        let send = |partition| {
+            self.handle
+                .block_on(producer.send(record(partition), self.options.timeout))
+                .map(|_| ())
+                .map_err(|(error, _)| error)
+        };
         // Back to its own partition: its key's other messages (a window's, say) are there, and
         // this producer's partitioner need not be the one that placed it (Java's hashes keys
-        // otherwise).
-        if let Some(partition) = letter.source_partition() {
-            record = record.partition(partition);
+        // otherwise). Unless the topic has no such partition any more (made anew with fewer):
+        // then where the key takes it.
+        match letter.source_partition() {
+            Some(partition) => match send(Some(partition)) {
+                Err(KafkaError::MessageProduction(RDKafkaErrorCode::UnknownPartition)) => {
+                    send(None)
+                }
+                sent => sent,
+            },
+            None => send(None),
         }
-        if let Some(millis) = timestamp {
-            record = record.timestamp(millis);
-        }
-        if let Some(key) = letter.key {
-            record = record.key(key);
-        }
-        if let Some(payload) = letter.payload {
-            record = record.payload(payload);
-        }
-        self.handle
-            .block_on(producer.send(record, self.options.timeout))
-            .map(|_| ())
-            .map_err(|(error, _)| error)
     }
 
     /// Commits the position after `offset` of `partition`, synchronously.
