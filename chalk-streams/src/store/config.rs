@@ -85,16 +85,16 @@ pub(super) fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    // The user information ends at the last `@` before the path.
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some((user_info, host)) = rest[..authority_end].rsplit_once('@') else {
+    // The user information ends at the last `@`: a Redis path (the database number) has none,
+    // and a password written without percent-encoding may hold `/` or `@`.
+    let Some((user_info, host_and_path)) = rest.rsplit_once('@') else {
         return url.to_owned();
     };
     let user = match user_info.split_once(':') {
         Some((user, _password)) => format!("{user}:***"),
         None => user_info.to_owned(),
     };
-    format!("{scheme}://{user}@{host}{}", &rest[authority_end..])
+    format!("{scheme}://{user}@{host_and_path}")
 }
 
 /// A store URL that is not understood, and why.
@@ -214,5 +214,6 @@ mod tests {
             "redis://:***@h:99999/0"
         );
         assert_eq!(redacted("redis://user@h:1"), "redis://user@h:1");
+        assert_eq!(redacted("redis://u:pa/ss@h:1/0"), "redis://u:***@h:1/0");
     }
 }
