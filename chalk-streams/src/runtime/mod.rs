@@ -16,6 +16,7 @@ mod context;
 mod delivery;
 mod describe;
 pub(crate) mod guard;
+mod latency;
 mod log_limit;
 pub mod offsets;
 pub(crate) mod partition;
@@ -44,9 +45,10 @@ use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
 pub(crate) use describe::StreamDescription;
+pub use latency::LatencySnapshot;
 pub use round_trip::BrokerRoundTrip;
 pub use running::{RunningStreams, ShutdownSignal};
-pub use stats::{LatencySnapshot, StatsSnapshot, StreamStats, REBALANCE_GRACE};
+pub use stats::{StatsSnapshot, StreamStats, REBALANCE_GRACE};
 use stream::StreamHandle;
 
 /// How long a window is kept after its end, at most, when the late-arrival deadline is infinite:

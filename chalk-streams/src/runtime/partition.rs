@@ -15,12 +15,13 @@ use tracing::Instrument;
 
 use super::context::{StreamContext, WorkerEnded};
 use super::guard::{guarded, resolve};
+use super::latency::LatencyBatch;
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
 use super::partition_queue::{PartitionQueue, Queued};
 use super::predecessors::predecessors_ended;
 use super::record::KafkaRecord;
-use super::stats::{LatencyBatch, StatsSnapshot};
+use super::stats::StatsSnapshot;
 use super::window_task::WindowResolver;
 use super::StreamShared;
 use crate::features::{recycle, FeatureRow};

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use super::latency::{LatencyBatch, LatencyHistogram, LatencySnapshot};
 use super::round_trip::BrokerRoundTrip;
 
 /// Live counters of one stream. Updated once per batch; readers get a [`StatsSnapshot`].
@@ -40,54 +41,6 @@ pub struct StreamStats {
 /// owning none (and not ready). Kafka's eager protocol takes every partition at each rebalance
 /// (a rolling update makes many), and hands them back after the drain and the group's join.
 pub const REBALANCE_GRACE: Duration = Duration::from_secs(60);
-
-/// Upper bounds, in milliseconds, of the processing-latency buckets; one more bucket holds
-/// everything above the last.
-const LATENCY_BOUNDS_MS: [u64; 15] = [
-    5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000,
-];
-const LATENCY_BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
-
-/// The processing latencies of one batch, gathered on the worker's stack and added to the
-/// stream's histogram at once.
-#[derive(Debug, Default)]
-pub(crate) struct LatencyBatch {
-    buckets: [u64; LATENCY_BUCKETS],
-    sum_ms: u64,
-    count: u64,
-}
-
-impl LatencyBatch {
-    /// Records one message written `latency_ms` after its Kafka timestamp (negative, from clock
-    /// skew, counts as zero).
-    pub(crate) fn observe_millis(&mut self, latency_ms: i64) {
-        let ms = u64::try_from(latency_ms).unwrap_or(0);
-        let bucket = LATENCY_BOUNDS_MS.partition_point(|&bound| bound < ms);
-        self.buckets[bucket] += 1;
-        self.sum_ms = self.sum_ms.saturating_add(ms);
-        self.count += 1;
-    }
-}
-
-#[derive(Debug, Default)]
-struct LatencyHistogram {
-    buckets: [AtomicU64; LATENCY_BUCKETS],
-    sum_ms: AtomicU64,
-    count: AtomicU64,
-}
-
-/// The processing-latency histogram of a stream at one moment: time from a message's Kafka
-/// timestamp to its rows being written (window streams: to its entering its windows).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct LatencySnapshot {
-    /// `(upper bound in seconds, messages in this bucket)`, not cumulative, in increasing order;
-    /// the last bound is `f64::INFINITY`.
-    pub buckets: Vec<(f64, u64)>,
-    /// The sum of all latencies, in seconds.
-    pub sum_seconds: f64,
-    /// Messages observed.
-    pub count: u64,
-}
 
 /// A stream's counters at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -150,34 +103,12 @@ impl StreamStats {
     /// Adds one batch's latencies. Call before [`record`](Self::record) of the same batch, so
     /// that a waiter woken by the counters sees the histogram with them.
     pub(crate) fn record_latency(&self, batch: &LatencyBatch) {
-        if batch.count == 0 {
-            return;
-        }
-        for (bucket, &n) in self.latency.buckets.iter().zip(&batch.buckets) {
-            if n > 0 {
-                bucket.fetch_add(n, Ordering::Relaxed);
-            }
-        }
-        self.latency
-            .sum_ms
-            .fetch_add(batch.sum_ms, Ordering::Relaxed);
-        self.latency.count.fetch_add(batch.count, Ordering::Relaxed);
+        self.latency.add(batch);
     }
 
     /// The processing-latency histogram now.
     pub fn latency(&self) -> LatencySnapshot {
-        let bounds = LATENCY_BOUNDS_MS
-            .iter()
-            .map(|&ms| ms as f64 / 1000.0)
-            .chain(std::iter::once(f64::INFINITY));
-        LatencySnapshot {
-            buckets: bounds
-                .zip(&self.latency.buckets)
-                .map(|(bound, n)| (bound, n.load(Ordering::Relaxed)))
-                .collect(),
-            sum_seconds: self.latency.sum_ms.load(Ordering::Relaxed) as f64 / 1000.0,
-            count: self.latency.count.load(Ordering::Relaxed),
-        }
+        self.latency.snapshot()
     }
 
     /// Replaces the consumer lag of the assigned partitions (from librdkafka's statistics) and

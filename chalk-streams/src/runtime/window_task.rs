@@ -12,11 +12,12 @@ use tracing::Instrument;
 
 use super::catch_up::{CatchUp, Times, CATCH_UP_IDLE};
 use super::guard::{guarded, guarded_async};
+use super::latency::LatencyBatch;
 use super::log_limit::LogLimiter;
 use super::partition::{fill_batch, PartitionTask};
 use super::predecessors::predecessors_ended;
 use super::record::KafkaRecord;
-use super::stats::{LatencyBatch, StatsSnapshot};
+use super::stats::StatsSnapshot;
 use super::window::{OwnedRecord, WindowBook};
 use crate::features::FeatureRow;
 use crate::message::{RawMessage, Timestamp};
