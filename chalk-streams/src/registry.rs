@@ -258,6 +258,20 @@ impl Registry {
         writers
     }
 
+    /// The streams whose entity has no feature besides its key: they store nothing. (`#[derive(
+    /// Features)]` takes such a struct; `run` warns at start.)
+    pub fn streams_storing_nothing(&self) -> Vec<&'static str> {
+        self.streams
+            .iter()
+            .filter(|stream| {
+                stream
+                    .entity
+                    .is_some_and(|entity| entity.features.is_empty())
+            })
+            .map(|stream| stream.name)
+            .collect()
+    }
+
     fn unknown(&self, name: &str) -> RegistryError {
         let names = self.streams.iter().map(|s| s.name);
         let hint = crate::suggest::closest_stream(name, names.clone())
@@ -315,6 +329,13 @@ mod tests {
             "stream `zero` (src/a.rs:1) has window `0s`: a window size is a positive duration \
              such as \"10m\""
         );
+    }
+
+    #[test]
+    fn a_stream_whose_entity_has_only_a_key_is_found() {
+        static KEY_ONLY: StreamDescriptor = stream("key_only", &[]);
+        let registry = Registry::from_descriptors(vec![&COLOR, &KEY_ONLY]).expect("valid");
+        assert_eq!(registry.streams_storing_nothing(), ["key_only"]);
     }
 
     #[test]

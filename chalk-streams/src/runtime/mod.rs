@@ -310,6 +310,13 @@ impl Runtime {
                 "several streams write this feature: the value with the newer feature time wins"
             );
         }
+        for stream in self.registry.streams_storing_nothing() {
+            tracing::warn!(
+                stream,
+                "the stream's Features struct has no feature besides its #[primary] key: it \
+                 stores nothing"
+            );
+        }
         running.progress = crate::observe::progress::ProgressLog::start(
             crate::observe::ObservedStreams::from(&running),
             self.progress_interval,
