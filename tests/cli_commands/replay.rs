@@ -8,6 +8,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::*;
 
+mod partitions;
 mod refused;
 mod while_failing;
 
@@ -104,6 +105,16 @@ async fn produce_letters(kafka: &MockKafka, ids: &[&str]) {
     }
 }
 
+/// Produces `letters` to partition 0 of their topic, in order.
+async fn produce_on_partition_0(kafka: &MockKafka, letters: &[Record]) {
+    for letter in letters {
+        kafka
+            .produce(&letter.clone().partition(0))
+            .await
+            .expect("letter produced");
+    }
+}
+
 /// The keys of everything on `orders` (one partition), in order.
 async fn keys_sent(kafka: &MockKafka) -> Vec<String> {
     keys_and_payloads(&read_to_end(kafka, "orders", 1).await)
@@ -145,12 +156,7 @@ async fn dlq_replay_sends_each_letter_back_once_with_its_original_headers() {
         letter("orders", 14, &dropped).header(dlq::HEADER_PAYLOAD_DROPPED, "true"),
         letter("orders", 15, &elsewhere),
     ];
-    for letter in &letters {
-        kafka
-            .produce(&letter.clone().partition(0))
-            .await
-            .expect("letter produced");
-    }
+    produce_on_partition_0(&kafka, &letters).await;
 
     let out = replay(&kafka, &[]);
     assert_eq!(
@@ -333,73 +339,5 @@ fn dlq_replay_needs_a_stream_with_a_dead_letter_topic() {
             "error: stream `{FAVORITE_COLOR}` has no dead-letter topic; \
              set dead_letter_queue_topic on its source, or KAFKA_DEAD_LETTER_QUEUE_TOPIC\n"
         )
-    );
-}
-
-/// A letter goes back to the partition its original was read from, whatever this producer's
-/// partitioner would choose for its key (a Java producer's hashes keys otherwise), and one
-/// larger than librdkafka's default limit goes back whole.
-#[tokio::test(flavor = "multi_thread")]
-async fn dlq_replay_sends_each_letter_to_its_own_partition_however_large() {
-    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 2);
-    let large = format!(r#"{{"id": "o2", "note": "{}"}}"#, "x".repeat(2_000_000));
-    let letters = [
-        letter_from("orders", 0, 1, &Record::bytes("orders", "first").key("k")),
-        letter_from("orders", 1, 1, &Record::bytes("orders", "second").key("k")),
-        letter_from(
-            "orders",
-            1,
-            2,
-            &Record::bytes("orders", large.clone()).key("k"),
-        ),
-    ];
-    for letter in &letters {
-        kafka
-            .produce(&letter.clone().partition(0))
-            .await
-            .expect("letter produced");
-    }
-    let out = replay(&kafka, &[]);
-    assert_eq!(
-        out.stdout_lines(),
-        ["replayed 3 letters of stream `orders` from `orders_dlq` (orders: 3)"]
-    );
-    let mut placed: Vec<(i32, String)> = read_to_end(&kafka, "orders", 2)
-        .await
-        .iter()
-        .map(|message| {
-            let payload = String::from_utf8_lossy(message.payload().unwrap_or_default());
-            (message.partition(), payload.chars().take(10).collect())
-        })
-        .collect();
-    placed.sort();
-    let mut expected = [
-        (0, "first".to_owned()),
-        (1, "second".to_owned()),
-        (1, large.chars().take(10).collect()),
-    ];
-    expected.sort();
-    assert_eq!(placed, expected);
-}
-
-/// A letter whose partition the topic no longer has (made anew with fewer) goes where its key
-/// takes it, rather than stopping the replay.
-#[tokio::test(flavor = "multi_thread")]
-async fn dlq_replay_of_a_letter_from_a_partition_gone_sends_it_by_its_key() {
-    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
-    let original = Record::bytes("orders", "from partition 3").key("k");
-    kafka
-        .produce(&letter_from("orders", 3, 1, &original).partition(0))
-        .await
-        .expect("letter produced");
-    let out = replay(&kafka, &[]);
-    assert_eq!(
-        out.stdout_lines(),
-        ["replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)"]
-    );
-    let sent = read_to_end(&kafka, "orders", 1).await;
-    assert_eq!(
-        keys_and_payloads(&sent),
-        [(Some("k".to_owned()), "from partition 3".to_owned())]
     );
 }

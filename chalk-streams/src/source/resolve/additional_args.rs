@@ -1,0 +1,64 @@
+//! `additional_kafka_args`: from code or a JSON object in the environment, each key translated
+//! from its Java name where it differs, and each checked against what chalk-streams manages
+//! and what librdkafka takes.
+
+use super::{Resolver, SourceError};
+use crate::source::properties::{librdkafka_refuses, translate_additional_arg};
+
+pub(super) fn resolve_additional_args(r: &mut Resolver<'_>) -> Vec<(String, String)> {
+    let raw: Vec<(String, String)> = match r.source.additional_kafka_args {
+        Some(args) => args
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        None => match r.lookup("additional_kafka_args") {
+            None => Vec::new(),
+            Some((var, json)) => match parse_args_json(&json) {
+                Ok(args) => args,
+                Err(e) => {
+                    r.errors.push(SourceError::new(
+                        "additional_kafka_args",
+                        format!("{var} is not a JSON object of scalar values: {e}"),
+                        format!("set {var} to e.g. {{\"fetch.min.bytes\": 1024}}"),
+                    ));
+                    Vec::new()
+                }
+            },
+        },
+    };
+    let mut translated = Vec::with_capacity(raw.len());
+    for (key, value) in raw {
+        match translate_additional_arg(&key, value) {
+            Ok((name, value)) => match librdkafka_refuses(name, &value) {
+                None => translated.push((name.to_owned(), value)),
+                Some(problem) => r.errors.push(SourceError::new(
+                    "additional_kafka_args",
+                    problem,
+                    "give a property of librdkafka's CONFIGURATION.md (or its Java client's \
+                     name), with a value of its form",
+                )),
+            },
+            Err(fix) => r.errors.push(SourceError::new(
+                "additional_kafka_args",
+                format!("key `{key}` cannot be used"),
+                fix,
+            )),
+        }
+    }
+    translated
+}
+
+fn parse_args_json(json: &str) -> Result<Vec<(String, String)>, String> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| e.to_string())?;
+    map.into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => Ok((k, s)),
+            serde_json::Value::Number(n) => Ok((k, n.to_string())),
+            serde_json::Value::Bool(b) => Ok((k, b.to_string())),
+            other => Err(format!(
+                "the value of `{k}` is {other}, not a string, number or boolean"
+            )),
+        })
+        .collect()
+}
