@@ -85,6 +85,49 @@ pub(crate) fn is_string(ty: &Type) -> bool {
     is_bare(ty, "String")
 }
 
+/// The pointers a payload can be taken in as well as in `String` or `Vec<u8>`: each is made
+/// from one of those (`From<String>`, `From<Vec<u8>>`).
+const OWNING_POINTERS: [&str; 3] = ["Box", "Arc", "Rc"];
+
+/// Whether `ty` takes the payload as text: `String`, `Box<str>`, `Arc<str>`, `Rc<str>` or
+/// `Cow<'_, str>`.
+pub(crate) fn is_text(ty: &Type) -> bool {
+    let is_str = |inner: &Type| is_bare(inner, "str");
+    is_string(ty)
+        || OWNING_POINTERS
+            .iter()
+            .any(|pointer| single_argument(ty, pointer).is_some_and(is_str))
+        || cow_inner(ty).is_some_and(is_str)
+}
+
+/// Whether `ty` takes the raw bytes: `Vec<u8>`, `Box<[u8]>`, `Arc<[u8]>` or `Rc<[u8]>`.
+pub(crate) fn is_bytes(ty: &Type) -> bool {
+    let is_byte_slice =
+        |inner: &Type| matches!(peel(inner), Type::Slice(slice) if is_bare(&slice.elem, "u8"));
+    is_byte_vec(ty)
+        || OWNING_POINTERS
+            .iter()
+            .any(|pointer| single_argument(ty, pointer).is_some_and(is_byte_slice))
+}
+
+/// `T` if `ty` is `Cow<'a, T>` (any lifetime).
+fn cow_inner(ty: &Type) -> Option<&Type> {
+    let segment = plain_path(ty)?.segments.last()?;
+    if segment.ident != "Cow" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        return None;
+    };
+    let mut arguments = arguments.args.iter();
+    match (arguments.next(), arguments.next(), arguments.next()) {
+        (Some(GenericArgument::Lifetime(_)), Some(GenericArgument::Type(inner)), None) => {
+            Some(inner)
+        }
+        _ => None,
+    }
+}
+
 /// Whether `ty`'s path ends in `name` without generic arguments.
 fn is_bare(ty: &Type, name: &str) -> bool {
     plain_path(ty)
@@ -155,6 +198,31 @@ mod tests {
         assert!(is_string(&ty("String")));
         assert!(is_string(&ty("std::string::String")));
         assert!(!is_string(&ty("String<u8>")));
+        for text in [
+            "String",
+            "Box<str>",
+            "std::sync::Arc<str>",
+            "Rc<str>",
+            "Cow<'static, str>",
+            "std::borrow::Cow<'_, str>",
+        ] {
+            assert!(is_text(&ty(text)), "{text}");
+        }
+        for other in [
+            "Box<String>",
+            "Cow<str>",
+            "Arc<[u8]>",
+            "Cow<'a, [u8]>",
+            "&str",
+        ] {
+            assert!(!is_text(&ty(other)), "{other}");
+        }
+        for bytes in ["Vec<u8>", "Box<[u8]>", "std::sync::Arc<[u8]>", "Rc<[u8]>"] {
+            assert!(is_bytes(&ty(bytes)), "{bytes}");
+        }
+        for other in ["Box<[i8]>", "Box<Vec<u8>>", "Arc<str>", "[u8; 4]"] {
+            assert!(!is_bytes(&ty(other)), "{other}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Payload decoding: JSON into any `Deserialize` type, or the raw bytes / text.
 //!
 //! `#[stream]` picks the codec from the parameter type: `Vec<u8>` takes the raw bytes, `String`
-//! the payload as UTF-8 text, and any other type is decoded from JSON (one of those two under
+//! the payload as UTF-8 text (and the other owning types of bytes and text: `Box<[u8]>`,
+//! `Arc<str>`, `Cow<'_, str>`, ...), and any other type is decoded from JSON (one of those two under
 //! another name too, with a warning: see [`DecodedAsJson`]).
 
 use std::marker::PhantomData;
@@ -93,26 +94,28 @@ pub trait JsonPayload: DeserializeOwned {}
 #[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned> JsonPayload for T {}
 
-/// Raw payloads: the bytes as they are (empty for a tombstone).
-pub struct Bytes;
+/// Raw payloads: the bytes as they are (empty for a tombstone), in a `Vec<u8>` or any type
+/// made from one (`Box<[u8]>`, `Arc<[u8]>`).
+pub struct Bytes<T = Vec<u8>>(PhantomData<fn() -> T>);
 
-impl Decode for Bytes {
-    type Output = Vec<u8>;
+impl<T: From<Vec<u8>>> Decode for Bytes<T> {
+    type Output = T;
 
-    fn decode(payload: Option<&[u8]>) -> Result<Vec<u8>, DecodeError> {
-        Ok(payload.map(<[u8]>::to_vec).unwrap_or_default())
+    fn decode(payload: Option<&[u8]>) -> Result<T, DecodeError> {
+        Ok(T::from(payload.map(<[u8]>::to_vec).unwrap_or_default()))
     }
 }
 
-/// Text payloads: the bytes as UTF-8 (empty for a tombstone).
-pub struct Utf8;
+/// Text payloads: the bytes as UTF-8 (empty for a tombstone), in a `String` or any type made
+/// from one (`Box<str>`, `Arc<str>`, `Cow<'_, str>`).
+pub struct Utf8<T = String>(PhantomData<fn() -> T>);
 
-impl Decode for Utf8 {
-    type Output = String;
+impl<T: From<String>> Decode for Utf8<T> {
+    type Output = T;
 
-    fn decode(payload: Option<&[u8]>) -> Result<String, DecodeError> {
+    fn decode(payload: Option<&[u8]>) -> Result<T, DecodeError> {
         let bytes = payload.unwrap_or_default();
-        Ok(std::str::from_utf8(bytes)?.to_owned())
+        Ok(T::from(std::str::from_utf8(bytes)?.to_owned()))
     }
 }
 
@@ -207,11 +210,15 @@ mod tests {
     #[test]
     fn raw_codecs() {
         assert_eq!(
-            Bytes::decode(Some(&[0xff, 0])).expect("bytes"),
+            <Bytes>::decode(Some(&[0xff, 0])).expect("bytes"),
             vec![0xff, 0]
         );
-        assert_eq!(Bytes::decode(None).expect("tombstone"), Vec::<u8>::new());
-        assert_eq!(Utf8::decode(Some(b"hi")).expect("text"), "hi");
-        assert!(Utf8::decode(Some(&[0xff])).is_err());
+        assert_eq!(<Bytes>::decode(None).expect("tombstone"), Vec::<u8>::new());
+        assert_eq!(<Utf8>::decode(Some(b"hi")).expect("text"), "hi");
+        assert!(<Utf8>::decode(Some(&[0xff])).is_err());
+        let shared = Utf8::<std::sync::Arc<str>>::decode(Some(b"hi")).expect("text");
+        assert_eq!(&*shared, "hi");
+        let boxed = Bytes::<Box<[u8]>>::decode(None).expect("a tombstone's bytes");
+        assert!(boxed.is_empty());
     }
 }

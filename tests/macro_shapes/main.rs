@@ -91,6 +91,31 @@ fn from_text(text: String) -> User {
     }
 }
 
+/// Text and bytes in the other owning types made from `String` and `Vec<u8>`.
+#[stream(source = RAW_EVENTS)]
+fn boxed_text(text: Box<str>) -> User {
+    User {
+        uid: String::from(text).to_uppercase(),
+        ..User::default()
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
+fn keyed_cow_text(message: Message<std::borrow::Cow<'static, str>>) -> User {
+    User {
+        uid: message.value.into_owned(),
+        ..User::default()
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
+fn shared_bytes(payload: Arc<[u8]>) -> User {
+    User {
+        uid: format!("len-{}", payload.len()),
+        ..User::default()
+    }
+}
+
 #[stream(source = RAW_EVENTS)]
 fn keyed_text(message: Message<String>) -> User {
     User {

@@ -49,6 +49,26 @@ fn text_input() {
     assert_parse_error(run_sync("text", &raw(&[0xff, 0xfe], None, &topic)));
 }
 
+/// Text and bytes are taken as they are in `Box<str>`, `Cow<str>` and `Arc<[u8]>` too, not
+/// decoded from JSON.
+#[test]
+fn text_and_bytes_in_other_owning_types() {
+    let topic = topic();
+    let rows = run_sync("macro_shapes::boxed_text", &raw(b"green", None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("GREEN", None, 0)]));
+    assert_parse_error(run_sync(
+        "macro_shapes::boxed_text",
+        &raw(&[0xff], None, &topic),
+    ));
+    let rows = run_sync("macro_shapes::keyed_cow_text", &raw(b"teal", None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("teal", None, 0)]));
+    let rows = run_sync(
+        "macro_shapes::shared_bytes",
+        &raw(&[1, 2, 0xff], None, &topic),
+    );
+    assert_eq!(rows, Ok(vec![user_row("len-3", None, 0)]));
+}
+
 #[test]
 fn message_of_text_input() {
     let topic = topic();

@@ -112,8 +112,8 @@ fn entity_of(output: &syn::Type, root: &CrateRoot) -> TokenStream {
 fn schema_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
     let private = root.private();
     let body = match &resolver.codec {
-        Codec::Bytes => quote!(#private::bytes_schema()),
-        Codec::Utf8 => quote!(#private::text_schema()),
+        Codec::Bytes(_) => quote!(#private::bytes_schema()),
+        Codec::Utf8(_) => quote!(#private::text_schema()),
         Codec::Json(ty) => quote! {
             #[allow(unused_imports)]
             use #private::{ViaAny as _, ViaJsonSchema as _};
@@ -150,11 +150,11 @@ fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
 
     let (input_start, input_end) = match &resolver.codec {
         Codec::Json(ty) => bounds(ty),
-        Codec::Bytes | Codec::Utf8 => (Span::call_site(), Span::call_site()),
+        Codec::Bytes(_) | Codec::Utf8(_) => (Span::call_site(), Span::call_site()),
     };
     let (codec, input_check) = match &resolver.codec {
-        Codec::Bytes => (quote!(#private::Bytes), None),
-        Codec::Utf8 => (quote!(#private::Utf8), None),
+        Codec::Bytes(ty) => (quote!(#private::Bytes<#ty>), None),
+        Codec::Utf8(ty) => (quote!(#private::Utf8<#ty>), None),
         Codec::Json(ty) => {
             let json = root.private_at(input_start);
             let open = quote_spanned!(input_start=> #json::Json<);

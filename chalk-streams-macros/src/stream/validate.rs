@@ -28,10 +28,11 @@ pub(crate) struct Resolver<'a> {
 
 /// How the payload is decoded, picked from the input type `T`.
 pub(crate) enum Codec<'a> {
-    /// `Vec<u8>`: the raw bytes.
-    Bytes,
-    /// `String`: the payload as UTF-8 text.
-    Utf8,
+    /// `Vec<u8>` (or `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, this type): the raw bytes.
+    Bytes(&'a Type),
+    /// `String` (or `Box<str>`, `Arc<str>`, `Rc<str>`, `Cow<'_, str>`, this type): the payload as
+    /// UTF-8 text.
+    Utf8(&'a Type),
     /// Any other type: JSON, into this type.
     Json(&'a Type),
 }
@@ -210,10 +211,10 @@ fn input_type<'a>(
         );
         return None;
     }
-    let codec = if ty::is_byte_vec(value) {
-        Codec::Bytes
-    } else if ty::is_string(value) {
-        Codec::Utf8
+    let codec = if ty::is_bytes(value) {
+        Codec::Bytes(value)
+    } else if ty::is_text(value) {
+        Codec::Utf8(value)
     } else {
         Codec::Json(value)
     };
