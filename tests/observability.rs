@@ -121,6 +121,7 @@ async fn metrics_count_what_was_produced() {
     assert_eq!(value("chalk_stream_rows_written_total"), good as f64);
     assert_eq!(value("chalk_stream_retries_total"), 0.0);
     assert_eq!(value("chalk_stream_waiting_partitions"), 0.0);
+    assert_eq!(value("chalk_stream_consumer_failed"), 0.0);
     assert!(value("chalk_stream_assigned_partitions") >= 1.0);
     assert_eq!(
         value("chalk_stream_processing_latency_seconds_count"),

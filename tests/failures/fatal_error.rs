@@ -31,6 +31,7 @@ async fn a_fenced_static_member_makes_the_stream_not_ready_and_says_why() {
     let observed = chalk_streams::observe::ObservedStreams::from(&running);
     assert!(observed.stalled().is_empty());
     assert_eq!(stats.fatal_error(), None);
+    assert_eq!(s.consumer_failed, 0);
 
     kafka.cluster().expect("cluster").request_errors(
         RDKafkaApiKey::Heartbeat,
@@ -40,5 +41,7 @@ async fn a_fenced_static_member_makes_the_stream_not_ready_and_says_why() {
     let error = stats.fatal_error().expect("a fatal error");
     assert!(error.contains("fenced"), "{error}");
     assert_eq!(observed.stalled(), ["fenced"], "not ready");
+    // Alerts that watch the gauges see it too: the partitions stay assigned, not stalled.
+    assert_eq!(stats.snapshot().consumer_failed, 1);
     running.shutdown().await.expect("stops");
 }

@@ -179,12 +179,20 @@ fn parse_window_retention(text: &str) -> std::result::Result<std::time::Duration
     parse_duration(text)
 }
 
-/// `HOST:PORT`, the host a name or an address; the first address it resolves to.
+/// `HOST:PORT`, the host a name or an address; of the addresses it resolves to, the first IPv4
+/// one if any: `localhost` often resolves to `::1` first, where probes of `127.0.0.1` would not
+/// reach, and which a host without IPv6 cannot bind.
 fn parse_socket_addr(text: &str) -> std::result::Result<std::net::SocketAddr, String> {
     use std::net::ToSocketAddrs;
-    text.to_socket_addrs()
+    let addresses: Vec<std::net::SocketAddr> = text
+        .to_socket_addrs()
         .map_err(|error| format!("`{text}` is not HOST:PORT: {error}"))?
-        .next()
+        .collect();
+    addresses
+        .iter()
+        .find(|address| address.is_ipv4())
+        .or(addresses.first())
+        .copied()
         .ok_or_else(|| format!("`{text}` resolves to no address"))
 }
 
@@ -286,6 +294,18 @@ impl App {
                     Some(addr) => Some(crate::observe::bind(addr).await?),
                     None => None,
                 };
+                // Served from now on, before the store is opened and pinged (which can take
+                // seconds): liveness answers, and readiness says the streams are starting. An
+                // embedded run serves once its streams have started.
+                let observed = crate::observe::ObservedStreams::starting();
+                let (metrics, server) = if args.embedded {
+                    (metrics, None)
+                } else {
+                    (
+                        None,
+                        metrics.map(|listener| listener.serve(observed.clone())),
+                    )
+                };
                 let store = args.store.config();
                 tracing::info!(%store, "feature store");
                 let store = store.open()?;
@@ -309,10 +329,6 @@ impl App {
                     };
                     embedded.run(runtime.store(store), signal).await
                 } else {
-                    // Served from now on: liveness answers while the streams start (fetching
-                    // key files and checking the brokers can take seconds), readiness says so.
-                    let observed = crate::observe::ObservedStreams::starting();
-                    let server = metrics.map(|listener| listener.serve(observed.clone()));
                     let running = runtime.store(store).start().await?;
                     observed.started(&running);
                     let result = running.run_until(signal).await;
@@ -370,5 +386,15 @@ mod tests {
             Some(Duration::from_secs(3 * 24 * 3600))
         );
         assert_eq!(run(&["app", "run"]), None);
+    }
+
+    #[test]
+    fn a_metrics_host_name_binds_its_ipv4_address() {
+        let local = super::parse_socket_addr("localhost:9090").expect("localhost");
+        assert_eq!(local, "127.0.0.1:9090".parse().expect("address"));
+        let v6 = super::parse_socket_addr("[::1]:9090").expect("an IPv6 address");
+        assert!(v6.is_ipv6(), "{v6}");
+        let error = super::parse_socket_addr("9090").expect_err("no host");
+        assert!(error.starts_with("`9090` is not HOST:PORT"), "{error}");
     }
 }

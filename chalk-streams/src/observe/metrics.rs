@@ -95,7 +95,7 @@ const COUNTERS: [(&str, &str, CounterOf); 8] = [
 ];
 
 /// The per-stream gauges: (name without prefix, help, value).
-const GAUGES: [(&str, &str, CounterOf); 4] = [
+const GAUGES: [(&str, &str, CounterOf); 5] = [
     (
         "windows_retained",
         "Windows currently held in memory.",
@@ -116,6 +116,12 @@ const GAUGES: [(&str, &str, CounterOf); 4] = [
         "Assigned partitions whose worker waits for the feature store or the dead-letter topic \
          to be back: nothing past the messages in hand is read or committed meanwhile.",
         |s| s.waiting_partitions,
+    ),
+    (
+        "consumer_failed",
+        "1 once the stream's consumer has ended on a fatal error (a fenced group.instance.id, \
+         say): it reads nothing more, and the process should be restarted.",
+        |s| s.consumer_failed,
     ),
 ];
 
@@ -198,7 +204,7 @@ impl Collector for StreamsCollector {
 
         let mut metric = encoder.encode_descriptor(
             "broker_round_trip",
-            "How long each broker took to answer the consumer's requests (mostly fetches) over librdkafka's last statistics window, by quantile.",
+            "How long each broker took to answer the consumer's requests (mostly fetches) over librdkafka's last statistics window, by quantile. A fetch waits at the broker for data up to fetch.wait.max.ms (500 ms by default), so on a quiet topic this is near that wait; only a rise above it points at the broker.",
             Some(&Unit::Seconds),
             MetricType::Gauge,
         )?;

@@ -19,11 +19,14 @@ impl ProgressLog {
         if every.is_zero() {
             return None;
         }
+        let started = tokio::time::Instant::now();
+        // An interval too long to add to the clock (`Duration::MAX`) would never log either.
+        let first = started.checked_add(every)?;
         let task = tokio::spawn(async move {
             let mut last: Vec<StatsSnapshot> =
                 streams.iter().map(|(_, stats)| stats.snapshot()).collect();
-            let mut last_at = tokio::time::Instant::now();
-            let mut ticks = tokio::time::interval_at(last_at + every, every);
+            let mut last_at = started;
+            let mut ticks = tokio::time::interval_at(first, every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 let now = ticks.tick().await;
@@ -50,5 +53,17 @@ impl ProgressLog {
 impl Drop for ProgressLog {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_interval_too_long_for_the_clock_logs_nothing() {
+        assert!(ProgressLog::start(ObservedStreams::default(), Duration::MAX).is_none());
+        assert!(ProgressLog::start(ObservedStreams::default(), Duration::ZERO).is_none());
+        assert!(ProgressLog::start(ObservedStreams::default(), Duration::from_secs(30)).is_some());
     }
 }

@@ -36,7 +36,6 @@ impl LatencyBatch {
 pub(crate) struct LatencyHistogram {
     buckets: [AtomicU64; LATENCY_BUCKETS],
     sum_ms: AtomicU64,
-    count: AtomicU64,
 }
 
 /// The processing-latency histogram of a stream at one moment: time from a message's Kafka
@@ -64,7 +63,6 @@ impl LatencyHistogram {
             }
         }
         self.sum_ms.fetch_add(batch.sum_ms, Ordering::Relaxed);
-        self.count.fetch_add(batch.count, Ordering::Relaxed);
     }
 
     /// The histogram now.
@@ -73,13 +71,17 @@ impl LatencyHistogram {
             .iter()
             .map(|&ms| ms as f64 / 1000.0)
             .chain(std::iter::once(f64::INFINITY));
+        let buckets: Vec<(f64, u64)> = bounds
+            .zip(&self.buckets)
+            .map(|(bound, n)| (bound, n.load(Ordering::Relaxed)))
+            .collect();
+        // The count is the buckets' sum, not a load of its own: a batch added between the loads
+        // would make the count differ from the `+Inf` bucket, which OpenMetrics forbids.
+        let count = buckets.iter().map(|&(_, n)| n).sum();
         LatencySnapshot {
-            buckets: bounds
-                .zip(&self.buckets)
-                .map(|(bound, n)| (bound, n.load(Ordering::Relaxed)))
-                .collect(),
+            buckets,
             sum_seconds: self.sum_ms.load(Ordering::Relaxed) as f64 / 1000.0,
-            count: self.count.load(Ordering::Relaxed),
+            count,
         }
     }
 }

@@ -73,6 +73,9 @@ pub struct StatsSnapshot {
     /// topic to be back: it retries the write, and nothing past the messages in hand is read or
     /// committed meanwhile. [`retries`](Self::retries) counts the attempts.
     pub waiting_partitions: u64,
+    /// 1 once the stream's consumer has ended on a fatal error (see
+    /// [`StreamStats::fatal_error`]): the stream reads nothing more until the process restarts.
+    pub consumer_failed: u64,
 }
 
 impl StatsSnapshot {
@@ -264,6 +267,7 @@ impl StreamStats {
                 .unwrap_or(0),
             stalled_partitions: self.stalled_partitions.load(Ordering::Relaxed),
             waiting_partitions: self.waiting_partitions.load(Ordering::Relaxed),
+            consumer_failed: u64::from(self.fatal_error().is_some()),
         }
     }
 
