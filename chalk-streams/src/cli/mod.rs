@@ -89,9 +89,10 @@ struct AsyncApiArgs {
     /// The document's title [default: the program's name].
     #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     title: Option<String>,
-    /// The application version the document describes.
-    #[arg(long = "app-version", default_value = "1.0.0", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    app_version: String,
+    /// The application version the document describes [default: the one the application
+    /// gives (`App::version`), else 1.0.0].
+    #[arg(long = "app-version", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    app_version: Option<String>,
     /// The window retention `run` is given (default 24h), which caps the deadline of window
     /// streams: described as it applies.
     #[arg(long, env = "CHALK_WINDOW_RETENTION", value_name = "DURATION", value_parser = parse_window_retention)]
@@ -99,7 +100,15 @@ struct AsyncApiArgs {
 }
 
 impl AsyncApiArgs {
-    fn run(&self) -> Result<()> {
+    /// The version to describe: `--app-version`, else the application's own, else 1.0.0.
+    fn version<'a>(&'a self, application: Option<&'a str>) -> &'a str {
+        self.app_version
+            .as_deref()
+            .or(application)
+            .unwrap_or("1.0.0")
+    }
+
+    fn run(&self, application_version: Option<&str>) -> Result<()> {
         let title = self.title.clone().unwrap_or_else(|| {
             std::env::args()
                 .next()
@@ -113,7 +122,7 @@ impl AsyncApiArgs {
         let document = crate::asyncapi::document(
             &crate::registry::Registry::collect()?,
             &title,
-            &self.app_version,
+            self.version(application_version),
             self.window_retention
                 .unwrap_or(crate::runtime::DEFAULT_WINDOW_RETENTION),
         )
@@ -273,7 +282,7 @@ impl App {
         match command {
             Command::List(args) => list::run(&Runtime::from_registry()?, &args),
             Command::Get(args) => get::run(&args).await,
-            Command::Asyncapi(args) => args.run(),
+            Command::Asyncapi(args) => args.run(self.version),
             Command::Check(args) => check::run(&args).await,
             Command::Push(args) => push::run(&args).await,
             Command::Dlq { command } => dlq::run(&command).await,
@@ -352,49 +361,4 @@ fn init_tracing() {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    #[test]
-    fn durations_need_a_unit_and_cannot_be_zero() {
-        assert_eq!(super::parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        let zero = super::parse_duration("0s").expect_err("zero");
-        assert!(zero.starts_with("`0s` is zero"), "{zero}");
-        let bogus = super::parse_duration("10").expect_err("no unit");
-        assert!(bogus.ends_with("such as 10s, 500ms or 1h30m"), "{bogus}");
-        assert_eq!(
-            super::parse_duration("1h 30m"),
-            Ok(Duration::from_secs(5400))
-        );
-        for other_grammar in ["1M", "2sec", "1y", "infinity"] {
-            let error = super::parse_duration(other_grammar).expect_err(other_grammar);
-            assert!(error.contains("is not a duration"), "{error}");
-        }
-    }
-
-    #[test]
-    fn run_takes_the_window_retention() {
-        use clap::Parser as _;
-        let run = |args: &[&str]| match super::Cli::try_parse_from(args) {
-            Ok(super::Cli {
-                command: super::Command::Run(run),
-            }) => run.window_retention,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(
-            run(&["app", "run", "--window-retention", "3d"]),
-            Some(Duration::from_secs(3 * 24 * 3600))
-        );
-        assert_eq!(run(&["app", "run"]), None);
-    }
-
-    #[test]
-    fn a_metrics_host_name_binds_its_ipv4_address() {
-        let local = super::parse_socket_addr("localhost:9090").expect("localhost");
-        assert_eq!(local, "127.0.0.1:9090".parse().expect("address"));
-        let v6 = super::parse_socket_addr("[::1]:9090").expect("an IPv6 address");
-        assert!(v6.is_ipv6(), "{v6}");
-        let error = super::parse_socket_addr("9090").expect_err("no host");
-        assert!(error.starts_with("`9090` is not HOST:PORT"), "{error}");
-    }
-}
+mod tests;

@@ -50,6 +50,9 @@ impl KafkaTestClient {
             .set("linger.ms", "5")
             // Room for oversized test messages; the broker has the last word.
             .set("message.max.bytes", "16777216");
+        for (name, value) in super::PRODUCER_DEFAULTS {
+            config.set(*name, *value);
+        }
         for (k, v) in &properties {
             config.set(k, v);
         }

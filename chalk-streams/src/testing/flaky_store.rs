@@ -52,7 +52,9 @@ impl FlakyStore {
         self.failed_writes.load(Ordering::SeqCst)
     }
 
-    /// Waits until at least `n` writes have failed.
+    /// Waits until at least `n` writes have failed. It waits as long as that takes: if the
+    /// stream may write nothing (its messages late, or another store given to the runtime),
+    /// bound the wait with `tokio::time::timeout`.
     pub async fn wait_for_failed_writes(&self, n: u64) {
         loop {
             let failed = self.failed.notified();

@@ -24,13 +24,16 @@ impl MockKafka {
     /// Starts a cluster of `brokers` brokers.
     pub fn start(brokers: u32) -> Result<Self> {
         // The cluster lives inside this producer's client; the producer also serves `produce`.
-        let producer: FutureProducer = ClientConfig::new()
+        let mut config = ClientConfig::new();
+        config
             .set("test.mock.num.brokers", brokers.to_string())
             .set("linger.ms", "5")
             // Room for oversized test messages; the mock broker has no size limit.
-            .set("message.max.bytes", "16777216")
-            .create()
-            .map_err(embedded)?;
+            .set("message.max.bytes", "16777216");
+        for (name, value) in super::PRODUCER_DEFAULTS {
+            config.set(*name, *value);
+        }
+        let producer: FutureProducer = config.create().map_err(embedded)?;
         let cluster = producer
             .client()
             .mock_cluster()

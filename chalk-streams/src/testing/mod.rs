@@ -11,6 +11,16 @@ pub mod headers;
 mod mock_kafka;
 mod record;
 
+/// What the test producers set besides their own settings.
+const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
+    // A record that cannot be delivered (the broker is down, the topic does not exist) fails
+    // the test in 30 s, not in librdkafka's default 5 minutes.
+    ("message.timeout.ms", "30000"),
+    // One request at a time per broker: a retried batch cannot land after a later one, so
+    // records keep their order within a partition even when a test injects request errors.
+    ("max.in.flight.requests.per.connection", "1"),
+];
+
 pub use client::KafkaTestClient;
 pub use flaky_store::FlakyStore;
 pub use harness::{FiredWindow, MessageStatus, StreamTester, TestMessage};
