@@ -25,12 +25,17 @@ pub fn document(
     let mut operations = Map::new();
     let mut schemas = Map::new();
     let mut problems = Vec::new();
+    // Two names can sanitize alike (`billing::orders`, `billing__orders`): each stream's id is
+    // its own, so that neither one's messages, schemas nor operations replace the other's.
+    let mut stream_ids = std::collections::BTreeSet::new();
     for descriptor in registry.streams() {
         let name = descriptor.name();
-        let message_id = format!("{}_payload", sanitize(name));
+        let stream_id = unique(sanitize(name), |id| stream_ids.contains(id));
+        stream_ids.insert(stream_id.clone());
+        let message_id = format!("{stream_id}_payload");
         let payload = hoist_definitions(
             descriptor.payload_schema(),
-            &format!("{}_", sanitize(name)),
+            &format!("{stream_id}_"),
             &mut schemas,
         );
         let message = json!({
@@ -77,11 +82,12 @@ pub fn document(
             ),
         }
         for channel_id in channel_refs {
-            let operation_id = if operations.contains_key(&sanitize(name)) {
-                format!("{}_{channel_id}", sanitize(name))
+            let operation_id = if operations.contains_key(&stream_id) {
+                format!("{stream_id}_{channel_id}")
             } else {
-                sanitize(name)
+                stream_id.clone()
             };
+            let operation_id = unique(operation_id, |id| operations.contains_key(id));
             operations.insert(
                 operation_id,
                 json!({
@@ -124,10 +130,10 @@ fn hoist_definitions(mut payload: Value, prefix: &str, schemas: &mut Map<String,
         .as_object_mut()
         .and_then(|root| root.remove("definitions").or_else(|| root.remove("$defs")));
     let root_id = format!("{prefix}payload");
-    let refers_to_root = rewrite_refs(&mut payload, prefix, &root_id);
+    let mut refers_to_root = rewrite_refs(&mut payload, prefix, &root_id);
     if let Some(Value::Object(definitions)) = definitions {
         for (name, mut schema) in definitions {
-            rewrite_refs(&mut schema, prefix, &root_id);
+            refers_to_root |= rewrite_refs(&mut schema, prefix, &root_id);
             schemas.insert(format!("{prefix}{}", sanitize(&name)), schema);
         }
     }
@@ -149,7 +155,9 @@ fn rewrite_refs(schema: &mut Value, prefix: &str, root_id: &str) -> bool {
                     .strip_prefix("#/definitions/")
                     .or_else(|| reference.strip_prefix("#/$defs/"));
                 if let Some(name) = name {
-                    *reference = format!("#/components/schemas/{prefix}{}", sanitize(name));
+                    // The definitions' keys are names as they are; a reference escapes them.
+                    let name = unescape_pointer(name);
+                    *reference = format!("#/components/schemas/{prefix}{}", sanitize(&name));
                 } else if reference == "#" {
                     *reference = format!("#/components/schemas/{root_id}");
                     to_root = true;
@@ -177,6 +185,43 @@ fn content_type(payload: &Value) -> &'static str {
     } else {
         "application/json"
     }
+}
+
+/// `id`, or `id_2`, `id_3`, ... the first that `taken` does not hold.
+fn unique(id: String, taken: impl Fn(&str) -> bool) -> String {
+    if !taken(&id) {
+        return id;
+    }
+    (2..)
+        .map(|n| format!("{id}_{n}"))
+        .find(|candidate| !taken(candidate))
+        .unwrap_or(id)
+}
+
+/// A JSON pointer's segment as written in a URI fragment (`Tree%20Node`, `a~1b`), as the name
+/// it points at (`Tree Node`, `a/b`).
+fn unescape_pointer(segment: &str) -> String {
+    let mut bytes = Vec::with_capacity(segment.len());
+    let mut rest = segment.as_bytes();
+    while let Some((&byte, after)) = rest.split_first() {
+        let hex = after
+            .get(..2)
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (byte, hex) {
+            (b'%', Some(decoded)) => {
+                bytes.push(decoded);
+                rest = &after[2..];
+            }
+            _ => {
+                bytes.push(byte);
+                rest = after;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes)
+        .replace("~1", "/")
+        .replace("~0", "~")
 }
 
 /// An identifier usable as an AsyncAPI key and in a JSON pointer.
@@ -245,11 +290,92 @@ mod tests {
             .is_none());
         assert_refs_resolve(&document, &document);
 
+        // Names a reference escapes (schemars percent-encodes them) find their definition, and
+        // a definition that refers to the root makes the root a component too.
+        let payload = json!({
+            "type": "object",
+            "properties": { "node": { "$ref": "#/definitions/Tree%20Node" } },
+            "definitions": {
+                "Tree Node": {
+                    "type": "object",
+                    "properties": {
+                        "children": { "type": "array", "items": { "$ref": "#/definitions/Tree%20Node" } },
+                        "whole": { "$ref": "#" }
+                    }
+                }
+            }
+        });
+        let mut schemas = Map::new();
+        let hoisted = hoist_definitions(payload, "t_", &mut schemas);
+        let document = json!({ "payload": hoisted, "components": { "schemas": schemas } });
+        assert!(document["components"]["schemas"]["t_payload"].is_object());
+        assert_refs_resolve(&document, &document);
+        assert_eq!(unescape_pointer("a~1b~0c%2Fd%zz"), "a/b~c/d%zz");
+
         // A schema without references stays inline.
         let plain = json!({ "type": "object", "properties": { "id": { "type": "string" } } });
         assert_eq!(
             hoist_definitions(plain.clone(), "p_", &mut Map::new()),
             plain
         );
+    }
+
+    static SOURCE: crate::KafkaSource = crate::KafkaSource::new().topic("orders");
+
+    fn never(
+        _: &crate::message::RawMessage<'_>,
+        _: &mut Vec<crate::FeatureRow>,
+    ) -> Result<(), crate::resolver::MessageError> {
+        Ok(())
+    }
+
+    /// Names that sanitize alike keep ids of their own: neither stream's message, schema nor
+    /// operation replaces the other's.
+    #[test]
+    fn streams_whose_names_sanitize_alike_keep_their_own_ids() {
+        use crate::registry::StreamDescriptor;
+        use crate::resolver::Resolver;
+        static MODULE_PATH: StreamDescriptor = StreamDescriptor::new(
+            "billing::orders",
+            "billing::orders",
+            &SOURCE,
+            Resolver::Sync(never),
+            "src/billing.rs",
+            1,
+        );
+        static NAMED: StreamDescriptor = StreamDescriptor::new(
+            "billing__orders",
+            "billing::named",
+            &SOURCE,
+            Resolver::Sync(never),
+            "src/billing.rs",
+            9,
+        );
+        let registry = Registry::from_descriptors(vec![&MODULE_PATH, &NAMED]).expect("registry");
+        let document = document(&registry, "t", "1", Duration::from_secs(86_400)).expect("doc");
+        let messages = document["channels"]["orders"]["messages"]
+            .as_object()
+            .expect("messages");
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        let operations = document["operations"].as_object().expect("operations");
+        let titles: Vec<&str> = operations
+            .values()
+            .map(|o| o["title"].as_str().expect("title"))
+            .collect();
+        assert_eq!(titles.len(), 2, "{operations:?}");
+        assert!(titles.contains(&"billing::orders") && titles.contains(&"billing__orders"));
+        for operation in operations.values() {
+            let reference = operation["messages"][0]["$ref"].as_str().expect("$ref");
+            let message = document
+                .pointer(reference.strip_prefix('#').expect("local"))
+                .expect("the message exists");
+            assert_eq!(
+                message["title"],
+                format!(
+                    "Payload of stream {}",
+                    operation["title"].as_str().expect("title")
+                )
+            );
+        }
     }
 }
