@@ -255,3 +255,85 @@ async fn a_stream_is_tested_without_its_brokers_or_credentials() {
         MessageStatus::Processed { .. }
     ));
 }
+
+static REGIONAL_READINGS: KafkaSource = KafkaSource::new().topics(&["readings_eu", "readings_us"]);
+
+#[stream(source = REGIONAL_READINGS, name = "regional_reading")]
+fn regional_reading(reading: Message<Reading>) -> Sensor {
+    Sensor {
+        id: format!(
+            "{}@{}:{}",
+            reading.value.sensor, reading.topic, reading.offset
+        ),
+        celsius: Some(reading.value.celsius),
+        ..Default::default()
+    }
+}
+
+#[stream(source = REGIONAL_READINGS, name = "regional_max", window = "5m")]
+fn regional_max(readings: Vec<Message<Reading>>) -> Option<Sensor> {
+    let first = readings.first()?;
+    Some(Sensor {
+        id: format!("{}@{}", first.value.sensor, first.topic),
+        max_celsius: Some(readings.len() as f64),
+        ..Default::default()
+    })
+}
+
+/// A stream on several topics is tested on each: a message names its topic, offsets count per
+/// topic and partition, and windows are kept per topic and partition, as in the runtime.
+#[tokio::test]
+async fn a_stream_on_several_topics_is_fed_on_each() {
+    let mut tester = StreamTester::new("regional_reading").expect("declared");
+    let ids = |status: MessageStatus| match status {
+        MessageStatus::Processed { rows } => rows[0].primary_key.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        ids(tester.send(reading("s1", 20.0)).await),
+        "s1@readings_eu:0"
+    );
+    let us = reading("s1", 20.0).topic("readings_us");
+    assert_eq!(ids(tester.send(us.clone()).await), "s1@readings_us:0");
+    assert_eq!(ids(tester.send(us).await), "s1@readings_us:1");
+
+    let mut tester = StreamTester::new("regional_max").expect("declared");
+    let start = {
+        let now = tester.clock().now().as_millis();
+        now - now.rem_euclid(300_000)
+    };
+    tester.clock().set(Timestamp::from_millis(start));
+    let at = Timestamp::from_millis(start + 1_000);
+    for topic in ["readings_eu", "readings_us", "readings_us"] {
+        let message = reading("s1", 20.0).topic(topic).timestamp(at);
+        assert_eq!(tester.send(message).await, MessageStatus::Windowed);
+    }
+    let fired = tester.advance(Duration::from_secs(300)).await;
+    let mut windows: Vec<(String, String, f64)> = fired
+        .iter()
+        .map(|window| {
+            let rows = window.result.as_ref().expect("resolved");
+            let Some((_, FeatureValue::Float(count))) = rows[0].values.first() else {
+                panic!("{rows:?}");
+            };
+            (window.topic.clone(), rows[0].primary_key.clone(), *count)
+        })
+        .collect();
+    windows.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        windows,
+        [
+            ("readings_eu".to_owned(), "s1@readings_eu".to_owned(), 1.0),
+            ("readings_us".to_owned(), "s1@readings_us".to_owned(), 2.0),
+        ]
+    );
+}
+
+#[tokio::test]
+#[should_panic(expected = "stream `regional_reading` does not read topic `readings_asia`")]
+async fn a_message_for_a_topic_the_stream_does_not_read_is_the_tests_mistake() {
+    let mut tester = StreamTester::new("regional_reading").expect("declared");
+    tester
+        .send(reading("s1", 20.0).topic("readings_asia"))
+        .await;
+}

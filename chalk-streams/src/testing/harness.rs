@@ -55,8 +55,10 @@ pub struct TestMessage {
     pub timestamp: Option<Timestamp>,
     /// Headers.
     pub headers: Headers,
-    /// The partition (offsets count up per partition).
+    /// The partition (offsets count up per topic and partition).
     pub partition: i32,
+    /// The topic, one of the stream's; `None` for its first.
+    pub topic: Option<String>,
 }
 
 impl TestMessage {
@@ -73,6 +75,7 @@ impl TestMessage {
             timestamp: None,
             headers: Headers::new(),
             partition: 0,
+            topic: None,
         }
     }
 
@@ -97,6 +100,12 @@ impl TestMessage {
     /// Sets the partition.
     pub fn partition(mut self, partition: i32) -> Self {
         self.partition = partition;
+        self
+    }
+
+    /// Sets the topic: one of the stream's, for a stream that reads several.
+    pub fn topic(mut self, topic: impl Into<String>) -> Self {
+        self.topic = Some(topic.into());
         self
     }
 }
@@ -126,6 +135,10 @@ pub enum MessageStatus {
 /// One window firing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FiredWindow {
+    /// The topic and partition whose messages the window holds.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
     /// The window's end (the rows' feature time).
     pub end: Timestamp,
     /// The window size's label, e.g. `10m`.
@@ -139,14 +152,18 @@ pub struct FiredWindow {
     pub result: Result<Vec<FeatureRow>, MessageError>,
 }
 
+/// A topic and partition: offsets and windows are kept per place, as in the runtime.
+type Place = (Arc<str>, i32);
+
 /// Runs one declared stream without a broker, with a clock the test moves.
 pub struct StreamTester {
     descriptor: &'static StreamDescriptor,
     deadline: LateArrivalDeadline,
     clock: Arc<ManualClock>,
-    topic: Arc<str>,
-    offsets: BTreeMap<i32, i64>,
-    windows: Option<(WindowResolver, BTreeMap<i32, WindowBook>)>,
+    /// The stream's topics; a message goes to the first unless it names another.
+    topics: Vec<Arc<str>>,
+    offsets: BTreeMap<Place, i64>,
+    windows: Option<(WindowResolver, BTreeMap<Place, WindowBook>)>,
     retention: Duration,
     /// Windows that came due before a message sent after the clock was set past their end:
     /// fired then, as the runtime would, and returned by the next `advance` or `fire_due`.
@@ -176,12 +193,19 @@ impl StreamTester {
                         .collect(),
                 )
             })?;
-        let topic = source.topics.first().cloned().unwrap_or_default();
+        let mut topics: Vec<Arc<str>> = source
+            .topics
+            .iter()
+            .map(|t| Arc::from(t.as_str()))
+            .collect();
+        if topics.is_empty() {
+            topics.push(Arc::from(""));
+        }
         Ok(Self {
             descriptor,
             deadline: source.late_arrival_deadline,
             clock: Arc::new(ManualClock::new(Timestamp::now())),
-            topic: Arc::from(topic),
+            topics,
             offsets: BTreeMap::new(),
             windows: WindowResolver::of(descriptor.resolver()).map(|w| (w, BTreeMap::new())),
             retention: DEFAULT_WINDOW_RETENTION,
@@ -204,12 +228,18 @@ impl StreamTester {
     /// window stream first fires the windows due at the clock's time (if the clock was set past
     /// their end), as the runtime does before reading on; the next
     /// [`advance`](Self::advance) or [`fire_due`](Self::fire_due) returns those firings.
+    ///
+    /// # Panics
+    ///
+    /// If the message names a topic the stream does not read: the test is wrong, not the stream.
     pub async fn send(&mut self, message: TestMessage) -> MessageStatus {
+        let topic = self.topic_of(&message);
         let due = self.fire_windows().await;
         self.fired_before.extend(due);
         let now = self.clock.now();
+        let place = (Arc::clone(&topic), message.partition);
         let offset = {
-            let next = self.offsets.entry(message.partition).or_insert(0);
+            let next = self.offsets.entry(place.clone()).or_insert(0);
             *next += 1;
             *next - 1
         };
@@ -217,7 +247,7 @@ impl StreamTester {
         let raw = RawMessage {
             payload: message.payload.as_deref(),
             key: message.key.as_deref(),
-            topic: &self.topic,
+            topic: &topic,
             partition: message.partition,
             offset,
             timestamp: Some(timestamp),
@@ -235,7 +265,7 @@ impl StreamTester {
                 }
             }
             Some((resolver, books)) => {
-                let book = books.entry(message.partition).or_insert_with(|| {
+                let book = books.entry(place).or_insert_with(|| {
                     WindowBook::for_stream(self.descriptor.windows(), self.deadline, self.retention)
                 });
                 if book.too_far_ahead(timestamp, now) {
@@ -288,15 +318,13 @@ impl StreamTester {
             return Vec::new();
         };
         let mut fired = Vec::new();
-        for (partition, book) in books.iter_mut() {
+        for ((topic, partition), book) in books.iter_mut() {
             for id in book.due(now) {
                 let Some((records, size, refire)) = book.window(&id) else {
                     continue;
                 };
-                let raws: Vec<RawMessage<'_>> = records
-                    .iter()
-                    .map(|r| r.raw(&self.topic, *partition))
-                    .collect();
+                let raws: Vec<RawMessage<'_>> =
+                    records.iter().map(|r| r.raw(topic, *partition)).collect();
                 let end = Timestamp::from_millis(id.0);
                 let mut rows = Vec::new();
                 let result = resolver
@@ -304,6 +332,8 @@ impl StreamTester {
                     .await
                     .map(|()| rows);
                 fired.push(FiredWindow {
+                    topic: topic.to_string(),
+                    partition: *partition,
                     end,
                     size: size.label,
                     key: id.2.clone().unwrap_or_default(),
@@ -316,6 +346,23 @@ impl StreamTester {
         }
         fired.sort_by_key(|f| f.end);
         fired
+    }
+}
+
+impl StreamTester {
+    /// The topic `message` goes to: the one it names, else the stream's first.
+    fn topic_of(&self, message: &TestMessage) -> Arc<str> {
+        let Some(named) = &message.topic else {
+            return Arc::clone(&self.topics[0]);
+        };
+        match self.topics.iter().find(|topic| ***topic == **named) {
+            Some(topic) => Arc::clone(topic),
+            None => panic!(
+                "stream `{}` does not read topic `{named}`; it reads {:?}",
+                self.descriptor.name(),
+                self.topics
+            ),
+        }
     }
 }
 
