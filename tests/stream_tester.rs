@@ -337,3 +337,40 @@ async fn a_message_for_a_topic_the_stream_does_not_read_is_the_tests_mistake() {
         .send(reading("s1", 20.0).topic("readings_asia"))
         .await;
 }
+
+#[stream(source = READINGS, name = "notes_window", window = "5m")]
+fn notes_window(notes: Vec<Message<Box<str>>>) -> Option<Sensor> {
+    let first = notes.first()?;
+    Some(Sensor {
+        id: format!(
+            "{}: {}",
+            first.key_str()?,
+            notes
+                .iter()
+                .map(|n| &*n.value)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        ..Default::default()
+    })
+}
+
+/// A window of text payloads in another owning type than `String` takes them as text.
+#[tokio::test]
+async fn a_window_of_text_in_boxes() {
+    let mut tester = StreamTester::new("notes_window").expect("declared");
+    let start = {
+        let now = tester.clock().now().as_millis();
+        now - now.rem_euclid(300_000)
+    };
+    tester.clock().set(Timestamp::from_millis(start));
+    for note in ["call", "back"] {
+        let message = TestMessage::bytes(note)
+            .key("s1")
+            .timestamp(Timestamp::from_millis(start + 1_000));
+        assert_eq!(tester.send(message).await, MessageStatus::Windowed);
+    }
+    let fired = tester.advance(Duration::from_secs(300)).await;
+    let rows = fired[0].result.as_ref().expect("resolved");
+    assert_eq!(rows[0].primary_key, "s1: call back");
+}

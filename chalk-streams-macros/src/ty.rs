@@ -90,7 +90,7 @@ pub(crate) fn is_string(ty: &Type) -> bool {
 const OWNING_POINTERS: [&str; 3] = ["Box", "Arc", "Rc"];
 
 /// Whether `ty` takes the payload as text: `String`, `Box<str>`, `Arc<str>`, `Rc<str>` or
-/// `Cow<'_, str>`.
+/// `Cow<str>` (any lifetime).
 pub(crate) fn is_text(ty: &Type) -> bool {
     let is_str = |inner: &Type| is_bare(inner, "str");
     is_string(ty)
@@ -100,7 +100,8 @@ pub(crate) fn is_text(ty: &Type) -> bool {
         || cow_inner(ty).is_some_and(is_str)
 }
 
-/// Whether `ty` takes the raw bytes: `Vec<u8>`, `Box<[u8]>`, `Arc<[u8]>` or `Rc<[u8]>`.
+/// Whether `ty` takes the raw bytes: `Vec<u8>`, `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>` or
+/// `Cow<[u8]>`.
 pub(crate) fn is_bytes(ty: &Type) -> bool {
     let is_byte_slice =
         |inner: &Type| matches!(peel(inner), Type::Slice(slice) if is_bare(&slice.elem, "u8"));
@@ -108,9 +109,10 @@ pub(crate) fn is_bytes(ty: &Type) -> bool {
         || OWNING_POINTERS
             .iter()
             .any(|pointer| single_argument(ty, pointer).is_some_and(is_byte_slice))
+        || cow_inner(ty).is_some_and(is_byte_slice)
 }
 
-/// `T` if `ty` is `Cow<'a, T>` (any lifetime).
+/// `T` if `ty` is `Cow<'a, T>` or `Cow<T>` (the lifetime elided).
 fn cow_inner(ty: &Type) -> Option<&Type> {
     let segment = plain_path(ty)?.segments.last()?;
     if segment.ident != "Cow" {
@@ -121,9 +123,8 @@ fn cow_inner(ty: &Type) -> Option<&Type> {
     };
     let mut arguments = arguments.args.iter();
     match (arguments.next(), arguments.next(), arguments.next()) {
-        (Some(GenericArgument::Lifetime(_)), Some(GenericArgument::Type(inner)), None) => {
-            Some(inner)
-        }
+        (Some(GenericArgument::Lifetime(_)), Some(GenericArgument::Type(inner)), None)
+        | (Some(GenericArgument::Type(inner)), None, None) => Some(inner),
         _ => None,
     }
 }
@@ -205,19 +206,26 @@ mod tests {
             "Rc<str>",
             "Cow<'static, str>",
             "std::borrow::Cow<'_, str>",
+            "Cow<str>",
         ] {
             assert!(is_text(&ty(text)), "{text}");
         }
         for other in [
             "Box<String>",
-            "Cow<str>",
+            "Cow<'a, String>",
             "Arc<[u8]>",
             "Cow<'a, [u8]>",
             "&str",
         ] {
             assert!(!is_text(&ty(other)), "{other}");
         }
-        for bytes in ["Vec<u8>", "Box<[u8]>", "std::sync::Arc<[u8]>", "Rc<[u8]>"] {
+        for bytes in [
+            "Vec<u8>",
+            "Box<[u8]>",
+            "std::sync::Arc<[u8]>",
+            "Rc<[u8]>",
+            "Cow<'_, [u8]>",
+        ] {
             assert!(is_bytes(&ty(bytes)), "{bytes}");
         }
         for other in ["Box<[i8]>", "Box<Vec<u8>>", "Arc<str>", "[u8; 4]"] {

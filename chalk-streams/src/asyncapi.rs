@@ -206,6 +206,7 @@ fn unescape_pointer(segment: &str) -> String {
     while let Some((&byte, after)) = rest.split_first() {
         let hex = after
             .get(..2)
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
             .and_then(|hex| std::str::from_utf8(hex).ok())
             .and_then(|hex| u8::from_str_radix(hex, 16).ok());
         match (byte, hex) {
@@ -310,7 +311,7 @@ mod tests {
         let document = json!({ "payload": hoisted, "components": { "schemas": schemas } });
         assert!(document["components"]["schemas"]["t_payload"].is_object());
         assert_refs_resolve(&document, &document);
-        assert_eq!(unescape_pointer("a~1b~0c%2Fd%zz"), "a/b~c/d%zz");
+        assert_eq!(unescape_pointer("a~1b~0c%2Fd%zz%+1"), "a/b~c/d%zz%+1");
 
         // A schema without references stays inline.
         let plain = json!({ "type": "object", "properties": { "id": { "type": "string" } } });

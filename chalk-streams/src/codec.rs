@@ -2,8 +2,8 @@
 //!
 //! `#[stream]` picks the codec from the parameter type: `Vec<u8>` takes the raw bytes, `String`
 //! the payload as UTF-8 text (and the other owning types of bytes and text: `Box<[u8]>`,
-//! `Arc<str>`, `Cow<'_, str>`, ...), and any other type is decoded from JSON (one of those two under
-//! another name too, with a warning: see [`DecodedAsJson`]).
+//! `Arc<str>`, `Cow<'_, str>`, ...), and any other type is decoded from JSON (one of those types
+//! under another name too, with a warning: see [`DecodedAsJson`]).
 
 use std::marker::PhantomData;
 
@@ -145,6 +145,27 @@ impl Probe<Vec<u8>> {
     )]
     pub fn decoded_as_json(&self) {}
 }
+
+/// The other owning types of text and bytes, under another name, warn too.
+macro_rules! decoded_as_json_warning {
+    ($note:literal: $($ty:ty),+) => {$(
+        impl Probe<$ty> {
+            /// Warns: the payload is decoded from JSON, not taken as it is.
+            #[deprecated(note = $note)]
+            pub fn decoded_as_json(&self) {}
+        }
+    )+};
+}
+
+decoded_as_json_warning!(
+    "this is a text type under another name (a type alias), so each payload is decoded from JSON, as a quoted string: write the type itself (`Box<str>`, `Arc<str>`, `Rc<str>`, `Cow<str>`) to take the payload as text":
+    Box<str>, std::sync::Arc<str>, std::rc::Rc<str>, std::borrow::Cow<'static, str>
+);
+
+decoded_as_json_warning!(
+    "this is a byte type under another name (a type alias), so each payload is decoded from JSON, as an array of numbers: write the type itself (`Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`) to take the raw bytes":
+    Box<[u8]>, std::sync::Arc<[u8]>, std::rc::Rc<[u8]>
+);
 
 #[cfg(test)]
 mod tests {

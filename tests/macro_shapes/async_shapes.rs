@@ -47,3 +47,10 @@ async fn async_message_of_bytes() {
     let rows = run_async("macro_shapes::async_bytes", &raw(b"abcd", None, &topic)).await;
     assert_eq!(rows, Ok(vec![user_row("3", None, 4)]));
 }
+
+#[tokio::test]
+async fn async_text_in_a_cow() {
+    let topic = topic();
+    let rows = run_async("macro_shapes::async_cow_text", &raw(b"plain", None, &topic)).await;
+    assert_eq!(rows, Ok(vec![user_row("PLAIN", None, 0)]));
+}

@@ -109,6 +109,30 @@ fn keyed_cow_text(message: Message<std::borrow::Cow<'static, str>>) -> User {
 }
 
 #[stream(source = RAW_EVENTS)]
+fn cow_text(text: std::borrow::Cow<str>) -> User {
+    User {
+        uid: text.into_owned(),
+        ..User::default()
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
+fn rc_bytes(payload: std::rc::Rc<[u8]>) -> User {
+    User {
+        uid: format!("len-{}", payload.len()),
+        ..User::default()
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
+async fn async_cow_text(text: std::borrow::Cow<'_, str>) -> User {
+    User {
+        uid: text.to_uppercase(),
+        ..User::default()
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
 fn shared_bytes(payload: Arc<[u8]>) -> User {
     User {
         uid: format!("len-{}", payload.len()),

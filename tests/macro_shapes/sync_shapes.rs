@@ -67,6 +67,10 @@ fn text_and_bytes_in_other_owning_types() {
         &raw(&[1, 2, 0xff], None, &topic),
     );
     assert_eq!(rows, Ok(vec![user_row("len-3", None, 0)]));
+    let rows = run_sync("macro_shapes::rc_bytes", &raw(&[7, 8], None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("len-2", None, 0)]));
+    let rows = run_sync("macro_shapes::cow_text", &raw(b"plain", None, &topic));
+    assert_eq!(rows, Ok(vec![user_row("plain", None, 0)]));
 }
 
 #[test]

@@ -147,7 +147,8 @@ struct RunArgs {
     #[arg(long = "only", value_name = "STREAM")]
     only: Vec<String>,
     /// Serve Prometheus metrics, health checks and stream status over HTTP on this address
-    /// (`/metrics`, `/health/live`, `/health/ready`, `/streams`). Off by default.
+    /// (`/metrics`, `/health/live`, `/health/ready`, `/streams`). Off by default. A host name
+    /// binds the first IPv4 address it resolves to, if it has one (`localhost`: 127.0.0.1).
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_socket_addr)]
     metrics_addr: Option<std::net::SocketAddr>,
     /// How long a window stream keeps a window after its end, for late messages: it caps the
@@ -230,7 +231,8 @@ impl App {
         self
     }
 
-    /// The application's version, which `--version` prints with chalk-streams' own; usually
+    /// The application's version, which `--version` prints with chalk-streams' own and the
+    /// `asyncapi` document describes (unless `--app-version` says otherwise); usually
     /// `env!("CARGO_PKG_VERSION")`.
     pub fn version(mut self, version: &'static str) -> Self {
         self.version = Some(version);

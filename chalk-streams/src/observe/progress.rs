@@ -14,7 +14,8 @@ pub(crate) struct ProgressLog {
 }
 
 impl ProgressLog {
-    /// Logs every `every` for each of `streams`; `None` when `every` is zero.
+    /// Logs every `every` for each of `streams`; `None` when `every` is zero, or too long to add
+    /// to the clock (`Duration::MAX`).
     pub(crate) fn start(streams: ObservedStreams, every: Duration) -> Option<Self> {
         if every.is_zero() {
             return None;

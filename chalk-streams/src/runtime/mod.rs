@@ -211,7 +211,8 @@ impl Runtime {
     }
 
     /// How often each stream logs its progress line at `info` (rate, lag, late and failed
-    /// messages since the last line). Default [`DEFAULT_PROGRESS_INTERVAL`]; zero turns it off.
+    /// messages since the last line). Default [`DEFAULT_PROGRESS_INTERVAL`]; zero (or an
+    /// interval too long for the clock, such as `Duration::MAX`) turns it off.
     pub fn progress_interval(mut self, every: Duration) -> Self {
         self.progress_interval = every;
         self

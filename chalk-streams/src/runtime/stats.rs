@@ -267,7 +267,12 @@ impl StreamStats {
                 .unwrap_or(0),
             stalled_partitions: self.stalled_partitions.load(Ordering::Relaxed),
             waiting_partitions: self.waiting_partitions.load(Ordering::Relaxed),
-            consumer_failed: u64::from(self.fatal_error().is_some()),
+            consumer_failed: u64::from(
+                self.fatal_error
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .is_some(),
+            ),
         }
     }
 

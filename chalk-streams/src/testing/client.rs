@@ -45,11 +45,7 @@ impl KafkaTestClient {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", bootstrap_servers)
-            .set("linger.ms", "5")
-            // Room for oversized test messages; the broker has the last word.
-            .set("message.max.bytes", "16777216");
+        config.set("bootstrap.servers", bootstrap_servers);
         for (name, value) in super::PRODUCER_DEFAULTS {
             config.set(*name, *value);
         }

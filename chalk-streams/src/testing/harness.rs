@@ -135,9 +135,9 @@ pub enum MessageStatus {
 /// One window firing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FiredWindow {
-    /// The topic and partition whose messages the window holds.
+    /// The topic whose messages the window holds.
     pub topic: String,
-    /// The partition.
+    /// Their partition.
     pub partition: i32,
     /// The window's end (the rows' feature time).
     pub end: Timestamp,
@@ -176,7 +176,7 @@ impl StreamTester {
     pub fn new(name: &str) -> crate::Result<Self> {
         let registry = Registry::collect()?;
         let descriptor = registry.select(&[name])?.streams()[0];
-        // Only the deadline and topic matter here: no broker is contacted, and no credential
+        // Only the deadline and topics matter here: no broker is contacted, and no credential
         // is needed.
         let source = descriptor
             .source()

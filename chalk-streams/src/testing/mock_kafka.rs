@@ -25,11 +25,7 @@ impl MockKafka {
     pub fn start(brokers: u32) -> Result<Self> {
         // The cluster lives inside this producer's client; the producer also serves `produce`.
         let mut config = ClientConfig::new();
-        config
-            .set("test.mock.num.brokers", brokers.to_string())
-            .set("linger.ms", "5")
-            // Room for oversized test messages; the mock broker has no size limit.
-            .set("message.max.bytes", "16777216");
+        config.set("test.mock.num.brokers", brokers.to_string());
         for (name, value) in super::PRODUCER_DEFAULTS {
             config.set(*name, *value);
         }

@@ -11,8 +11,11 @@ pub mod headers;
 mod mock_kafka;
 mod record;
 
-/// What the test producers set besides their own settings.
+/// What the test producers set, before a client's own properties.
 const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
+    ("linger.ms", "5"),
+    // Room for oversized test messages; the broker has the last word.
+    ("message.max.bytes", "16777216"),
     // A record that cannot be delivered (the broker is down, the topic does not exist) fails
     // the test in 30 s, not in librdkafka's default 5 minutes.
     ("message.timeout.ms", "30000"),
