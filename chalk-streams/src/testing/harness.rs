@@ -79,6 +79,15 @@ impl TestMessage {
         }
     }
 
+    /// A tombstone: a message without a value (an `Option<T>` resolver gets `None`; any
+    /// other fails in phase `parse`, as in the runtime).
+    pub fn tombstone() -> Self {
+        Self {
+            payload: None,
+            ..Self::bytes(Vec::new())
+        }
+    }
+
     /// Sets the key.
     pub fn key(mut self, key: impl Into<Vec<u8>>) -> Self {
         self.key = Some(key.into());
