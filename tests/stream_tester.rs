@@ -54,6 +54,14 @@ fn max_reading(readings: Vec<Reading>) -> Option<Sensor> {
     })
 }
 
+/// Sets the tester's clock to the start of the current 5-minute window; that start, in ms.
+fn at_a_window_start(tester: &StreamTester) -> i64 {
+    let now = tester.clock().now().as_millis();
+    let start = now - now.rem_euclid(300_000);
+    tester.clock().set(Timestamp::from_millis(start));
+    start
+}
+
 fn reading(sensor: &str, celsius: f64) -> TestMessage {
     TestMessage::json(&json!({"sensor": sensor, "celsius": celsius})).key(sensor)
 }
@@ -100,11 +108,7 @@ async fn a_mapping_stream_reports_each_message_status() {
 #[tokio::test]
 async fn a_window_stream_fires_on_the_clock_and_again_for_late_messages() {
     let mut tester = StreamTester::new("max_reading").expect("declared");
-    let start = {
-        let now = tester.clock().now().as_millis();
-        now - now.rem_euclid(300_000)
-    };
-    tester.clock().set(Timestamp::from_millis(start));
+    let start = at_a_window_start(&tester);
     let at = |seconds: i64| Timestamp::from_millis(start + seconds * 1000);
     for (celsius, second) in [(20.0, 10), (25.0, 20), (22.0, 30)] {
         let status = tester
@@ -142,12 +146,8 @@ async fn a_window_stream_fires_on_the_clock_and_again_for_late_messages() {
 #[tokio::test]
 async fn a_clock_set_past_a_window_fires_it_before_a_late_message_joins() {
     let mut tester = StreamTester::new("max_reading").expect("declared");
-    let start = {
-        let now = tester.clock().now().as_millis();
-        now - now.rem_euclid(300_000)
-    };
+    let start = at_a_window_start(&tester);
     let at = |seconds: i64| Timestamp::from_millis(start + seconds * 1000);
-    tester.clock().set(at(0));
     tester.send(reading("s1", 20.0).timestamp(at(10))).await;
     tester.clock().set(at(360));
     assert_eq!(
@@ -298,11 +298,7 @@ async fn a_stream_on_several_topics_is_fed_on_each() {
     assert_eq!(ids(tester.send(us).await), "s1@readings_us:1");
 
     let mut tester = StreamTester::new("regional_max").expect("declared");
-    let start = {
-        let now = tester.clock().now().as_millis();
-        now - now.rem_euclid(300_000)
-    };
-    tester.clock().set(Timestamp::from_millis(start));
+    let start = at_a_window_start(&tester);
     let at = Timestamp::from_millis(start + 1_000);
     for topic in ["readings_eu", "readings_us", "readings_us"] {
         let message = reading("s1", 20.0).topic(topic).timestamp(at);
@@ -359,11 +355,7 @@ fn notes_window(notes: Vec<Message<Box<str>>>) -> Option<Sensor> {
 #[tokio::test]
 async fn a_window_of_text_in_boxes() {
     let mut tester = StreamTester::new("notes_window").expect("declared");
-    let start = {
-        let now = tester.clock().now().as_millis();
-        now - now.rem_euclid(300_000)
-    };
-    tester.clock().set(Timestamp::from_millis(start));
+    let start = at_a_window_start(&tester);
     for note in ["call", "back"] {
         let message = TestMessage::bytes(note)
             .key("s1")
