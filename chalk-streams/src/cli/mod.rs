@@ -194,16 +194,22 @@ fn parse_window_retention(text: &str) -> std::result::Result<std::time::Duration
 /// reach, and which a host without IPv6 cannot bind.
 fn parse_socket_addr(text: &str) -> std::result::Result<std::net::SocketAddr, String> {
     use std::net::ToSocketAddrs;
-    let addresses: Vec<std::net::SocketAddr> = text
+    let addresses = text
         .to_socket_addrs()
-        .map_err(|error| format!("`{text}` is not HOST:PORT: {error}"))?
-        .collect();
+        .map_err(|error| format!("`{text}` is not HOST:PORT: {error}"))?;
+    first_ipv4_else_first(addresses).ok_or_else(|| format!("`{text}` resolves to no address"))
+}
+
+/// The first IPv4 address of `addresses`, else the first.
+fn first_ipv4_else_first(
+    addresses: impl IntoIterator<Item = std::net::SocketAddr>,
+) -> Option<std::net::SocketAddr> {
+    let addresses: Vec<std::net::SocketAddr> = addresses.into_iter().collect();
     addresses
         .iter()
         .find(|address| address.is_ipv4())
         .or(addresses.first())
         .copied()
-        .ok_or_else(|| format!("`{text}` resolves to no address"))
 }
 
 impl App {

@@ -53,8 +53,19 @@ fn asyncapi_describes_the_applications_version_unless_told_another() {
 
 #[test]
 fn a_metrics_host_name_binds_its_ipv4_address() {
+    // As `localhost` resolves on many hosts: `::1` first.
+    let address = |text: &str| -> std::net::SocketAddr { text.parse().expect("address") };
+    let resolved = [address("[::1]:9090"), address("127.0.0.1:9090")];
+    assert_eq!(
+        super::first_ipv4_else_first(resolved),
+        Some(address("127.0.0.1:9090"))
+    );
+    assert_eq!(
+        super::first_ipv4_else_first([address("[::1]:9090")]),
+        Some(address("[::1]:9090"))
+    );
     let local = super::parse_socket_addr("localhost:9090").expect("localhost");
-    assert_eq!(local, "127.0.0.1:9090".parse().expect("address"));
+    assert!(local.ip().is_loopback(), "{local}");
     let v6 = super::parse_socket_addr("[::1]:9090").expect("an IPv6 address");
     assert!(v6.is_ipv6(), "{v6}");
     let error = super::parse_socket_addr("9090").expect_err("no host");
