@@ -90,26 +90,14 @@ fn list_needs_no_broker_and_says_what_run_lacks() {
         format!("`run` would not start until these are fixed:\n  {problem}\n")
     );
 
-    // A source that does not resolve, brokers aside: what it would give is unknown, not none.
+    // A source that does not resolve, brokers aside: its topics, group and deadline still show,
+    // each if it resolves alone; what does not is unknown (`?`), not none.
     let out = run(example()
         .arg("list")
         .env("KAFKA_SECURITY_PROTOCOL", "bogus"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = table(&out);
-    let row = &rows[1];
-    assert_eq!(
-        *row,
-        [
-            "favorite_color::favorite_color",
-            "user",
-            "-",
-            "?",
-            "?",
-            "?",
-            "-",
-            "?"
-        ]
-    );
+    assert_eq!(rows[1], FAVORITE_COLOR_ROW);
     assert!(text(&out.stderr).contains("option `security_protocol`"));
 
     let out = run(example().args(["list", "--json"]));

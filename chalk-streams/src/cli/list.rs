@@ -19,8 +19,9 @@ pub(super) struct ListArgs {
 }
 
 /// One stream as `list` shows it; secrets never appear. When its source does not resolve, its
-/// brokers aside (`resolved` false), what comes from the source is unknown: empty here, `?` in the table, and
-/// `problems` says why `run` would refuse to start it.
+/// brokers aside (`resolved` false), the topics, group and deadline are shown if each resolves
+/// alone; what does not is unknown: empty here, `?` in the table, and `problems` says why `run`
+/// would refuse to start it.
 #[derive(Debug, Serialize)]
 struct Row {
     name: &'static str,
@@ -34,6 +35,9 @@ struct Row {
     late_arrival_deadline: Option<String>,
     windows: Vec<&'static str>,
     dead_letter_queue_topic: Option<String>,
+    /// Whether `dead_letter_queue_topic` is known (`None` then means none is set).
+    #[serde(skip)]
+    dead_letter_queue_topic_known: bool,
     bootstrap_servers: Vec<String>,
     security_protocol: Option<String>,
     resolved: bool,
@@ -44,6 +48,7 @@ impl Row {
     fn new(stream: &StreamDescription, window_retention: Duration) -> Self {
         let descriptor = stream.descriptor;
         let source = stream.source.as_ref();
+        let partly = &stream.partly;
         let windowed = !descriptor.windows().is_empty();
         Self {
             name: descriptor.name(),
@@ -51,14 +56,25 @@ impl Row {
             entity: descriptor.entity().map(|e| e.namespace),
             features: descriptor.entity().map_or(&[], |e| e.features),
             source: descriptor.source().integration_name().map(str::to_owned),
-            topics: source.map(|s| s.topics.clone()).unwrap_or_default(),
-            group_id: source.map(|s| s.group_id(descriptor.name())),
-            late_arrival_deadline: source.map(|s| {
-                s.late_arrival_deadline
-                    .as_applied(windowed, window_retention)
+            topics: source
+                .map(|s| s.topics.clone())
+                .or_else(|| partly.topics.clone())
+                .unwrap_or_default(),
+            group_id: source.map(|s| s.group_id(descriptor.name())).or_else(|| {
+                let prefix = partly.group_id_prefix.as_ref()?;
+                Some(format!("{prefix}{}", descriptor.name()))
             }),
+            late_arrival_deadline: source
+                .map(|s| s.late_arrival_deadline)
+                .or(partly.late_arrival_deadline)
+                .map(|deadline| deadline.as_applied(windowed, window_retention)),
             windows: descriptor.windows().to_vec(),
-            dead_letter_queue_topic: source.and_then(|s| s.dead_letter_queue_topic.clone()),
+            dead_letter_queue_topic: match source {
+                Some(s) => s.dead_letter_queue_topic.clone(),
+                None => partly.dead_letter_queue_topic.clone().flatten(),
+            },
+            dead_letter_queue_topic_known: source.is_some()
+                || partly.dead_letter_queue_topic.is_some(),
             bootstrap_servers: source
                 .map(|s| s.bootstrap_servers.clone())
                 .unwrap_or_default(),
@@ -118,7 +134,11 @@ fn print_table(rows: &[Row]) {
                 } else {
                     r.windows.join(",")
                 },
-                or_absent(&r.dead_letter_queue_topic),
+                match &r.dead_letter_queue_topic {
+                    Some(topic) => topic.clone(),
+                    None if r.dead_letter_queue_topic_known => "-".to_owned(),
+                    None => "?".to_owned(),
+                },
             ]
         })
         .collect();

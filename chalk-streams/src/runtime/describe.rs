@@ -3,6 +3,7 @@
 use super::Runtime;
 use crate::error::ConfigProblem;
 use crate::registry::StreamDescriptor;
+use crate::source::resolve::partial::PartlyResolved;
 use crate::source::resolve::Overrides;
 use crate::source::ResolvedSource;
 
@@ -15,6 +16,8 @@ pub(crate) struct StreamDescription {
     /// Its source, resolved; with no brokers when they are all it lacks, `None` when more is
     /// wrong.
     pub(crate) source: Option<ResolvedSource>,
+    /// When `source` is `None`: its topics, deadline and group prefix, those that resolve alone.
+    pub(crate) partly: PartlyResolved,
     /// Why `run` would refuse to start it.
     pub(crate) problems: Vec<ConfigProblem>,
 }
@@ -33,6 +36,7 @@ impl Runtime {
                         return StreamDescription {
                             descriptor,
                             source: Some(resolved),
+                            partly: PartlyResolved::default(),
                             problems: Vec::new(),
                         }
                     }
@@ -58,9 +62,15 @@ impl Runtime {
                         error,
                     })
                     .collect();
+                let partly = if resolved.is_some() {
+                    PartlyResolved::default()
+                } else {
+                    source.resolve_each(&*self.env)
+                };
                 StreamDescription {
                     descriptor,
                     source: resolved,
+                    partly,
                     problems,
                 }
             })

@@ -3,6 +3,7 @@
 
 mod additional_args;
 mod consistency;
+pub(crate) mod partial;
 
 use std::fmt;
 
