@@ -54,8 +54,8 @@ use proc_macro::TokenStream;
 ///   `prelude::Message<T>`: another path ending in `Message` (`proto::Message<T>`) is a payload
 ///   type decoded from JSON.
 /// - `T = Vec<u8>` takes the raw bytes, `T = String` the payload as UTF-8 text (so do
-///   `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, and `Box<str>`, `Arc<str>`, `Rc<str>`,
-///   `Cow<'_, str>`), and any other `T` is decoded from JSON and must implement
+///   `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, `Cow<[u8]>`, and `Box<str>`, `Arc<str>`, `Rc<str>`,
+///   `Cow<str>`), and any other `T` is decoded from JSON and must implement
 ///   `serde::Deserialize`. These too are recognised as written: a type alias of `Vec<u8>` or
 ///   `String` is decoded from JSON, with a deprecation warning at the alias that says so.
 /// - A window stream's function takes every message of one key in one window, in offset order:

@@ -24,7 +24,8 @@ fn plain_path(ty: &Type) -> Option<&syn::Path> {
     }
 }
 
-/// If `ty`'s path ends in `name<T>` with exactly one type argument, that argument.
+/// If `ty`'s path ends in `name<T>` with exactly one type argument (and any lifetimes, as in
+/// `Cow<'a, T>`), that argument.
 fn single_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
     let segment = plain_path(ty)?.segments.last()?;
     if segment.ident != name {
@@ -33,7 +34,10 @@ fn single_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
     let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
         return None;
     };
-    let mut arguments = arguments.args.iter();
+    let mut arguments = arguments
+        .args
+        .iter()
+        .filter(|argument| !matches!(argument, GenericArgument::Lifetime(_)));
     match (arguments.next(), arguments.next()) {
         (Some(GenericArgument::Type(inner)), None) => Some(inner),
         _ => None,
@@ -87,7 +91,7 @@ pub(crate) fn is_string(ty: &Type) -> bool {
 
 /// The pointers a payload can be taken in as well as in `String` or `Vec<u8>`: each is made
 /// from one of those (`From<String>`, `From<Vec<u8>>`).
-const OWNING_POINTERS: [&str; 3] = ["Box", "Arc", "Rc"];
+const OWNING_POINTERS: [&str; 4] = ["Box", "Arc", "Rc", "Cow"];
 
 /// Whether `ty` takes the payload as text: `String`, `Box<str>`, `Arc<str>`, `Rc<str>` or
 /// `Cow<str>` (any lifetime).
@@ -97,7 +101,6 @@ pub(crate) fn is_text(ty: &Type) -> bool {
         || OWNING_POINTERS
             .iter()
             .any(|pointer| single_argument(ty, pointer).is_some_and(is_str))
-        || cow_inner(ty).is_some_and(is_str)
 }
 
 /// Whether `ty` takes the raw bytes: `Vec<u8>`, `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>` or
@@ -109,24 +112,6 @@ pub(crate) fn is_bytes(ty: &Type) -> bool {
         || OWNING_POINTERS
             .iter()
             .any(|pointer| single_argument(ty, pointer).is_some_and(is_byte_slice))
-        || cow_inner(ty).is_some_and(is_byte_slice)
-}
-
-/// `T` if `ty` is `Cow<'a, T>` or `Cow<T>` (the lifetime elided).
-fn cow_inner(ty: &Type) -> Option<&Type> {
-    let segment = plain_path(ty)?.segments.last()?;
-    if segment.ident != "Cow" {
-        return None;
-    }
-    let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
-        return None;
-    };
-    let mut arguments = arguments.args.iter();
-    match (arguments.next(), arguments.next(), arguments.next()) {
-        (Some(GenericArgument::Lifetime(_)), Some(GenericArgument::Type(inner)), None)
-        | (Some(GenericArgument::Type(inner)), None, None) => Some(inner),
-        _ => None,
-    }
 }
 
 /// Whether `ty`'s path ends in `name` without generic arguments.

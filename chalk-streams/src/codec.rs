@@ -130,23 +130,8 @@ pub trait DecodedAsJson {
 
 impl<T> DecodedAsJson for Probe<T> {}
 
-impl Probe<String> {
-    /// Warns: the payload is decoded from JSON, not taken as text.
-    #[deprecated(
-        note = "this is `String` under another name (a type alias), so each payload is decoded from JSON, as a quoted string: write `String` itself to take the payload as text, or decode a JSON string into a `#[derive(Deserialize)]` newtype"
-    )]
-    pub fn decoded_as_json(&self) {}
-}
-
-impl Probe<Vec<u8>> {
-    /// Warns: the payload is decoded from JSON, not taken as raw bytes.
-    #[deprecated(
-        note = "this is `Vec<u8>` under another name (a type alias), so each payload is decoded from JSON, as an array of numbers: write `Vec<u8>` itself to take the raw bytes, or decode a JSON array into a `#[derive(Deserialize)]` newtype"
-    )]
-    pub fn decoded_as_json(&self) {}
-}
-
-/// The other owning types of text and bytes, under another name, warn too.
+/// For each type that `#[stream]` takes as raw bytes or text when written as it is: under
+/// another name, `decoded_as_json` resolves to this deprecated method, which warns at the name.
 macro_rules! decoded_as_json_warning {
     ($note:literal: $($ty:ty),+) => {$(
         impl Probe<$ty> {
@@ -158,13 +143,23 @@ macro_rules! decoded_as_json_warning {
 }
 
 decoded_as_json_warning!(
+    "this is `String` under another name (a type alias), so each payload is decoded from JSON, as a quoted string: write `String` itself to take the payload as text, or decode a JSON string into a `#[derive(Deserialize)]` newtype":
+    String
+);
+
+decoded_as_json_warning!(
+    "this is `Vec<u8>` under another name (a type alias), so each payload is decoded from JSON, as an array of numbers: write `Vec<u8>` itself to take the raw bytes, or decode a JSON array into a `#[derive(Deserialize)]` newtype":
+    Vec<u8>
+);
+
+decoded_as_json_warning!(
     "this is a text type under another name (a type alias), so each payload is decoded from JSON, as a quoted string: write the type itself (`Box<str>`, `Arc<str>`, `Rc<str>`, `Cow<str>`) to take the payload as text":
     Box<str>, std::sync::Arc<str>, std::rc::Rc<str>, std::borrow::Cow<'static, str>
 );
 
 decoded_as_json_warning!(
-    "this is a byte type under another name (a type alias), so each payload is decoded from JSON, as an array of numbers: write the type itself (`Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`) to take the raw bytes":
-    Box<[u8]>, std::sync::Arc<[u8]>, std::rc::Rc<[u8]>
+    "this is a byte type under another name (a type alias), so each payload is decoded from JSON, as an array of numbers: write the type itself (`Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, `Cow<[u8]>`) to take the raw bytes":
+    Box<[u8]>, std::sync::Arc<[u8]>, std::rc::Rc<[u8]>, std::borrow::Cow<'static, [u8]>
 );
 
 #[cfg(test)]

@@ -28,9 +28,9 @@ pub(crate) struct Resolver<'a> {
 
 /// How the payload is decoded, picked from the input type `T`.
 pub(crate) enum Codec<'a> {
-    /// `Vec<u8>` (or `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, this type): the raw bytes.
+    /// `Vec<u8>` (or `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, `Cow<[u8]>`, this type): the raw bytes.
     Bytes(&'a Type),
-    /// `String` (or `Box<str>`, `Arc<str>`, `Rc<str>`, `Cow<'_, str>`, this type): the payload as
+    /// `String` (or `Box<str>`, `Arc<str>`, `Rc<str>`, `Cow<str>`, this type): the payload as
     /// UTF-8 text.
     Utf8(&'a Type),
     /// Any other type: JSON, into this type.

@@ -19,9 +19,9 @@ pub(super) struct ListArgs {
 }
 
 /// One stream as `list` shows it; secrets never appear. When its source does not resolve, its
-/// brokers aside (`resolved` false), the topics, group and deadline are shown if each resolves
-/// alone; what does not is unknown: empty here, `?` in the table, and `problems` says why `run`
-/// would refuse to start it.
+/// brokers aside (`resolved` false), each option is shown if no problem names it; one that a
+/// problem names is unknown: empty here, `?` in the table, and `problems` says why `run` would
+/// refuse to start it.
 #[derive(Debug, Serialize)]
 struct Row {
     name: &'static str,
@@ -47,8 +47,8 @@ struct Row {
 impl Row {
     fn new(stream: &StreamDescription, window_retention: Duration) -> Self {
         let descriptor = stream.descriptor;
-        let source = stream.source.as_ref();
-        let partly = &stream.partly;
+        let source = &stream.source;
+        let known = |option: &str| stream.resolved(option);
         let windowed = !descriptor.windows().is_empty();
         Self {
             name: descriptor.name(),
@@ -56,30 +56,27 @@ impl Row {
             entity: descriptor.entity().map(|e| e.namespace),
             features: descriptor.entity().map_or(&[], |e| e.features),
             source: descriptor.source().integration_name().map(str::to_owned),
-            topics: source
-                .map(|s| s.topics.clone())
-                .or_else(|| partly.topics.clone())
-                .unwrap_or_default(),
-            group_id: source.map(|s| s.group_id(descriptor.name())).or_else(|| {
-                let prefix = partly.group_id_prefix.as_ref()?;
-                Some(format!("{prefix}{}", descriptor.name()))
-            }),
-            late_arrival_deadline: source
-                .map(|s| s.late_arrival_deadline)
-                .or(partly.late_arrival_deadline)
-                .map(|deadline| deadline.as_applied(windowed, window_retention)),
-            windows: descriptor.windows().to_vec(),
-            dead_letter_queue_topic: match source {
-                Some(s) => s.dead_letter_queue_topic.clone(),
-                None => partly.dead_letter_queue_topic.clone().flatten(),
+            topics: if known("topic") {
+                source.topics.clone()
+            } else {
+                Vec::new()
             },
-            dead_letter_queue_topic_known: source.is_some()
-                || partly.dead_letter_queue_topic.is_some(),
-            bootstrap_servers: source
-                .map(|s| s.bootstrap_servers.clone())
-                .unwrap_or_default(),
-            security_protocol: source.map(|s| s.security_protocol.to_string()),
-            resolved: source.is_some(),
+            group_id: known("group_id_prefix").then(|| source.group_id(descriptor.name())),
+            late_arrival_deadline: known("late_arrival_deadline").then(|| {
+                source
+                    .late_arrival_deadline
+                    .as_applied(windowed, window_retention)
+            }),
+            windows: descriptor.windows().to_vec(),
+            dead_letter_queue_topic: source
+                .dead_letter_queue_topic
+                .clone()
+                .filter(|_| known("dead_letter_queue_topic")),
+            dead_letter_queue_topic_known: known("dead_letter_queue_topic"),
+            bootstrap_servers: source.bootstrap_servers.clone(),
+            security_protocol: known("security_protocol")
+                .then(|| source.security_protocol.to_string()),
+            resolved: stream.resolved_but_brokers(),
             problems: stream.problems.iter().map(ToString::to_string).collect(),
         }
     }

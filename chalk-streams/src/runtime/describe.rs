@@ -3,8 +3,6 @@
 use super::Runtime;
 use crate::error::ConfigProblem;
 use crate::registry::StreamDescriptor;
-use crate::source::resolve::partial::PartlyResolved;
-use crate::source::resolve::Overrides;
 use crate::source::ResolvedSource;
 
 /// What resolving a stream's source found: what `list` shows, and what
@@ -13,47 +11,37 @@ use crate::source::ResolvedSource;
 pub(crate) struct StreamDescription {
     /// The declared stream.
     pub(crate) descriptor: &'static StreamDescriptor,
-    /// Its source, resolved; with no brokers when they are all it lacks, `None` when more is
-    /// wrong.
-    pub(crate) source: Option<ResolvedSource>,
-    /// When `source` is `None`: its topics, deadline and group prefix, those that resolve alone.
-    pub(crate) partly: PartlyResolved,
+    /// Its source, resolved as far as it goes: an option a problem names holds its default, or
+    /// what was found wrong.
+    pub(crate) source: ResolvedSource,
     /// Why `run` would refuse to start it.
     pub(crate) problems: Vec<ConfigProblem>,
 }
 
+impl StreamDescription {
+    /// Whether `option` resolved: no problem names it.
+    pub(crate) fn resolved(&self, option: &str) -> bool {
+        self.problems.iter().all(|p| p.error.option != option)
+    }
+
+    /// Whether the source resolves but for its brokers: a stream only described needs none.
+    pub(crate) fn resolved_but_brokers(&self) -> bool {
+        self.problems
+            .iter()
+            .all(|p| p.error.option == "bootstrap_server")
+    }
+}
+
 impl Runtime {
-    /// Every stream with its source resolved as far as it goes. A stream only described needs
-    /// no brokers, so a source that lacks only those is resolved whole, without them.
+    /// Every stream with its source resolved as far as it goes.
     pub(crate) fn describe(&self) -> Vec<StreamDescription> {
         self.registry
             .streams()
             .iter()
             .map(|&descriptor| {
                 let source = descriptor.source();
-                let errors = match source.resolve(&*self.env, &self.overrides) {
-                    Ok(resolved) => {
-                        return StreamDescription {
-                            descriptor,
-                            source: Some(resolved),
-                            partly: PartlyResolved::default(),
-                            problems: Vec::new(),
-                        }
-                    }
-                    Err(errors) => errors,
-                };
-                let only_brokers_missing = errors.iter().all(|e| e.option == "bootstrap_server");
-                let without_brokers = Overrides {
-                    bootstrap_servers: Some("-".to_owned()),
-                    ..self.overrides.clone()
-                };
-                let resolved = only_brokers_missing
-                    .then(|| source.resolve(&*self.env, &without_brokers).ok())
-                    .flatten()
-                    .map(|mut resolved| {
-                        resolved.bootstrap_servers.clear();
-                        resolved
-                    });
+                let (resolved, errors) =
+                    source.resolve_as_far_as_it_goes(&*self.env, &self.overrides);
                 let problems = errors
                     .into_iter()
                     .map(|error| ConfigProblem {
@@ -62,15 +50,9 @@ impl Runtime {
                         error,
                     })
                     .collect();
-                let partly = if resolved.is_some() {
-                    PartlyResolved::default()
-                } else {
-                    source.resolve_each(&*self.env)
-                };
                 StreamDescription {
                     descriptor,
                     source: resolved,
-                    partly,
                     problems,
                 }
             })

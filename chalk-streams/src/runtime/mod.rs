@@ -262,13 +262,13 @@ impl Runtime {
         let mut plans = Vec::new();
         let mut problems = Vec::new();
         for stream in self.describe() {
-            problems.extend(stream.problems);
-            if let Some(source) = stream.source {
+            if stream.problems.is_empty() {
                 plans.push(StreamPlan {
                     descriptor: stream.descriptor,
-                    source,
+                    source: stream.source,
                 });
             }
+            problems.extend(stream.problems);
         }
         if problems.is_empty() {
             Ok(plans)

@@ -119,9 +119,8 @@ impl FromStr for StoreConfig {
             return match redis::IntoConnectionInfo::into_connection_info(text) {
                 Ok(_) => Ok(StoreConfig::Redis(text.to_owned())),
                 Err(error) => Err(StoreConfigError(format!(
-                    "bad Redis URL `{}`: {}; use `redis://HOST:PORT[/DB]`",
-                    redacted(text),
-                    super::redis::error_text(&error)
+                    "{}; use `redis://HOST:PORT[/DB]`",
+                    super::redis::bad_url(text, &error)
                 ))),
             };
         }

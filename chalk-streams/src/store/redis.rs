@@ -84,6 +84,15 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
+/// Why a Redis URL is refused, its password redacted.
+pub(super) fn bad_url(url: &str, error: &RedisError) -> String {
+    format!(
+        "bad Redis URL `{}`: {}",
+        super::config::redacted(url),
+        error_text(error)
+    )
+}
+
 /// A Redis error's text without the Rust name of its kind: `Missing hostname`, not `Missing
 /// hostname - InvalidClientConfig`.
 pub(super) fn error_text(error: &RedisError) -> String {
@@ -101,13 +110,8 @@ fn hash_key(namespace: &str, key: &str) -> String {
 impl RedisStore {
     /// A store at `url` (`redis://host:port[/db]`). Does not connect yet.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| {
-            StoreError::Unavailable(format!(
-                "bad Redis URL `{}`: {}",
-                super::config::redacted(url),
-                error_text(&e)
-            ))
-        })?;
+        let client =
+            redis::Client::open(url).map_err(|e| StoreError::Unavailable(bad_url(url, &e)))?;
         let address = format!("redis {}", client.get_connection_info().addr());
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))

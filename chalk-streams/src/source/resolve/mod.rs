@@ -3,7 +3,8 @@
 
 mod additional_args;
 mod consistency;
-pub(crate) mod partial;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 
@@ -202,6 +203,21 @@ impl KafkaSource {
         env: EnvLookup<'_>,
         overrides: &Overrides,
     ) -> Result<ResolvedSource, Vec<SourceError>> {
+        let (resolved, errors) = self.resolve_as_far_as_it_goes(env, overrides);
+        if errors.is_empty() {
+            Ok(resolved)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Every option resolved as [`resolve`](Self::resolve) does, with the problems found: an
+    /// option a problem names holds its default, or what was found wrong.
+    pub(crate) fn resolve_as_far_as_it_goes(
+        &self,
+        env: EnvLookup<'_>,
+        overrides: &Overrides,
+    ) -> (ResolvedSource, Vec<SourceError>) {
         let mut r = Resolver {
             source: self,
             env,
@@ -263,11 +279,7 @@ impl KafkaSource {
             &resolved,
             explicit_mechanism.is_some() && !overrides.plaintext,
         );
-        if r.errors.is_empty() {
-            Ok(resolved)
-        } else {
-            Err(r.errors)
-        }
+        (resolved, r.errors)
     }
 }
 
