@@ -74,6 +74,44 @@ pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Optio
     single_argument(ty, "Message")
 }
 
+/// `T` and `E` if `ty` is `Result<T, E>` (or `std::result::Result<T, E>`).
+pub(crate) fn result_arguments(ty: &Type) -> Option<(&Type, &Type)> {
+    let segment = plain_path(ty)?.segments.last()?;
+    if segment.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        return None;
+    };
+    match (
+        arguments.args.first(),
+        arguments.args.get(1),
+        arguments.args.len(),
+    ) {
+        (Some(GenericArgument::Type(ok)), Some(GenericArgument::Type(error)), 2) => {
+            Some((ok, error))
+        }
+        _ => None,
+    }
+}
+
+/// The error types of the `Result`s in a resolver's output type, through `Option`, `Vec` and
+/// `Result` nestings: `E` in `Result<User, E>` or `Vec<Result<User, E>>`.
+pub(crate) fn output_error_types(ty: &Type) -> Vec<&Type> {
+    let mut errors = Vec::new();
+    let mut ty = ty;
+    loop {
+        if let Some((ok, error)) = result_arguments(ty) {
+            errors.push(error);
+            ty = ok;
+        } else if let Some(inner) = option_inner(ty).or_else(|| vec_inner(ty)) {
+            ty = inner;
+        } else {
+            return errors;
+        }
+    }
+}
+
 /// `T` if `ty` is `Vec<T>` (or `std::vec::Vec<T>`).
 pub(crate) fn vec_inner(ty: &Type) -> Option<&Type> {
     single_argument(ty, "Vec")

@@ -2,8 +2,9 @@
 //!
 //! `#[stream]` picks the codec from the parameter type: `Vec<u8>` takes the raw bytes, `String`
 //! the payload as UTF-8 text (and the other owning types of bytes and text: `Box<[u8]>`,
-//! `Arc<str>`, `Cow<'_, str>`, ...), and any other type is decoded from JSON (one of those types
-//! under another name too, with a warning: see [`DecodedAsJson`]).
+//! `Arc<str>`, `Cow<'_, str>`, ...), `Option` of one of those the same but `None` for a
+//! tombstone, and any other type is decoded from JSON (one of those types under another name
+//! too, with a warning: see [`DecodedAsJson`]).
 
 use std::marker::PhantomData;
 
@@ -119,6 +120,18 @@ impl<T: From<String>> Decode for Utf8<T> {
     }
 }
 
+/// Raw payloads that may be tombstones (`Option<String>`, `Option<Vec<u8>>`, ...): `None` for a
+/// message without a value, what `C` decodes otherwise.
+pub struct Optional<C>(PhantomData<fn() -> C>);
+
+impl<C: Decode> Decode for Optional<C> {
+    type Output = Option<C::Output>;
+
+    fn decode(payload: Option<&[u8]>) -> Result<Self::Output, DecodeError> {
+        payload.map(|bytes| C::decode(Some(bytes))).transpose()
+    }
+}
+
 /// A payload type that `#[stream]` decodes from JSON, as generated code sees it: the macro tells
 /// `Vec<u8>` and `String` apart by how the type is written, so under another name (a type alias)
 /// they reach here. Calling [`DecodedAsJson::decoded_as_json`] on the probe resolves, for those two,
@@ -160,6 +173,15 @@ decoded_as_json_warning!(
 decoded_as_json_warning!(
     "this is a byte type under another name (a type alias), so each payload is decoded from JSON, as an array of numbers: write the type itself (`Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, `Cow<[u8]>`) to take the raw bytes":
     Box<[u8]>, std::sync::Arc<[u8]>, std::rc::Rc<[u8]>, std::borrow::Cow<'static, [u8]>
+);
+
+decoded_as_json_warning!(
+    "this is `Option` of a text or byte type, written under another name (a type alias), so each payload is decoded from JSON: write `Option<String>` or `Option<Vec<u8>>` (or `Option` of another text or byte type) itself to take a tombstone as `None` and any other payload as it is":
+    Option<String>, Option<Vec<u8>>,
+    Option<Box<str>>, Option<std::sync::Arc<str>>, Option<std::rc::Rc<str>>,
+    Option<std::borrow::Cow<'static, str>>,
+    Option<Box<[u8]>>, Option<std::sync::Arc<[u8]>>, Option<std::rc::Rc<[u8]>>,
+    Option<std::borrow::Cow<'static, [u8]>>
 );
 
 #[cfg(test)]
@@ -236,5 +258,24 @@ mod tests {
         assert_eq!(&*shared, "hi");
         let boxed = Bytes::<Box<[u8]>>::decode(None).expect("a tombstone's bytes");
         assert!(boxed.is_empty());
+    }
+
+    #[test]
+    fn an_optional_raw_payload_is_none_only_for_a_tombstone() {
+        assert_eq!(Optional::<Utf8>::decode(None).expect("a tombstone"), None);
+        assert_eq!(
+            Optional::<Utf8>::decode(Some(b"")).expect("an empty text"),
+            Some(String::new())
+        );
+        assert_eq!(
+            Optional::<Utf8>::decode(Some(b"hi")).expect("a text"),
+            Some("hi".to_owned())
+        );
+        assert!(Optional::<Utf8>::decode(Some(&[0xff])).is_err());
+        assert_eq!(Optional::<Bytes>::decode(None).expect("a tombstone"), None);
+        assert_eq!(
+            Optional::<Bytes>::decode(Some(&[0xff])).expect("bytes"),
+            Some(vec![0xff])
+        );
     }
 }

@@ -26,10 +26,10 @@ impl StreamEntity {
 }
 
 /// A resolver's return type. Implemented for every [`Features`] type `F` and for `Option<F>`,
-/// `Vec<F>` and `Result<F, E>` (and their nestings) where `E: Display`.
+/// `Vec<F>` and `Result<F, E>` (and their nestings) where `E: Display` (see [`OutputError`]).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a stream resolver output",
-    label = "not a Features type",
+    label = "not a Features type, nor an `Option`, `Vec` or `Result` of one",
     note = "return a `#[derive(Features)]` struct, or `Option`, `Vec` or `Result<_, E: Display>` of one"
 )]
 pub trait StreamOutput {
@@ -70,7 +70,20 @@ impl<O: StreamOutput> StreamOutput for Vec<O> {
     }
 }
 
-impl<O: StreamOutput, E: Display> StreamOutput for Result<O, E> {
+/// What a resolver's `Err` may hold: any type that implements `Display`, whose text is the
+/// failure's message (in the log and the dead letter).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a resolver's error: it does not implement `std::fmt::Display`",
+    label = "the error type of this `Result` does not implement `Display`",
+    note = "implement `std::fmt::Display` for `{Self}` (with `thiserror`, `#[error(\"...\")]`), or return `Result<_, String>`"
+)]
+pub trait OutputError: Display {}
+
+// Errors name `OutputError` and its advice rather than listing every `Display` type.
+#[diagnostic::do_not_recommend]
+impl<E: Display> OutputError for E {}
+
+impl<O: StreamOutput, E: OutputError> StreamOutput for Result<O, E> {
     type Entity = O::Entity;
 
     fn into_rows(self, time: Timestamp, rows: &mut Vec<FeatureRow>) -> Result<(), String> {

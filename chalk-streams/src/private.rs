@@ -2,7 +2,7 @@
 
 pub use inventory;
 
-pub use crate::codec::{Bytes, DecodedAsJson, Json, Utf8};
+pub use crate::codec::{Bytes, DecodedAsJson, Json, Optional, Utf8};
 pub use crate::features::{
     values_with_capacity, FeatureRow, FeatureValue, Features, IntoFeatureValue, PrimaryKey,
 };
@@ -18,6 +18,10 @@ pub use crate::source::KafkaSource;
 
 /// Generated code asserts a parameter type can be decoded from JSON with this.
 pub const fn assert_json_payload<T: crate::codec::JsonPayload>() {}
+
+/// Generated code asserts the error type of a `Result` output is `Display` with this, at the
+/// user's error type, which the resolver-output check alone would not name.
+pub const fn assert_output_error<E: crate::output::OutputError>() {}
 
 /// Generated code asserts a return type is a resolver output with this, and records the entity
 /// the stream writes with what it returns. Both calls carry the same span and bound, so rustc

@@ -140,6 +140,35 @@ fn shared_bytes(payload: Arc<[u8]>) -> User {
     }
 }
 
+/// `Option` of a text or bytes type: `None` for a tombstone, the payload as it is otherwise.
+#[stream(source = RAW_EVENTS)]
+fn text_or_tombstone(text: Option<String>) -> User {
+    User {
+        uid: text.unwrap_or_else(|| "tombstone".to_owned()),
+        ..User::default()
+    }
+}
+
+#[stream(source = RAW_EVENTS)]
+fn bytes_or_tombstone(message: Message<Option<Box<[u8]>>>) -> User {
+    User {
+        uid: message
+            .value
+            .map_or_else(|| "tombstone".to_owned(), |b| format!("len-{}", b.len())),
+        ..User::default()
+    }
+}
+
+/// A stream being phased out: declaring it does not make every build warn.
+#[deprecated(note = "replaced by `text`")]
+#[stream(source = RAW_EVENTS)]
+fn old_text(text: String) -> User {
+    User {
+        uid: text,
+        ..User::default()
+    }
+}
+
 #[stream(source = RAW_EVENTS)]
 fn keyed_text(message: Message<String>) -> User {
     User {
@@ -376,5 +405,6 @@ fn assert_parse_error(result: Result<Vec<FeatureRow>, MessageError>) {
 
 mod async_shapes;
 mod derive;
+mod from_macros;
 mod registry;
 mod sync_shapes;

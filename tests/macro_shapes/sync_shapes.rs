@@ -41,6 +41,31 @@ fn bytes_input() {
     assert_eq!(rows, Ok(vec![user_row("len-3", None, 258)]));
 }
 
+/// `Option<String>` and `Option<Box<[u8]>>` take a tombstone as `None` and any payload as it is,
+/// not as JSON.
+#[test]
+fn optional_text_and_bytes_inputs() {
+    let topic = topic();
+    let tombstone = RawMessage {
+        payload: None,
+        ..raw(b"", None, &topic)
+    };
+    for (name, payload, uid) in [
+        ("macro_shapes::text_or_tombstone", &b"green"[..], "green"),
+        ("macro_shapes::text_or_tombstone", b"", ""),
+        ("macro_shapes::bytes_or_tombstone", &[0xff, 0], "len-2"),
+    ] {
+        let rows = run_sync(name, &raw(payload, None, &topic));
+        assert_eq!(rows, Ok(vec![user_row(uid, None, 0)]), "{name}");
+        let rows = run_sync(name, &tombstone);
+        assert_eq!(rows, Ok(vec![user_row("tombstone", None, 0)]), "{name}");
+    }
+    assert_parse_error(run_sync(
+        "macro_shapes::text_or_tombstone",
+        &raw(&[0xff], None, &topic),
+    ));
+}
+
 #[test]
 fn text_input() {
     let topic = topic();

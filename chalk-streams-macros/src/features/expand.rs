@@ -27,12 +27,14 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
         let field = feature.column.ident;
         match feature.optional {
             Some(inner) => {
-                let value = quote_spanned! {inner.span()=>
-                    <#inner as #private::IntoFeatureValue>::into_feature_value(value)
+                // Only the conversion takes the type's span: `value` keeps the call site's,
+                // where it is bound, also when the type comes from a `macro_rules!` fragment.
+                let convert = quote_spanned! {inner.span()=>
+                    <#inner as #private::IntoFeatureValue>::into_feature_value
                 };
                 quote! {
                     if let ::core::option::Option::Some(value) = self.#field {
-                        values.push((#name, #value));
+                        values.push((#name, #convert(value)));
                     }
                 }
             }

@@ -174,7 +174,7 @@ fn parse_window(value: &Expr) -> syn::Result<Vec<LitStr>> {
     let mut errors = Errors::default();
     let mut sizes: Vec<LitStr> = Vec::new();
     for element in elements {
-        match element {
+        match ungrouped(element) {
             Expr::Lit(ExprLit {
                 lit: Lit::Str(lit), ..
             }) => {
@@ -191,6 +191,14 @@ fn parse_window(value: &Expr) -> syn::Result<Vec<LitStr>> {
         }
     }
     errors.finish(sizes)
+}
+
+/// `expr` without the invisible groups that `macro_rules!` puts around an `$x:expr` it passes on.
+fn ungrouped(mut expr: &Expr) -> &Expr {
+    while let Expr::Group(group) = expr {
+        expr = &group.expr;
+    }
+    expr
 }
 
 /// `source` is the path of a `static` KafkaSource: `USER_UPDATES` or `crate::sources::USERS`.

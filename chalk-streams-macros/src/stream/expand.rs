@@ -8,6 +8,7 @@ use syn::ItemFn;
 use super::attr::StreamArgs;
 use super::validate::{Codec, Resolver};
 use crate::root::CrateRoot;
+use crate::ty;
 
 /// The function, unchanged, followed by its registration in the stream registry.
 pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) -> TokenStream {
@@ -112,8 +113,8 @@ fn entity_of(output: &syn::Type, root: &CrateRoot) -> TokenStream {
 fn schema_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
     let private = root.private();
     let body = match &resolver.codec {
-        Codec::Bytes(_) => quote!(#private::bytes_schema()),
-        Codec::Utf8(_) => quote!(#private::text_schema()),
+        Codec::Bytes(_) | Codec::OptionalBytes(_) => quote!(#private::bytes_schema()),
+        Codec::Utf8(_) | Codec::OptionalUtf8(_) => quote!(#private::text_schema()),
         Codec::Json(ty) => quote! {
             #[allow(unused_imports)]
             use #private::{ViaAny as _, ViaJsonSchema as _};
@@ -150,11 +151,13 @@ fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
 
     let (input_start, input_end) = match &resolver.codec {
         Codec::Json(ty) => bounds(ty),
-        Codec::Bytes(_) | Codec::Utf8(_) => (Span::call_site(), Span::call_site()),
+        _ => (Span::call_site(), Span::call_site()),
     };
     let (codec, input_check) = match &resolver.codec {
         Codec::Bytes(ty) => (quote!(#private::Bytes<#ty>), None),
         Codec::Utf8(ty) => (quote!(#private::Utf8<#ty>), None),
+        Codec::OptionalBytes(ty) => (quote!(#private::Optional<#private::Bytes<#ty>>), None),
+        Codec::OptionalUtf8(ty) => (quote!(#private::Optional<#private::Utf8<#ty>>), None),
         Codec::Json(ty) => {
             let json = root.private_at(input_start);
             let open = quote_spanned!(input_start=> #json::Json<);
@@ -173,7 +176,12 @@ fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
     };
     let output = resolver.output;
     let output_check = entity_of(output, root);
-    let output_check = quote!(#output_check;);
+    let error_checks = ty::output_error_types(output).into_iter().map(|error| {
+        quote_spanned! {bounds(error).0=>
+            #private::assert_output_error::<#error>();
+        }
+    });
+    let output_check = quote!(#output_check; #(#error_checks)*);
 
     let callee = match (resolver.windowed, resolver.is_async, resolver.envelope) {
         (false, false, false) => quote!(call_with_value),
@@ -197,12 +205,12 @@ fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
         let future = quote_spanned!(function.span()=> _);
         (
             quote!(<#codec, #output, #future>),
-            quote!(#input, #function),
+            quote!(#input, __chalk_function),
         )
     } else {
         (
             quote!(<#codec, #output>),
-            quote!(#input, __chalk_rows, #function),
+            quote!(#input, __chalk_rows, __chalk_function),
         )
     };
     let mut arguments = Group::new(Delimiter::Parenthesis, arguments);
@@ -240,10 +248,17 @@ fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
             }
         }
     });
+    // A resolver may be `#[deprecated]` (a stream being phased out): calling it here is not a
+    // use of the user's, so only this statement allows it, not the alias warnings above.
+    let function = quote! {
+        #[allow(deprecated)]
+        let __chalk_function = #function;
+    };
     quote! {
         #signature {
             #input_check
             #output_check
+            #function
             #callee #generics #arguments
         }
         #check

@@ -33,6 +33,10 @@ pub(crate) enum Codec<'a> {
     /// `String` (or `Box<str>`, `Arc<str>`, `Rc<str>`, `Cow<str>`, this type): the payload as
     /// UTF-8 text.
     Utf8(&'a Type),
+    /// `Option<T>` of a bytes type: `None` for a tombstone, the raw bytes otherwise.
+    OptionalBytes(&'a Type),
+    /// `Option<T>` of a text type: `None` for a tombstone, the payload as text otherwise.
+    OptionalUtf8(&'a Type),
     /// Any other type: JSON, into this type.
     Json(&'a Type),
 }
@@ -211,10 +215,15 @@ fn input_type<'a>(
         );
         return None;
     }
+    let optional = ty::option_inner(value);
     let codec = if ty::is_bytes(value) {
         Codec::Bytes(value)
     } else if ty::is_text(value) {
         Codec::Utf8(value)
+    } else if let Some(inner) = optional.filter(|inner| ty::is_bytes(inner)) {
+        Codec::OptionalBytes(inner)
+    } else if let Some(inner) = optional.filter(|inner| ty::is_text(inner)) {
+        Codec::OptionalUtf8(inner)
     } else {
         Codec::Json(value)
     };
