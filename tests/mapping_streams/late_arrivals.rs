@@ -43,6 +43,9 @@ async fn late_messages_are_skipped_before_decoding_and_counted(broker: Broker) {
         ("half_hour_old", minutes(30)),
         ("two_hours_old", minutes(120)),
         ("a_day_old", minutes(24 * 60)),
+        // As far back as a producer can set it: no deadline but infinity lets it in, and its
+        // latency (from that time to now) is counted, not an overflow.
+        ("long_ago", Timestamp::from_millis(i64::MIN)),
     ];
     for (id, ts) in records {
         kafka
@@ -72,16 +75,16 @@ async fn late_messages_are_skipped_before_decoding_and_counted(broker: Broker) {
     let bounded = running
         .stats("mapping_streams::late_arrivals::within_deadline")
         .expect("stream");
-    let (s, done) = bounded.wait_for(PATIENCE, |s| s.handled() == 5).await;
+    let (s, done) = bounded.wait_for(PATIENCE, |s| s.handled() == 6).await;
     assert!(done, "{s:?}");
-    assert_eq!((s.processed, s.skipped_late, s.failed), (2, 3, 0));
+    assert_eq!((s.processed, s.skipped_late, s.failed), (2, 4, 0));
 
     let unbounded = running.stats("infinite_deadline").expect("stream");
-    let (s, done) = unbounded.wait_for(PATIENCE, |s| s.handled() == 5).await;
+    let (s, done) = unbounded.wait_for(PATIENCE, |s| s.handled() == 6).await;
     assert!(done, "{s:?}");
     assert_eq!(
         (s.processed, s.skipped_late, s.failed),
-        (4, 0, 1),
+        (5, 0, 1),
         "infinity skips nothing; the non-JSON one fails to parse"
     );
     running.shutdown().await.expect("clean shutdown");
@@ -91,6 +94,7 @@ async fn late_messages_are_skipped_before_decoding_and_counted(broker: Broker) {
         ("half_hour_old", true),
         ("two_hours_old", false),
         ("a_day_old", false),
+        ("long_ago", false),
     ] {
         let event = store
             .entity("event", id)

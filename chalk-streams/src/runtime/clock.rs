@@ -30,7 +30,7 @@ impl Clock for SystemClock {
 
     async fn sleep_until(&self, deadline: Timestamp) {
         loop {
-            let left = deadline.as_millis() - self.now().as_millis();
+            let left = deadline.as_millis().saturating_sub(self.now().as_millis());
             if left <= 0 {
                 return;
             }

@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::message::Timestamp;
+
 /// Upper bounds, in milliseconds, of the processing-latency buckets; one more bucket holds
 /// everything above the last.
 const LATENCY_BOUNDS_MS: [u64; 15] = [
@@ -20,10 +22,11 @@ pub(crate) struct LatencyBatch {
 }
 
 impl LatencyBatch {
-    /// Records one message written `latency_ms` after its Kafka timestamp (negative, from clock
-    /// skew, counts as zero).
-    pub(crate) fn observe_millis(&mut self, latency_ms: i64) {
-        let ms = u64::try_from(latency_ms).unwrap_or(0);
+    /// Records one message with Kafka timestamp `message_time`, handled at `handled_at`. A
+    /// timestamp ahead (clock skew) counts as zero; one as far back as a producer may set it
+    /// (`i64::MIN` milliseconds) lands in the last bucket rather than overflowing.
+    pub(crate) fn observe(&mut self, message_time: Timestamp, handled_at: Timestamp) {
+        let ms = u64::try_from(message_time.age_at(handled_at).as_millis()).unwrap_or(u64::MAX);
         let bucket = LATENCY_BOUNDS_MS.partition_point(|&bound| bound < ms);
         self.buckets[bucket] += 1;
         self.sum_ms = self.sum_ms.saturating_add(ms);
@@ -83,5 +86,23 @@ impl LatencyHistogram {
             sum_seconds: self.sum_ms.load(Ordering::Relaxed) as f64 / 1000.0,
             count,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_timestamp_is_counted_without_overflow() {
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let mut batch = LatencyBatch::default();
+        batch.observe(Timestamp::from_millis(now.as_millis() - 7), now);
+        batch.observe(Timestamp::from_millis(i64::MIN), now);
+        batch.observe(Timestamp::from_millis(i64::MAX), now);
+        assert_eq!(batch.count, 3);
+        assert_eq!(batch.buckets[1], 1, "7 ms: the bucket up to 10 ms");
+        assert_eq!(batch.buckets[LATENCY_BUCKETS - 1], 1, "i64::MIN: the last");
+        assert_eq!(batch.buckets[0], 1, "ahead of the clock: zero");
     }
 }

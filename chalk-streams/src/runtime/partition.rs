@@ -241,10 +241,10 @@ impl PartitionTask {
         tracker.track(last);
         self.resolve_batch(batch, resolved).await;
         self.write_rows(resolved).await;
-        let written_at = self.shared.clock.now().as_millis();
+        let written_at = self.shared.clock.now();
         let mut latency = LatencyBatch::default();
         for ts in resolved.written.iter().flatten() {
-            latency.observe_millis(written_at - ts.as_millis());
+            latency.observe(*ts, written_at);
         }
         resolved.counts.failed = resolved.failures.len() as u64;
         for (index, error) in &resolved.failures {

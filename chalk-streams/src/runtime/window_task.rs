@@ -278,7 +278,7 @@ impl PartitionTask {
                     book.insert(OwnedRecord::of(&raw), event_time, judged);
                     counts.processed += 1;
                     if let Some(ts) = raw.timestamp {
-                        latency.observe_millis(now.as_millis() - ts.as_millis());
+                        latency.observe(ts, now);
                     }
                 }
                 Err(error) => self.fail_message(&raw, &error, book, counts, log).await,
