@@ -4,8 +4,15 @@
 //! store an output of only part of its messages, with the same feature time as its complete
 //! output, which it would replace; and judged by a clock that moves on during the replay, a
 //! window could expire before its later messages are read again. So until the worker has read
-//! what the partition held when it started, lateness and expiry are judged at its start, and
-//! no window fires; then the ended ones fire once, whole.
+//! what the partition held when it started, no window fires or expires, and the lateness of
+//! those messages is judged at its start; then the ended windows fire once, whole.
+//!
+//! A window that had not fired when the previous owner stopped, and that ended more than the
+//! deadline before this worker started (a stop longer than the deadline), is not rebuilt: its
+//! messages are late at the start, as they would be to a first reading then. Judging them at
+//! the previous owner's stop instead would need that time in the committed offset's metadata.
+//! (The skipped messages are counted, but not told apart from those of windows the previous
+//! owner fired before they expired, which every replay passes over.)
 
 use std::time::Duration;
 
@@ -64,22 +71,30 @@ impl CatchUp {
 }
 
 /// The times a batch is judged at: the clock's, and the one lateness and expiry go by (the
-/// worker's start, while it catches up).
+/// worker's start, for the messages of the replay).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Times {
     /// The clock's time: a message without a timestamp takes it, and a message further ahead
     /// of it than a window is kept is refused.
     pub(super) now: Timestamp,
-    /// The time a window's lateness is judged at.
-    pub(super) judged: Timestamp,
+    /// The replay, while it lasts.
+    catch_up: Option<CatchUp>,
 }
 
 impl Times {
     /// The times at `now`, while `catch_up` (if any) lasts.
     pub(super) fn at(now: Timestamp, catch_up: Option<CatchUp>) -> Self {
-        Self {
-            now,
-            judged: catch_up.map_or(now, |c| c.started),
+        Self { now, catch_up }
+    }
+
+    /// The time the lateness of the message at `offset` is judged at: the worker's start for a
+    /// message the partition held then (the replay), the clock's for a later one, which the
+    /// first reading could not have judged earlier (the replay may last until the first message
+    /// comes, hours later when it had nothing to read).
+    pub(super) fn judged(&self, offset: i64) -> Timestamp {
+        match self.catch_up {
+            Some(catch_up) if offset < catch_up.end => catch_up.started,
+            _ => self.now,
         }
     }
 }
@@ -106,9 +121,24 @@ mod tests {
             !catch_up.read(None, true),
             "idle before any: the first fetch may be slow"
         );
-        let times = Times::at(Timestamp::from_millis(9), Some(catch_up));
-        assert_eq!(times.now, Timestamp::from_millis(9));
-        assert_eq!(times.judged, Timestamp::from_millis(5));
-        assert_eq!(Times::at(Timestamp::from_millis(9), None).judged, times.now);
+    }
+
+    #[test]
+    fn the_replay_is_judged_at_the_start_and_what_came_after_it_at_the_clock() {
+        let catch_up = CatchUp {
+            end: 10,
+            started: Timestamp::from_millis(5),
+        };
+        let times = Times::at(Timestamp::from_millis(9_000), Some(catch_up));
+        assert_eq!(times.now, Timestamp::from_millis(9_000));
+        assert_eq!(times.judged(0), Timestamp::from_millis(5));
+        assert_eq!(
+            times.judged(9),
+            Timestamp::from_millis(5),
+            "the last replayed"
+        );
+        assert_eq!(times.judged(10), times.now, "the first after the replay");
+        let caught_up = Times::at(Timestamp::from_millis(9_000), None);
+        assert_eq!(caught_up.judged(0), caught_up.now);
     }
 }

@@ -254,12 +254,14 @@ impl PartitionTask {
         batch: &[M],
         book: &mut WindowBook,
         check: CheckFn,
-        Times { now, judged }: Times,
+        times: Times,
         (counts, latency): (&mut StatsSnapshot, &mut LatencyBatch),
         log: &mut LogLimiter,
     ) {
+        let now = times.now;
         for message in batch {
             let raw = self.raw(message);
+            let judged = times.judged(raw.offset);
             let event_time = raw.timestamp.unwrap_or(now);
             if book.too_far_ahead(event_time, now) {
                 let error = book.too_far_ahead_error(event_time);
