@@ -85,6 +85,47 @@ async fn redis_store() {
     );
     assert_eq!(value(&store, "u10", "color").await, None, "nothing written");
 
+    // A large batch (all of a partition's windows that end at once) is written in script runs
+    // of a bounded size, so that none blocks the server for long or outlasts the client's wait
+    // for its answer; every feature of it is written.
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut connection)
+        .await
+        .expect("CONFIG RESETSTAT");
+    let large: Vec<FeatureRow> = (0..10_000)
+        .map(|i| {
+            row(
+                &format!("bulk{i}"),
+                10,
+                vec![("count", FeatureValue::Int(i))],
+            )
+        })
+        .collect();
+    store.write(&large).await.expect("a large batch");
+    for i in [0, 4_095, 4_096, 9_999] {
+        assert_eq!(
+            value(&store, &format!("bulk{i}"), "count").await,
+            Some((FeatureValue::Int(i), 10)),
+            "bulk{i}"
+        );
+    }
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut connection)
+        .await
+        .expect("INFO");
+    let script_runs = stats
+        .lines()
+        .find_map(|line| line.strip_prefix("cmdstat_evalsha:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|calls| calls.parse::<u32>().ok());
+    assert_eq!(
+        script_runs,
+        Some(3),
+        "10,000 features in runs of 4,096: {stats}"
+    );
+
     // Feature times compared exactly, beyond the 2^53 a Lua number holds, and below zero.
     let far = 9_007_199_254_740_993;
     store

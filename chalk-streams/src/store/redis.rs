@@ -20,9 +20,10 @@ use crate::features::FeatureRow;
 use crate::message::Timestamp;
 
 /// Writes each feature unless the hash holds a newer feature time for it. One script run per
-/// batch: Redis runs it atomically, so racing writers cannot break the rule. But Redis keeps
-/// what a script wrote before an error, so every key is checked to hold a hash (or nothing)
-/// before anything is written: a refused batch writes nothing, as in the other stores. Times
+/// batch (per [`FEATURES_PER_SCRIPT`] features of a larger one): Redis runs it atomically, so
+/// racing writers cannot break the rule. But Redis keeps what a script wrote before an error,
+/// so every key is checked to hold a hash (or nothing) before anything is written: a refused
+/// batch writes nothing, as in the other stores. Times
 /// are compared as the decimal integers they are written as, since Lua's numbers are doubles,
 /// exact only to 2^53. A stored time that is not an integer (written by hand or by another
 /// program) is replaced, as if older: comparing it would fail the script, and every later
@@ -64,6 +65,14 @@ return #KEYS
 ";
 
 const KEY_PREFIX: &str = "chalk:";
+
+/// The most features one script run writes. Redis serves nothing else while a script runs, and
+/// the client gives up on an answer after 5 s: a batch without a bound (all the windows of a
+/// partition ending at once) would block every other client, then time out although written,
+/// and be retried for ever. A larger batch is written in parts, each atomic; if a part is
+/// refused, the parts before it stay written, which rewriting the batch message by message
+/// (as the runtime then does) writes again unchanged.
+const FEATURES_PER_SCRIPT: usize = 4_096;
 
 /// A feature store in Redis. Connections are made lazily and remade after failures; an
 /// unreachable server makes writes fail as unavailable, so the runtime waits and retries.
@@ -133,6 +142,19 @@ impl RedisStore {
         &self.url
     }
 
+    /// Runs one part of a batch's writes.
+    async fn run(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+        connection: &mut ConnectionManager,
+    ) -> Result<(), StoreError> {
+        invocation
+            .invoke_async::<i64>(connection)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.classify(e))
+    }
+
     /// Classes a failed command: rejected rows, or an unavailable server, named.
     fn classify(&self, error: RedisError) -> StoreError {
         let text = format!("{}: {}", self.address, error_text(&error));
@@ -192,30 +214,31 @@ impl RedisStore {
 #[async_trait::async_trait]
 impl FeatureStore for RedisStore {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
         let mut invocation = self.write.prepare_invoke();
-        let mut any = false;
+        let mut features = 0;
         for row in rows {
             let key = hash_key(row.namespace, &row.primary_key);
             let time = row.time.as_millis();
             for (feature, value) in &row.values {
+                if features == FEATURES_PER_SCRIPT {
+                    self.run(&invocation, &mut connection).await?;
+                    invocation = self.write.prepare_invoke();
+                    features = 0;
+                }
                 invocation
                     .key(&key)
                     .arg(*feature)
                     .arg(to_text(value)?)
                     .arg(value.type_name())
                     .arg(time);
-                any = true;
+                features += 1;
             }
         }
-        if !any {
+        if features == 0 {
             return Ok(());
         }
-        let mut connection = self.connection.clone();
-        invocation
-            .invoke_async::<i64>(&mut connection)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.classify(e))
+        self.run(&invocation, &mut connection).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
