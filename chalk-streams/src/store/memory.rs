@@ -44,9 +44,18 @@ enum Times {
 }
 
 impl Features {
+    /// An entity's first row. A feature the row gives twice (rows built by hand may) is kept
+    /// once, with its last value, as a later write would leave it.
     fn new(values: impl Iterator<Item = (&'static str, FeatureValue)>, time: Timestamp) -> Self {
+        let mut features: SmallVec<[(&'static str, FeatureValue); 2]> = SmallVec::new();
+        for (name, value) in values {
+            match features.iter_mut().find(|(stored, _)| *stored == name) {
+                Some(slot) => slot.1 = value,
+                None => features.push((name, value)),
+            }
+        }
         Self {
-            values: values.collect(),
+            values: features,
             times: Times::All(time),
         }
     }
@@ -313,5 +322,18 @@ mod tests {
             );
             assert_eq!(stored(&store, "u2"), [("a".to_owned(), 7, 1)]);
         }
+    }
+
+    /// A hand-built row may give a feature twice: the last value counts, and a newer write
+    /// replaces it, as in the other stores.
+    #[test]
+    fn a_feature_given_twice_in_a_row_is_kept_once() {
+        let store = MemoryStore::new();
+        futures::executor::block_on(store.write(&[row("u1", &[("a", 1), ("a", 2)], 1)]))
+            .expect("in-memory write");
+        assert_eq!(stored(&store, "u1"), [("a".to_owned(), 2, 1)]);
+        futures::executor::block_on(store.write(&[row("u1", &[("a", 3)], 2)]))
+            .expect("in-memory write");
+        assert_eq!(stored(&store, "u1"), [("a".to_owned(), 3, 2)]);
     }
 }
