@@ -75,7 +75,7 @@ pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Optio
 }
 
 /// `T` and `E` if `ty` is `Result<T, E>` (or `std::result::Result<T, E>`).
-pub(crate) fn result_arguments(ty: &Type) -> Option<(&Type, &Type)> {
+fn result_arguments(ty: &Type) -> Option<(&Type, &Type)> {
     let segment = plain_path(ty)?.segments.last()?;
     if segment.ident != "Result" {
         return None;

@@ -23,9 +23,8 @@ use crate::message::Timestamp;
 /// batch (per [`FEATURES_PER_SCRIPT`] features of a larger one): Redis runs it atomically, so
 /// racing writers cannot break the rule. But Redis keeps what a script wrote before an error,
 /// so every key is checked to hold a hash (or nothing) before anything is written: a refused
-/// batch writes nothing, as in the other stores. Times
-/// are compared as the decimal integers they are written as, since Lua's numbers are doubles,
-/// exact only to 2^53. A stored time that is not an integer (written by hand or by another
+/// batch (or part) writes nothing, as in the other stores. Times are compared as the decimal
+/// integers they are written as, since Lua's numbers are doubles, exact only to 2^53. A stored time that is not an integer (written by hand or by another
 /// program) is replaced, as if older: comparing it would fail the script, and every later
 /// write of the entity with it.
 const WRITE_SCRIPT: &str = r"
