@@ -20,13 +20,19 @@ entity!(Account {
     seats: i64,
 });
 
-/// A window stream whose sizes come in as `$w:expr` fragments.
+/// A window stream whose sizes come in as `$w:expr` fragments. Its messages are texts or
+/// tombstones.
 macro_rules! windowed {
     ($name:ident, $($w:expr),+) => {
         #[stream(source = RAW_EVENTS, window = [$($w),+])]
-        fn $name(texts: Vec<String>) -> Option<Account> {
+        fn $name(texts: Vec<Option<String>>) -> Option<Account> {
             let seats = i64::try_from(texts.len()).ok()?;
-            Some(Account { uid: texts.concat(), plan: None, seats })
+            let uid = texts
+                .into_iter()
+                .map(|text| text.unwrap_or_else(|| "-".to_owned()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Some(Account { uid, plan: None, seats })
         }
     };
 }
@@ -62,4 +68,29 @@ fn an_optional_field_given_whole_to_a_macro_is_written_when_set() {
 fn window_sizes_given_to_a_macro_as_expressions() {
     let stream = descriptor("macro_shapes::from_macros::windowed_by_macro");
     assert_eq!(stream.windows(), ["10m", "1h"]);
+}
+
+/// A window of `Option<String>`: a tombstone is `None`, any other payload its text as it is
+/// (JSON would refuse `plain text` as it arrives).
+#[tokio::test]
+async fn a_window_of_texts_and_tombstones() {
+    use chalk_streams::testing::{MessageStatus, StreamTester, TestMessage};
+
+    let mut tester =
+        StreamTester::new("macro_shapes::from_macros::windowed_by_macro").expect("declared");
+    let now = tester.clock().now().as_millis();
+    let start = now - now.rem_euclid(3_600_000);
+    tester.clock().set(Timestamp::from_millis(start));
+    for message in [TestMessage::bytes("plain text"), TestMessage::tombstone()] {
+        let message = message
+            .key("k")
+            .timestamp(Timestamp::from_millis(start + 1_000));
+        assert_eq!(tester.send(message).await, MessageStatus::Windowed);
+    }
+    let fired = tester.advance(std::time::Duration::from_secs(3_600)).await;
+    assert_eq!(fired.len(), 2, "the 10m and 1h windows");
+    for window in &fired {
+        let rows = window.result.as_ref().expect("resolved");
+        assert_eq!(rows[0].primary_key, "plain text -");
+    }
 }
