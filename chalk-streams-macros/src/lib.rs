@@ -45,8 +45,9 @@ use proc_macro::TokenStream;
 ///
 /// # The function
 ///
-/// A plain or `async` non-generic free function (not one in an `impl` block) with exactly one
-/// parameter:
+/// A plain or `async` non-generic free function with exactly one parameter. (The attribute
+/// cannot see that it is in an `impl` block: there, rustc reports "`const` items in this
+/// context need a name" at the attribute; move the function out of the block.)
 ///
 /// - `Message<T>` receives the decoded payload with its envelope (key, partition, offset,
 ///   timestamp, headers); any other type `T` receives just the decoded payload. The envelope is
@@ -55,7 +56,8 @@ use proc_macro::TokenStream;
 ///   type decoded from JSON.
 /// - `T = Vec<u8>` takes the raw bytes, `T = String` the payload as UTF-8 text (so do
 ///   `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, `Cow<[u8]>`, and `Box<str>`, `Arc<str>`, `Rc<str>`,
-///   `Cow<str>`), and any other `T` is decoded from JSON and must implement
+///   `Cow<str>`), `Option` of one of those is `None` for a tombstone and the payload as it is
+///   otherwise, and any other `T` is decoded from JSON and must implement
 ///   `serde::Deserialize`. These too are recognised as written: a type alias of `Vec<u8>` or
 ///   `String` is decoded from JSON, with a deprecation warning at the alias that says so.
 /// - A window stream's function takes every message of one key in one window, in offset order:
