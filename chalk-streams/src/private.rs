@@ -20,7 +20,8 @@ pub use crate::source::KafkaSource;
 pub const fn assert_json_payload<T: crate::codec::JsonPayload>() {}
 
 /// Generated code asserts the error type of a `Result` output is `Display` with this, at the
-/// user's error type, which the resolver-output check alone would not name.
+/// user's error type, which the resolver-output check alone would not name. (So an error type
+/// that is not `Display` is reported twice: there, and at the `Result` as not an output.)
 pub const fn assert_output_error<E: crate::output::OutputError>() {}
 
 /// Generated code asserts a return type is a resolver output with this, and records the entity

@@ -43,8 +43,8 @@ async fn late_messages_are_skipped_before_decoding_and_counted(broker: Broker) {
         ("half_hour_old", minutes(30)),
         ("two_hours_old", minutes(120)),
         ("a_day_old", minutes(24 * 60)),
-        // As far back as a producer can set it: no deadline but infinity lets it in, and its
-        // latency (from that time to now) is counted, not an overflow.
+        // As far back as a producer can set it: no deadline but infinity lets it in, and working
+        // out its latency (from that time to now) must not overflow.
         ("long_ago", Timestamp::from_millis(i64::MIN)),
     ];
     for (id, ts) in records {

@@ -36,7 +36,7 @@ const END_OFFSET_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) struct CatchUp {
     /// The offset after the last message the partition held at the start.
     end: i64,
-    /// When the worker started: lateness and expiry are judged at this time until caught up.
+    /// When the worker started: the lateness of the replay's messages is judged at this time.
     started: Timestamp,
 }
 
@@ -70,7 +70,7 @@ impl CatchUp {
     }
 }
 
-/// The times a batch is judged at: the clock's, and the one lateness and expiry go by (the
+/// The times a batch is judged at: the clock's, and the one a message's lateness goes by (the
 /// worker's start, for the messages of the replay).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Times {

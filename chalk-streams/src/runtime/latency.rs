@@ -12,6 +12,11 @@ const LATENCY_BOUNDS_MS: [u64; 15] = [
 ];
 const LATENCY_BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
 
+/// The most one message adds to the latency sum: about 100 years. A timestamp that old is a
+/// producer's mistake rather than a latency, and at most this much a message, the stream's sum
+/// holds more than five million such messages before it saturates.
+const MAX_LATENCY_MS: u64 = 100 * 366 * 86_400_000;
+
 /// The processing latencies of one batch, gathered on the worker's stack and added to the
 /// stream's histogram at once.
 #[derive(Debug, Default)]
@@ -23,10 +28,12 @@ pub(crate) struct LatencyBatch {
 
 impl LatencyBatch {
     /// Records one message with Kafka timestamp `message_time`, handled at `handled_at`. A
-    /// timestamp ahead (clock skew) counts as zero; one as far back as a producer may set it
-    /// (`i64::MIN` milliseconds) lands in the last bucket rather than overflowing.
+    /// timestamp ahead (clock skew) counts as zero, and one further back than
+    /// [`MAX_LATENCY_MS`] as that: a producer may set any time, down to `i64::MIN`
+    /// milliseconds, which would otherwise overflow the sum.
     pub(crate) fn observe(&mut self, message_time: Timestamp, handled_at: Timestamp) {
-        let ms = u64::try_from(message_time.age_at(handled_at).as_millis()).unwrap_or(u64::MAX);
+        let age = message_time.age_at(handled_at).as_millis();
+        let ms = u64::try_from(age).map_or(MAX_LATENCY_MS, |ms| ms.min(MAX_LATENCY_MS));
         let bucket = LATENCY_BOUNDS_MS.partition_point(|&bound| bound < ms);
         self.buckets[bucket] += 1;
         self.sum_ms = self.sum_ms.saturating_add(ms);
@@ -65,7 +72,12 @@ impl LatencyHistogram {
                 bucket.fetch_add(n, Ordering::Relaxed);
             }
         }
-        self.sum_ms.fetch_add(batch.sum_ms, Ordering::Relaxed);
+        // Saturating: a sum that wrapped would go backwards, which a Prometheus counter must not.
+        let _ = self
+            .sum_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sum| {
+                Some(sum.saturating_add(batch.sum_ms))
+            });
     }
 
     /// The histogram now.
@@ -104,5 +116,18 @@ mod tests {
         assert_eq!(batch.buckets[1], 1, "7 ms: the bucket up to 10 ms");
         assert_eq!(batch.buckets[LATENCY_BUCKETS - 1], 1, "i64::MIN: the last");
         assert_eq!(batch.buckets[0], 1, "ahead of the clock: zero");
+        assert_eq!(batch.sum_ms, 7 + MAX_LATENCY_MS);
+
+        let histogram = LatencyHistogram::default();
+        for _ in 0..3 {
+            histogram.add(&batch);
+        }
+        let snapshot = histogram.snapshot();
+        assert_eq!(snapshot.count, 9);
+        assert_eq!(
+            snapshot.sum_seconds,
+            (3 * (7 + MAX_LATENCY_MS)) as f64 / 1000.0,
+            "no message adds more than the cap, and the sum does not wrap"
+        );
     }
 }
