@@ -110,20 +110,29 @@ async fn redis_store() {
             "bulk{i}"
         );
     }
-    let stats: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(&mut connection)
-        .await
-        .expect("INFO");
-    let script_runs = stats
-        .lines()
-        .find_map(|line| line.strip_prefix("cmdstat_evalsha:calls="))
-        .and_then(|rest| rest.split(',').next())
-        .and_then(|calls| calls.parse::<u32>().ok());
     assert_eq!(
-        script_runs,
+        script_runs(&mut connection).await,
         Some(3),
-        "10,000 features in runs of 4,096: {stats}"
+        "10,000 features in runs of 4,096"
+    );
+    // Parts end between rows, so that no reader sees half of a row's new values: 4,096 rows of
+    // three features take four runs of at most 1,365 rows, where cutting every 4,096 features
+    // would take three.
+    let wide: Vec<FeatureRow> = (0..4_096)
+        .map(|i| {
+            let features = vec![
+                ("a", FeatureValue::Int(i)),
+                ("b", FeatureValue::Int(i)),
+                ("c", FeatureValue::Int(i)),
+            ];
+            row(&format!("wide{i}"), 10, features)
+        })
+        .collect();
+    store.write(&wide).await.expect("a batch of wide rows");
+    assert_eq!(script_runs(&mut connection).await, Some(3 + 4));
+    assert_eq!(
+        value(&store, "wide4095", "c").await,
+        Some((FeatureValue::Int(4_095), 10))
     );
 
     // Feature times compared exactly, beyond the 2^53 a Lua number holds, and below zero.
@@ -156,6 +165,20 @@ async fn redis_store() {
         value(&reopened, "u3", "color").await,
         Some((text("recomputed"), 40))
     );
+}
+
+/// How many script runs (`EVALSHA`) the server has served since its statistics were reset.
+async fn script_runs(connection: &mut redis::aio::MultiplexedConnection) -> Option<u32> {
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(connection)
+        .await
+        .expect("INFO");
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix("cmdstat_evalsha:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|calls| calls.parse().ok())
 }
 
 mod behaviour;

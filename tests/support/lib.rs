@@ -143,8 +143,9 @@ impl RedisServer {
         self.process = None;
     }
 
-    /// Starts the server again on the same port and data directory; returns once it accepts
-    /// connections.
+    /// Starts the server again on the same port and data directory; returns once it answers
+    /// commands (a server accepts connections while it loads its data, and refuses commands
+    /// with `LOADING` until it is done).
     pub fn restart(&mut self) {
         self.kill();
         let mut command = std::process::Command::new("redis-server");
@@ -166,6 +167,32 @@ impl RedisServer {
             &self.dir.path().join("redis.log"),
             Duration::from_secs(20),
         ));
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let answer = self.ping();
+            if answer.starts_with("+PONG") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not answer PING within 20 s (last answer: {answer:?})"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's first line of answer to `PING` (`+PONG`, or an error such as `-LOADING`).
+    fn ping(&self) -> String {
+        use std::io::{BufRead, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return String::new();
+        };
+        let mut answer = String::new();
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        if stream.write_all(b"PING\r\n").is_ok() {
+            let _ = std::io::BufReader::new(stream).read_line(&mut answer);
+        }
+        answer
     }
 }
 

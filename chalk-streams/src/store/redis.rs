@@ -19,14 +19,14 @@ use super::{Entity, FeatureStore, StoreError, StoredFeature};
 use crate::features::FeatureRow;
 use crate::message::Timestamp;
 
-/// Writes each feature unless the hash holds a newer feature time for it. One script run per
-/// batch (per [`FEATURES_PER_SCRIPT`] features of a larger one): Redis runs it atomically, so
-/// racing writers cannot break the rule. But Redis keeps what a script wrote before an error,
-/// so every key is checked to hold a hash (or nothing) before anything is written: a refused
-/// batch (or part) writes nothing, as in the other stores. Times are compared as the decimal
-/// integers they are written as, since Lua's numbers are doubles, exact only to 2^53. A stored time that is not an integer (written by hand or by another
-/// program) is replaced, as if older: comparing it would fail the script, and every later
-/// write of the entity with it.
+/// Writes each feature unless the hash holds a newer feature time for it. One script run per batch
+/// (per [`FEATURES_PER_SCRIPT`] features of a larger one, in whole rows): Redis runs it atomically,
+/// so racing writers cannot break the rule. But Redis keeps what a script wrote before an error, so
+/// every key is checked to hold a hash (or nothing) before anything is written: a refused batch (or
+/// part) writes nothing, as in the other stores. Times are compared as the decimal integers they
+/// are written as, since Lua's numbers are doubles, exact only to 2^53. A stored time that is not
+/// an integer (written by hand or by another program) is replaced, as if older: comparing it would
+/// fail the script, and every later write of the entity with it.
 const WRITE_SCRIPT: &str = r"
 for _, key in ipairs(KEYS) do
   local kind = redis.call('TYPE', key)['ok']
@@ -65,12 +65,12 @@ return #KEYS
 
 const KEY_PREFIX: &str = "chalk:";
 
-/// The most features one script run writes. Redis serves nothing else while a script runs, and
-/// the client gives up on an answer after 5 s: a batch without a bound (all the windows of a
-/// partition ending at once) would block every other client, then time out although written,
-/// and be retried for ever. A larger batch is written in parts, each atomic; if a part is
-/// refused, the parts before it stay written, which rewriting the batch message by message
-/// (as the runtime then does) writes again unchanged.
+/// The most features one script run writes (a row with more is written alone, whole). Redis serves
+/// nothing else while a script runs, and the client gives up on an answer after 5 s: a batch
+/// without a bound (all the windows of a partition ending at once) would block every other client,
+/// then time out although written, and be retried for ever. A larger batch is written in parts,
+/// each atomic; if a part is refused, the parts before it stay written, which rewriting the batch
+/// message by message (as the runtime then does) writes again unchanged.
 const FEATURES_PER_SCRIPT: usize = 4_096;
 
 /// A feature store in Redis. Connections are made lazily and remade after failures; an
@@ -217,14 +217,16 @@ impl FeatureStore for RedisStore {
         let mut invocation = self.write.prepare_invoke();
         let mut features = 0;
         for row in rows {
+            // Parts end between rows, so that no reader sees half of a row's new values (a row
+            // wider than a part is a part of its own).
+            if features > 0 && features + row.values.len() > FEATURES_PER_SCRIPT {
+                self.run(&invocation, &mut connection).await?;
+                invocation = self.write.prepare_invoke();
+                features = 0;
+            }
             let key = hash_key(row.namespace, &row.primary_key);
             let time = row.time.as_millis();
             for (feature, value) in &row.values {
-                if features == FEATURES_PER_SCRIPT {
-                    self.run(&invocation, &mut connection).await?;
-                    invocation = self.write.prepare_invoke();
-                    features = 0;
-                }
                 invocation
                     .key(&key)
                     .arg(*feature)
