@@ -15,7 +15,8 @@ use crate::message::Timestamp;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read back as a feature value",
     label = "unsupported feature type",
-    note = "features are read back as bool, integers, floats, String, Timestamp, SystemTime, Vec of those, or serde_json::Value for nested data"
+    note = "features are read back as bool, integers, floats, String, Timestamp, SystemTime, Vec of those, or serde_json::Value for nested data",
+    note = "an optional feature is `Option<T>` written as such: under another name (a type alias) the derive cannot see the `Option`"
 )]
 pub trait FromFeatureValue: Sized {
     /// Converts a stored value.
