@@ -12,6 +12,7 @@ use chalk_streams::registry::{Registry, StreamDescriptor};
 use chalk_streams::resolver::{MessageError, Phase, Resolver};
 use chalk_streams::{FeatureRow, FeatureValue};
 use serde::Deserialize;
+use support::*;
 
 static USER_UPDATES: KafkaSource = KafkaSource::new().topic("user_updates");
 static RAW_EVENTS: KafkaSource = KafkaSource::new().topic("raw_events");
@@ -335,76 +336,9 @@ async fn async_bytes(message: Message<Vec<u8>>) -> User {
     }
 }
 
-// ---- helpers ------------------------------------------------------------------------------
-
-fn descriptor(name: &str) -> &'static StreamDescriptor {
-    let registry = Registry::collect().expect("the streams in this file are registered");
-    registry
-        .get(name)
-        .unwrap_or_else(|| panic!("no stream `{name}` in {registry:?}"))
-}
-
-fn topic() -> Arc<str> {
-    Arc::from("user_updates")
-}
-
-fn raw<'a>(payload: &'a [u8], key: Option<&'a [u8]>, topic: &'a Arc<str>) -> RawMessage<'a> {
-    RawMessage {
-        payload: Some(payload),
-        key,
-        topic,
-        partition: 3,
-        offset: 17,
-        timestamp: Some(TIME),
-        headers: RawHeaders::None,
-    }
-}
-
-fn run_sync(name: &str, message: &RawMessage<'_>) -> Result<Vec<FeatureRow>, MessageError> {
-    let Resolver::Sync(resolve) = descriptor(name).resolver() else {
-        panic!("`{name}` should be a sync resolver");
-    };
-    let mut rows = Vec::new();
-    resolve(message, &mut rows).map(|()| rows)
-}
-
-async fn run_async(name: &str, message: &RawMessage<'_>) -> Result<Vec<FeatureRow>, MessageError> {
-    let Resolver::Async(resolve) = descriptor(name).resolver() else {
-        panic!("`{name}` should be an async resolver");
-    };
-    resolve(message)?.await
-}
-
-fn user_row(uid: &str, color: Option<&str>, age: i64) -> FeatureRow {
-    let mut values = Vec::new();
-    if let Some(color) = color {
-        values.push(("favorite_color", FeatureValue::String(color.to_owned())));
-    }
-    values.push(("age", FeatureValue::Int(age)));
-    FeatureRow {
-        namespace: "user",
-        primary_key: uid.to_owned(),
-        values,
-        time: TIME,
-    }
-}
-
-const BODY: &[u8] = br#"{"user_id":"u1","favorite_color":"blue","age":30}"#;
-const NO_COLOR: &[u8] = br#"{"user_id":"u2","favorite_color":null,"age":3}"#;
-const NEGATIVE: &[u8] = br#"{"user_id":"u3","favorite_color":"red","age":-1}"#;
-
-fn assert_parse_error(result: Result<Vec<FeatureRow>, MessageError>) {
-    match result {
-        Err(MessageError {
-            phase: Phase::Parse,
-            ..
-        }) => {}
-        other => panic!("expected a parse error, got {other:?}"),
-    }
-}
-
 mod async_shapes;
 mod derive;
 mod from_macros;
 mod registry;
+mod support;
 mod sync_shapes;
