@@ -130,6 +130,7 @@ async fn wait(
 
 mod counting;
 mod envelopes;
+mod long_stop;
 mod renewal;
 mod replay;
 mod restarts;

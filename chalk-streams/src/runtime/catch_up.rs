@@ -7,18 +7,19 @@
 //! what the partition held when it started, no window fires or expires, and the lateness of
 //! those messages is judged at its start; then the ended windows fire once, whole.
 //!
-//! A window that had not fired when the previous owner stopped, and that ended more than the
-//! deadline before this worker started (a stop longer than the deadline), is not rebuilt: its
-//! messages are late at the start, as they would be to a first reading then. Judging them at
-//! the previous owner's stop instead would need that time in the committed offset's metadata.
-//! (The skipped messages are counted, but not told apart from those of windows the previous
-//! owner fired before they expired, which every replay passes over.)
+//! The lateness of the messages the previous owner had read is judged at the time it had read
+//! them, which its commit's read mark tells (see `window::mark`): a window that had not fired
+//! when the previous owner stopped, and that ended more than the deadline before this worker
+//! started (a stop longer than the deadline), is rebuilt and fires. The rest of the replay
+//! (messages that came while no worker ran) is judged at this worker's start.
 
 use std::time::Duration;
 
 use rdkafka::consumer::Consumer;
+use rdkafka::{Offset, TopicPartitionList};
 
-use super::partition::PartitionTask;
+use super::partition::{KafkaConsumer, PartitionTask};
+use super::window::mark::{Read, ReadMark};
 use crate::message::Timestamp;
 
 /// How long the partition may have no message ready, once the replay has delivered one, before
@@ -32,12 +33,15 @@ pub(super) const CATCH_UP_IDLE: Duration = Duration::from_secs(5);
 const END_OFFSET_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A worker's replay: to the partition's end offset when it started.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct CatchUp {
     /// The offset after the last message the partition held at the start.
     end: i64,
-    /// When the worker started: the lateness of the replay's messages is judged at this time.
+    /// When the worker started: the lateness of the replay's messages is judged at this time,
+    /// but for those that `inherited` covers.
     started: Timestamp,
+    /// What the previous owners had read, and when (their commit's read mark).
+    inherited: ReadMark,
 }
 
 impl CatchUp {
@@ -45,22 +49,36 @@ impl CatchUp {
     /// offset could not be had (logged: windows then fire after each batch of the replay).
     pub(super) async fn begin(task: &PartitionTask, now: Timestamp) -> Option<Self> {
         let consumer = std::sync::Arc::clone(&task.consumer);
-        let (topic, partition) = (task.topic.to_string(), task.partition);
-        let watermarks = tokio::task::spawn_blocking(move || {
-            consumer.fetch_watermarks(&topic, partition, END_OFFSET_TIMEOUT)
+        let (stream, topic, partition) = (task.name(), task.topic.to_string(), task.partition);
+        let read = tokio::task::spawn_blocking(move || {
+            let watermarks = consumer.fetch_watermarks(&topic, partition, END_OFFSET_TIMEOUT);
+            (
+                watermarks,
+                committed_mark(&consumer, stream, &topic, partition),
+            )
         })
         .await;
-        match watermarks {
-            Ok(Ok((low, high))) => (high > low).then_some(Self {
+        match read {
+            Ok((Ok((low, high)), inherited)) => (high > low).then(|| Self {
                 end: high,
                 started: now,
+                inherited: inherited.unwrap_or_default(),
             }),
-            Ok(Err(error)) => {
+            Ok((Err(error), _)) => {
                 tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, "cannot read the partition's end offset: windows the replay finds ended fire after each batch, on part of their messages until it is read");
                 None
             }
             Err(_) => None,
         }
+    }
+
+    /// The mark to commit while the replay lasts: the previous owners' reads, then this
+    /// worker's start for the rest of the replay.
+    pub(super) fn mark(&self) -> ReadMark {
+        self.inherited.then(Read {
+            read_to: self.end,
+            at: self.started,
+        })
     }
 
     /// Whether the worker has read to the end, its last handled offset being `last_seen`;
@@ -70,30 +88,62 @@ impl CatchUp {
     }
 }
 
-/// The times a batch is judged at: the clock's, and the one a message's lateness goes by (the
-/// worker's start, for the messages of the replay).
+/// The read mark committed with the partition's offset, if it carries one. Committed metadata
+/// that is not UTF-8 (from another tool) makes the binding panic: caught, as no mark.
+fn committed_mark(
+    consumer: &KafkaConsumer,
+    stream: &str,
+    topic: &str,
+    partition: i32,
+) -> Option<ReadMark> {
+    let mut wanted = TopicPartitionList::new();
+    wanted.add_partition(topic, partition);
+    let committed = match consumer.committed_offsets(wanted, END_OFFSET_TIMEOUT) {
+        Ok(committed) => committed,
+        Err(error) => {
+            tracing::warn!(stream, topic, partition, %error, "cannot read the committed offset's read mark: the replay is judged at this worker's start");
+            return None;
+        }
+    };
+    let element = committed.find_partition(topic, partition)?;
+    let Offset::Offset(next) = element.offset() else {
+        return None;
+    };
+    let metadata = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        element.metadata().to_owned()
+    }))
+    .ok()?;
+    Some(ReadMark::from_metadata(&metadata)?.past(next))
+}
+
+/// The times a batch is judged at: the clock's, and the one a message's lateness goes by (for
+/// the messages of the replay, when they were first read, or the worker's start).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Times {
+pub(super) struct Times<'a> {
     /// The clock's time: a message without a timestamp takes it, and a message further ahead
     /// of it than a window is kept is refused.
     pub(super) now: Timestamp,
     /// The replay, while it lasts.
-    catch_up: Option<CatchUp>,
+    catch_up: Option<&'a CatchUp>,
 }
 
-impl Times {
+impl<'a> Times<'a> {
     /// The times at `now`, while `catch_up` (if any) lasts.
-    pub(super) fn at(now: Timestamp, catch_up: Option<CatchUp>) -> Self {
+    pub(super) fn at(now: Timestamp, catch_up: Option<&'a CatchUp>) -> Self {
         Self { now, catch_up }
     }
 
-    /// The time the lateness of the message at `offset` is judged at: the worker's start for a
-    /// message the partition held then (the replay), the clock's for a later one, which the
-    /// first reading could not have judged earlier (the replay may last until the first message
-    /// comes, hours later when it had nothing to read).
+    /// The time the lateness of the message at `offset` is judged at: for a message the
+    /// partition held at the worker's start (the replay), when a previous owner had read it, else
+    /// the worker's start; the clock's for a later one, which the first reading could not have
+    /// judged earlier (the replay may last until the first message comes, hours later when it
+    /// had nothing to read).
     pub(super) fn judged(&self, offset: i64) -> Timestamp {
         match self.catch_up {
-            Some(catch_up) if offset < catch_up.end => catch_up.started,
+            Some(catch_up) if offset < catch_up.end => catch_up
+                .inherited
+                .judged(offset)
+                .unwrap_or(catch_up.started),
             _ => self.now,
         }
     }
@@ -108,6 +158,7 @@ mod tests {
         let catch_up = CatchUp {
             end: 10,
             started: Timestamp::from_millis(5),
+            inherited: ReadMark::default(),
         };
         assert!(!catch_up.read(None, false));
         assert!(!catch_up.read(Some(8), false));
@@ -128,8 +179,9 @@ mod tests {
         let catch_up = CatchUp {
             end: 10,
             started: Timestamp::from_millis(5),
+            inherited: ReadMark::default(),
         };
-        let times = Times::at(Timestamp::from_millis(9_000), Some(catch_up));
+        let times = Times::at(Timestamp::from_millis(9_000), Some(&catch_up));
         assert_eq!(times.now, Timestamp::from_millis(9_000));
         assert_eq!(times.judged(0), Timestamp::from_millis(5));
         assert_eq!(
@@ -140,5 +192,30 @@ mod tests {
         assert_eq!(times.judged(10), times.now, "the first after the replay");
         let caught_up = Times::at(Timestamp::from_millis(9_000), None);
         assert_eq!(caught_up.judged(0), caught_up.now);
+    }
+
+    #[test]
+    fn what_a_previous_owner_had_read_is_judged_when_it_read_it() {
+        let catch_up = CatchUp {
+            end: 10,
+            started: Timestamp::from_millis(5_000),
+            inherited: ReadMark::read(4, Timestamp::from_millis(1_000)),
+        };
+        let times = Times::at(Timestamp::from_millis(9_000), Some(&catch_up));
+        assert_eq!(times.judged(3), Timestamp::from_millis(1_000));
+        assert_eq!(
+            times.judged(4),
+            Timestamp::from_millis(5_000),
+            "came while no worker ran"
+        );
+        assert_eq!(times.judged(10), times.now);
+        assert_eq!(
+            catch_up.mark(),
+            ReadMark::read(4, Timestamp::from_millis(1_000)).then(Read {
+                read_to: 10,
+                at: Timestamp::from_millis(5_000)
+            }),
+            "a stop mid-replay leaves the next owner the same judgement"
+        );
     }
 }

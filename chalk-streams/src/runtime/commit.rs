@@ -1,6 +1,7 @@
 //! Offset commits. All are synchronous and made one at a time (the stream context's commit
 //! lock), so that no earlier commit can land after a later one and move the group back:
-//! - every `auto.commit.interval.ms`, on a thread of their own, what the workers have stored;
+//! - every `auto.commit.interval.ms`, on a thread of their own, what the workers have stored
+//!   (and a window stream's offsets with their read marks);
 //! - where a partition changes hands (revocation, shutdown), retried while the failure is a
 //!   passing one and read back: a commit lost there makes the next owner process again what was
 //!   already done here.
@@ -33,11 +34,16 @@ pub(super) fn spawn_periodic_commits(
             while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
                 let result = {
                     let _one_at_a_time = consumer.context().commit_lock();
-                    consumer.commit_consumer_state(CommitMode::Sync)
+                    match consumer.commit_consumer_state(CommitMode::Sync) {
+                        // Nothing stored since the last commit.
+                        Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {
+                            consumer.context().window_marks().commit(consumer.as_ref())
+                        }
+                        Err(error) => Err(error),
+                    }
                 };
                 match result {
-                    // Nothing stored since the last commit.
-                    Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+                    Ok(()) => {}
                     Err(error) => {
                         if let Some(suppressed) = failures.allow() {
                             tracing::warn!(stream = name, %error, suppressed, "offset commit failed; the next one carries the same offsets");

@@ -29,6 +29,7 @@ mod running;
 mod stats;
 mod stream;
 pub(crate) mod window;
+mod window_marks;
 pub(crate) mod window_task;
 
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub(crate) struct StreamShared {
     /// Whether workers take a batch's messages in one librdkafka call (see `partition_queue`):
     /// not when rebalances are incremental, where that call's position could skip a message.
     pub take_batches: bool,
+    /// A window stream's offsets to commit, with their read marks.
+    pub window_marks: window_marks::WindowMarks,
 }
 
 /// A stream with its source resolved: what `run` starts.
@@ -389,6 +392,7 @@ impl Runtime {
             clock: Arc::clone(&self.clock),
             window_retention: self.window_retention,
             take_batches: !properties.rebalances_incrementally(),
+            window_marks: window_marks::WindowMarks::default(),
         });
         StreamHandle::start(shared, properties, plan.source.topics).await
     }

@@ -18,7 +18,9 @@ use super::partition::{fill_batch, PartitionTask};
 use super::predecessors::predecessors_ended;
 use super::record::KafkaRecord;
 use super::stats::StatsSnapshot;
+use super::window::mark::ReadMark;
 use super::window::{OwnedRecord, WindowBook};
+use super::window_marks::MarkedOffset;
 use crate::features::FeatureRow;
 use crate::message::{RawMessage, Timestamp};
 use crate::resolver::{CheckFn, FireAsyncFn, FireFn, MessageError, Phase, Resolver};
@@ -156,7 +158,7 @@ impl PartitionTask {
                 &early,
                 &mut book,
                 resolver.check(),
-                Times::at(clock.now(), catch_up),
+                Times::at(clock.now(), catch_up.as_ref()),
                 (&mut counts, &mut latency),
                 &mut log,
             )
@@ -170,7 +172,8 @@ impl PartitionTask {
             let mut messages = queue.stream();
             loop {
                 // Nothing fires or expires while catching up.
-                let next_wake = catch_up.map_or_else(|| book.next_wake(), |_| None);
+                let replaying = catch_up.is_some();
+                let next_wake = if replaying { None } else { book.next_wake() };
                 let mut batch = Vec::new();
                 let mut idle = false;
                 tokio::select! {
@@ -187,9 +190,10 @@ impl PartitionTask {
                         }
                     } => {}
                     () = async {
-                        match catch_up {
-                            Some(_) => tokio::time::sleep(CATCH_UP_IDLE).await,
-                            None => std::future::pending().await,
+                        if replaying {
+                            tokio::time::sleep(CATCH_UP_IDLE).await;
+                        } else {
+                            std::future::pending::<()>().await;
                         }
                     } => idle = true,
                 }
@@ -201,14 +205,17 @@ impl PartitionTask {
                     &batch,
                     &mut book,
                     resolver.check(),
-                    Times::at(now, catch_up),
+                    Times::at(now, catch_up.as_ref()),
                     (&mut counts, &mut latency),
                     &mut log,
                 )
                 .instrument(span.clone())
                 .await;
                 drop(batch);
-                if catch_up.is_some_and(|c| c.read(book.last_seen(), idle)) {
+                if catch_up
+                    .as_ref()
+                    .is_some_and(|c| c.read(book.last_seen(), idle))
+                {
                     tracing::debug!(
                         stream = self.name(),
                         partition = self.partition,
@@ -222,12 +229,15 @@ impl PartitionTask {
                         .await;
                     book.expire(now);
                 }
-                let committable = book.committable();
-                if committable > stored {
-                    if let Some(offset) = committable {
-                        self.store_offset(offset);
-                    }
-                    stored = committable;
+                if let Some(next) = book.commit_position() {
+                    let mark = match &catch_up {
+                        Some(catch_up) => catch_up.mark(),
+                        None => book
+                            .last_seen()
+                            .map(|last| ReadMark::read(last.saturating_add(1), now))
+                            .unwrap_or_default(),
+                    };
+                    self.hand_over(next, mark.past(next), &mut stored);
                 }
                 self.shared.stats.record_latency(&latency);
                 self.shared.stats.record(counts);
@@ -239,6 +249,22 @@ impl PartitionTask {
             }
             drop(messages);
             self.renew_queue();
+        }
+    }
+
+    /// Hands the offset to commit over, with its read mark (`stored`: the offset last handed
+    /// over, which the stream's statistics show).
+    fn hand_over(&self, next: i64, mark: ReadMark, stored: &mut Option<i64>) {
+        let key = (std::sync::Arc::clone(&self.topic), self.partition);
+        let metadata = mark.to_metadata();
+        self.shared
+            .window_marks
+            .set(&key, MarkedOffset { next, metadata });
+        if *stored != Some(next) {
+            self.shared
+                .stats
+                .record_stored_offset(&self.topic, self.partition, next);
+            *stored = Some(next);
         }
     }
 
@@ -254,7 +280,7 @@ impl PartitionTask {
         batch: &[M],
         book: &mut WindowBook,
         check: CheckFn,
-        times: Times,
+        times: Times<'_>,
         (counts, latency): (&mut StatsSnapshot, &mut LatencyBatch),
         log: &mut LogLimiter,
     ) {

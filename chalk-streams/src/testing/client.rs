@@ -210,10 +210,39 @@ impl KafkaTestClient {
         topic: &str,
         partitions: i32,
     ) -> Result<Vec<Option<i64>>> {
+        let committed = self.committed(group, topic, partitions).await?;
+        Ok(committed
+            .into_iter()
+            .map(|c| c.map(|(offset, _)| offset))
+            .collect())
+    }
+
+    /// The metadata committed with the offsets of consumer group `group` on each of
+    /// `partitions` of `topic` (`None` where nothing is committed): a window stream's commits
+    /// carry what its workers had read, and when.
+    pub async fn committed_metadata(
+        &self,
+        group: &str,
+        topic: &str,
+        partitions: i32,
+    ) -> Result<Vec<Option<String>>> {
+        let committed = self.committed(group, topic, partitions).await?;
+        Ok(committed
+            .into_iter()
+            .map(|c| c.map(|(_, metadata)| metadata))
+            .collect())
+    }
+
+    async fn committed(
+        &self,
+        group: &str,
+        topic: &str,
+        partitions: i32,
+    ) -> Result<Vec<Option<(i64, String)>>> {
         let mut config = self.config();
         config.set("group.id", group);
         let topic = topic.to_owned();
-        tokio::task::spawn_blocking(move || -> Result<Vec<Option<i64>>> {
+        tokio::task::spawn_blocking(move || -> Result<Vec<Option<(i64, String)>>> {
             let consumer: BaseConsumer = config.create().map_err(embedded)?;
             let mut wanted = TopicPartitionList::new();
             for p in 0..partitions {
@@ -225,12 +254,13 @@ impl KafkaTestClient {
                     .committed_offsets(wanted, Duration::from_secs(10))
                     .map_err(embedded)?;
                 (0..partitions)
-                    .map(
-                        |p| match committed.find_partition(&topic, p).map(|e| e.offset()) {
-                            Some(Offset::Offset(o)) => Some(o),
+                    .map(|p| {
+                        let element = committed.find_partition(&topic, p)?;
+                        match element.offset() {
+                            Offset::Offset(o) => Some((o, element.metadata().to_owned())),
                             _ => None,
-                        },
-                    )
+                        }
+                    })
                     .collect()
             };
             drop(consumer);

@@ -10,24 +10,23 @@ use std::time::{Duration, Instant};
 
 use futures::future::Shared;
 use futures::FutureExt;
-use rdkafka::consumer::Consumer;
 use rdkafka::message::{Message as _, OwnedMessage};
-use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use super::commit::commit_offsets;
 use super::log_limit::LogLimiter;
 use super::partition::{Handoff, KafkaConsumer, PartitionTask};
 use super::StreamShared;
 use crate::resolver::panic_text;
 
 mod client;
+mod given_up;
 mod rebalance;
 #[cfg(test)]
 mod tests;
 
-type PartitionKey = (Arc<str>, i32);
+/// A partition: its topic and number.
+pub(crate) type PartitionKey = (Arc<str>, i32);
 
 /// Resolves (for every clone) when a worker's task has ended.
 pub(crate) type WorkerEnded = Shared<tokio::sync::oneshot::Receiver<()>>;
@@ -109,6 +108,11 @@ impl StreamContext {
         self.shared.descriptor.name()
     }
 
+    /// The offsets with read marks that a window stream's workers handed over.
+    pub(crate) fn window_marks(&self) -> &super::window_marks::WindowMarks {
+        &self.shared.window_marks
+    }
+
     fn workers(&self) -> std::sync::MutexGuard<'_, HashMap<PartitionKey, Worker>> {
         // A worker map is plain data: recover it even if a thread panicked holding the lock.
         self.workers
@@ -137,6 +141,9 @@ impl StreamContext {
         let ended = ended.shared();
         let (early, early_rx) = tokio::sync::mpsc::unbounded_channel();
         let stored_at_start = self.shared.stats.stored_offset(&topic, partition);
+        self.shared
+            .window_marks
+            .open(&(Arc::clone(&topic), partition));
         let predecessors = self.still_running(&topic, partition);
         let task = PartitionTask {
             resume_from: stored_at_start,
@@ -335,39 +342,5 @@ impl StreamContext {
             stopped.push(((topic, partition), worker.stored_at_start));
         }
         stopped
-    }
-
-    /// Commits, now, the offsets this process stored for `partitions` (partitions it is giving
-    /// up, whose workers have stopped) during their assignment; a partition that stored nothing
-    /// new is left alone, as its group may have moved past an older ownership's offset. They are
-    /// named explicitly rather than left to librdkafka's record of what is not yet committed,
-    /// which a failed commit can leave wrong (seen on the mock cluster: a commit reported done,
-    /// the offsets not written). Returns the partitions whose offsets Kafka now has.
-    pub(crate) fn commit_partitions<K: Consumer<Self>>(
-        &self,
-        consumer: &K,
-        partitions: &[(PartitionKey, Option<i64>)],
-    ) -> Vec<PartitionKey> {
-        let _one_at_a_time = self.commit_lock();
-        let mut offsets = TopicPartitionList::new();
-        let mut committing = Vec::new();
-        for (key @ (topic, partition), stored_at_start) in partitions {
-            let stored = self.shared.stats.stored_offset(topic, *partition);
-            if let Some(next) = stored.filter(|_| stored != *stored_at_start) {
-                match offsets.add_partition_offset(topic, *partition, Offset::Offset(next)) {
-                    Ok(()) => committing.push(key.clone()),
-                    Err(error) => {
-                        tracing::warn!(stream = self.name(), %topic, partition, %error, "cannot name the offset to commit")
-                    }
-                }
-            }
-        }
-        match commit_offsets(consumer, &offsets, self.name()) {
-            Ok(()) => committing,
-            Err(error) => {
-                tracing::warn!(stream = self.name(), %error, "offset commit failed; the partitions' next owner processes their last batches again");
-                Vec::new()
-            }
-        }
     }
 }

@@ -5,13 +5,16 @@
 //! Crash-correctness by replay: the offset committed is never past the first message of a
 //! window that is still retained, so after a crash the window is rebuilt from Kafka and fires
 //! again with the same content. The cost is replaying up to `window size + retention` of messages
-//! at start-up; nothing is persisted besides the offsets.
+//! at start-up; nothing is persisted besides the offsets and, in their commits' metadata, what
+//! had been read by when (`mark`).
 //!
 //! For the same content, whether a message is late is decided by its window alone: it is late
 //! once its window ended more than the late-arrival deadline ago (the deadline is a grace period
 //! after the window's end, as in Kafka Streams). Judged by the message's own age instead, a
 //! replay after a restart would see the window's first messages older than at their first
 //! reading, skip them, and fire the window again with only the rest.
+
+pub(crate) mod mark;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -245,12 +248,12 @@ impl WindowBook {
         expired
     }
 
-    /// The last offset that may be stored for commit: below the first message of every retained
-    /// window, else the last handled.
-    pub(crate) fn committable(&self) -> Option<i64> {
+    /// The offset to commit: the first message of the earliest retained window, else the one
+    /// after the last handled; `None` before any message.
+    pub(crate) fn commit_position(&self) -> Option<i64> {
         match self.pinned.keys().next() {
-            Some(first_needed) => Some(first_needed - 1).filter(|o| *o >= 0),
-            None => self.last_seen,
+            Some(first_needed) => Some(*first_needed),
+            None => self.last_seen.map(|offset| offset.saturating_add(1)),
         }
     }
 
