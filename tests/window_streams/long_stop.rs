@@ -49,14 +49,16 @@ async fn three_failed_logins(h: &Harness, running: &RunningStreams, t0: i64) {
 }
 
 /// Starts the stream again 45 minutes in: the windows [0, 10) ended 35 minutes before, more
-/// than the deadline. They fire, each on all the messages read before the stop, and `late`
-/// messages are skipped as late.
-async fn restart_after_the_deadline(h: &Harness, t0: i64, late: u64) {
+/// than the deadline. Each fires on all the messages read before the stop, unless one of its
+/// messages is `late` (read after the last commit): frank's window is then withheld, since
+/// part of its messages would replace an output of all of them, and frank keeps `frank`.
+async fn restart_after_the_deadline(h: &Harness, t0: i64, late: u64, frank: i64) {
     h.set_clock(t0 + 45 * MINUTE);
     let running = h.start(&[STREAM]).await;
     let stats = running.stats(STREAM).expect("stream");
+    let fired = 2 - late;
     wait(&stats, "the windows fired and were released", |s| {
-        s.windows_fired == 2 && s.windows_retained == 0
+        s.windows_fired == fired && s.windows_retained == 0
     })
     .await;
     assert_eq!(stats.snapshot().skipped_late, late);
@@ -67,9 +69,36 @@ async fn restart_after_the_deadline(h: &Harness, t0: i64, late: u64) {
     );
     assert_eq!(
         failed(&*h.store, "frank", "num_failed_logins[10m]").await,
-        Some((1, end))
+        Some((frank, end))
     );
     running.shutdown().await.expect("clean shutdown");
+}
+
+/// The metadata committed for the partition, if an offset is.
+async fn committed_metadata(h: &Harness) -> Option<String> {
+    let metadata = h.kafka.committed_metadata(GROUP, TOPIC, 1).await;
+    metadata.expect("committed").remove(0)
+}
+
+/// Waits for a periodic commit with `metadata`: Kafka's state, observed every 50 ms.
+async fn periodic_commit(h: &Harness, metadata: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while committed_metadata(h).await.as_deref() != Some(metadata) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no commit with {metadata:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Injects `error` into the mock cluster's next answer to an offset commit, `times` times.
+fn fail_commits(h: &Harness, error: RDKafkaRespErr, times: usize) {
+    let Broker::Mock(kafka) = &h.kafka else {
+        unreachable!("a mock cluster")
+    };
+    let cluster = kafka.cluster().expect("cluster");
+    cluster.request_errors(RDKafkaApiKey::OffsetCommit, &vec![error; times]);
 }
 
 on_both_brokers!(
@@ -90,11 +119,13 @@ async fn a_window_unfired_at_a_stop_longer_than_the_deadline_fires_after_it(brok
         [Some(0)],
         "kept for the windows"
     );
-    restart_after_the_deadline(&h, t0, 0).await;
+    restart_after_the_deadline(&h, t0, 0, 1).await;
 }
 
 /// A crash: the offset commits from some point on fail, so the group keeps the last periodic
-/// commit. What was read after it is judged at the restart, as if it came while no worker ran.
+/// commit. Meanwhile the windows fire, and frank's again on a late message. What was read after
+/// the commit is judged at the restart, as if it came while no worker ran: late, so frank's
+/// window does not fire again on the rest alone, and keeps its output of both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_crash_the_periodic_commit_tells_what_had_been_read() {
     let t0 = start_of_hour();
@@ -103,38 +134,51 @@ async fn after_a_crash_the_periodic_commit_tells_what_had_been_read() {
     three_failed_logins(&h, &running, t0).await;
     // Read 3 messages by minute 3: what the next owner judges them at.
     let expected = format!("chalk-streams/window-reads/1 3@{}", t0 + 3 * MINUTE);
-    let committed_metadata = || async {
-        let metadata = h.kafka.committed_metadata(GROUP, TOPIC, 1).await;
-        metadata.expect("committed").remove(0)
-    };
-    // Kafka's state, observed: every 50 ms until the periodic commit lands.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while committed_metadata().await.as_deref() != Some(expected.as_str()) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no commit of {expected}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let Broker::Mock(kafka) = &h.kafka else {
-        unreachable!("a mock cluster")
-    };
-    kafka.cluster().expect("cluster").request_errors(
-        RDKafkaApiKey::OffsetCommit,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 20],
+    periodic_commit(&h, &expected).await;
+    fail_commits(
+        &h,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_COMMIT_OFFSET_SIZE,
+        20,
     );
-    h.set_clock(t0 + 4 * MINUTE);
+    let stats = running.stats(STREAM).expect("stream");
+    h.set_clock(t0 + 10 * MINUTE);
+    wait(&stats, "the windows fired", |s| s.windows_fired == 2).await;
+    h.set_clock(t0 + 12 * MINUTE);
     h.kafka
         .produce(&attempt(TOPIC, "frank", false, t0 + 4 * MINUTE))
         .await
         .expect("produce");
-    let stats = running.stats(STREAM).expect("stream");
-    wait(&stats, "read", |s| s.handled() == 4).await;
+    wait(&stats, "frank's fired again", |s| s.windows_fired == 3).await;
+    let end = t0 + 10 * MINUTE;
+    assert_eq!(
+        failed(&*h.store, "frank", "num_failed_logins[10m]").await,
+        Some((2, end))
+    );
     running.shutdown().await.expect("stops");
     assert_eq!(
-        committed_metadata().await,
+        committed_metadata(&h).await,
         Some(expected),
-        "the stop's commit failed"
+        "the commits since failed"
     );
-    restart_after_the_deadline(&h, t0, 1).await;
+    restart_after_the_deadline(&h, t0, 1, 2).await;
+}
+
+/// Brokers whose `offset.metadata.max.bytes` is too small for the marks: offsets are committed
+/// without them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_are_committed_without_marks_where_the_brokers_refuse_them() {
+    let t0 = start_of_hour();
+    let h = one_partition(Broker::mock(), t0).await;
+    fail_commits(
+        &h,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE,
+        1,
+    );
+    let running = h.start(&[STREAM]).await;
+    three_failed_logins(&h, &running, t0).await;
+    periodic_commit(&h, "").await;
+    running.shutdown().await.expect("stops");
+    let committed = h.kafka.committed_offsets(GROUP, TOPIC, 1).await;
+    assert_eq!(committed.expect("committed"), [Some(0)]);
+    assert_eq!(committed_metadata(&h).await.as_deref(), Some(""));
 }

@@ -11,7 +11,9 @@
 //! them, which its commit's read mark tells (see `window::mark`): a window that had not fired
 //! when the previous owner stopped, and that ended more than the deadline before this worker
 //! started (a stop longer than the deadline), is rebuilt and fires. The rest of the replay
-//! (messages that came while no worker ran) is judged at this worker's start.
+//! (messages that came while no worker ran, or that a crashed owner read after its last commit)
+//! is judged at this worker's start; a window that one of them is then late for does not fire
+//! after the replay, as part of its messages would replace the output it may have had.
 
 use std::time::Duration;
 
@@ -62,7 +64,12 @@ impl CatchUp {
             Ok((Ok((low, high)), inherited)) => (high > low).then(|| Self {
                 end: high,
                 started: now,
-                inherited: inherited.unwrap_or_default(),
+                // Committed past the partition's end, the mark is of a topic since made anew:
+                // none of its messages was read.
+                inherited: inherited
+                    .filter(|(next, _)| *next <= high)
+                    .map(|(_, mark)| mark)
+                    .unwrap_or_default(),
             }),
             Ok((Err(error), _)) => {
                 tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, "cannot read the partition's end offset: windows the replay finds ended fire after each batch, on part of their messages until it is read");
@@ -88,14 +95,14 @@ impl CatchUp {
     }
 }
 
-/// The read mark committed with the partition's offset, if it carries one. Committed metadata
-/// that is not UTF-8 (from another tool) makes the binding panic: caught, as no mark.
+/// The offset committed for the partition, with the read mark it carries, if any. Committed
+/// metadata that is not UTF-8 (from another tool) makes the binding panic: caught, as no mark.
 fn committed_mark(
     consumer: &KafkaConsumer,
     stream: &str,
     topic: &str,
     partition: i32,
-) -> Option<ReadMark> {
+) -> Option<(i64, ReadMark)> {
     let mut wanted = TopicPartitionList::new();
     wanted.add_partition(topic, partition);
     let committed = match consumer.committed_offsets(wanted, END_OFFSET_TIMEOUT) {
@@ -109,11 +116,15 @@ fn committed_mark(
     let Offset::Offset(next) = element.offset() else {
         return None;
     };
-    let metadata = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let Ok(metadata) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         element.metadata().to_owned()
-    }))
-    .ok()?;
-    Some(ReadMark::from_metadata(&metadata)?.past(next))
+    })) else {
+        tracing::warn!(stream, topic, partition, "the committed offset's metadata is not UTF-8, so not a read mark: the replay is judged at this worker's start");
+        return None;
+    };
+    let mark = ReadMark::from_metadata(&metadata)?.past(next);
+    tracing::debug!(stream, topic, partition, next, %metadata, "the replay is judged by the committed read mark");
+    Some((next, mark))
 }
 
 /// The times a batch is judged at: the clock's, and the one a message's lateness goes by (for
@@ -131,6 +142,11 @@ impl<'a> Times<'a> {
     /// The times at `now`, while `catch_up` (if any) lasts.
     pub(super) fn at(now: Timestamp, catch_up: Option<&'a CatchUp>) -> Self {
         Self { now, catch_up }
+    }
+
+    /// Whether the replay lasts.
+    pub(super) fn replaying(&self) -> bool {
+        self.catch_up.is_some()
     }
 
     /// The time the lateness of the message at `offset` is judged at: for a message the

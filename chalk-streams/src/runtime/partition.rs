@@ -52,6 +52,8 @@ pub(crate) struct PartitionTask {
     /// Messages below it were processed here (their outputs are stored) but their commit may have
     /// been refused during a rebalance; they are passed over, not processed twice.
     pub resume_from: Option<i64>,
+    /// The epoch of the partition's slot for a window stream's offsets (`WindowMarks::open`).
+    pub mark_epoch: u64,
     /// Messages that reached the consumer's main queue before this partition's queue was
     /// split, and the signal that all of them have been handed over.
     pub handoff: Handoff,

@@ -5,10 +5,12 @@
 //! of the last read) still moves on.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
-use rdkafka::error::KafkaResult;
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::context::PartitionKey;
@@ -23,8 +25,10 @@ pub(crate) struct MarkedOffset {
 }
 
 /// A partition's slot: open while this process owns it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Slot {
+    /// Which ownership opened it.
+    epoch: u64,
     latest: Option<MarkedOffset>,
     /// Whether Kafka has `latest`.
     committed: bool,
@@ -34,6 +38,10 @@ struct Slot {
 #[derive(Debug, Default)]
 pub(crate) struct WindowMarks {
     slots: Mutex<HashMap<PartitionKey, Slot>>,
+    epochs: AtomicU64,
+    /// Set once the brokers refuse the marks as too large (their `offset.metadata.max.bytes`):
+    /// offsets are committed without them from then on.
+    metadata_refused: AtomicBool,
 }
 
 impl WindowMarks {
@@ -43,19 +51,31 @@ impl WindowMarks {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Opens a partition's slot as its worker starts.
-    pub(crate) fn open(&self, key: &PartitionKey) {
-        self.slots().insert(key.clone(), Slot::default());
+    /// Opens a partition's slot as its worker starts; returns the epoch the worker sets it by.
+    pub(crate) fn open(&self, key: &PartitionKey) -> u64 {
+        let epoch = self.epochs.fetch_add(1, Ordering::Relaxed);
+        let slot = Slot {
+            epoch,
+            latest: None,
+            committed: false,
+        };
+        self.slots().insert(key.clone(), slot);
+        epoch
     }
 
-    /// Hands over a partition's latest offset and mark; ignored once the slot is closed (a
-    /// worker aborted when its partition was given up may still run a little).
-    pub(crate) fn set(&self, key: &PartitionKey, marked: MarkedOffset) {
-        if let Some(slot) = self.slots().get_mut(key) {
-            if slot.latest.as_ref() != Some(&marked) {
-                slot.latest = Some(marked);
-                slot.committed = false;
+    /// Hands over a partition's latest offset and mark, from the worker of `epoch`; returns
+    /// whether it was taken. Refused once the slot is closed or opened again: a worker aborted
+    /// when its partition was given up may still run a little.
+    pub(crate) fn set(&self, key: &PartitionKey, epoch: u64, marked: MarkedOffset) -> bool {
+        match self.slots().get_mut(key) {
+            Some(slot) if slot.epoch == epoch => {
+                if slot.latest.as_ref() != Some(&marked) {
+                    slot.latest = Some(marked);
+                    slot.committed = false;
+                }
+                true
             }
+            _ => false,
         }
     }
 
@@ -83,9 +103,13 @@ impl WindowMarks {
         }
         let mut offsets = TopicPartitionList::new();
         for ((topic, partition), marked) in &pending {
-            add_marked(&mut offsets, topic, *partition, marked)?;
+            self.add(&mut offsets, topic, *partition, marked)?;
         }
-        consumer.commit(&offsets, CommitMode::Sync)?;
+        if let Err(error) = consumer.commit(&offsets, CommitMode::Sync) {
+            // The next commit goes without the marks.
+            self.refuses_metadata(&error);
+            return Err(error);
+        }
         let mut slots = self.slots();
         for (key, marked) in pending {
             if let Some(slot) = slots.get_mut(&key) {
@@ -97,20 +121,36 @@ impl WindowMarks {
         }
         Ok(())
     }
-}
 
-/// Adds a partition's offset and its mark to `offsets`.
-pub(crate) fn add_marked(
-    offsets: &mut TopicPartitionList,
-    topic: &str,
-    partition: i32,
-    marked: &MarkedOffset,
-) -> KafkaResult<()> {
-    offsets.add_partition_offset(topic, partition, Offset::Offset(marked.next))?;
-    if let Some(mut element) = offsets.find_partition(topic, partition) {
-        element.set_metadata(&marked.metadata);
+    /// Adds a partition's offset and its mark (unless the brokers refuse marks) to `offsets`.
+    pub(crate) fn add(
+        &self,
+        offsets: &mut TopicPartitionList,
+        topic: &str,
+        partition: i32,
+        marked: &MarkedOffset,
+    ) -> KafkaResult<()> {
+        offsets.add_partition_offset(topic, partition, Offset::Offset(marked.next))?;
+        if !self.metadata_refused.load(Ordering::Relaxed) {
+            if let Some(mut element) = offsets.find_partition(topic, partition) {
+                element.set_metadata(&marked.metadata);
+            }
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Whether a commit failed because the brokers take no metadata this large; if so, from
+    /// now on offsets are committed without their marks (said once, as a warning).
+    pub(crate) fn refuses_metadata(&self, error: &KafkaError) -> bool {
+        let too_large = matches!(
+            error,
+            KafkaError::ConsumerCommit(RDKafkaErrorCode::OffsetMetadataTooLarge)
+        );
+        if too_large && !self.metadata_refused.swap(true, Ordering::Relaxed) {
+            tracing::warn!(%error, "the brokers refuse window streams' read marks as offset commit metadata (raise their `offset.metadata.max.bytes` to 1024 or more): offsets are committed without them, so a window that ends more than the deadline before a restart loses the messages read before it");
+        }
+        too_large
+    }
 }
 
 #[cfg(test)]
@@ -127,16 +167,22 @@ mod tests {
     }
 
     #[test]
-    fn only_an_open_slot_takes_offsets_and_closing_returns_what_kafka_lacks() {
+    fn only_its_open_slot_takes_a_workers_offsets_and_closing_returns_the_latest() {
         let marks = WindowMarks::default();
         let key: PartitionKey = (Arc::from("t"), 0);
-        marks.set(&key, marked(5, "a"));
+        assert!(!marks.set(&key, 0, marked(5, "a")));
         assert_eq!(marks.close(&key), None, "never opened");
-        marks.open(&key);
-        marks.set(&key, marked(5, "a"));
-        marks.set(&key, marked(5, "b"));
+        let first = marks.open(&key);
+        assert!(marks.set(&key, first, marked(5, "a")));
+        assert!(marks.set(&key, first, marked(5, "b")));
         assert_eq!(marks.close(&key), Some((marked(5, "b"), false)));
-        marks.set(&key, marked(6, "c"));
-        assert_eq!(marks.close(&key), None, "closed: a late worker is ignored");
+        assert!(!marks.set(&key, first, marked(6, "c")), "closed");
+        let second = marks.open(&key);
+        assert!(
+            !marks.set(&key, first, marked(6, "c")),
+            "a worker of the earlier ownership, aborted and still running"
+        );
+        assert!(marks.set(&key, second, marked(4, "d")));
+        assert_eq!(marks.close(&key), Some((marked(4, "d"), false)));
     }
 }

@@ -222,6 +222,17 @@ impl PartitionTask {
                         "replay read: the windows it found ended fire"
                     );
                     catch_up = None;
+                    let withheld = book.withhold_incomplete();
+                    if withheld > 0 {
+                        tracing::warn!(
+                            stream = self.name(),
+                            partition = self.partition,
+                            withheld,
+                            "windows not fired after the replay: messages of theirs that came \
+                             after the last commit are late now, and the rest would replace \
+                             their output; the output they had stands"
+                        );
+                    }
                 }
                 if catch_up.is_none() {
                     self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
@@ -257,10 +268,11 @@ impl PartitionTask {
     fn hand_over(&self, next: i64, mark: ReadMark, stored: &mut Option<i64>) {
         let key = (std::sync::Arc::clone(&self.topic), self.partition);
         let metadata = mark.to_metadata();
-        self.shared
-            .window_marks
-            .set(&key, MarkedOffset { next, metadata });
-        if *stored != Some(next) {
+        let taken =
+            self.shared
+                .window_marks
+                .set(&key, self.mark_epoch, MarkedOffset { next, metadata });
+        if taken && *stored != Some(next) {
             self.shared
                 .stats
                 .record_stored_offset(&self.topic, self.partition, next);
@@ -298,6 +310,9 @@ impl PartitionTask {
             // its window has ended more than the deadline ago (see `window`'s module doc).
             if !book.accepts(event_time, judged) {
                 counts.skipped_late += 1;
+                if times.replaying() {
+                    book.lost(event_time, raw.key);
+                }
                 book.pass(raw.offset);
                 continue;
             }

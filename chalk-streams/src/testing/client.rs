@@ -210,7 +210,7 @@ impl KafkaTestClient {
         topic: &str,
         partitions: i32,
     ) -> Result<Vec<Option<i64>>> {
-        let committed = self.committed(group, topic, partitions).await?;
+        let committed = self.committed(group, topic, partitions, false).await?;
         Ok(committed
             .into_iter()
             .map(|c| c.map(|(offset, _)| offset))
@@ -219,25 +219,27 @@ impl KafkaTestClient {
 
     /// The metadata committed with the offsets of consumer group `group` on each of
     /// `partitions` of `topic` (`None` where nothing is committed): a window stream's commits
-    /// carry what its workers had read, and when.
+    /// carry what its workers had read, and when. Metadata that is not UTF-8 is an error.
     pub async fn committed_metadata(
         &self,
         group: &str,
         topic: &str,
         partitions: i32,
     ) -> Result<Vec<Option<String>>> {
-        let committed = self.committed(group, topic, partitions).await?;
+        let committed = self.committed(group, topic, partitions, true).await?;
         Ok(committed
             .into_iter()
             .map(|c| c.map(|(_, metadata)| metadata))
             .collect())
     }
 
+    /// The committed offsets, with their metadata if `with_metadata` (else empty).
     async fn committed(
         &self,
         group: &str,
         topic: &str,
         partitions: i32,
+        with_metadata: bool,
     ) -> Result<Vec<Option<(i64, String)>>> {
         let mut config = self.config();
         config.set("group.id", group);
@@ -255,13 +257,24 @@ impl KafkaTestClient {
                     .map_err(embedded)?;
                 (0..partitions)
                     .map(|p| {
-                        let element = committed.find_partition(&topic, p)?;
-                        match element.offset() {
-                            Offset::Offset(o) => Some((o, element.metadata().to_owned())),
-                            _ => None,
+                        let Some(element) = committed.find_partition(&topic, p) else {
+                            return Ok(None);
+                        };
+                        let Offset::Offset(offset) = element.offset() else {
+                            return Ok(None);
+                        };
+                        if !with_metadata {
+                            return Ok(Some((offset, String::new())));
                         }
+                        // The binding panics on metadata that is not UTF-8.
+                        let metadata =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                element.metadata().to_owned()
+                            }))
+                            .map_err(|_| embedded(format!("partition {p}: metadata not UTF-8")))?;
+                        Ok(Some((offset, metadata)))
                     })
-                    .collect()
+                    .collect::<Result<_>>()?
             };
             drop(consumer);
             Ok(offsets)

@@ -1,12 +1,15 @@
 //! Commits of the partitions a stream gives up (at a revoke, at shutdown): named explicitly,
 //! each with its read mark for a window stream.
 
+use std::sync::Arc;
+
 use rdkafka::consumer::Consumer;
+use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{PartitionKey, StreamContext};
-use crate::runtime::commit::commit_offsets;
-use crate::runtime::window_marks::add_marked;
+use crate::runtime::commit::{commit_offsets, CommitError};
+use crate::runtime::window_marks::MarkedOffset;
 
 impl StreamContext {
     /// Commits, now, the offsets this process stored for `partitions` (partitions it is giving
@@ -21,41 +24,72 @@ impl StreamContext {
         partitions: &[(PartitionKey, Option<i64>)],
     ) -> Vec<PartitionKey> {
         let _one_at_a_time = self.commit_lock();
-        let mut offsets = TopicPartitionList::new();
-        let mut committing = Vec::new();
+        // Window streams' partitions whose offset and read mark Kafka has already.
+        let mut committed = Vec::new();
+        let mut marked = Vec::new();
+        let mut plain = Vec::new();
         for (key @ (topic, partition), stored_at_start) in partitions {
-            // A window stream's partition: its offset and read mark, unless Kafka has them.
             match self.shared.window_marks.close(key) {
-                Some((_, true)) => {
-                    committing.push(key.clone());
-                    continue;
-                }
-                Some((marked, false)) => {
-                    match add_marked(&mut offsets, topic, *partition, &marked) {
-                        Ok(()) => committing.push(key.clone()),
-                        Err(error) => {
-                            tracing::warn!(stream = self.name(), %topic, partition, %error, "cannot name the offset to commit")
-                        }
-                    }
-                    continue;
-                }
-                None => {}
-            }
-            let stored = self.shared.stats.stored_offset(topic, *partition);
-            if let Some(next) = stored.filter(|_| stored != *stored_at_start) {
-                match offsets.add_partition_offset(topic, *partition, Offset::Offset(next)) {
-                    Ok(()) => committing.push(key.clone()),
-                    Err(error) => {
-                        tracing::warn!(stream = self.name(), %topic, partition, %error, "cannot name the offset to commit")
+                Some((_, true)) => committed.push(key.clone()),
+                Some((offset, false)) => marked.push((key.clone(), offset)),
+                None => {
+                    let stored = self.shared.stats.stored_offset(topic, *partition);
+                    if let Some(next) = stored.filter(|_| stored != *stored_at_start) {
+                        plain.push((key.clone(), next));
                     }
                 }
             }
         }
-        match commit_offsets(consumer, &offsets, self.name()) {
-            Ok(()) => committing,
+        let (offsets, mut named) = self.offsets_to_commit(&marked, &plain);
+        let mut result = commit_offsets(consumer, &offsets, self.name());
+        if let Err(CommitError::Kafka(error)) = &result {
+            if !marked.is_empty() && self.shared.window_marks.refuses_metadata(error) {
+                let offsets;
+                (offsets, named) = self.offsets_to_commit(&marked, &plain);
+                result = commit_offsets(consumer, &offsets, self.name());
+            }
+        }
+        match result {
+            Ok(()) => committed.extend(named),
             Err(error) => {
                 tracing::warn!(stream = self.name(), %error, "offset commit failed; the partitions' next owner processes their last batches again");
-                Vec::new()
+            }
+        }
+        committed
+    }
+
+    /// The list to commit, and the partitions it names.
+    fn offsets_to_commit(
+        &self,
+        marked: &[(PartitionKey, MarkedOffset)],
+        plain: &[(PartitionKey, i64)],
+    ) -> (TopicPartitionList, Vec<PartitionKey>) {
+        let mut offsets = TopicPartitionList::new();
+        let mut named = Vec::new();
+        for (key @ (topic, partition), offset) in marked {
+            let added = self
+                .shared
+                .window_marks
+                .add(&mut offsets, topic, *partition, offset);
+            self.name_partition(key, added, &mut named);
+        }
+        for (key @ (topic, partition), next) in plain {
+            let added = offsets.add_partition_offset(topic, *partition, Offset::Offset(*next));
+            self.name_partition(key, added, &mut named);
+        }
+        (offsets, named)
+    }
+
+    fn name_partition(
+        &self,
+        (topic, partition): &PartitionKey,
+        added: KafkaResult<()>,
+        named: &mut Vec<PartitionKey>,
+    ) {
+        match added {
+            Ok(()) => named.push((Arc::clone(topic), *partition)),
+            Err(error) => {
+                tracing::warn!(stream = self.name(), %topic, partition, %error, "cannot name the offset to commit")
             }
         }
     }

@@ -141,12 +141,14 @@ impl StreamContext {
         let ended = ended.shared();
         let (early, early_rx) = tokio::sync::mpsc::unbounded_channel();
         let stored_at_start = self.shared.stats.stored_offset(&topic, partition);
-        self.shared
+        let mark_epoch = self
+            .shared
             .window_marks
             .open(&(Arc::clone(&topic), partition));
         let predecessors = self.still_running(&topic, partition);
         let task = PartitionTask {
             resume_from: stored_at_start,
+            mark_epoch,
             shared: Arc::clone(&self.shared),
             consumer,
             queue: Some(queue),

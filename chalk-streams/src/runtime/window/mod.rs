@@ -67,6 +67,8 @@ pub(crate) struct WindowBook {
     pinned: BTreeMap<i64, usize>,
     /// The highest offset handled.
     last_seen: Option<i64>,
+    /// Retained windows that a replayed message was late for (`lost`), until they are withheld.
+    incomplete: BTreeSet<WindowId>,
 }
 
 impl OwnedRecord {
@@ -121,6 +123,7 @@ impl WindowBook {
             pending: BTreeSet::new(),
             pinned: BTreeMap::new(),
             last_seen: None,
+            incomplete: BTreeSet::new(),
         }
     }
 
@@ -159,6 +162,32 @@ impl WindowBook {
     /// Records that `offset` was handled without entering a window (skipped or failed).
     pub(crate) fn pass(&mut self, offset: i64) {
         self.last_seen = Some(self.last_seen.map_or(offset, |o| o.max(offset)));
+    }
+
+    /// Records that a replayed message with this event time and key was skipped as late: the
+    /// retained windows it belongs to miss it. (Judged late at the replay's start, it may have
+    /// been read by the previous owner after its last commit, and be in their last output.)
+    pub(crate) fn lost(&mut self, event_time: Timestamp, key: Option<&[u8]>) {
+        for (index, size) in self.sizes.iter().enumerate() {
+            let id = (
+                window_end(event_time.as_millis(), size.millis),
+                index,
+                key.map(<[u8]>::to_vec),
+            );
+            if self.windows.contains_key(&id) {
+                self.incomplete.insert(id);
+            }
+        }
+    }
+
+    /// Withholds the windows a replayed message was late for from firing: part of their
+    /// messages would replace the output of all of them. Returns how many were due to fire.
+    pub(crate) fn withhold_incomplete(&mut self) -> usize {
+        let incomplete = std::mem::take(&mut self.incomplete);
+        incomplete
+            .iter()
+            .filter(|id| self.pending.remove(*id))
+            .count()
     }
 
     /// Adds a message to its window of every size (those still retained).

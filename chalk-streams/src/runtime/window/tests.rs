@@ -168,3 +168,19 @@ fn several_sizes_hold_a_message_each() {
     assert_eq!(b.due(ts(20)).len(), 1);
     assert_eq!(b.due(ts(60)).len(), 2);
 }
+
+#[test]
+fn a_window_a_replayed_message_was_late_for_is_withheld_from_firing() {
+    let mut b = book(30);
+    // Read by the previous owner by minute 3, judged then.
+    b.insert(record(0, "a"), ts(1), ts(3));
+    b.insert(record(1, "b"), ts(2), ts(3));
+    // Read after its last commit: judged at this worker's start, late.
+    assert!(!b.accepts(ts(4), ts(45)));
+    b.lost(ts(4), Some(b"a"));
+    b.lost(ts(4), Some(b"c"));
+    assert_eq!(b.withhold_incomplete(), 1, "c has no window kept");
+    assert_eq!(b.due(ts(45)), vec![(10 * MIN, 0, Some(b"b".to_vec()))]);
+    assert_eq!(b.withhold_incomplete(), 0, "withheld once");
+    assert_eq!(b.expire(ts(45)), 2, "both dropped after their retention");
+}
