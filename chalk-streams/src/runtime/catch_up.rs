@@ -15,6 +15,7 @@
 //! is judged at this worker's start; a window that one of them is then late for does not fire
 //! after the replay, as part of its messages would replace the output it may have had.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::Consumer;
@@ -50,18 +51,20 @@ impl CatchUp {
     /// The replay of a worker starting at `now`; `None` when the partition is empty, or its end
     /// offset could not be had (logged: windows then fire after each batch of the replay).
     pub(super) async fn begin(task: &PartitionTask, now: Timestamp) -> Option<Self> {
-        let consumer = std::sync::Arc::clone(&task.consumer);
-        let (stream, topic, partition) = (task.name(), task.topic.to_string(), task.partition);
-        let read = tokio::task::spawn_blocking(move || {
-            let watermarks = consumer.fetch_watermarks(&topic, partition, END_OFFSET_TIMEOUT);
-            (
-                watermarks,
-                committed_mark(&consumer, stream, &topic, partition),
-            )
-        })
-        .await;
-        match read {
-            Ok((Ok((low, high)), inherited)) => (high > low).then(|| Self {
+        let (stream, partition) = (task.name(), task.partition);
+        // Two requests, to different brokers (the partition's leader, the group's coordinator):
+        // made at once.
+        let watermarks = tokio::task::spawn_blocking({
+            let (consumer, topic) = (Arc::clone(&task.consumer), task.topic.to_string());
+            move || consumer.fetch_watermarks(&topic, partition, END_OFFSET_TIMEOUT)
+        });
+        let inherited = tokio::task::spawn_blocking({
+            let (consumer, topic) = (Arc::clone(&task.consumer), task.topic.to_string());
+            move || committed_mark(&consumer, stream, &topic, partition)
+        });
+        let (watermarks, inherited) = tokio::join!(watermarks, inherited);
+        match (watermarks, inherited.ok().flatten()) {
+            (Ok(Ok((low, high))), inherited) => (high > low).then(|| Self {
                 end: high,
                 started: now,
                 // Committed past the partition's end, the mark is of a topic since made anew:
@@ -71,11 +74,11 @@ impl CatchUp {
                     .map(|(_, mark)| mark)
                     .unwrap_or_default(),
             }),
-            Ok((Err(error), _)) => {
-                tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, "cannot read the partition's end offset: windows the replay finds ended fire after each batch, on part of their messages until it is read");
+            (Ok(Err(error)), _) => {
+                tracing::warn!(stream, topic = %task.topic, partition, %error, "cannot read the partition's end offset: windows the replay finds ended fire after each batch, on part of their messages until it is read");
                 None
             }
-            Err(_) => None,
+            (Err(_), _) => None,
         }
     }
 
