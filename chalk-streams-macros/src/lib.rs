@@ -42,6 +42,11 @@ use proc_macro::TokenStream;
 /// - `window = "10m"` or `window = ["10m", "1h"]` (optional): makes it a window stream, run once
 ///   per key and tumbling window of each size. Each size is a Chalk duration, longer than zero,
 ///   and no two sizes are the same duration; both are checked at compile time.
+/// - `timeout = "5s"` (optional, `async fn` only): how long the resolver may take on one message
+///   (on one window, for a window stream). Past it, the resolver's future is dropped and the
+///   message fails in phase `resolver` (dead-lettered if the source has a topic for it), or the
+///   window keeps its previous output; the partition goes on. A Chalk duration longer than zero,
+///   checked at compile time. Without it, a resolver that never finishes holds its partition.
 ///
 /// # The function
 ///

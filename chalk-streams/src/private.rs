@@ -65,6 +65,18 @@ pub const fn assert_window_size(size: &str) {
     }
 }
 
+/// The `timeout` of `#[stream]`, parsed at compile time: a malformed or zero duration fails
+/// constant evaluation, pointing at the literal.
+pub const fn resolver_timeout(timeout: &str) -> std::time::Duration {
+    match crate::duration::parse_duration(timeout) {
+        Ok(d) if d.as_millis() > 0 => d,
+        Ok(_) => panic!("a resolver timeout must be longer than zero, e.g. \"5s\""),
+        Err(_) => panic!(
+            "invalid resolver timeout: write a Chalk duration such as \"500ms\", \"5s\" or \"1m\""
+        ),
+    }
+}
+
 /// Generated code checks each pair of window sizes with this: two sizes that are the same
 /// duration written differently (`"60m"` and `"1h"`) would keep two identical windows.
 pub const fn assert_distinct_window_sizes(earlier: &str, later: &str) {

@@ -17,6 +17,7 @@ pub struct StreamDescriptor {
     file: &'static str,
     line: u32,
     windows: &'static [&'static str],
+    timeout: Option<std::time::Duration>,
     entity: Option<StreamEntity>,
     payload_schema: Option<fn() -> serde_json::Value>,
 }
@@ -40,9 +41,22 @@ impl StreamDescriptor {
             file,
             line,
             windows: &[],
+            timeout: None,
             entity: None,
             payload_schema: None,
         }
+    }
+
+    /// Gives an async resolver a time limit per message (per window, for a window stream).
+    pub const fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// How long the resolver may take on one message (or window) before that message (or
+    /// window) fails in phase `resolver`; `None` for no limit (and for sync resolvers).
+    pub fn timeout(&self) -> Option<std::time::Duration> {
+        self.timeout
     }
 
     /// Gives the stream's payload JSON Schema (for the AsyncAPI document).

@@ -71,5 +71,6 @@ mod dead_letter_producer;
 mod dead_letters;
 mod fatal_error;
 mod renewal_twice;
+mod resolver_timeout;
 mod shared_group;
 mod store_faults;

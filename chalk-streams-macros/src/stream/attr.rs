@@ -1,5 +1,5 @@
-//! Parses the attribute's arguments: `source = PATH`, `name = "..."` and `window = "10m"` (or
-//! `window = ["10m", "1h"]`).
+//! Parses the attribute's arguments: `source = PATH`, `name = "..."`, `window = "10m"` (or
+//! `window = ["10m", "1h"]`) and `timeout = "5s"`.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
@@ -10,7 +10,7 @@ use crate::errors::Errors;
 use crate::root::{self, CrateRoot};
 
 /// The arguments `#[stream]` accepts, for did-you-mean suggestions.
-const ARGUMENTS: &[&str] = &["source", "name", "window", "crate"];
+const ARGUMENTS: &[&str] = &["source", "name", "window", "timeout", "crate"];
 
 /// The example shown when `source` is missing or malformed.
 const SOURCE_EXAMPLE: &str = "`#[stream(source = USER_UPDATES)]` with \
@@ -24,6 +24,9 @@ pub(crate) struct StreamArgs {
     pub(crate) name: Option<LitStr>,
     /// The window sizes of a window stream; `None` for a mapping stream.
     pub(crate) window: Option<Vec<LitStr>>,
+    /// How long an async resolver may take on one message (or window), with the argument's
+    /// name, which errors point at.
+    pub(crate) timeout: Option<(syn::Ident, LitStr)>,
     /// Where chalk-streams is.
     pub(crate) root: CrateRoot,
 }
@@ -35,6 +38,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
     let mut source: Option<syn::ExprPath> = None;
     let mut name: Option<LitStr> = None;
     let mut window: Option<Vec<LitStr>> = None;
+    let mut timeout: Option<(syn::Ident, LitStr)> = None;
     let mut crate_root = CrateRoot::default();
     let mut seen: Vec<String> = Vec::new();
 
@@ -74,6 +78,13 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
                 Ok(sizes) => window = Some(sizes),
                 Err(error) => errors.push(error),
             },
+            "timeout" => match parse_timeout(value) {
+                Ok(lit) => {
+                    let key = meta.path().get_ident().cloned();
+                    timeout = key.map(|key| (key, lit));
+                }
+                Err(error) => errors.push(error),
+            },
             "crate" => match root::parse(value) {
                 Ok(given) => crate_root = given,
                 Err(error) => errors.push(error),
@@ -100,6 +111,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
         source,
         name,
         window,
+        timeout,
         root: crate_root,
     })
 }
@@ -127,8 +139,8 @@ fn unknown_argument(key: &str) -> String {
     match closest(key) {
         Some(suggestion) => format!("unknown argument `{key}`: did you mean `{suggestion}`?"),
         None => format!(
-            "unknown argument `{key}`: `#[stream]` accepts `source = PATH`, `name = \"...\"` \
-             and `window = \"10m\"`"
+            "unknown argument `{key}`: `#[stream]` accepts `source = PATH`, `name = \"...\"`, \
+             `window = \"10m\"` and `timeout = \"5s\"`"
         ),
     }
 }
@@ -149,6 +161,7 @@ fn expected_value(key: &str) -> String {
         "source" => format!("`source` needs a value: {SOURCE_EXAMPLE}"),
         "window" => format!("`window` needs a value: {WINDOW_EXAMPLE}"),
         "crate" => "`crate` needs a value: `crate = \"my_platform::chalk_streams\"`".to_owned(),
+        "timeout" => format!("`timeout` needs a value: {TIMEOUT_EXAMPLE}"),
         _ => "`name` needs a value: `name = \"my_stream\"`".to_owned(),
     }
 }
@@ -199,6 +212,22 @@ fn ungrouped(mut expr: &Expr) -> &Expr {
         expr = &group.expr;
     }
     expr
+}
+
+const TIMEOUT_EXAMPLE: &str = "`timeout = \"5s\"` (a Chalk duration: \"500ms\", \"30s\", \"1m\")";
+
+/// `timeout` is a string literal; whether it parses as a duration is checked when the generated
+/// code is compiled, by the runtime's own parser.
+fn parse_timeout(value: &Expr) -> syn::Result<LitStr> {
+    match ungrouped(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(lit.clone()),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format_args!("`timeout` is a string literal: {TIMEOUT_EXAMPLE}"),
+        )),
+    }
 }
 
 /// `source` is the path of a `static` KafkaSource: `USER_UPDATES` or `crate::sources::USERS`.

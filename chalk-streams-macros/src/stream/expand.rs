@@ -35,6 +35,17 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
         }),
     };
     let windows = window_sizes(args.window.as_deref(), root);
+    // Checked at compile time by the runtime's duration parser, as window sizes are: in a
+    // constant of its own, so that a malformed one is reported at its literal.
+    let timeout = args.timeout.as_ref().map(|(_, lit)| {
+        let private = root.private_at(lit.span());
+        quote_spanned! {lit.span()=>
+            .with_timeout({
+                const TIMEOUT: ::core::time::Duration = #private::resolver_timeout(#lit);
+                TIMEOUT
+            })
+        }
+    });
     let schema = schema_fn(resolver, root);
     let entity = entity_of(resolver.output, root);
     // The registration is compiled exactly when the function is.
@@ -58,6 +69,7 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
                     ::core::line!(),
                 )
                 #windows
+                #timeout
                 .with_entity(#entity)
                 .with_payload_schema(__chalk_schema)
             }

@@ -1,4 +1,5 @@
-//! `#[stream(source = ..., name = "...", window = "...")]` on a resolver function.
+//! `#[stream(source = ..., name = "...", window = "...", timeout = "...")]` on a resolver
+//! function.
 
 mod attr;
 mod expand;
@@ -34,6 +35,10 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         let root = args.as_ref().and_then(|args| args.root.path());
         errors.ok(validate::validate(&function.sig, windowed, root))
     });
+    if let (Some(args), Some(function)) = (&args, &function) {
+        let timeout = args.timeout.as_ref().map(|(key, _)| key);
+        validate::timeout(timeout, &function.sig, &mut errors);
+    }
     match (args, &function, resolver) {
         (Some(args), Some(function), Some(resolver)) if errors.is_empty() => {
             Ok(expand::expand(function, &args, &resolver))

@@ -41,6 +41,22 @@ pub(crate) enum Codec<'a> {
     Json(&'a Type),
 }
 
+/// A `timeout` applies to an `async fn` only: a sync resolver runs on the partition's worker,
+/// and nothing can interrupt it.
+pub(crate) fn timeout(timeout: Option<&Ident>, sig: &Signature, errors: &mut Errors) {
+    if let (Some(key), None) = (timeout, sig.asyncness) {
+        errors.spanned(
+            key,
+            format_args!(
+                "`timeout` applies to an `async fn` resolver only: a sync resolver cannot be \
+                 interrupted; make `{name}` an `async fn` (its slow calls awaited), or remove \
+                 `timeout`",
+                name = sig.ident
+            ),
+        );
+    }
+}
+
 /// Checks `sig` against the rules for a resolver (a window resolver when `windowed`; either,
 /// when that is not known), reporting every violation.
 pub(crate) fn validate<'a>(

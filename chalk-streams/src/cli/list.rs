@@ -34,6 +34,8 @@ struct Row {
     group_id: Option<String>,
     late_arrival_deadline: Option<String>,
     windows: Vec<&'static str>,
+    /// An async resolver's time limit per message (or window), if it has one.
+    timeout: Option<String>,
     dead_letter_queue_topic: Option<String>,
     /// Whether `dead_letter_queue_topic` is known (`None` then means none is set).
     #[serde(skip)]
@@ -68,6 +70,9 @@ impl Row {
                     .as_applied(windowed, window_retention)
             }),
             windows: descriptor.windows().to_vec(),
+            timeout: descriptor
+                .timeout()
+                .map(|t| humantime::format_duration(t).to_string()),
             dead_letter_queue_topic: source
                 .dead_letter_queue_topic
                 .clone()

@@ -1,7 +1,9 @@
 //! Running generated resolver code: a panic in it becomes the message's failure, in phase
-//! `resolver`, instead of ending the partition's worker.
+//! `resolver`, instead of ending the partition's worker; so does an async resolver that takes
+//! longer than its stream's `timeout`.
 
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 use futures::FutureExt;
 
@@ -9,15 +11,17 @@ use crate::features::FeatureRow;
 use crate::message::RawMessage;
 use crate::resolver::{panic_text, MessageError, Phase, Resolver, ResolverFuture};
 
-/// Runs one resolver on one message, turning a panic into a failure.
+/// Runs one resolver on one message, turning a panic (or an async resolver's `timeout`) into a
+/// failure.
 pub(crate) async fn resolve(
     resolver: Resolver,
+    timeout: Option<Duration>,
     raw: &RawMessage<'_>,
     rows: &mut Vec<FeatureRow>,
 ) -> Result<(), MessageError> {
     match resolver {
         Resolver::Sync(call) => guarded(|| call(raw, rows)),
-        Resolver::Async(start) => guarded_async(|| start(raw), rows).await,
+        Resolver::Async(start) => guarded_async(|| start(raw), timeout, rows).await,
         Resolver::Window { .. } | Resolver::WindowAsync { .. } => Err(MessageError::new(
             Phase::Resolver,
             "a window resolver cannot run on single messages",
@@ -32,18 +36,32 @@ pub(crate) fn guarded<T>(
     std::panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| Err(panicked(panic)))
 }
 
-/// Starts an async resolver and awaits it, a panic in either becoming a failure; appends its rows.
+/// Starts an async resolver and awaits it, for at most `timeout`; a panic in either, or the
+/// timeout, becomes a failure (the resolver's future is then dropped). Appends its rows.
 pub(super) async fn guarded_async(
     start: impl FnOnce() -> Result<ResolverFuture, MessageError>,
+    timeout: Option<Duration>,
     rows: &mut Vec<FeatureRow>,
 ) -> Result<(), MessageError> {
-    let future = guarded(start)?;
-    let output = AssertUnwindSafe(future)
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| Err(panicked(panic)))?;
-    rows.extend(output);
+    let future = AssertUnwindSafe(guarded(start)?).catch_unwind();
+    let finished = match timeout {
+        Some(limit) => tokio::time::timeout(limit, future)
+            .await
+            .map_err(|_| timed_out(limit))?,
+        None => future.await,
+    };
+    rows.extend(finished.unwrap_or_else(|panic| Err(panicked(panic)))?);
     Ok(())
+}
+
+fn timed_out(limit: Duration) -> MessageError {
+    MessageError::new(
+        Phase::Resolver,
+        format!(
+            "resolver did not finish within its timeout of {}",
+            humantime::format_duration(limit)
+        ),
+    )
 }
 
 fn panicked(panic: Box<dyn std::any::Any + Send>) -> MessageError {

@@ -30,6 +30,7 @@ mod stats;
 mod stream;
 pub(crate) mod window;
 mod window_marks;
+pub(crate) mod window_resolver;
 pub(crate) mod window_task;
 
 use std::sync::Arc;

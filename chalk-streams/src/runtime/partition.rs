@@ -22,7 +22,7 @@ use super::partition_queue::{PartitionQueue, Queued};
 use super::predecessors::predecessors_ended;
 use super::record::KafkaRecord;
 use super::stats::StatsSnapshot;
-use super::window_task::WindowResolver;
+use super::window_resolver::WindowResolver;
 use super::StreamShared;
 use crate::features::{recycle, FeatureRow};
 use crate::message::{RawMessage, Timestamp};
@@ -111,7 +111,7 @@ struct Progress {
 impl PartitionTask {
     /// Runs until told to stop. The batch in hand when the stop arrives is finished first.
     pub async fn run(self) {
-        match WindowResolver::of(self.shared.descriptor.resolver()) {
+        match WindowResolver::of(self.shared.descriptor) {
             Some(window) => self.run_windows(window).await,
             None => self.run_mapping().await,
         }
@@ -329,7 +329,10 @@ impl PartitionTask {
                     tokio::task::consume_budget().await;
                     guarded(|| call(&raw, &mut out.rows))
                 }
-                resolver => resolve(resolver, &raw, &mut out.rows).await,
+                resolver => {
+                    let timeout = self.shared.descriptor.timeout();
+                    resolve(resolver, timeout, &raw, &mut out.rows).await
+                }
             };
             match resolved {
                 Ok(()) => out.spans.push(Span {

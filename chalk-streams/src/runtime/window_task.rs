@@ -3,15 +3,13 @@
 //! message joins it; state is dropped after the retention; offsets are stored only below the first
 //! message of any retained window.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::StreamExt;
 use tracing::Instrument;
 
 use super::catch_up::{CatchUp, Times, CATCH_UP_IDLE};
-use super::guard::{guarded, guarded_async};
+use super::guard::guarded;
 use super::latency::LatencyBatch;
 use super::log_limit::LogLimiter;
 use super::partition::{fill_batch, PartitionTask};
@@ -21,83 +19,9 @@ use super::stats::StatsSnapshot;
 use super::window::mark::ReadMark;
 use super::window::{OwnedRecord, WindowBook};
 use super::window_marks::MarkedOffset;
-use crate::features::FeatureRow;
+use super::window_resolver::WindowResolver;
 use crate::message::{RawMessage, Timestamp};
-use crate::resolver::{CheckFn, FireAsyncFn, FireFn, MessageError, Phase, Resolver};
-
-/// A window stream's two generated functions.
-#[derive(Clone, Copy)]
-pub(crate) enum WindowResolver {
-    Sync { check: CheckFn, fire: FireFn },
-    Async { check: CheckFn, fire: FireAsyncFn },
-}
-
-impl WindowResolver {
-    pub(crate) fn of(resolver: Resolver) -> Option<Self> {
-        match resolver {
-            Resolver::Window { check, fire } => Some(Self::Sync { check, fire }),
-            Resolver::WindowAsync { check, fire } => Some(Self::Async { check, fire }),
-            Resolver::Sync(_) | Resolver::Async(_) => None,
-        }
-    }
-
-    pub(crate) fn check(self) -> CheckFn {
-        match self {
-            Self::Sync { check, .. } | Self::Async { check, .. } => check,
-        }
-    }
-
-    /// Runs the resolver over one window of `size`, appending its rows with their features
-    /// named `feature[size]`.
-    pub(crate) async fn fire_labelled(
-        self,
-        raws: &[RawMessage<'_>],
-        end: Timestamp,
-        label: &'static str,
-        rows: &mut Vec<FeatureRow>,
-    ) -> Result<(), MessageError> {
-        let before = rows.len();
-        let fired = self.fire(raws, end, rows).await;
-        match fired {
-            Ok(()) => {
-                for row in &mut rows[before..] {
-                    for (name, _) in &mut row.values {
-                        *name = windowed_name(name, label);
-                    }
-                }
-            }
-            Err(_) => rows.truncate(before),
-        }
-        fired
-    }
-
-    /// Runs the resolver over one window, turning a panic into a failure.
-    async fn fire(
-        self,
-        raws: &[RawMessage<'_>],
-        end: Timestamp,
-        rows: &mut Vec<FeatureRow>,
-    ) -> Result<(), MessageError> {
-        match self {
-            Self::Sync { fire, .. } => guarded(|| fire(raws, end, rows)),
-            Self::Async { fire, .. } => guarded_async(|| fire(raws, end), rows).await,
-        }
-    }
-}
-
-/// `feature[size]`: the name a windowed feature is stored under. Interned, so each distinct name
-/// is allocated once for the life of the process (there are features × sizes of them).
-pub(crate) fn windowed_name(feature: &'static str, label: &'static str) -> &'static str {
-    static NAMES: OnceLock<Mutex<HashMap<(&'static str, &'static str), &'static str>>> =
-        OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    names
-        .entry((feature, label))
-        .or_insert_with(|| Box::leak(format!("{feature}[{label}]").into_boxed_str()))
-}
+use crate::resolver::{CheckFn, MessageError, Phase};
 
 impl OwnedRecord {
     fn of(raw: &RawMessage<'_>) -> Self {

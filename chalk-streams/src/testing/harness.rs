@@ -40,7 +40,7 @@ use crate::resolver::{MessageError, Phase};
 use crate::runtime::clock::ManualClock;
 use crate::runtime::guard::resolve;
 use crate::runtime::window::{OwnedRecord, WindowBook};
-use crate::runtime::window_task::WindowResolver;
+use crate::runtime::window_resolver::WindowResolver;
 use crate::runtime::DEFAULT_WINDOW_RETENTION;
 use crate::LateArrivalDeadline;
 
@@ -216,7 +216,7 @@ impl StreamTester {
             clock: Arc::new(ManualClock::new(Timestamp::now())),
             topics,
             offsets: BTreeMap::new(),
-            windows: WindowResolver::of(descriptor.resolver()).map(|w| (w, BTreeMap::new())),
+            windows: WindowResolver::of(descriptor).map(|w| (w, BTreeMap::new())),
             retention: DEFAULT_WINDOW_RETENTION,
             fired_before: Vec::new(),
         })
@@ -268,7 +268,8 @@ impl StreamTester {
             }
             None => {
                 let mut rows = Vec::new();
-                match resolve(self.descriptor.resolver(), &raw, &mut rows).await {
+                let (resolver, timeout) = (self.descriptor.resolver(), self.descriptor.timeout());
+                match resolve(resolver, timeout, &raw, &mut rows).await {
                     Ok(()) => MessageStatus::Processed { rows },
                     Err(error) => failed(error),
                 }
