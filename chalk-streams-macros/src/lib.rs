@@ -47,6 +47,10 @@ use proc_macro::TokenStream;
 ///   message fails in phase `resolver` (dead-lettered if the source has a topic for it), or the
 ///   window keeps its previous output; the partition goes on. A Chalk duration longer than zero,
 ///   checked at compile time. Without it, a resolver that never finishes holds its partition.
+///   The limit is per message, and a partition's messages run one after another: n messages
+///   that hang cost n times the limit (longer than a rebalance's drain timeout, their batch is
+///   read again by the next owner). Only awaiting is interrupted: blocking code inside the
+///   `async fn` is not, and tasks it spawned keep running.
 ///
 /// # The function
 ///

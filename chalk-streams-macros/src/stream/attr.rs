@@ -43,13 +43,15 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
     let mut seen: Vec<String> = Vec::new();
 
     for meta in &metas {
-        let Some(key) = meta.path().get_ident().map(|key| key.to_string()) else {
+        let Some(ident) = meta.path().get_ident() else {
             errors.spanned(
                 meta.path(),
-                "expected `source = ...`, `name = \"...\"` or `window = \"...\"` in `#[stream(...)]`",
+                "expected `source = ...`, `name = \"...\"`, `window = \"...\"` or \
+                 `timeout = \"...\"` in `#[stream(...)]`",
             );
             continue;
         };
+        let key = ident.to_string();
         if !ARGUMENTS.contains(&key.as_str()) {
             errors.spanned(meta.path(), unknown_argument(&key));
             continue;
@@ -79,10 +81,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
                 Err(error) => errors.push(error),
             },
             "timeout" => match parse_timeout(value) {
-                Ok(lit) => {
-                    let key = meta.path().get_ident().cloned();
-                    timeout = key.map(|key| (key, lit));
-                }
+                Ok(lit) => timeout = Some((ident.clone(), lit)),
                 Err(error) => errors.push(error),
             },
             "crate" => match root::parse(value) {

@@ -23,6 +23,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::partition::{KafkaConsumer, PartitionTask};
 use super::window::mark::{Read, ReadMark};
+use super::window_marks::metadata_of;
 use crate::message::Timestamp;
 
 /// How long the partition may have no message ready, once the replay has delivered one, before
@@ -82,6 +83,13 @@ impl CatchUp {
         }
     }
 
+    /// Whether the mark this worker commits while replaying may say `stopped` when its
+    /// partition is given up: not when the previous owner's did not (it may have read past its
+    /// mark, and no window fires before the replay is read). With no mark, nothing was read.
+    pub(super) fn stops_cleanly(&self) -> bool {
+        self.inherited.is_stopped() || self.inherited.covered_to().is_none()
+    }
+
     /// The mark to commit while the replay lasts: the previous owners' reads, then this
     /// worker's start for the rest of the replay.
     pub(super) fn mark(&self) -> ReadMark {
@@ -98,8 +106,7 @@ impl CatchUp {
     }
 }
 
-/// The offset committed for the partition, with the read mark it carries, if any. Committed
-/// metadata that is not UTF-8 (from another tool) makes the binding panic: caught, as no mark.
+/// The offset committed for the partition, with the read mark it carries, if any.
 fn committed_mark(
     consumer: &KafkaConsumer,
     stream: &str,
@@ -119,9 +126,7 @@ fn committed_mark(
     let Offset::Offset(next) = element.offset() else {
         return None;
     };
-    let Ok(metadata) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        element.metadata().to_owned()
-    })) else {
+    let Some(metadata) = metadata_of(&element) else {
         tracing::warn!(stream, topic, partition, "the committed offset's metadata is not UTF-8, so not a read mark: the replay is judged at this worker's start");
         return None;
     };
@@ -147,9 +152,18 @@ impl<'a> Times<'a> {
         Self { now, catch_up }
     }
 
-    /// Whether the replay lasts.
-    pub(super) fn replaying(&self) -> bool {
-        self.catch_up.is_some()
+    /// Whether the message at `offset` is of the replay, and past what the previous owners'
+    /// marks cover without saying they stopped cleanly: a crashed owner may have read it, and
+    /// put it in outputs.
+    pub(super) fn unsure(&self, offset: i64) -> bool {
+        self.catch_up.is_some_and(|catch_up| {
+            offset < catch_up.end
+                && !catch_up.inherited.is_stopped()
+                && catch_up
+                    .inherited
+                    .covered_to()
+                    .is_none_or(|covered| offset >= covered)
+        })
     }
 
     /// The time the lateness of the message at `offset` is judged at: for a message the
@@ -236,5 +250,26 @@ mod tests {
             }),
             "a stop mid-replay leaves the next owner the same judgement"
         );
+    }
+
+    #[test]
+    fn past_a_mark_that_does_not_say_stopped_a_replayed_message_is_unsure() {
+        let at = Timestamp::from_millis;
+        let catch_up = |inherited: ReadMark| CatchUp {
+            end: 10,
+            started: at(5_000),
+            inherited,
+        };
+        let crashed = catch_up(ReadMark::read(4, at(1_000)));
+        let times = Times::at(at(9_000), Some(&crashed));
+        assert!(!times.unsure(3), "covered by the mark");
+        assert!(times.unsure(4), "maybe read after the last commit");
+        assert!(!times.unsure(10), "after the replay");
+        assert!(!crashed.stops_cleanly());
+        let stopped = catch_up(ReadMark::read(4, at(1_000)).stopped(true));
+        assert!(!Times::at(at(9_000), Some(&stopped)).unsure(4));
+        assert!(stopped.stops_cleanly());
+        let first = catch_up(ReadMark::default());
+        assert!(first.stops_cleanly(), "no mark: nothing was read");
     }
 }

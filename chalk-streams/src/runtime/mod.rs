@@ -26,10 +26,11 @@ mod preflight;
 mod record;
 mod round_trip;
 mod running;
+mod shared;
 mod stats;
 mod stream;
 pub(crate) mod window;
-mod window_marks;
+pub(crate) mod window_marks;
 pub(crate) mod window_resolver;
 pub(crate) mod window_task;
 
@@ -50,6 +51,7 @@ pub(crate) use describe::StreamDescription;
 pub use latency::LatencySnapshot;
 pub use round_trip::BrokerRoundTrip;
 pub use running::{RunningStreams, ShutdownSignal};
+pub(crate) use shared::StreamShared;
 pub use stats::{StatsSnapshot, StreamStats, REBALANCE_GRACE};
 use stream::StreamHandle;
 
@@ -65,24 +67,6 @@ pub const DEFAULT_STATISTICS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How long start-up waits for each stream's brokers to answer the connection check.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What every worker of one stream shares.
-pub(crate) struct StreamShared {
-    pub descriptor: &'static StreamDescriptor,
-    pub deadline: LateArrivalDeadline,
-    pub store: Arc<dyn FeatureStore>,
-    pub stats: Arc<StreamStats>,
-    pub handle: tokio::runtime::Handle,
-    pub drain_timeout: Duration,
-    pub dlq: Option<crate::dlq::DeadLetterQueue>,
-    pub clock: Arc<dyn Clock>,
-    pub window_retention: Duration,
-    /// Whether workers take a batch's messages in one librdkafka call (see `partition_queue`):
-    /// not when rebalances are incremental, where that call's position could skip a message.
-    pub take_batches: bool,
-    /// A window stream's offsets to commit, with their read marks.
-    pub window_marks: window_marks::WindowMarks,
-}
 
 /// A stream with its source resolved: what `run` starts.
 #[derive(Debug, Clone)]

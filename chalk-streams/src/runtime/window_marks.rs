@@ -10,18 +10,23 @@ use std::sync::Mutex;
 
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::topic_partition_list::TopicPartitionListElem;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::context::PartitionKey;
+use super::window::mark::ReadMark;
 
-/// One partition's offset to commit, with its metadata.
+/// One partition's offset to commit, with its read mark.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MarkedOffset {
     /// The next offset to read.
     pub next: i64,
-    /// The read mark, as commit metadata.
-    pub metadata: String,
+    /// What had been read, and by when.
+    pub mark: ReadMark,
+    /// Whether the mark says `stopped` when the partition is given up: not while its worker
+    /// replays what a crashed owner may have read past its mark.
+    pub stops_cleanly: bool,
 }
 
 /// A partition's slot: open while this process owns it.
@@ -79,11 +84,10 @@ impl WindowMarks {
         }
     }
 
-    /// Closes a partition's slot as it is given up; returns its latest offset, if any, and
-    /// whether Kafka has it.
-    pub(crate) fn close(&self, key: &PartitionKey) -> Option<(MarkedOffset, bool)> {
-        let slot = self.slots().remove(key)?;
-        Some((slot.latest?, slot.committed))
+    /// Closes a partition's slot as it is given up; returns its latest offset, if any, to be
+    /// committed once more, its mark now saying whether the worker stopped cleanly.
+    pub(crate) fn close(&self, key: &PartitionKey) -> Option<MarkedOffset> {
+        self.slots().remove(key)?.latest
     }
 
     /// Commits the offsets Kafka does not have yet, now (the caller holds the commit lock).
@@ -103,7 +107,7 @@ impl WindowMarks {
         }
         let mut offsets = TopicPartitionList::new();
         for ((topic, partition), marked) in &pending {
-            self.add(&mut offsets, topic, *partition, marked)?;
+            self.add(&mut offsets, topic, *partition, marked, false)?;
         }
         if let Err(error) = consumer.commit(&offsets, CommitMode::Sync) {
             // The next commit goes without the marks.
@@ -122,18 +126,22 @@ impl WindowMarks {
         Ok(())
     }
 
-    /// Adds a partition's offset and its mark (unless the brokers refuse marks) to `offsets`.
+    /// Adds a partition's offset and its mark (unless the brokers refuse marks) to `offsets`;
+    /// `given_up` when the partition is.
     pub(crate) fn add(
         &self,
         offsets: &mut TopicPartitionList,
         topic: &str,
         partition: i32,
         marked: &MarkedOffset,
+        given_up: bool,
     ) -> KafkaResult<()> {
         offsets.add_partition_offset(topic, partition, Offset::Offset(marked.next))?;
         if !self.metadata_refused.load(Ordering::Relaxed) {
+            let stopped = given_up && marked.stops_cleanly;
+            let metadata = marked.mark.clone().stopped(stopped).to_metadata();
             if let Some(mut element) = offsets.find_partition(topic, partition) {
-                element.set_metadata(&marked.metadata);
+                element.set_metadata(metadata);
             }
         }
         Ok(())
@@ -153,16 +161,27 @@ impl WindowMarks {
     }
 }
 
+/// A committed offset's metadata; `None` when it is not UTF-8 (from another tool), on which
+/// rdkafka's accessor panics: caught.
+pub(crate) fn metadata_of(element: &TopicPartitionListElem<'_>) -> Option<String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        element.metadata().to_owned()
+    }))
+    .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::message::Timestamp;
 
-    fn marked(next: i64, metadata: &str) -> MarkedOffset {
+    fn marked(next: i64, read_to: i64) -> MarkedOffset {
         MarkedOffset {
             next,
-            metadata: metadata.to_owned(),
+            mark: ReadMark::read(read_to, Timestamp::from_millis(1_000)),
+            stops_cleanly: true,
         }
     }
 
@@ -170,19 +189,49 @@ mod tests {
     fn only_its_open_slot_takes_a_workers_offsets_and_closing_returns_the_latest() {
         let marks = WindowMarks::default();
         let key: PartitionKey = (Arc::from("t"), 0);
-        assert!(!marks.set(&key, 0, marked(5, "a")));
+        assert!(!marks.set(&key, 0, marked(5, 6)));
         assert_eq!(marks.close(&key), None, "never opened");
         let first = marks.open(&key);
-        assert!(marks.set(&key, first, marked(5, "a")));
-        assert!(marks.set(&key, first, marked(5, "b")));
-        assert_eq!(marks.close(&key), Some((marked(5, "b"), false)));
-        assert!(!marks.set(&key, first, marked(6, "c")), "closed");
+        assert!(marks.set(&key, first, marked(5, 6)));
+        assert!(marks.set(&key, first, marked(5, 7)));
+        assert_eq!(marks.close(&key), Some(marked(5, 7)));
+        assert!(!marks.set(&key, first, marked(6, 8)), "closed");
         let second = marks.open(&key);
         assert!(
-            !marks.set(&key, first, marked(6, "c")),
+            !marks.set(&key, first, marked(6, 8)),
             "a worker of the earlier ownership, aborted and still running"
         );
-        assert!(marks.set(&key, second, marked(4, "d")));
-        assert_eq!(marks.close(&key), Some((marked(4, "d"), false)));
+        assert!(marks.set(&key, second, marked(4, 5)));
+        assert_eq!(marks.close(&key), Some(marked(4, 5)));
+    }
+
+    #[test]
+    fn a_mark_says_stopped_only_when_its_partition_is_given_up_after_a_clean_read() {
+        let marks = WindowMarks::default();
+        let metadata = |marked: &MarkedOffset, given_up| {
+            let mut offsets = TopicPartitionList::new();
+            marks
+                .add(&mut offsets, "t", 0, marked, given_up)
+                .expect("added");
+            let element = offsets.find_partition("t", 0).expect("named");
+            element.metadata().to_owned()
+        };
+        let clean = marked(5, 7);
+        assert_eq!(
+            metadata(&clean, false),
+            "chalk-streams/window-reads/1 7@1000"
+        );
+        assert_eq!(
+            metadata(&clean, true),
+            "chalk-streams/window-reads/1 7@1000 stopped"
+        );
+        let replaying = MarkedOffset {
+            stops_cleanly: false,
+            ..clean
+        };
+        assert_eq!(
+            metadata(&replaying, true),
+            "chalk-streams/window-reads/1 7@1000"
+        );
     }
 }

@@ -14,13 +14,20 @@ use crate::resolver::{CheckFn, FireAsyncFn, FireFn, MessageError, Resolver};
 /// A window stream's two generated functions (and an async one's time limit per window).
 #[derive(Clone, Copy)]
 pub(crate) enum WindowResolver {
+    /// A plain `fn`.
     Sync {
+        /// Decodes a message as it arrives, so that a window never holds one that cannot be.
         check: CheckFn,
+        /// Runs the resolver over a window's messages.
         fire: FireFn,
     },
+    /// An `async fn`.
     Async {
+        /// Decodes a message as it arrives.
         check: CheckFn,
+        /// Starts the resolver over a window's messages.
         fire: FireAsyncFn,
+        /// How long it may take on one window.
         timeout: Option<Duration>,
     },
 }
@@ -39,6 +46,7 @@ impl WindowResolver {
         }
     }
 
+    /// The generated check of each message as it arrives.
     pub(crate) fn check(self) -> CheckFn {
         match self {
             Self::Sync { check, .. } | Self::Async { check, .. } => check,

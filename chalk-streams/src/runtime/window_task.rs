@@ -165,14 +165,21 @@ impl PartitionTask {
                     book.expire(now);
                 }
                 if let Some(next) = book.commit_position() {
-                    let mark = match &catch_up {
-                        Some(catch_up) => catch_up.mark(),
-                        None => book
-                            .last_seen()
-                            .map(|last| ReadMark::read(last.saturating_add(1), now))
-                            .unwrap_or_default(),
+                    let (mark, stops_cleanly) = match &catch_up {
+                        Some(catch_up) => (catch_up.mark(), catch_up.stops_cleanly()),
+                        None => {
+                            let read_to = book.last_seen().map(|last| last.saturating_add(1));
+                            let mark = read_to.map(|read_to| ReadMark::read(read_to, now));
+                            (mark.unwrap_or_default(), true)
+                        }
                     };
-                    self.hand_over(next, mark.past(next), &mut stored);
+                    let mark = mark.past(next);
+                    let marked = MarkedOffset {
+                        next,
+                        mark,
+                        stops_cleanly,
+                    };
+                    self.hand_over(marked, &mut stored);
                 }
                 self.shared.stats.record_latency(&latency);
                 self.shared.stats.record(counts);
@@ -189,13 +196,10 @@ impl PartitionTask {
 
     /// Hands the offset to commit over, with its read mark (`stored`: the offset last handed
     /// over, which the stream's statistics show).
-    fn hand_over(&self, next: i64, mark: ReadMark, stored: &mut Option<i64>) {
+    fn hand_over(&self, marked: MarkedOffset, stored: &mut Option<i64>) {
         let key = (std::sync::Arc::clone(&self.topic), self.partition);
-        let metadata = mark.to_metadata();
-        let taken =
-            self.shared
-                .window_marks
-                .set(&key, self.mark_epoch, MarkedOffset { next, metadata });
+        let next = marked.next;
+        let taken = self.shared.window_marks.set(&key, self.mark_epoch, marked);
         if taken && *stored != Some(next) {
             self.shared
                 .stats
@@ -225,6 +229,10 @@ impl PartitionTask {
             let raw = self.raw(message);
             let judged = times.judged(raw.offset);
             let event_time = raw.timestamp.unwrap_or(now);
+            if times.unsure(raw.offset) {
+                // Windows it is late for may have had it in an output.
+                book.lost(event_time, raw.key, judged);
+            }
             if book.too_far_ahead(event_time, now) {
                 let error = book.too_far_ahead_error(event_time);
                 self.fail_message(&raw, &error, book, counts, log).await;
@@ -234,9 +242,6 @@ impl PartitionTask {
             // its window has ended more than the deadline ago (see `window`'s module doc).
             if !book.accepts(event_time, judged) {
                 counts.skipped_late += 1;
-                if times.replaying() {
-                    book.lost(event_time, raw.key);
-                }
                 book.pass(raw.offset);
                 continue;
             }

@@ -14,6 +14,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::Record;
 use crate::error::{Error, Result};
+use crate::runtime::window_marks::metadata_of;
 
 pub(super) fn embedded(error: impl std::fmt::Display) -> Error {
     Error::Embedded(error.to_string())
@@ -266,12 +267,9 @@ impl KafkaTestClient {
                         if !with_metadata {
                             return Ok(Some((offset, String::new())));
                         }
-                        // The binding panics on metadata that is not UTF-8.
-                        let metadata =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                element.metadata().to_owned()
-                            }))
-                            .map_err(|_| embedded(format!("partition {p}: metadata not UTF-8")))?;
+                        let metadata = metadata_of(&element).ok_or_else(|| {
+                            embedded(format!("partition {p}: metadata not UTF-8"))
+                        })?;
                         Ok(Some((offset, metadata)))
                     })
                     .collect::<Result<_>>()?

@@ -24,14 +24,13 @@ impl StreamContext {
         partitions: &[(PartitionKey, Option<i64>)],
     ) -> Vec<PartitionKey> {
         let _one_at_a_time = self.commit_lock();
-        // Window streams' partitions whose offset and read mark Kafka has already.
-        let mut committed = Vec::new();
         let mut marked = Vec::new();
         let mut plain = Vec::new();
         for (key @ (topic, partition), stored_at_start) in partitions {
+            // A window stream's partition: its offset and read mark, committed once more, as the
+            // mark now says whether its worker stopped cleanly.
             match self.shared.window_marks.close(key) {
-                Some((_, true)) => committed.push(key.clone()),
-                Some((offset, false)) => marked.push((key.clone(), offset)),
+                Some(offset) => marked.push((key.clone(), offset)),
                 None => {
                     let stored = self.shared.stats.stored_offset(topic, *partition);
                     if let Some(next) = stored.filter(|_| stored != *stored_at_start) {
@@ -50,12 +49,12 @@ impl StreamContext {
             }
         }
         match result {
-            Ok(()) => committed.extend(named),
+            Ok(()) => named,
             Err(error) => {
                 tracing::warn!(stream = self.name(), %error, "offset commit failed; the partitions' next owner processes their last batches again");
+                Vec::new()
             }
         }
-        committed
     }
 
     /// The list to commit, and the partitions it names.
@@ -70,7 +69,7 @@ impl StreamContext {
             let added = self
                 .shared
                 .window_marks
-                .add(&mut offsets, topic, *partition, offset);
+                .add(&mut offsets, topic, *partition, offset, true);
             self.name_partition(key, added, &mut named);
         }
         for (key @ (topic, partition), next) in plain {
@@ -80,6 +79,7 @@ impl StreamContext {
         (offsets, named)
     }
 
+    /// Records `key` as named in the list, or logs why it could not be.
     fn name_partition(
         &self,
         (topic, partition): &PartitionKey,

@@ -7,7 +7,9 @@
 //! A mark is a list of reads, by offset: "the messages before offset R had been judged by time
 //! T". One read is enough for a worker that has caught up (it read up to R by now); a worker
 //! still replaying carries its predecessor's reads on, then its own start (what its replay
-//! judges at), so that a stop mid-replay loses nothing either.
+//! judges at), so that a stop mid-replay loses nothing either. A mark committed as a partition
+//! is given up says `stopped`: its owner read nothing past it. Without that (a periodic commit,
+//! then a crash), the messages past it may have been read, and be in outputs.
 
 use crate::message::Timestamp;
 
@@ -32,6 +34,8 @@ pub(crate) struct Read {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ReadMark {
     reads: Vec<Read>,
+    /// Whether its owner stopped cleanly after it, having read nothing past its last read.
+    stopped: bool,
 }
 
 impl ReadMark {
@@ -39,7 +43,24 @@ impl ReadMark {
     pub(crate) fn read(read_to: i64, at: Timestamp) -> Self {
         Self {
             reads: vec![Read { read_to, at }],
+            stopped: false,
         }
+    }
+
+    /// The mark, saying whether its owner stopped cleanly after it.
+    pub(crate) fn stopped(mut self, stopped: bool) -> Self {
+        self.stopped = stopped;
+        self
+    }
+
+    /// Whether its owner stopped cleanly after it.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// The offset after the last message it covers; `None` when it covers none.
+    pub(crate) fn covered_to(&self) -> Option<i64> {
+        self.reads.last().map(|read| read.read_to)
     }
 
     /// This mark followed by a later read, bounded to [`MAX_READS`].
@@ -55,7 +76,10 @@ impl ReadMark {
             let first = reads.remove(0);
             reads[0].at = first.at.min(reads[0].at);
         }
-        Self { reads }
+        Self {
+            reads,
+            stopped: false,
+        }
     }
 
     /// Without the reads that end at or before `next` (the offset committed with it): those
@@ -79,6 +103,9 @@ impl ReadMark {
         for read in &self.reads {
             metadata.push_str(&format!(" {}@{}", read.read_to, read.at.as_millis()));
         }
+        if self.stopped {
+            metadata.push_str(" stopped");
+        }
         metadata
     }
 
@@ -88,6 +115,10 @@ impl ReadMark {
         if !(rest.is_empty() || rest.starts_with(' ')) {
             return None;
         }
+        let (rest, stopped) = match rest.strip_suffix(" stopped") {
+            Some(reads) => (reads, true),
+            None => (rest, false),
+        };
         let mut reads: Vec<Read> = Vec::new();
         for read in rest.split_whitespace() {
             let (read_to, at) = read.split_once('@')?;
@@ -104,7 +135,7 @@ impl ReadMark {
             }
             reads.push(read);
         }
-        Some(Self { reads })
+        Some(Self { reads, stopped })
     }
 }
 
@@ -124,7 +155,14 @@ mod tests {
         });
         let metadata = mark.to_metadata();
         assert_eq!(metadata, "chalk-streams/window-reads/1 10@1000 25@9000");
-        assert_eq!(ReadMark::from_metadata(&metadata), Some(mark));
+        assert_eq!(ReadMark::from_metadata(&metadata), Some(mark.clone()));
+        let stopped = mark.stopped(true);
+        let metadata = stopped.to_metadata();
+        assert_eq!(
+            metadata,
+            "chalk-streams/window-reads/1 10@1000 25@9000 stopped"
+        );
+        assert_eq!(ReadMark::from_metadata(&metadata), Some(stopped));
         assert_eq!(
             ReadMark::from_metadata(PREFIX),
             Some(ReadMark::default()),
@@ -142,6 +180,7 @@ mod tests {
             "chalk-streams/window-reads/1 10",
             "chalk-streams/window-reads/1 ten@1000",
             "chalk-streams/window-reads/1 25@1000 10@2000",
+            "chalk-streams/window-reads/1 stopped 10@1000",
         ] {
             assert_eq!(ReadMark::from_metadata(metadata), None, "{metadata:?}");
         }

@@ -164,16 +164,17 @@ impl WindowBook {
         self.last_seen = Some(self.last_seen.map_or(offset, |o| o.max(offset)));
     }
 
-    /// Records that a replayed message with this event time and key was skipped as late: the
-    /// retained windows it belongs to miss it. (Judged late at the replay's start, it may have
-    /// been read by the previous owner after its last commit, and be in their last output.)
-    pub(crate) fn lost(&mut self, event_time: Timestamp, key: Option<&[u8]>) {
+    /// Records that a replayed message with this event time and key, judged at `judged`, is
+    /// late for the retained windows of the sizes whose retention has passed: they miss it.
+    /// (Judged late at the replay's start, it may have been read by a crashed owner after its
+    /// last commit, and be in those windows' last output.)
+    pub(crate) fn lost(&mut self, event_time: Timestamp, key: Option<&[u8]>, judged: Timestamp) {
         for (index, size) in self.sizes.iter().enumerate() {
-            let id = (
-                window_end(event_time.as_millis(), size.millis),
-                index,
-                key.map(<[u8]>::to_vec),
-            );
+            let end = window_end(event_time.as_millis(), size.millis);
+            if end.saturating_add(self.retention) >= judged.as_millis() {
+                continue;
+            }
+            let id = (end, index, key.map(<[u8]>::to_vec));
             if self.windows.contains_key(&id) {
                 self.incomplete.insert(id);
             }

@@ -175,12 +175,44 @@ fn a_window_a_replayed_message_was_late_for_is_withheld_from_firing() {
     // Read by the previous owner by minute 3, judged then.
     b.insert(record(0, "a"), ts(1), ts(3));
     b.insert(record(1, "b"), ts(2), ts(3));
-    // Read after its last commit: judged at this worker's start, late.
+    // Past its last commit: judged at this worker's start, late.
     assert!(!b.accepts(ts(4), ts(45)));
-    b.lost(ts(4), Some(b"a"));
-    b.lost(ts(4), Some(b"c"));
-    assert_eq!(b.withhold_incomplete(), 1, "c has no window kept");
+    b.lost(ts(4), Some(b"a"), ts(45));
+    b.lost(ts(4), Some(b"c"), ts(45));
+    b.lost(ts(41), Some(b"b"), ts(45));
+    assert_eq!(
+        b.withhold_incomplete(),
+        1,
+        "c has no window kept; b's later one is not late"
+    );
     assert_eq!(b.due(ts(45)), vec![(10 * MIN, 0, Some(b"b".to_vec()))]);
     assert_eq!(b.withhold_incomplete(), 0, "withheld once");
     assert_eq!(b.expire(ts(45)), 2, "both dropped after their retention");
+}
+
+#[test]
+fn a_message_late_for_one_size_withholds_that_window_though_another_size_takes_it() {
+    let mut b = WindowBook::new(
+        vec![
+            WindowSize {
+                millis: 10 * MIN,
+                label: "10m",
+            },
+            WindowSize {
+                millis: 60 * MIN,
+                label: "1h",
+            },
+        ],
+        30 * MIN,
+    );
+    b.insert(record(0, "a"), ts(1), ts(3));
+    assert!(b.accepts(ts(4), ts(45)), "its hour is kept");
+    b.lost(ts(4), Some(b"a"), ts(45));
+    b.insert(record(1, "a"), ts(4), ts(45));
+    assert_eq!(b.withhold_incomplete(), 1);
+    assert_eq!(
+        b.due(ts(60)),
+        vec![(60 * MIN, 1, Some(b"a".to_vec()))],
+        "the hour fires, with both messages; the ten minutes do not"
+    );
 }
