@@ -91,12 +91,18 @@ impl CatchUp {
     }
 
     /// The mark to commit while the replay lasts: the previous owners' reads, then this
-    /// worker's start for the rest of the replay.
+    /// worker's start for the rest of the replay. After a crash, only the previous owners'
+    /// reads: what the crashed owner may have read past them stays unsure for the next owner,
+    /// as it is for this one.
     pub(super) fn mark(&self) -> ReadMark {
-        self.inherited.then(Read {
-            read_to: self.end,
-            at: self.started,
-        })
+        if self.stops_cleanly() {
+            self.inherited.then(Read {
+                read_to: self.end,
+                at: self.started,
+            })
+        } else {
+            self.inherited.clone()
+        }
     }
 
     /// Whether the worker has read to the end, its last handled offset being `last_seen`;
@@ -244,11 +250,20 @@ mod tests {
         assert_eq!(times.judged(10), times.now);
         assert_eq!(
             catch_up.mark(),
+            catch_up.inherited,
+            "after a crash, a stop mid-replay leaves the next owner the same mark"
+        );
+        let stopped = CatchUp {
+            inherited: catch_up.inherited.clone().stopped(true),
+            ..catch_up
+        };
+        assert_eq!(
+            stopped.mark(),
             ReadMark::read(4, Timestamp::from_millis(1_000)).then(Read {
                 read_to: 10,
                 at: Timestamp::from_millis(5_000)
             }),
-            "a stop mid-replay leaves the next owner the same judgement"
+            "after a clean stop, it leaves the same judgement"
         );
     }
 

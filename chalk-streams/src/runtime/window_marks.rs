@@ -37,6 +37,8 @@ struct Slot {
     latest: Option<MarkedOffset>,
     /// Whether Kafka has `latest`.
     committed: bool,
+    /// Whether its worker ended having handed over all it read (not aborted mid-batch).
+    finished: bool,
 }
 
 /// The marked offsets of the partitions this process owns, until committed.
@@ -63,6 +65,7 @@ impl WindowMarks {
             epoch,
             latest: None,
             committed: false,
+            finished: false,
         };
         self.slots().insert(key.clone(), slot);
         epoch
@@ -84,10 +87,21 @@ impl WindowMarks {
         }
     }
 
+    /// Records that the worker of `epoch` ended having handed over all it read.
+    pub(crate) fn finish(&self, key: &PartitionKey, epoch: u64) {
+        if let Some(slot) = self.slots().get_mut(key) {
+            slot.finished |= slot.epoch == epoch;
+        }
+    }
+
     /// Closes a partition's slot as it is given up; returns its latest offset, if any, to be
-    /// committed once more, its mark now saying whether the worker stopped cleanly.
+    /// committed once more, its mark now saying whether the worker stopped cleanly (a worker
+    /// aborted mid-batch may have read, and fired windows, past it).
     pub(crate) fn close(&self, key: &PartitionKey) -> Option<MarkedOffset> {
-        self.slots().remove(key)?.latest
+        let slot = self.slots().remove(key)?;
+        let mut latest = slot.latest?;
+        latest.stops_cleanly &= slot.finished;
+        Some(latest)
     }
 
     /// Commits the offsets Kafka does not have yet, now (the caller holds the commit lock).
@@ -110,7 +124,7 @@ impl WindowMarks {
             self.add(&mut offsets, topic, *partition, marked, false)?;
         }
         if let Err(error) = consumer.commit(&offsets, CommitMode::Sync) {
-            // The next commit goes without the marks.
+            // Refused as too large, the marks are left out of the next commit.
             self.refuses_metadata(&error);
             return Err(error);
         }
@@ -194,6 +208,7 @@ mod tests {
         let first = marks.open(&key);
         assert!(marks.set(&key, first, marked(5, 6)));
         assert!(marks.set(&key, first, marked(5, 7)));
+        marks.finish(&key, first);
         assert_eq!(marks.close(&key), Some(marked(5, 7)));
         assert!(!marks.set(&key, first, marked(6, 8)), "closed");
         let second = marks.open(&key);
@@ -202,7 +217,16 @@ mod tests {
             "a worker of the earlier ownership, aborted and still running"
         );
         assert!(marks.set(&key, second, marked(4, 5)));
-        assert_eq!(marks.close(&key), Some(marked(4, 5)));
+        marks.finish(&key, first);
+        let aborted = MarkedOffset {
+            stops_cleanly: false,
+            ..marked(4, 5)
+        };
+        assert_eq!(
+            marks.close(&key),
+            Some(aborted),
+            "its worker did not finish: aborted"
+        );
     }
 
     #[test]

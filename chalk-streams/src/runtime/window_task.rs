@@ -192,6 +192,8 @@ impl PartitionTask {
             drop(messages);
             self.renew_queue();
         }
+        let key = (std::sync::Arc::clone(&self.topic), self.partition);
+        self.shared.window_marks.finish(&key, self.mark_epoch);
     }
 
     /// Hands the offset to commit over, with its read mark (`stored`: the offset last handed

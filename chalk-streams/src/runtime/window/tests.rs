@@ -18,6 +18,23 @@ fn ts(minutes: i64) -> Timestamp {
     Timestamp::from_millis(minutes * MIN)
 }
 
+/// A book of windows of 10 minutes and of an hour.
+fn ten_minutes_and_an_hour(retention_minutes: i64) -> WindowBook {
+    WindowBook::new(
+        vec![
+            WindowSize {
+                millis: 10 * MIN,
+                label: "10m",
+            },
+            WindowSize {
+                millis: 60 * MIN,
+                label: "1h",
+            },
+        ],
+        retention_minutes * MIN,
+    )
+}
+
 fn book(retention_minutes: i64) -> WindowBook {
     WindowBook::new(
         vec![WindowSize {
@@ -150,19 +167,7 @@ fn messages_without_a_key_and_with_an_empty_key_have_windows_apart() {
 
 #[test]
 fn several_sizes_hold_a_message_each() {
-    let mut b = WindowBook::new(
-        vec![
-            WindowSize {
-                millis: 10 * MIN,
-                label: "10m",
-            },
-            WindowSize {
-                millis: 60 * MIN,
-                label: "1h",
-            },
-        ],
-        0,
-    );
+    let mut b = ten_minutes_and_an_hour(0);
     b.insert(record(0, "k"), ts(15), ts(15));
     assert_eq!(b.ends(), [20 * MIN, 60 * MIN].into_iter().collect());
     assert_eq!(b.due(ts(20)).len(), 1);
@@ -192,19 +197,7 @@ fn a_window_a_replayed_message_was_late_for_is_withheld_from_firing() {
 
 #[test]
 fn a_message_late_for_one_size_withholds_that_window_though_another_size_takes_it() {
-    let mut b = WindowBook::new(
-        vec![
-            WindowSize {
-                millis: 10 * MIN,
-                label: "10m",
-            },
-            WindowSize {
-                millis: 60 * MIN,
-                label: "1h",
-            },
-        ],
-        30 * MIN,
-    );
+    let mut b = ten_minutes_and_an_hour(30);
     b.insert(record(0, "a"), ts(1), ts(3));
     assert!(b.accepts(ts(4), ts(45)), "its hour is kept");
     b.lost(ts(4), Some(b"a"), ts(45));
