@@ -167,6 +167,60 @@ async fn redis_store() {
     );
 }
 
+/// A server's limits on a request: a value longer than one argument may be (here 1 MB) makes
+/// Redis close the connection, so it is refused for good before it is sent, naming it, where it
+/// would be retried for ever as an outage; and a batch of large values is sent in several runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_within_the_servers_request_limits() {
+    let server = suite::RedisServer::start_with(&["--proto-max-bulk-len", "1mb"]);
+    let store = RedisStore::open(&server.url()).expect("open");
+    let too_long = "x".repeat(2 << 20);
+    let refused = store
+        .write(&[row("u1", 10, vec![("bio", text(&too_long))])])
+        .await;
+    let Err(StoreError::Rejected(reason)) = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(
+        reason.contains("`bio` of `chalk:user:u1` is 2097152 bytes"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("proto-max-bulk-len (1048576 bytes)"),
+        "{reason}"
+    );
+    store
+        .write(&[row("u1", 10, vec![("bio", text("short"))])])
+        .await
+        .expect("a write after the refusal");
+    assert_eq!(value(&store, "u1", "bio").await, Some((text("short"), 10)));
+
+    let client = redis::Client::open(server.url()).expect("client");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut connection)
+        .await
+        .expect("CONFIG RESETSTAT");
+    let large = "y".repeat(900 << 10);
+    let rows: Vec<FeatureRow> = (0..100)
+        .map(|i| row(&format!("large{i}"), 10, vec![("bio", text(&large))]))
+        .collect();
+    store.write(&rows).await.expect("90 MB of values");
+    assert_eq!(
+        script_runs(&mut connection).await,
+        Some(2),
+        "runs of at most 64 MiB"
+    );
+    assert_eq!(
+        value(&store, "large99", "bio").await,
+        Some((text(&large), 10))
+    );
+}
+
 /// How many script runs (`EVALSHA`) the server has served since its statistics were reset.
 async fn script_runs(connection: &mut redis::aio::MultiplexedConnection) -> Option<u32> {
     let stats: String = redis::cmd("INFO")

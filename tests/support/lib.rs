@@ -119,15 +119,24 @@ pub struct RedisServer {
     process: Option<server::ServerProcess>,
     port: u16,
     dir: tempfile::TempDir,
+    /// Settings of the test's own, given at every start.
+    settings: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts a server on a free port.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server on a free port with these settings besides (`--proto-max-bulk-len`,
+    /// `1mb`, say).
+    pub fn start_with(settings: &[&str]) -> Self {
         let mut server = Self {
             process: None,
             port: server::free_port(),
             dir: tempfile::tempdir().expect("temp dir"),
+            settings: settings.iter().map(|s| (*s).to_owned()).collect(),
         };
         server.restart();
         server
@@ -160,7 +169,8 @@ impl RedisServer {
                 "always",
             ])
             .arg("--dir")
-            .arg(self.dir.path());
+            .arg(self.dir.path())
+            .args(&self.settings);
         self.process = Some(server::ServerProcess::spawn(
             command,
             self.port,

@@ -7,6 +7,7 @@
 mod config;
 mod memory;
 mod redis;
+mod redis_limits;
 mod sqlite;
 mod text;
 mod typed;

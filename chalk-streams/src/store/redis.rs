@@ -9,18 +9,21 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ErrorKind, RedisError, Script};
 
+use super::redis_limits::{row_size, ServerLimits, BYTES_PER_SCRIPT};
 use super::text::{from_text, to_text};
 use super::{Entity, FeatureStore, StoreError, StoredFeature};
 use crate::features::FeatureRow;
 use crate::message::Timestamp;
 
 /// Writes each feature unless the hash holds a newer feature time for it. One script run per batch
-/// (per [`FEATURES_PER_SCRIPT`] features of a larger one, in whole rows): Redis runs it atomically,
+/// (per [`FEATURES_PER_SCRIPT`] features, or [`BYTES_PER_SCRIPT`] bytes, of a larger one, in whole
+/// rows): Redis runs it atomically,
 /// so racing writers cannot break the rule. But Redis keeps what a script wrote before an error, so
 /// every key is checked to hold a hash (or nothing) before anything is written: a refused batch (or
 /// part) writes nothing, as in the other stores. Times are compared as the decimal integers they
@@ -82,6 +85,8 @@ pub struct RedisStore {
     address: String,
     connection: ConnectionManager,
     write: Script,
+    /// What one request may carry, read from the server at the first write.
+    limits: Arc<tokio::sync::OnceCell<ServerLimits>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -133,6 +138,7 @@ impl RedisStore {
             address,
             connection,
             write: Script::new(WRITE_SCRIPT),
+            limits: Arc::default(),
         })
     }
 
@@ -154,6 +160,17 @@ impl RedisStore {
             .map_err(|e| self.classify(e))
     }
 
+    /// The server's limits on a request, read once.
+    async fn limits(&self) -> Result<ServerLimits, StoreError> {
+        let read = || async {
+            let mut connection = self.connection.clone();
+            ServerLimits::read(&mut connection)
+                .await
+                .map_err(|e| self.classify(e))
+        };
+        self.limits.get_or_try_init(read).await.copied()
+    }
+
     /// Classes a failed command: rejected rows, or an unavailable server, named.
     fn classify(&self, error: RedisError) -> StoreError {
         let text = format!("{}: {}", self.address, error_text(&error));
@@ -162,6 +179,10 @@ impl RedisStore {
             // (A reply that cannot be parsed is the connection's fault, not the rows': retried.)
             ErrorKind::UnexpectedReturnType => StoreError::Rejected(text),
             _ if error.code() == Some("WRONGTYPE") => StoreError::Rejected(text),
+            // An argument or request over a limit the server did not tell (`ServerLimits`):
+            // sending it again gets the same answer. (The server then closes the connection,
+            // and this answer may be lost to a reset: the write is then unavailable.)
+            _ if text.contains("Protocol error: invalid") => StoreError::Rejected(text),
             _ => StoreError::Unavailable(text),
         }
     }
@@ -213,28 +234,42 @@ impl RedisStore {
 #[async_trait::async_trait]
 impl FeatureStore for RedisStore {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
+        let limits = self.limits().await?;
         let mut connection = self.connection.clone();
         let mut invocation = self.write.prepare_invoke();
-        let mut features = 0;
+        let (mut features, mut bytes) = (0, 0);
         for row in rows {
+            let key = hash_key(row.namespace, &row.primary_key);
+            let texts = row
+                .values
+                .iter()
+                .map(|(feature, value)| Ok((*feature, to_text(value)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let named: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (*f, t.as_str())).collect();
+            if let Some(reason) = limits.refuse(&key, &named) {
+                return Err(StoreError::Rejected(format!("{}: {reason}", self.address)));
+            }
+            let size = row_size(&key, &named);
             // Parts end between rows, so that no reader sees half of a row's new values (a row
             // wider than a part is a part of its own).
-            if features > 0 && features + row.values.len() > FEATURES_PER_SCRIPT {
+            let full = features + row.values.len() > FEATURES_PER_SCRIPT
+                || bytes + size > BYTES_PER_SCRIPT;
+            if features > 0 && full {
                 self.run(&invocation, &mut connection).await?;
                 invocation = self.write.prepare_invoke();
-                features = 0;
+                (features, bytes) = (0, 0);
             }
-            let key = hash_key(row.namespace, &row.primary_key);
             let time = row.time.as_millis();
-            for (feature, value) in &row.values {
+            for ((feature, text), (_, value)) in texts.into_iter().zip(&row.values) {
                 invocation
                     .key(&key)
-                    .arg(*feature)
-                    .arg(to_text(value)?)
+                    .arg(feature)
+                    .arg(text)
                     .arg(value.type_name())
                     .arg(time);
                 features += 1;
             }
+            bytes += size;
         }
         if features == 0 {
             return Ok(());
