@@ -23,10 +23,9 @@ use crate::message::Timestamp;
 
 /// Writes each feature unless the hash holds a newer feature time for it. One script run per batch
 /// (per [`FEATURES_PER_SCRIPT`] features, or [`BYTES_PER_SCRIPT`] bytes, of a larger one, in whole
-/// rows): Redis runs it atomically,
-/// so racing writers cannot break the rule. But Redis keeps what a script wrote before an error, so
-/// every key is checked to hold a hash (or nothing) before anything is written: a refused batch (or
-/// part) writes nothing, as in the other stores. Times are compared as the decimal integers they
+/// rows): Redis runs it atomically, so racing writers cannot break the rule. But Redis keeps what a
+/// script wrote before an error, so every key is checked to hold a hash (or nothing) before
+/// anything is written: a refused batch (or part) writes nothing, as in the other stores. Times are compared as the decimal integers they
 /// are written as, since Lua's numbers are doubles, exact only to 2^53. A stored time that is not
 /// an integer (written by hand or by another program) is replaced, as if older: comparing it would
 /// fail the script, and every later write of the entity with it.
