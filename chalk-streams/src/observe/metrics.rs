@@ -53,7 +53,7 @@ struct StreamsCollector {
 
 /// The per-stream counters: (name without prefix and `_total`, help, value).
 type CounterOf = fn(&StatsSnapshot) -> u64;
-const COUNTERS: [(&str, &str, CounterOf); 8] = [
+const COUNTERS: [(&str, &str, CounterOf); 9] = [
     (
         "messages_processed",
         "Messages whose outputs are stored.",
@@ -91,6 +91,11 @@ const COUNTERS: [(&str, &str, CounterOf); 8] = [
         "windows_failed",
         "Window firings whose resolver failed or whose output the store refused.",
         |s| s.windows_failed,
+    ),
+    (
+        "windows_withheld",
+        "Windows not fired after a replay, a message of theirs read before a crash being late now.",
+        |s| s.windows_withheld,
     ),
 ];
 

@@ -23,6 +23,7 @@ pub struct StreamStats {
     retries: AtomicU64,
     windows_fired: AtomicU64,
     windows_failed: AtomicU64,
+    windows_withheld: AtomicU64,
     windows_retained: AtomicI64,
     stored_offsets: Mutex<BTreeMap<(Arc<str>, i32), i64>>,
     latency: LatencyHistogram,
@@ -64,6 +65,9 @@ pub struct StatsSnapshot {
     /// Window firings whose resolver failed (returned `Err` or panicked) or whose output the
     /// store refused for good.
     pub windows_failed: u64,
+    /// Windows not fired after a replay because a message of theirs, read by a crashed owner
+    /// after its last commit, is late now: their earlier output stands.
+    pub windows_withheld: u64,
     /// Windows currently held in memory by this process.
     pub windows_retained: u64,
     /// Assigned partitions whose worker stopped on a panic: nothing more is read from them
@@ -100,6 +104,8 @@ impl StreamStats {
             .fetch_add(batch.windows_fired, Ordering::Relaxed);
         self.windows_failed
             .fetch_add(batch.windows_failed, Ordering::Relaxed);
+        self.windows_withheld
+            .fetch_add(batch.windows_withheld, Ordering::Relaxed);
         self.changed.notify_waiters();
     }
 
@@ -263,6 +269,7 @@ impl StreamStats {
             retries: self.retries.load(Ordering::Relaxed),
             windows_fired: self.windows_fired.load(Ordering::Relaxed),
             windows_failed: self.windows_failed.load(Ordering::Relaxed),
+            windows_withheld: self.windows_withheld.load(Ordering::Relaxed),
             windows_retained: u64::try_from(self.windows_retained.load(Ordering::Relaxed))
                 .unwrap_or(0),
             stalled_partitions: self.stalled_partitions.load(Ordering::Relaxed),

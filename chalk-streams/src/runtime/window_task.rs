@@ -147,6 +147,7 @@ impl PartitionTask {
                     );
                     catch_up = None;
                     let withheld = book.withhold_incomplete();
+                    counts.windows_withheld += withheld as u64;
                     if withheld > 0 {
                         tracing::warn!(
                             stream = self.name(),
