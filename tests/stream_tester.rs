@@ -122,6 +122,7 @@ async fn a_window_stream_fires_on_the_clock_and_again_for_late_messages() {
     assert_eq!(fired.len(), 1);
     assert_eq!(fired[0].end, at(300));
     assert_eq!(fired[0].size, "5m");
+    assert_eq!(fired[0].key.as_deref(), Some(&b"s1"[..]));
     assert!(!fired[0].refire);
     let rows = fired[0].result.as_ref().expect("resolved");
     assert_eq!(

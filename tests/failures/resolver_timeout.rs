@@ -93,9 +93,9 @@ async fn a_window_resolver_past_its_timeout_fails_that_window() {
         .expect("the timeout ends the hanging window's resolver");
     assert_eq!(fired.len(), 2);
     for window in fired {
-        match (window.key.as_slice(), window.result) {
-            (b"ok", Ok(rows)) => assert_eq!(rows[0].primary_key, "ok"),
-            (b"hang", Err(error)) => {
+        match (window.key.as_deref(), window.result) {
+            (Some(b"ok"), Ok(rows)) => assert_eq!(rows[0].primary_key, "ok"),
+            (Some(b"hang"), Err(error)) => {
                 assert_eq!(error.phase, Phase::Resolver);
                 assert!(
                     error.message.contains("within its timeout of 200ms"),

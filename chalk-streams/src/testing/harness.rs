@@ -152,9 +152,9 @@ pub struct FiredWindow {
     pub end: Timestamp,
     /// The window size's label, e.g. `10m`.
     pub size: &'static str,
-    /// The key the window groups (empty for messages without a key, which have windows of their
-    /// own).
-    pub key: Vec<u8>,
+    /// The key the window groups: `None` for messages without a key, which have windows of
+    /// their own, apart from those with an empty key.
+    pub key: Option<Vec<u8>>,
     /// Whether it fired before (this is a re-fire after late messages).
     pub refire: bool,
     /// Its rows (features named `feature[size]`), or the resolver's failure.
@@ -346,7 +346,7 @@ impl StreamTester {
                     partition: *partition,
                     end,
                     size: size.label,
-                    key: id.2.clone().unwrap_or_default(),
+                    key: id.2.clone(),
                     refire,
                     result,
                 });
