@@ -195,3 +195,28 @@ async fn offsets_are_committed_without_marks_where_the_brokers_refuse_them() {
     assert_eq!(committed.expect("committed"), [Some(0)]);
     assert_eq!(committed_metadata(&h).await.as_deref(), Some(""));
 }
+
+/// The same, where the refusal meets the commit of a partition given up (no periodic commit
+/// comes first here): that commit is made again without the mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_given_up_is_committed_without_its_mark_where_the_brokers_refuse_it() {
+    let t0 = start_of_hour();
+    let h = one_partition(Broker::mock(), t0).await;
+    let running = h
+        .runtime(&[STREAM])
+        .kafka_property("auto.commit.interval.ms", "600000")
+        .start()
+        .await
+        .expect("starts");
+    three_failed_logins(&h, &running, t0).await;
+    assert_eq!(committed_metadata(&h).await, None, "nothing committed yet");
+    fail_commits(
+        &h,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE,
+        1,
+    );
+    running.shutdown().await.expect("stops");
+    let committed = h.kafka.committed_offsets(GROUP, TOPIC, 1).await;
+    assert_eq!(committed.expect("committed"), [Some(0)]);
+    assert_eq!(committed_metadata(&h).await.as_deref(), Some(""));
+}
