@@ -87,7 +87,8 @@ impl<'de> serde::Deserializer<'de> for Tombstone {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be decoded from a message payload",
     label = "this type does not implement `serde::Deserialize`",
-    note = "add `#[derive(serde::Deserialize)]` to `{Self}`, or take `Vec<u8>` or `String` for the raw payload"
+    note = "add `#[derive(serde::Deserialize)]` to `{Self}`, or take `Vec<u8>` or `String` for the raw payload",
+    note = "the envelope is recognised as written, `Message<T>`: a type alias of it is taken for a payload type, so write `Message<T>` itself"
 )]
 pub trait JsonPayload: DeserializeOwned {}
 
