@@ -47,17 +47,17 @@ impl Features {
     /// An entity's first row. A feature the row gives twice (rows built by hand may) is kept
     /// once, with its last value, as a later write would leave it.
     fn new(values: impl Iterator<Item = (&'static str, FeatureValue)>, time: Timestamp) -> Self {
-        let mut features: SmallVec<[(&'static str, FeatureValue); 2]> = SmallVec::new();
-        for (name, value) in values {
-            match features.iter_mut().find(|(stored, _)| *stored == name) {
-                Some(slot) => slot.1 = value,
-                None => features.push((name, value)),
+        let mut features = Self {
+            values: SmallVec::new(),
+            times: Times::All(time),
+        };
+        for (hint, (name, value)) in values.enumerate() {
+            match features.position(name, hint) {
+                Some(at) => features.values[at].1 = value,
+                None => features.values.push((name, value)),
             }
         }
-        Self {
-            values: features,
-            times: Times::All(time),
-        }
+        features
     }
 
     fn time(&self, at: usize) -> Timestamp {

@@ -244,11 +244,10 @@ impl FeatureStore for RedisStore {
                 .iter()
                 .map(|(feature, value)| Ok((*feature, to_text(value)?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            let named: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (*f, t.as_str())).collect();
-            if let Some(reason) = limits.refuse(&key, &named) {
+            if let Some(reason) = limits.refuse(&key, &texts) {
                 return Err(StoreError::Rejected(format!("{}: {reason}", self.address)));
             }
-            let size = row_size(&key, &named);
+            let size = row_size(&key, &texts);
             // Parts end between rows, so that no reader sees half of a row's new values (a row
             // wider than a part is a part of its own).
             let full = features + row.values.len() > FEATURES_PER_SCRIPT

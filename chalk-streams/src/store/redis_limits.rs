@@ -62,7 +62,7 @@ impl ServerLimits {
 
     /// Why a row of these features (name and value text) under `key` cannot be written, if it
     /// cannot: a value longer than an argument may be, or a row longer than a request.
-    pub(super) fn refuse(&self, key: &str, features: &[(&str, &str)]) -> Option<String> {
+    pub(super) fn refuse(&self, key: &str, features: &[(&str, String)]) -> Option<String> {
         for (name, text) in features {
             if text.len() > self.bulk {
                 return Some(format!(
@@ -86,7 +86,7 @@ impl ServerLimits {
 }
 
 /// The bytes a row costs in a script run.
-pub(super) fn row_size(key: &str, features: &[(&str, &str)]) -> usize {
+pub(super) fn row_size(key: &str, features: &[(&str, String)]) -> usize {
     features
         .iter()
         .map(|(name, text)| key.len() + name.len() + text.len() + FEATURE_OVERHEAD)
@@ -113,9 +113,18 @@ mod tests {
             bulk: 10,
             request: 400,
         };
-        assert_eq!(limits.refuse("user:u1", &[("color", "red")]), None);
+        let features = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            pairs.iter().map(|(f, t)| (*f, (*t).to_owned())).collect()
+        };
+        assert_eq!(
+            limits.refuse("user:u1", &features(&[("color", "red")])),
+            None
+        );
         let too_long = limits
-            .refuse("user:u1", &[("color", "red"), ("bio", "eleven char")])
+            .refuse(
+                "user:u1",
+                &features(&[("color", "red"), ("bio", "eleven char")]),
+            )
             .expect("refused");
         assert!(
             too_long.contains("`bio` of `user:u1` is 11 bytes"),
@@ -125,7 +134,7 @@ mod tests {
             too_long.contains("proto-max-bulk-len (10 bytes)"),
             "{too_long}"
         );
-        let wide: Vec<(&str, &str)> = vec![("f", "0123456789"); 3];
+        let wide = features(&[("f", "0123456789"); 3]);
         let too_wide = limits.refuse("user:u1", &wide).expect("refused");
         assert!(
             too_wide.contains("client-query-buffer-limit (400 bytes)"),
