@@ -75,7 +75,7 @@ pub fn measure(self_path: &Path, bootstrap: &str, args: &Args, messages: u64) {
     for backlog in [SMALL_BACKLOG, messages] {
         // With N = SMALL_BACKLOG both runs read the one topic, produced once.
         if peaks.is_empty() || backlog != SMALL_BACKLOG {
-            produce(bootstrap, &topic(backlog), backlog);
+            produce(bootstrap, &topic(backlog), backlog, args.keys);
         }
         let fields = run_self(
             self_path,

@@ -68,8 +68,9 @@ pub(crate) fn create_topics(bootstrap: &str, partitions: i32, messages: u64) {
     }
 }
 
-/// Produces the messages as fast as the client allows; returns the payload bytes.
-pub(crate) fn produce(bootstrap: &str, topic: &str, messages: u64) -> u64 {
+/// Produces the messages as fast as the client allows, cycling through `keys` entity keys;
+/// returns the payload bytes.
+pub(crate) fn produce(bootstrap: &str, topic: &str, messages: u64, keys: u64) -> u64 {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "20")
@@ -79,7 +80,7 @@ pub(crate) fn produce(bootstrap: &str, topic: &str, messages: u64) -> u64 {
         .unwrap_or_else(|e| fail(&e.to_string()));
     let mut bytes = 0;
     for i in 0..messages {
-        let key = format!("user-{}", i % 100_000);
+        let key = format!("user-{}", i % keys);
         let payload = format!(
             r#"{{"user_id": "{key}", "favorite_color": "color-{:05}"}}"#,
             i % 50_000

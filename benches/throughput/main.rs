@@ -4,7 +4,7 @@
 //! ```text
 //! cargo bench --bench throughput -- [--messages N] [--partitions P] [--bootstrap HOST:PORT]
 //!     [--rate R] [--latency-seconds S] [--backlog-seconds S] [--runs K]
-//!     [--consumer-property NAME=VALUE ...]
+//!     [--consumer-property NAME=VALUE ...] [--keys K]
 //! ```
 //!
 //! One run produces N JSON messages (~60 bytes, the seed's shape; N defaults to 1,000,000 on a real
@@ -23,6 +23,10 @@
 //! a backlog of 10,000 messages, then on one of N, and prints the peak memory of each. Its last
 //! line is `efficiency b/a=X.XX c/a=Y.YY`, where efficiency is a's CPU per message (median run)
 //! divided by the variant's.
+//!
+//! The messages of (a), (b) and (c) cycle through K entity keys (`--keys`, default 100,000), so
+//! that each key comes again only after K messages: no batch writes a key twice. Fewer keys (hot
+//! entities) show what the SQLite store saves by writing a feature once per transaction.
 //!
 //! `--consumer-property` (repeatable) sets a librdkafka property on every consumer, the
 //! hand-written loop's as well as chalk-streams', to see what a setting costs or saves: for
@@ -80,6 +84,7 @@ pub(crate) struct Args {
     pub(crate) backlog_seconds: u64,
     pub(crate) runs: usize,
     pub(crate) consumer_properties: Vec<(String, String)>,
+    pub(crate) keys: u64,
 }
 
 /// The `--consumer-property` settings, for every consumer of this process.
@@ -105,6 +110,7 @@ fn parse_args() -> Args {
         backlog_seconds: 5,
         runs: 3,
         consumer_properties: Vec::new(),
+        keys: 100_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -145,6 +151,12 @@ fn parse_args() -> Args {
                 };
                 args.consumer_properties
                     .push((name.to_owned(), value.to_owned()));
+            }
+            "--keys" => {
+                args.keys = value()
+                    .parse::<u64>()
+                    .unwrap_or_else(|_| fail("--keys K"))
+                    .max(1)
             }
             "--serve-mock" => args.serve_mock = true,
             // cargo bench passes --bench to harness-less benches.
@@ -251,12 +263,13 @@ fn orchestrate(args: &Args) {
     if args.bootstrap.is_some() {
         create_topics(&bootstrap, args.partitions, messages);
     }
-    let bytes = produce(&bootstrap, TOPIC, messages);
+    let bytes = produce(&bootstrap, TOPIC, messages, args.keys);
     println!(
-        "machine: {} cores; {} messages ({:.1} MB) in {} partitions on {}",
+        "machine: {} cores; {} messages ({:.1} MB, {} keys) in {} partitions on {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         messages,
         bytes as f64 / 1e6,
+        args.keys.min(messages),
         args.partitions,
         if args.bootstrap.is_some() {
             bootstrap.as_str()

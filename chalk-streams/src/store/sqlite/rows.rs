@@ -66,17 +66,29 @@ pub(super) fn upsert(
         }
         // Each page is then visited once per transaction rather than read again for every
         // write that lands on it: updates by id in id order (the table's), then the others in
-        // key order (the key index's). The sort is stable, and both writes of one feature are
-        // in the same group: of two, the later still writes last.
+        // key order (the key index's). The sort is stable, and the writes of one feature are
+        // next to each other, in the order they came.
         writes.sort_by(|a, b| match (a.id, b.id) {
             (Some(a), Some(b)) => a.cmp(&b),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => {
-                (&a.row.primary_key, a.row.namespace).cmp(&(&b.row.primary_key, b.row.namespace))
-            }
+            (None, None) => a.key().cmp(&b.key()),
         });
-        for write in writes {
+        let mut writes = writes.into_iter();
+        let mut pending = writes.next();
+        while let Some(mut write) = pending.take() {
+            // Of several writes of one feature in a transaction, only one would be left by
+            // running them all: the newest by feature time, the later of equals. Running only
+            // that one saves a statement per repeat for a key written often (hot entities).
+            for next in writes.by_ref() {
+                if next.key() != write.key() {
+                    pending = Some(next);
+                    break;
+                }
+                if next.row.time >= write.row.time {
+                    write = next;
+                }
+            }
             writer.write(write.row, write.feature, write.value, write.id)?;
         }
     }
@@ -89,6 +101,13 @@ struct Write<'a> {
     row: &'a FeatureRow,
     feature: &'static str,
     value: &'a FeatureValue,
+}
+
+impl Write<'_> {
+    /// The feature's key, in the key index's order.
+    fn key(&self) -> (&str, &'static str, &'static str) {
+        (&self.row.primary_key, self.row.namespace, self.feature)
+    }
 }
 
 /// Writes features one by one inside a transaction: by row id when the id is known, by key
@@ -312,4 +331,65 @@ pub(super) fn read_entities(
         }
     }
     Ok(entities)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, color: &str, millis: i64) -> FeatureRow {
+        FeatureRow {
+            namespace: "user",
+            primary_key: key.to_owned(),
+            values: vec![("color", FeatureValue::String(color.to_owned()))],
+            time: Timestamp::from_millis(millis),
+        }
+    }
+
+    fn color_of(connection: &Connection, key: &str) -> String {
+        connection
+            .query_row(
+                "SELECT value FROM features WHERE entity_key = ?1",
+                [key],
+                |row| row.get(0),
+            )
+            .expect("the row is there")
+    }
+
+    /// Upserts `rows` as one batch; the number of rows SQLite changed.
+    fn changes(connection: &mut Connection, rows: &[FeatureRow], ids: &mut RowIds) -> u64 {
+        let before = connection.total_changes();
+        upsert(connection, &[rows], Some(ids)).expect("written");
+        connection.total_changes() - before
+    }
+
+    #[test]
+    fn a_feature_written_several_times_in_a_transaction_is_written_once() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        connection
+            .execute_batch(super::super::SCHEMA)
+            .expect("schema");
+        let mut ids = RowIds::default();
+        // Out of order in time, with another entity between: the newest wins, and of two
+        // equally new the later, as if each had been written in turn.
+        let batch = [
+            row("a", "red", 1),
+            row("a", "blue", 3),
+            row("b", "green", 2),
+            row("a", "grey", 2),
+            row("a", "pink", 3),
+        ];
+        assert_eq!(changes(&mut connection, &batch, &mut ids), 2);
+        assert_eq!(color_of(&connection, "a"), "pink");
+        assert_eq!(color_of(&connection, "b"), "green");
+        // The same by row id, now that both are known; an older write changes nothing.
+        let batch = [
+            row("a", "black", 5),
+            row("a", "white", 4),
+            row("b", "old", 1),
+        ];
+        assert_eq!(changes(&mut connection, &batch, &mut ids), 1);
+        assert_eq!(color_of(&connection, "a"), "black");
+        assert_eq!(color_of(&connection, "b"), "green");
+    }
 }
