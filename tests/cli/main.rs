@@ -312,6 +312,45 @@ fn empty_chalk_variables_count_as_unset() {
     );
 }
 
+/// A bad value from a `CHALK_*` variable is a usage error that names the variable, not only the
+/// flag it stands for; a bad value on the command line names the flag.
+#[test]
+fn a_bad_chalk_variable_is_named_in_the_error() {
+    let out = run(example()
+        .arg("list")
+        .env("CHALK_WINDOW_RETENTION", "a day")
+        .env("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9092"));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let error = text(&out.stderr);
+    assert!(
+        error.starts_with("error: invalid value 'a day' in CHALK_WINDOW_RETENTION")
+            && error.contains("'--window-retention <DURATION>'")
+            && error.contains("`a day` is not a duration"),
+        "{error}"
+    );
+
+    let out = run(example()
+        .args(["run", "--window-retention", "a day"])
+        .env("CHALK_WINDOW_RETENTION", "1h"));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let error = text(&out.stderr);
+    assert!(
+        error.starts_with("error: invalid value 'a day' for '--window-retention <DURATION>'")
+            && !error.contains("CHALK_WINDOW_RETENTION"),
+        "{error}"
+    );
+
+    let out = run(example()
+        .args(["get", "user", "u1"])
+        .env("CHALK_STORE", "s3://bucket"));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(
+        text(&out.stderr).starts_with("error: invalid value 's3://bucket' in CHALK_STORE"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn get_needs_an_entity() {
     let out = run(example().args(["get", "", "u1"]));

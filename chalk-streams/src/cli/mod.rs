@@ -4,6 +4,7 @@
 mod check;
 mod dlq;
 mod embedded;
+mod env_errors;
 mod get;
 mod kafka;
 mod list;
@@ -282,7 +283,13 @@ impl App {
             Some(version) => format!("{version} ({library})"),
             None => format!("({library})"),
         };
-        let matches = Cli::command().name(program).version(version).get_matches();
+        let mut command = Cli::command().name(program).version(version);
+        let args: Vec<String> = std::env::args_os()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect();
+        let matches = command
+            .try_get_matches_from_mut(&args)
+            .unwrap_or_else(|error| env_errors::naming_environment(error, &command, &args).exit());
         Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
     }
 
