@@ -20,10 +20,23 @@ pub(super) fn embedded(error: impl std::fmt::Display) -> Error {
     Error::Embedded(error.to_string())
 }
 
-/// A number unique in this process, for the group of each `read`.
-fn next_reader() -> u64 {
+/// The consumer group of one `read`, of its own on a broker that other test processes share
+/// (test runners that run each test in a process, parallel CI jobs): the process id, when this
+/// process started, and a count within it. Two readers in one group would split the topic's
+/// partitions, each reading part of it.
+fn reader_group() -> String {
     static READERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    READERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos())
+    });
+    let reader = READERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "chalk-streams-test-reader-{}-{started}-{reader}",
+        std::process::id()
+    )
 }
 
 /// A producer and short-lived consumers for one cluster, for tests.
@@ -169,10 +182,7 @@ impl KafkaTestClient {
         let mut config = self.config();
         config
             // A group of its own per read: a reader never waits for an earlier one to leave.
-            .set(
-                "group.id",
-                format!("chalk-streams-test-reader-{}", next_reader()),
-            )
+            .set("group.id", reader_group())
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest");
         let topic = topic.to_owned();
@@ -279,5 +289,18 @@ impl KafkaTestClient {
         })
         .await
         .map_err(embedded)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_read_has_a_group_no_other_process_uses() {
+        let (first, second) = (reader_group(), reader_group());
+        assert_ne!(first, second);
+        let pid = format!("-{}-", std::process::id());
+        assert!(first.contains(&pid), "{first}");
     }
 }
