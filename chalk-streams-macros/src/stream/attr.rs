@@ -258,7 +258,7 @@ fn parse_source(value: &Expr) -> syn::Result<syn::ExprPath> {
     }
 }
 
-/// `name` is a non-empty string literal.
+/// `name` is a non-empty string literal, without the characters a metric label escapes.
 fn parse_name(value: &Expr) -> syn::Result<LitStr> {
     match value {
         Expr::Lit(ExprLit {
@@ -269,6 +269,17 @@ fn parse_name(value: &Expr) -> syn::Result<LitStr> {
                     lit.span(),
                     "`name` must not be empty: it names the stream and its consumer group; \
                      leave `name` out to use the function's path",
+                ))
+            } else if lit
+                .value()
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c.is_control())
+            {
+                Err(syn::Error::new(
+                    lit.span(),
+                    "`name` cannot hold `\"`, `\\` or a control character (a line break, a \
+                     tab): the name labels the stream's metrics, whose text format these would \
+                     break; e.g. `name = \"orders_eu\"`",
                 ))
             } else {
                 Ok(lit.clone())
