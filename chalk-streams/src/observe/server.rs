@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use tokio::sync::oneshot;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::{health, metrics, status, ObservedStreams};
@@ -14,6 +18,19 @@ use crate::error::Result;
 
 /// How long [`Server::shutdown`] waits for open requests before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a client has to send a request's headers. A connection that sends nothing, or its
+/// headers a byte at a time, is closed: held for ever, enough of them would take every file
+/// descriptor of the process, its Kafka connections' and store's included.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most connections served at once; more wait to be accepted. Scrapers and probes need a
+/// few.
+const MAX_CONNECTIONS: usize = 64;
+
+/// How long to wait before accepting again after a failed accept (out of file descriptors):
+/// at once would spin.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 /// A running observability server. It stops when dropped or on [`shutdown`](Self::shutdown).
 #[derive(Debug)]
@@ -80,13 +97,7 @@ impl Listener {
                     .with_state(registry),
             );
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(accept(listener, app, stopped));
         tracing::info!(%addr, "observability endpoints: /metrics /health/live /health/ready /streams");
         Server {
             addr,
@@ -94,6 +105,51 @@ impl Listener {
             task: Some(task),
         }
     }
+}
+
+/// Accepts connections until `stopped`, then waits for the open ones to end (which
+/// [`Server::shutdown`] bounds).
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    mut stopped: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let graceful = GracefulShutdown::new();
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stopped => break,
+            permit = Arc::clone(&connections).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let stream = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "observability endpoints: cannot accept a connection");
+                    tokio::time::sleep(ACCEPT_RETRY).await;
+                    continue;
+                }
+            },
+        };
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "observability endpoints: connection closed");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 impl Server {
