@@ -351,6 +351,40 @@ fn a_bad_chalk_variable_is_named_in_the_error() {
     );
 }
 
+/// A Redis password in `CHALK_STORE` or `--store` is shown neither by `--help` (which shows
+/// the variables' values) nor in a usage error (which repeats the value given).
+#[test]
+fn a_store_password_never_appears_in_help_or_usage_errors() {
+    let out = run(example()
+        .args(["get", "--help"])
+        .env("CHALK_STORE", "redis://:s3cret@127.0.0.1:9"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("[env: CHALK_STORE]"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        !text(&out.stdout).contains("s3cret"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let from_variable = run(example()
+        .args(["get", "user", "u1"])
+        .env("CHALK_STORE", "valkey://:s3cret@127.0.0.1:9"));
+    let from_flag = run(example().args(["get", "user", "u1", "--store", "valkey://:s3cret@h:9"]));
+    for out in [from_variable, from_flag] {
+        assert_eq!(out.status.code(), Some(2), "a usage error");
+        let error = text(&out.stderr);
+        assert!(
+            error.contains("unknown feature store `valkey://:***@"),
+            "{error}"
+        );
+        assert!(!error.contains("s3cret"), "{error}");
+    }
+}
+
 #[test]
 fn get_needs_an_entity() {
     let out = run(example().args(["get", "", "u1"]));

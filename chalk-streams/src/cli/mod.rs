@@ -4,13 +4,13 @@
 mod check;
 mod dlq;
 mod embedded;
-mod env_errors;
 mod get;
 mod kafka;
 mod list;
 mod push;
 mod table;
 mod touched;
+mod usage_errors;
 
 use std::io::IsTerminal;
 
@@ -75,7 +75,8 @@ enum Command {
 struct StoreArgs {
     /// The feature store: `sqlite://PATH`, `redis://HOST:PORT[/DB]` or `memory`
     /// [default: sqlite://chalk-features.sqlite]
-    #[arg(long = "store", env = "CHALK_STORE", value_name = "URL", value_parser = parse_store)]
+    // The variable's value may hold a Redis password: `--help` does not show it.
+    #[arg(long = "store", env = "CHALK_STORE", hide_env_values = true, value_name = "URL", value_parser = parse_store)]
     store: Option<StoreConfig>,
 }
 
@@ -289,7 +290,7 @@ impl App {
             .collect();
         let matches = command
             .try_get_matches_from_mut(&args)
-            .unwrap_or_else(|error| env_errors::naming_environment(error, &command, &args).exit());
+            .unwrap_or_else(|error| usage_errors::clarified(error, &command, &args).exit());
         Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
     }
 

@@ -81,7 +81,7 @@ impl fmt::Display for StoreConfig {
 
 /// A Redis URL with its password, if any, replaced by `***`: fit for logs. Read as text, not
 /// parsed, so that a URL too malformed to parse is redacted too.
-pub(super) fn redacted(url: &str) -> String {
+pub(crate) fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -131,8 +131,9 @@ impl FromStr for StoreConfig {
                  `sqlite://{DEFAULT_SQLITE_FILE}`"
             ))),
             None => Err(StoreConfigError(format!(
-                "unknown feature store `{text}`: use `sqlite://PATH`, `redis://HOST:PORT[/DB]` \
-                 or `memory`"
+                "unknown feature store `{}`: use `sqlite://PATH`, `redis://HOST:PORT[/DB]` or \
+                 `memory`",
+                redacted(text)
             ))),
         }
     }

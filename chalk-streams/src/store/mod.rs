@@ -18,6 +18,7 @@ use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
 
 pub use self::redis::RedisStore;
+pub(crate) use config::redacted;
 pub use config::{StoreConfig, StoreConfigError, DEFAULT_SQLITE_FILE, STORE_VAR};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;

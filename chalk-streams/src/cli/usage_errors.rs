@@ -1,12 +1,15 @@
-//! clap names the flag in a parse error even when the bad value came from the flag's
-//! environment variable, which the user set and may not connect with the flag: the error then
-//! names the variable.
+//! Usage errors made clearer than clap makes them: a bad value that came from a flag's
+//! environment variable names the variable (clap names only the flag, which the user may not
+//! connect with the variable they set), and a URL's password is never shown (clap repeats the
+//! value as given).
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
+use crate::store::redacted;
+
 /// `error`, naming the environment variable its bad value came from when `args` (the command
-/// line) did not give the flag.
-pub(super) fn naming_environment(
+/// line) did not give the flag, and with any password in the value replaced by `***`.
+pub(super) fn clarified(
     error: clap::Error,
     command: &clap::Command,
     args: &[String],
@@ -32,24 +35,29 @@ pub(super) fn naming_environment(
         arg.strip_prefix("--")
             .is_some_and(|rest| rest == long || rest.starts_with(&format!("{long}=")))
     };
-    if args.iter().any(given) {
-        return error;
-    }
-    let Some(variable) = environment_variable(command, long) else {
-        return error;
+    let variable = if args.iter().any(given) {
+        None
+    } else {
+        environment_variable(command, long)
     };
     let value = match error.get(ContextKind::InvalidValue) {
         Some(ContextValue::String(value)) => value.clone(),
         _ => String::new(),
     };
+    let shown = redacted(&value);
+    if variable.is_none() && shown == value {
+        return error;
+    }
     let cause = std::error::Error::source(&error)
-        .map(|cause| format!(": {cause}"))
+        .map(|cause| format!(": {}", cause.to_string().replace(&value, &shown)))
         .unwrap_or_default();
-    clap::Error::raw(
-        error.kind(),
-        format!("invalid value '{value}' in {variable} (the variable of '{flag}'){cause}\n"),
-    )
-    .with_cmd(command)
+    let message = match variable {
+        Some(variable) => {
+            format!("invalid value '{shown}' in {variable} (the variable of '{flag}'){cause}\n")
+        }
+        None => format!("invalid value '{shown}' for '{flag}'{cause}\n"),
+    };
+    clap::Error::raw(error.kind(), message).with_cmd(command)
 }
 
 /// The environment variable of the flag `--{long}` in `command` or one of its subcommands.
