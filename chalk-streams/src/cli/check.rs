@@ -15,7 +15,7 @@ pub(super) struct CheckArgs {
     #[arg(long = "only", value_name = "STREAM")]
     only: Vec<String>,
     /// How long each stream's brokers have to answer, e.g. `10s` or `500ms`.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::parse_timeout)]
     timeout: std::time::Duration,
 }
 

@@ -51,7 +51,7 @@ pub(super) struct PushArgs {
     #[arg(long, value_name = "HOST:PORT")]
     bootstrap: Option<String>,
     /// How long each message may take to be acknowledged, e.g. `30s`.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_timeout)]
     timeout: std::time::Duration,
 }
 

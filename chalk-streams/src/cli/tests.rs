@@ -20,6 +20,22 @@ fn durations_need_a_unit_and_cannot_be_zero() {
 }
 
 #[test]
+fn a_timeout_is_at_most_what_the_kafka_client_can_wait() {
+    assert_eq!(
+        super::parse_timeout("24d"),
+        Ok(Duration::from_secs(24 * 86_400))
+    );
+    let error = super::parse_timeout("25d").expect_err("wraps in librdkafka");
+    assert_eq!(
+        error,
+        "`25d` is longer than the Kafka client can wait, 24days 20h 31m 23s"
+    );
+    assert!(super::parse_timeout("0s").is_err());
+    // The window retention is not a client's wait: it may be longer.
+    assert!(super::parse_window_retention("30d").is_ok());
+}
+
+#[test]
 fn run_takes_the_window_retention() {
     use clap::Parser as _;
     let run = |args: &[&str]| match super::Cli::try_parse_from(args) {

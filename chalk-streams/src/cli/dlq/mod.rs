@@ -67,7 +67,7 @@ pub(super) struct ReplayArgs {
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
     /// How long the brokers may take to answer, and the dead-letter topic to deliver anything.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cli::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cli::parse_timeout)]
     timeout: std::time::Duration,
 }
 
