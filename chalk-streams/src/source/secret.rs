@@ -37,6 +37,8 @@ impl fmt::Display for Secret {
 /// passphrases, client secrets, and private keys given inline (`ssl.key.pem`,
 /// `sasl.oauthbearer.assertion.private.key.pem`). Certificates and file paths are not secrets.
 pub(crate) fn is_secret_property(key: &str) -> bool {
+    // Keys are trimmed before they are used: `"ssl.key.password "` sets the password.
+    let key = key.trim();
     key.ends_with(".password")
         || key.ends_with(".passphrase")
         || key.ends_with(".secret")
@@ -68,6 +70,16 @@ impl<K: AsRef<str>, V: AsRef<str>> fmt::Debug for RedactedProperties<'_, K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_key_with_spaces_around_it_is_still_a_secret() {
+        assert!(is_secret_property(" ssl.key.password "));
+        let printed = format!(
+            "{:?}",
+            RedactedProperties(&[("ssl.key.password ", "KEY-PW")])
+        );
+        assert!(!printed.contains("KEY-PW"), "{printed}");
+    }
 
     #[test]
     fn secret_property_values_are_redacted() {

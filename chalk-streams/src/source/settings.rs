@@ -19,7 +19,8 @@ const WEAKENING: &[(&str, &[&str], &str)] = &[
     ),
     (
         "enable.ssl.certificate.verification",
-        &["false"],
+        // librdkafka reads `f` and `0` as false too.
+        &["false", "f", "0"],
         "the broker's certificate is not verified: anyone in the middle can read and answer",
     ),
     (
@@ -79,6 +80,22 @@ mod tests {
                 "enable.ssl.certificate.verification=false: the broker's certificate is not verified: anyone in the middle can read and answer",
             ]
         );
+    }
+
+    #[test]
+    fn certificate_verification_off_is_named_however_librdkafka_spells_false() {
+        for off in ["false", "f", "F", "0", " 0 "] {
+            let mut properties = KafkaProperties::default();
+            properties.set("enable.ssl.certificate.verification", off);
+            let weakened = properties.weakened_guarantees();
+            assert_eq!(weakened.len(), 1, "{off:?}: {weakened:?}");
+            assert!(weakened[0].contains("not verified"), "{weakened:?}");
+        }
+        for on in ["true", "t", "1"] {
+            let mut properties = KafkaProperties::default();
+            properties.set("enable.ssl.certificate.verification", on);
+            assert!(properties.weakened_guarantees().is_empty(), "{on:?}");
+        }
     }
 
     #[test]

@@ -56,9 +56,36 @@ fn parse_args_json(json: &str) -> Result<Vec<(String, String)>, String> {
             serde_json::Value::String(s) => Ok((k, s)),
             serde_json::Value::Number(n) => Ok((k, n.to_string())),
             serde_json::Value::Bool(b) => Ok((k, b.to_string())),
+            // The value is not repeated: it may be a secret's.
             other => Err(format!(
-                "the value of `{k}` is {other}, not a string, number or boolean"
+                "the value of `{k}` is {}, not a string, number or boolean",
+                match other {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::Object(_) => "an object",
+                    _ => "null",
+                }
             )),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_that_is_not_a_scalar_is_named_by_its_kind_not_shown() {
+        let error = parse_args_json(r#"{"sasl.oauthbearer.client.secret": {"v": "s3cr3t"}}"#)
+            .expect_err("an object");
+        assert_eq!(
+            error,
+            "the value of `sasl.oauthbearer.client.secret` is an object, not a string, number or \
+             boolean"
+        );
+        let error = parse_args_json(r#"{"ssl.key.password": ["s3cr3t"]}"#).expect_err("an array");
+        assert!(
+            error.contains("is an array") && !error.contains("s3cr3t"),
+            "{error}"
+        );
+    }
 }
