@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use rdkafka::config::NativeClientConfig;
 use rdkafka::ClientConfig;
 
 pub(crate) use super::client_kind::ClientKind;
@@ -152,7 +153,7 @@ pub(crate) fn librdkafka_refuses(name: &str, value: &str) -> Option<String> {
     let mut config = ClientConfig::new();
     config.set(name, value);
     match config.create_native_config() {
-        Ok(_) => None,
+        Ok(native) => misread_integer(&native, name, value),
         Err(rdkafka::error::KafkaError::ClientConfig(_, description, _, _)) => {
             let description = if is_secret_property(name) && !value.is_empty() {
                 description.replace(value, REDACTED)
@@ -163,6 +164,21 @@ pub(crate) fn librdkafka_refuses(name: &str, value: &str) -> Option<String> {
         }
         Err(other) => Some(format!("librdkafka refuses `{name}`: {other}")),
     }
+}
+
+/// Why an integer property's value is refused although librdkafka takes it: librdkafka reads
+/// integers as C's `strtol` does, up to the first character that is not a digit, so `5s` is 5
+/// (milliseconds, for a `.ms` property) and `010` is 8. Such a value is refused rather than
+/// read otherwise than meant.
+fn misread_integer(native: &NativeClientConfig, name: &str, value: &str) -> Option<String> {
+    let read: i64 = native.get(name).ok()?.parse().ok()?;
+    if value.trim().parse::<i64>().ok() == Some(read) {
+        return None;
+    }
+    Some(format!(
+        "librdkafka refuses `{name}` = `{value}`: it takes a whole number (milliseconds for a \
+         `.ms` property, bytes for a `.bytes` one), and would read this one as {read}"
+    ))
 }
 
 /// librdkafka properties, in the order they are set. `Debug` and `Display` redact secrets.
@@ -359,5 +375,27 @@ mod tests {
             bad_value.starts_with("librdkafka refuses `fetch.min.bytes`: Invalid value"),
             "{bad_value}"
         );
+    }
+
+    #[test]
+    fn an_integer_librdkafka_would_read_otherwise_is_refused() {
+        let with_unit = librdkafka_refuses("fetch.wait.max.ms", "1s").expect("refused");
+        assert_eq!(
+            with_unit,
+            "librdkafka refuses `fetch.wait.max.ms` = `1s`: it takes a whole number (milliseconds \
+             for a `.ms` property, bytes for a `.bytes` one), and would read this one as 1"
+        );
+        let octal = librdkafka_refuses("statistics.interval.ms", "010").expect("refused");
+        assert!(octal.ends_with("would read this one as 8"), "{octal}");
+        for taken in [
+            ("fetch.wait.max.ms", " 100 "),
+            ("fetch.wait.max.ms", "-0"),
+            ("client.id", "5s"),
+            ("group.id", "010"),
+            ("enable.ssl.certificate.verification", "0"),
+            ("auto.offset.reset", "earliest"),
+        ] {
+            assert_eq!(librdkafka_refuses(taken.0, taken.1), None, "{taken:?}");
+        }
     }
 }
