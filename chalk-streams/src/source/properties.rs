@@ -71,6 +71,38 @@ const RENAMED: &[(&str, &str)] = &[
     ("request.timeout.ms", "socket.timeout.ms"),
 ];
 
+/// librdkafka's aliases, each with the name chalk-streams keeps for both. One setting under two
+/// names would be two properties, which a client applies in no fixed order: a user's
+/// `request.required.acks=1` would beat the dead-letter producer's `acks=all` on some starts
+/// and lose on others.
+const ALIASES: &[(&str, &str)] = &[
+    ("metadata.broker.list", "bootstrap.servers"),
+    ("request.required.acks", "acks"),
+    ("delivery.timeout.ms", "message.timeout.ms"),
+    ("queue.buffering.max.ms", "linger.ms"),
+    ("message.send.max.retries", "retries"),
+    ("max.in.flight", "max.in.flight.requests.per.connection"),
+    ("compression.codec", "compression.type"),
+    ("sasl.mechanisms", "sasl.mechanism"),
+    ("fetch.message.max.bytes", "max.partition.fetch.bytes"),
+    (
+        "sasl.oauthbearer.client.credentials.client.id",
+        "sasl.oauthbearer.client.id",
+    ),
+    (
+        "sasl.oauthbearer.client.credentials.client.secret",
+        "sasl.oauthbearer.client.secret",
+    ),
+];
+
+/// The name chalk-streams keeps for the librdkafka property `key` (see [`ALIASES`]).
+fn canonical(key: &str) -> &str {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == key)
+        .map_or(key, |(_, kept)| kept)
+}
+
 /// Keys Chalk documents that librdkafka has no equivalent for.
 const UNSUPPORTED: &[(&str, &str)] = &[
     (
@@ -135,6 +167,7 @@ pub(crate) fn translate_additional_arg(key: &str, value: String) -> Result<(&str
         .iter()
         .find(|(k, _)| *k == key)
         .map_or(key, |(_, renamed)| renamed);
+    let name = canonical(name);
     let value = match key {
         // Java allows more than librdkafka's 10 to 300,000 ms (its old default was 305,000).
         "request.timeout.ms" => value
@@ -188,9 +221,13 @@ pub struct KafkaProperties {
 }
 
 impl KafkaProperties {
-    /// Sets `key`, replacing an earlier value.
+    /// Sets `key`, replacing an earlier value, its librdkafka aliases' included.
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let key = key.into();
+        let key = match canonical(&key) {
+            kept if kept != key => kept.to_owned(),
+            _ => key,
+        };
         let value = value.into();
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
@@ -200,6 +237,7 @@ impl KafkaProperties {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
+        let key = canonical(key);
         self.entries
             .iter()
             .find(|(k, _)| k == key)
@@ -374,6 +412,24 @@ mod tests {
         assert!(
             bad_value.starts_with("librdkafka refuses `fetch.min.bytes`: Invalid value"),
             "{bad_value}"
+        );
+    }
+
+    #[test]
+    fn a_setting_under_either_of_its_names_is_one_setting() {
+        let mut properties = KafkaProperties::default();
+        properties.set("request.required.acks", "1");
+        properties.set("acks", "all");
+        properties.set("message.timeout.ms", "1000");
+        properties.set("delivery.timeout.ms", "2000");
+        assert_eq!(
+            properties.iter().collect::<Vec<_>>(),
+            [("acks", "all"), ("message.timeout.ms", "2000")]
+        );
+        assert_eq!(properties.get("request.required.acks"), Some("all"));
+        assert_eq!(
+            translate_additional_arg("queue.buffering.max.ms", "7".to_owned()),
+            Ok(("linger.ms", "7".to_owned()))
         );
     }
 
