@@ -89,6 +89,7 @@ impl Moto {
     }
 }
 
+/// The keys hold a `~`, which the object store client must not escape twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keystore_and_ca_from_s3_reach_a_tls_broker_and_are_removed_at_shutdown() {
     let moto = Moto::start();
@@ -98,8 +99,8 @@ async fn keystore_and_ca_from_s3_reach_a_tls_broker_and_are_removed_at_shutdown(
     moto.upload(
         "kafka-certs",
         &[
-            ("tls/ca.pem", ca.clone()),
-            ("tls/client.p12", keystore.clone()),
+            ("tls~prod/ca.pem", ca.clone()),
+            ("tls~prod/client.p12", keystore.clone()),
         ],
     );
 
@@ -125,11 +126,11 @@ async fn keystore_and_ca_from_s3_reach_a_tls_broker_and_are_removed_at_shutdown(
         ("vault_KAFKA_SECURITY_PROTOCOL", "SSL".to_owned()),
         (
             "vault_KAFKA_SSL_CA_FILE",
-            "s3://kafka-certs/tls/ca.pem".into(),
+            "s3://kafka-certs/tls~prod/ca.pem".into(),
         ),
         (
             "vault_KAFKA_SSL_KEYSTORE_LOCATION",
-            "s3://kafka-certs/tls/client.p12".into(),
+            "s3://kafka-certs/tls~prod/client.p12".into(),
         ),
         (
             "vault_KAFKA_SSL_KEYSTORE_PASSWORD",
@@ -193,10 +194,10 @@ async fn keystore_and_ca_from_s3_reach_a_tls_broker_and_are_removed_at_shutdown(
     vars.extend([
         ("KAFKA_BOOTSTRAP_SERVER", broker.bootstrap_servers()),
         ("KAFKA_SECURITY_PROTOCOL", "SSL".to_owned()),
-        ("KAFKA_SSL_CA_FILE", "s3://kafka-certs/tls/ca.pem".into()),
+        ("KAFKA_SSL_CA_FILE", "s3://kafka-certs/tls~prod/ca.pem".into()),
         (
             "KAFKA_SSL_KEYSTORE_LOCATION",
-            "s3://kafka-certs/tls/client.p12".into(),
+            "s3://kafka-certs/tls~prod/client.p12".into(),
         ),
         ("KAFKA_SSL_KEYSTORE_PASSWORD", KEYSTORE_PASSWORD.into()),
     ]);

@@ -60,11 +60,20 @@ impl RemoteLocation {
         };
         Some(match rest.split_once('/') {
             Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
-                Ok(Self {
-                    scheme,
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                })
+                // The object store client names a key by its `/`-separated parts: one with an
+                // empty part (`a//b`), a `.` or `..` part, or a control character, it cannot
+                // name as written.
+                match object_store::path::Path::parse(key) {
+                    Ok(path) if path.as_ref() == key => Ok(Self {
+                        scheme,
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    }),
+                    _ => Err(format!(
+                        "`{location}`: the key `{key}` cannot be fetched as written (an empty \
+                         part, `//`; a `.` or `..` part; or a control character)"
+                    )),
+                }
             }
             _ => Err(format!(
                 "`{location}` names no object: expected {}bucket/key",
@@ -86,6 +95,14 @@ impl RemoteLocation {
     /// The object's key within the bucket.
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The key as the object store client names it: its parts as written, not escaped again
+    /// (`Path::from` would escape `~` and the like, and the client escapes them once more).
+    pub(super) fn key_path(&self) -> object_store::path::Path {
+        // `parse` took the key when the location was made.
+        object_store::path::Path::parse(&self.key)
+            .unwrap_or_else(|_| object_store::path::Path::from(self.key.as_str()))
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn fetch(
     env: &StoreEnv,
 ) -> Result<tempfile::TempPath, RemoteError> {
     let store = env.store(location)?;
-    let key = object_store::path::Path::from(location.key());
+    let key = location.key_path();
     let download = async {
         let result = store.get(&key).await?;
         let size = result.meta.size;
@@ -255,6 +255,23 @@ mod tests {
                 .expect("a URI")
                 .expect_err("no object named");
             assert!(problem.contains("names no object"), "{bad}: {problem}");
+        }
+        let tilde = RemoteLocation::parse("s3://certs/kafka/client~prod.p12")
+            .expect("a URI")
+            .expect("valid");
+        assert_eq!(tilde.key_path().as_ref(), "kafka/client~prod.p12");
+        for unfetchable in [
+            "s3://certs//ca.pem",
+            "s3://certs/a//ca.pem",
+            "s3://certs/../ca.pem",
+        ] {
+            let problem = RemoteLocation::parse(unfetchable)
+                .expect("a URI")
+                .expect_err("cannot be named");
+            assert!(
+                problem.contains("cannot be fetched as written"),
+                "{problem}"
+            );
         }
         let problem = RemoteLocation::parse("https://host/ca.pem")
             .expect("a URI")
