@@ -194,7 +194,10 @@ async fn keystore_and_ca_from_s3_reach_a_tls_broker_and_are_removed_at_shutdown(
     vars.extend([
         ("KAFKA_BOOTSTRAP_SERVER", broker.bootstrap_servers()),
         ("KAFKA_SECURITY_PROTOCOL", "SSL".to_owned()),
-        ("KAFKA_SSL_CA_FILE", "s3://kafka-certs/tls~prod/ca.pem".into()),
+        (
+            "KAFKA_SSL_CA_FILE",
+            "s3://kafka-certs/tls~prod/ca.pem".into(),
+        ),
         (
             "KAFKA_SSL_KEYSTORE_LOCATION",
             "s3://kafka-certs/tls~prod/client.p12".into(),

@@ -141,10 +141,21 @@ impl Resolver<'_> {
             .map(|v| (var, v))
     }
 
+    /// An option's text; from the environment, without the spaces around it, which an env
+    /// file easily leaves (a group prefix `team/ ` would name a new group, which reads the
+    /// topic again from the start).
     fn string(&self, option: &str, explicit: Option<&'static str>) -> Option<String> {
         match explicit.filter(|v| !v.is_empty()) {
             Some(v) => Some(v.to_owned()),
-            None => self.lookup(option).map(|(_, v)| v),
+            None => self.lookup(option).map(|(_, v)| v.trim().to_owned()),
+        }
+    }
+
+    /// A secret's text, as given: a password may begin or end with a space.
+    fn secret(&self, option: &str, explicit: Option<&'static str>) -> Option<Secret> {
+        match explicit.filter(|v| !v.is_empty()) {
+            Some(v) => Some(Secret::new(v.to_owned())),
+            None => self.lookup(option).map(|(_, v)| Secret::new(v)),
         }
     }
 
@@ -154,9 +165,10 @@ impl Resolver<'_> {
     fn prefix(&self, option: &str, explicit: Option<&'static str>) -> String {
         match explicit {
             Some(prefix) => prefix.to_owned(),
-            None => self
-                .lookup(option)
-                .map_or_else(|| DEFAULT_ID_PREFIX.to_owned(), |(_, v)| v),
+            None => self.lookup(option).map_or_else(
+                || DEFAULT_ID_PREFIX.to_owned(),
+                |(_, v)| v.trim().to_owned(),
+            ),
         }
     }
 
@@ -253,18 +265,14 @@ impl KafkaSource {
             bootstrap_servers,
             topics,
             ssl_keystore_location: r.string("ssl_keystore_location", self.ssl_keystore_location),
-            ssl_keystore_password: r
-                .string("ssl_keystore_password", self.ssl_keystore_password)
-                .map(Secret::new),
+            ssl_keystore_password: r.secret("ssl_keystore_password", self.ssl_keystore_password),
             ssl_ca_file: r.string("ssl_ca_file", self.ssl_ca_file),
             client_id_prefix: r.prefix("client_id_prefix", self.client_id_prefix),
             group_id_prefix: r.prefix("group_id_prefix", self.group_id_prefix),
             security_protocol: security_protocol.unwrap_or_default(),
             sasl_mechanism: explicit_mechanism.unwrap_or_default(),
             sasl_username: r.string("sasl_username", self.sasl_username),
-            sasl_password: r
-                .string("sasl_password", self.sasl_password)
-                .map(Secret::new),
+            sasl_password: r.secret("sasl_password", self.sasl_password),
             late_arrival_deadline,
             dead_letter_queue_topic: r
                 .string("dead_letter_queue_topic", self.dead_letter_queue_topic),

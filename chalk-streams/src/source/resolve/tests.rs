@@ -35,3 +35,32 @@ fn a_problem_names_its_option_and_the_others_keep_their_values() {
         "its own topic: refused"
     );
 }
+
+#[test]
+fn texts_from_the_environment_lose_the_spaces_around_them_but_secrets_keep_theirs() {
+    static SOURCE: KafkaSource = KafkaSource::new().topic("updates");
+    let env = |var: &str| {
+        let value = match var {
+            "KAFKA_BOOTSTRAP_SERVER" => "127.0.0.1:9092",
+            "KAFKA_SECURITY_PROTOCOL" => "SASL_PLAINTEXT",
+            "KAFKA_GROUP_ID_PREFIX" => "team/ ",
+            "KAFKA_SASL_USERNAME" => " alice\n",
+            "KAFKA_SASL_PASSWORD" => " pass word ",
+            "KAFKA_DEAD_LETTER_QUEUE_TOPIC" => "updates_dlq ",
+            _ => return None,
+        };
+        Some(value.to_owned())
+    };
+    let (resolved, options) = unresolved(&SOURCE, &env);
+    assert_eq!(options, Vec::<&str>::new());
+    assert_eq!(resolved.group_id_prefix, "team/");
+    assert_eq!(resolved.sasl_username.as_deref(), Some("alice"));
+    assert_eq!(
+        resolved.sasl_password.as_ref().map(Secret::expose),
+        Some(" pass word ")
+    );
+    assert_eq!(
+        resolved.dead_letter_queue_topic.as_deref(),
+        Some("updates_dlq")
+    );
+}
