@@ -212,7 +212,8 @@ fn consumer_error(shared: &StreamShared, error: &KafkaError, log: &mut LogLimite
 fn commit_interval(properties: &KafkaProperties) -> Duration {
     let ms = properties
         .get("auto.commit.interval.ms")
-        .and_then(|ms| ms.parse::<u64>().ok())
+        // As librdkafka reads it: spaces around it are taken.
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
         .filter(|&ms| ms > 0)
         .unwrap_or(AUTO_COMMIT_INTERVAL_MS);
     Duration::from_millis(ms)
@@ -257,6 +258,21 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
+
+    #[test]
+    fn the_commit_interval_is_read_as_librdkafka_reads_it() {
+        let interval = |value: &str| {
+            let mut properties = KafkaProperties::default();
+            properties.set("auto.commit.interval.ms", value);
+            commit_interval(&properties)
+        };
+        assert_eq!(interval("5000 "), Duration::from_secs(5));
+        assert_eq!(interval("0"), Duration::from_millis(AUTO_COMMIT_INTERVAL_MS));
+        assert_eq!(
+            commit_interval(&KafkaProperties::default()),
+            Duration::from_millis(AUTO_COMMIT_INTERVAL_MS)
+        );
+    }
 
     /// Ready with `value`, or pending; a pending one may wake its task first.
     enum Step {
