@@ -81,7 +81,8 @@ fn check_lists_configuration_problems_as_run_does() {
 
 #[test]
 fn check_fails_fast_when_no_broker_listens() {
-    let broker = format!("127.0.0.1:{}", closed_port());
+    let closed = closed_port();
+    let broker = format!("127.0.0.1:{closed}");
     assert_check_fails(
         example("favorite_color").env("KAFKA_BOOTSTRAP_SERVER", &broker),
         &format!("stream `{FAVORITE_COLOR}`: cannot connect to {broker}: connection refused"),

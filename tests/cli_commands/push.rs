@@ -104,7 +104,8 @@ async fn push_produces_standard_input_to_the_bootstrap_brokers() {
 
 #[test]
 fn push_to_brokers_that_do_not_answer_fails_before_sending() {
-    let broker = format!("127.0.0.1:{}", closed_port());
+    let closed = closed_port();
+    let broker = format!("127.0.0.1:{closed}");
     let out = run_within(
         example("favorite_color").args([
             "push",
@@ -167,9 +168,10 @@ fn push_refuses_a_topic_name_kafka_does_not_allow_before_connecting() {
         ),
     ] {
         // Nothing listens at the brokers: the name is refused before any connection.
+        let closed = closed_port();
         let out = run(example("favorite_color")
             .args(["push", "--topic", topic, "--bootstrap"])
-            .arg(format!("127.0.0.1:{}", closed_port())));
+            .arg(format!("127.0.0.1:{closed}")));
         assert_eq!(out.status.code(), Some(2), "a usage error: {}", out.stderr);
         assert!(out.stderr.contains(says), "{}", out.stderr);
     }

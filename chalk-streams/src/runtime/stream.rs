@@ -267,7 +267,10 @@ mod tests {
             commit_interval(&properties)
         };
         assert_eq!(interval("5000 "), Duration::from_secs(5));
-        assert_eq!(interval("0"), Duration::from_millis(AUTO_COMMIT_INTERVAL_MS));
+        assert_eq!(
+            interval("0"),
+            Duration::from_millis(AUTO_COMMIT_INTERVAL_MS)
+        );
         assert_eq!(
             commit_interval(&KafkaProperties::default()),
             Duration::from_millis(AUTO_COMMIT_INTERVAL_MS)
