@@ -145,6 +145,29 @@ mod tests {
     }
 
     #[test]
+    fn an_f32_is_stored_as_its_shortest_decimal_and_reads_back_the_same() {
+        assert_eq!(0.1_f32.into_feature_value(), FeatureValue::Float(0.1));
+        for value in [
+            0.1_f32,
+            -3.4e38,
+            f32::MAX,
+            f32::MIN_POSITIVE,
+            1e-45,
+            -0.0,
+            f32::INFINITY,
+            16_777_217.0,
+        ] {
+            let stored = value.into_feature_value();
+            let back = read::<f32>(stored.clone()).expect("an f32");
+            assert_eq!(back.to_bits(), value.to_bits(), "{value} stored as {stored:?}");
+        }
+        let FeatureValue::Float(nan) = f32::NAN.into_feature_value() else {
+            panic!("a float")
+        };
+        assert!(nan.is_nan());
+    }
+
+    #[test]
     fn floats_accept_integers_and_check_f32_range() {
         assert_eq!(read::<f64>(FeatureValue::Float(0.5)), Ok(0.5));
         assert_eq!(read::<f64>(FeatureValue::Int(-3)), Ok(-3.0));

@@ -56,8 +56,14 @@ impl IntoFeatureValue for f64 {
 }
 
 impl IntoFeatureValue for f32 {
+    /// Widened through the shortest decimal that reads back as this `f32`: `0.1_f32` is stored
+    /// as 0.1, where `f64::from` gives 0.10000000149011612 (exact, but what a reader of the
+    /// store then sees). Read back as an `f32`, either is the same value.
     fn into_feature_value(self) -> FeatureValue {
-        FeatureValue::Float(f64::from(self))
+        let exact = f64::from(self);
+        let shortest = self.to_string().parse::<f64>().unwrap_or(exact);
+        let reads_back = shortest as f32 == self || self.is_nan();
+        FeatureValue::Float(if reads_back { shortest } else { exact })
     }
 }
 
