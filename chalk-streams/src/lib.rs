@@ -1,6 +1,7 @@
 #![doc = include_str!("../../README.md")]
 
 pub mod asyncapi;
+mod caught;
 pub mod cli;
 pub mod codec;
 pub mod dlq;

@@ -114,22 +114,13 @@ fn feature_time(raw: &RawMessage<'_>) -> Timestamp {
 /// third-party type) fails the message in phase `parse`, like any other undecodable payload.
 fn decode<D: Decode>(raw: &RawMessage<'_>) -> Result<D::Output, MessageError> {
     let payload = raw.payload;
-    match std::panic::catch_unwind(move || D::decode(payload)) {
+    match crate::caught::catch(move || D::decode(payload)) {
         Ok(decoded) => decoded.map_err(|e| MessageError::new(Phase::Parse, e.to_string())),
         Err(panic) => Err(MessageError::new(
             Phase::Parse,
-            format!("decoding panicked: {}", panic_text(panic.as_ref())),
+            format!("decoding panicked: {panic}"),
         )),
     }
-}
-
-/// The text of a panic's payload.
-pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("non-text panic payload")
 }
 
 fn collect<O: StreamOutput>(

@@ -159,7 +159,11 @@ mod tests {
         ] {
             let stored = value.into_feature_value();
             let back = read::<f32>(stored.clone()).expect("an f32");
-            assert_eq!(back.to_bits(), value.to_bits(), "{value} stored as {stored:?}");
+            assert_eq!(
+                back.to_bits(),
+                value.to_bits(),
+                "{value} stored as {stored:?}"
+            );
         }
         let FeatureValue::Float(nan) = f32::NAN.into_feature_value() else {
             panic!("a float")

@@ -2,14 +2,12 @@
 //! `resolver`, instead of ending the partition's worker; so does an async resolver that takes
 //! longer than its stream's `timeout`.
 
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use futures::FutureExt;
-
+use crate::caught::{catch, catch_async, Panic};
 use crate::features::FeatureRow;
 use crate::message::RawMessage;
-use crate::resolver::{panic_text, MessageError, Phase, Resolver, ResolverFuture};
+use crate::resolver::{MessageError, Phase, Resolver, ResolverFuture};
 
 /// Runs one resolver on one message, turning a panic (or an async resolver's `timeout`) into a
 /// failure.
@@ -33,7 +31,7 @@ pub(crate) async fn resolve(
 pub(crate) fn guarded<T>(
     call: impl FnOnce() -> Result<T, MessageError>,
 ) -> Result<T, MessageError> {
-    std::panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| Err(panicked(panic)))
+    catch(call).unwrap_or_else(|panic| Err(panicked(&panic)))
 }
 
 /// Starts an async resolver and awaits it, for at most `timeout`; a panic in either, or the
@@ -43,14 +41,14 @@ pub(super) async fn guarded_async(
     timeout: Option<Duration>,
     rows: &mut Vec<FeatureRow>,
 ) -> Result<(), MessageError> {
-    let future = AssertUnwindSafe(guarded(start)?).catch_unwind();
+    let future = catch_async(guarded(start)?);
     let finished = match timeout {
         Some(limit) => tokio::time::timeout(limit, future)
             .await
             .map_err(|_| timed_out(limit))?,
         None => future.await,
     };
-    rows.extend(finished.unwrap_or_else(|panic| Err(panicked(panic)))?);
+    rows.extend(finished.unwrap_or_else(|panic| Err(panicked(&panic)))?);
     Ok(())
 }
 
@@ -64,9 +62,6 @@ fn timed_out(limit: Duration) -> MessageError {
     )
 }
 
-fn panicked(panic: Box<dyn std::any::Any + Send>) -> MessageError {
-    MessageError::new(
-        Phase::Resolver,
-        format!("resolver panicked: {}", panic_text(panic.as_ref())),
-    )
+fn panicked(panic: &Panic) -> MessageError {
+    MessageError::new(Phase::Resolver, format!("resolver panicked: {panic}"))
 }

@@ -178,10 +178,7 @@ impl WindowMarks {
 /// A committed offset's metadata; `None` when it is not UTF-8 (from another tool), on which
 /// rdkafka's accessor panics: caught.
 pub(crate) fn metadata_of(element: &TopicPartitionListElem<'_>) -> Option<String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        element.metadata().to_owned()
-    }))
-    .ok()
+    crate::caught::catch(|| element.metadata().to_owned()).ok()
 }
 
 #[cfg(test)]

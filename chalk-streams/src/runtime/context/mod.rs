@@ -17,7 +17,7 @@ use tracing::Instrument;
 use super::log_limit::LogLimiter;
 use super::partition::{Handoff, KafkaConsumer, PartitionTask};
 use super::StreamShared;
-use crate::resolver::panic_text;
+use crate::caught::panic_text;
 
 mod client;
 mod given_up;
