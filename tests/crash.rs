@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chalk_streams::testing::{MockKafka, Record};
 use serde_json::json;
-use suite::sqlite_file::{stored_rows, wait_for_rows};
+use suite::sqlite_file::{still_waiting, stored_rows, wait_for_rows};
 use suite::{example_named, example_path, kafka_with_topics};
 
 const TOPIC: &str = "user_favorite_color_updates";
@@ -143,20 +143,17 @@ fn wait_for_counts(store: &Path, expected: &Counts, child: &mut Child) {
         if &counts == expected {
             return;
         }
-        assert!(
-            child.try_wait().expect("status").is_none(),
-            "the stream process died"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "the store never held every window's complete count; it holds {} users, and {} of \
-             them as expected",
-            counts.len(),
-            counts
-                .iter()
-                .filter(|(u, c)| expected.get(*u) == Some(c))
-                .count()
-        );
+        still_waiting(child, deadline, || {
+            format!(
+                "the store never held every window's complete count; it holds {} users, and {} \
+                 of them as expected",
+                counts.len(),
+                counts
+                    .iter()
+                    .filter(|(u, c)| expected.get(*u) == Some(c))
+                    .count()
+            )
+        });
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -173,14 +170,9 @@ async fn wait_for_commits(kafka: &MockKafka, child: &mut Child) {
         if committed.iter().all(Option::is_some) {
             return;
         }
-        assert!(
-            child.try_wait().expect("status").is_none(),
-            "the stream process died"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "nothing committed: {committed:?}"
-        );
+        still_waiting(child, deadline, || {
+            format!("nothing committed: {committed:?}")
+        });
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

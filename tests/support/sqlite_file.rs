@@ -25,14 +25,19 @@ pub fn wait_for_rows(store: &Path, rows: i64, child: &mut Child) -> i64 {
         if count >= rows {
             return count;
         }
-        assert!(
-            child.try_wait().expect("status").is_none(),
-            "the stream process died"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "only {count} of {rows} rows stored"
-        );
+        still_waiting(child, deadline, || {
+            format!("only {count} of {rows} rows stored")
+        });
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Fails the test if the stream's process `child` has died, or if `deadline` has passed (then
+/// saying `what` was not reached): for a test polling what another process does.
+pub fn still_waiting(child: &mut Child, deadline: Instant, what: impl FnOnce() -> String) {
+    assert!(
+        child.try_wait().expect("status").is_none(),
+        "the stream process died"
+    );
+    assert!(Instant::now() < deadline, "{}", what());
 }

@@ -161,8 +161,6 @@ struct RunArgs {
     store: StoreArgs,
 }
 
-/// A duration typed on the command line: `10s`, `500ms`, `1m30s`; not zero, which would give
-/// up before any answer could come.
 /// A `--timeout`: a duration librdkafka can wait, at most `i32::MAX` milliseconds (24 days and
 /// a bit), which its clients take as a 32-bit count; a longer one would wrap to a negative wait
 /// and time out at once.
@@ -178,6 +176,8 @@ fn parse_timeout(text: &str) -> std::result::Result<std::time::Duration, String>
     Ok(timeout)
 }
 
+/// A duration typed on the command line: `10s`, `500ms`, `1m30s`; not zero, which would give
+/// up before any answer could come.
 fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
     // The grammar of sources' deadlines, so that `1M` is not a month here and an error there.
     let advice = "write numbers with units (w, d, h, m, s, ms), such as 10s, 500ms or 1h30m";

@@ -22,7 +22,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long a client has to send a request's headers. A connection that sends nothing, or its
 /// headers a byte at a time, is closed: held for ever, enough of them would take every file
 /// descriptor of the process, its Kafka connections' and store's included.
-pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The most connections served at once; more wait to be accepted. Scrapers and probes need a
 /// few.
