@@ -223,16 +223,66 @@ async fn redis_store_within_the_servers_request_limits() {
 
 /// How many script runs (`EVALSHA`) the server has served since its statistics were reset.
 async fn script_runs(connection: &mut redis::aio::MultiplexedConnection) -> Option<u32> {
+    command_calls(connection, "evalsha").await
+}
+
+/// How many times the server has run `command` (scripts' calls included) since its statistics
+/// were reset.
+async fn command_calls(
+    connection: &mut redis::aio::MultiplexedConnection,
+    command: &str,
+) -> Option<u32> {
     let stats: String = redis::cmd("INFO")
         .arg("commandstats")
         .query_async(connection)
         .await
         .expect("INFO");
+    let prefix = format!("cmdstat_{command}:calls=");
     stats
         .lines()
-        .find_map(|line| line.strip_prefix("cmdstat_evalsha:calls="))
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
         .and_then(|rest| rest.split(',').next())
         .and_then(|calls| calls.parse().ok())
+}
+
+/// A hot entity's feature written a hundred times in one batch costs the server one `HSET`,
+/// of the write that running them all would leave: the newest by feature time, the later of
+/// equals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_writes_a_hot_entitys_feature_once_per_batch() {
+    let server = suite::RedisServer::start();
+    let store = RedisStore::open(&server.url()).expect("open");
+    let client = redis::Client::open(server.url()).expect("client");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut connection)
+        .await
+        .expect("CONFIG RESETSTAT");
+    let mut rows: Vec<FeatureRow> = (0..100)
+        .map(|i| {
+            row(
+                "hot",
+                1_000 + i % 7,
+                vec![("color", text(&format!("c{i}")))],
+            )
+        })
+        .collect();
+    rows.insert(50, row("cold", 5, vec![("color", text("blue"))]));
+    store.write(&rows).await.expect("write");
+    // The newest time is 1,006 (i % 7 == 6); the last write with it, i = 97.
+    assert_eq!(
+        value(&store, "hot", "color").await,
+        Some((text("c97"), 1_006))
+    );
+    assert_eq!(
+        value(&store, "cold", "color").await,
+        Some((text("blue"), 5))
+    );
+    assert_eq!(command_calls(&mut connection, "hset").await, Some(2));
 }
 
 mod behaviour;

@@ -8,6 +8,7 @@ mod config;
 mod memory;
 mod redis;
 mod redis_limits;
+mod redis_part;
 mod sqlite;
 mod text;
 mod typed;

@@ -16,6 +16,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ErrorKind, RedisError, Script};
 
 use super::redis_limits::{row_size, ServerLimits, BYTES_PER_SCRIPT};
+use super::redis_part::Part;
 use super::text::{from_text, to_text};
 use super::{Entity, FeatureStore, StoreError, StoredFeature};
 use crate::features::FeatureRow;
@@ -235,8 +236,7 @@ impl FeatureStore for RedisStore {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
         let limits = self.limits().await?;
         let mut connection = self.connection.clone();
-        let mut invocation = self.write.prepare_invoke();
-        let (mut features, mut bytes) = (0, 0);
+        let mut part = Part::default();
         for row in rows {
             let key = hash_key(row.namespace, &row.primary_key);
             let texts = row
@@ -250,29 +250,20 @@ impl FeatureStore for RedisStore {
             let size = row_size(&key, &texts);
             // Parts end between rows, so that no reader sees half of a row's new values (a row
             // wider than a part is a part of its own).
-            let full = features + row.values.len() > FEATURES_PER_SCRIPT
-                || bytes + size > BYTES_PER_SCRIPT;
-            if features > 0 && full {
-                self.run(&invocation, &mut connection).await?;
-                invocation = self.write.prepare_invoke();
-                (features, bytes) = (0, 0);
+            let full = part.features() + row.values.len() > FEATURES_PER_SCRIPT
+                || part.bytes() + size > BYTES_PER_SCRIPT;
+            if part.features() > 0 && full {
+                self.run(&part.invocation(&self.write), &mut connection)
+                    .await?;
+                part = Part::default();
             }
-            let time = row.time.as_millis();
-            for ((feature, text), (_, value)) in texts.into_iter().zip(&row.values) {
-                invocation
-                    .key(&key)
-                    .arg(feature)
-                    .arg(text)
-                    .arg(value.type_name())
-                    .arg(time);
-                features += 1;
-            }
-            bytes += size;
+            part.add(key, texts, row, size);
         }
-        if features == 0 {
+        if part.features() == 0 {
             return Ok(());
         }
-        self.run(&invocation, &mut connection).await
+        self.run(&part.invocation(&self.write), &mut connection)
+            .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
