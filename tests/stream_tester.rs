@@ -103,6 +103,26 @@ async fn a_mapping_stream_reports_each_message_status() {
             .await,
         MessageStatus::SkippedLate
     );
+    // Stamped more than an hour ahead: refused, as the runtime refuses it.
+    let two_hours_ahead = Timestamp::from_millis(now.as_millis() + 2 * 3_600_000);
+    let status = tester
+        .send(reading("s1", 20.0).timestamp(two_hours_ahead))
+        .await;
+    assert!(
+        matches!(&status, MessageStatus::Failed { phase: Phase::Parse, error }
+            if error.contains("ahead of the clock")),
+        "{status:?}"
+    );
+    let mut lenient = StreamTester::new("latest_reading")
+        .expect("declared")
+        .max_timestamp_lead(Duration::from_secs(3 * 3_600));
+    lenient.clock().set(now);
+    assert!(matches!(
+        lenient
+            .send(reading("s1", 20.0).timestamp(two_hours_ahead))
+            .await,
+        MessageStatus::Processed { .. }
+    ));
 }
 
 #[tokio::test]

@@ -70,6 +70,7 @@ mod broker_faults;
 mod dead_letter_producer;
 mod dead_letters;
 mod fatal_error;
+mod future_timestamps;
 mod renewal_twice;
 mod resolver_timeout;
 mod shared_group;

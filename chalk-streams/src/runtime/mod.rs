@@ -17,6 +17,7 @@ mod delivery;
 mod describe;
 pub(crate) mod guard;
 mod latency;
+pub(crate) mod lead;
 mod log_limit;
 pub mod offsets;
 pub(crate) mod partition;
@@ -49,6 +50,7 @@ use clock::{Clock, SystemClock};
 
 pub(crate) use describe::StreamDescription;
 pub use latency::LatencySnapshot;
+pub use lead::DEFAULT_MAX_TIMESTAMP_LEAD;
 pub use round_trip::BrokerRoundTrip;
 pub use running::{RunningStreams, ShutdownSignal};
 pub(crate) use shared::StreamShared;
@@ -104,6 +106,7 @@ pub struct Runtime {
     shutdown_timeout: Duration,
     clock: Arc<dyn Clock>,
     window_retention: Duration,
+    max_timestamp_lead: Duration,
     progress_interval: Duration,
     statistics_interval: Duration,
     connect_timeout: Duration,
@@ -122,6 +125,7 @@ impl Runtime {
             shutdown_timeout: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             window_retention: DEFAULT_WINDOW_RETENTION,
+            max_timestamp_lead: DEFAULT_MAX_TIMESTAMP_LEAD,
             progress_interval: DEFAULT_PROGRESS_INTERVAL,
             statistics_interval: DEFAULT_STATISTICS_INTERVAL,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -195,6 +199,16 @@ impl Runtime {
     /// [`DEFAULT_WINDOW_RETENTION`].
     pub fn window_retention(mut self, retention: Duration) -> Self {
         self.window_retention = retention;
+        self
+    }
+
+    /// How far ahead of the clock a mapping stream's message may be stamped: one stamped
+    /// further ahead fails in phase `parse` (dead-lettered if its source has a topic for it),
+    /// since its feature time would keep every later value of its entity's features out until
+    /// the clock reached it. Default [`DEFAULT_MAX_TIMESTAMP_LEAD`], an hour; `Duration::MAX`
+    /// takes any timestamp. (A window stream's limit is its window retention.)
+    pub fn max_timestamp_lead(mut self, lead: Duration) -> Self {
+        self.max_timestamp_lead = lead;
         self
     }
 
@@ -376,6 +390,7 @@ impl Runtime {
             dlq,
             clock: Arc::clone(&self.clock),
             window_retention: self.window_retention,
+            max_timestamp_lead: self.max_timestamp_lead,
             take_batches: !properties.rebalances_incrementally(),
             window_marks: window_marks::WindowMarks::default(),
         });

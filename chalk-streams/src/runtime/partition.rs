@@ -16,6 +16,7 @@ use tracing::Instrument;
 use super::context::{StreamContext, WorkerEnded};
 use super::guard::{guarded, resolve};
 use super::latency::LatencyBatch;
+use super::lead::too_far_ahead;
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
 use super::partition_queue::{PartitionQueue, Queued};
@@ -317,6 +318,10 @@ impl PartitionTask {
             if let Some(ts) = raw.timestamp {
                 if self.shared.deadline.is_exceeded_by(ts.age_at(now)) {
                     out.counts.skipped_late += 1;
+                    continue;
+                }
+                if let Some(error) = too_far_ahead(ts, now, self.shared.max_timestamp_lead) {
+                    out.failures.push((index, error));
                     continue;
                 }
             }

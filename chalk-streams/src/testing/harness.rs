@@ -39,9 +39,10 @@ use crate::registry::{Registry, StreamDescriptor};
 use crate::resolver::{MessageError, Phase};
 use crate::runtime::clock::ManualClock;
 use crate::runtime::guard::resolve;
+use crate::runtime::lead::too_far_ahead;
 use crate::runtime::window::{OwnedRecord, WindowBook};
 use crate::runtime::window_resolver::WindowResolver;
-use crate::runtime::DEFAULT_WINDOW_RETENTION;
+use crate::runtime::{DEFAULT_MAX_TIMESTAMP_LEAD, DEFAULT_WINDOW_RETENTION};
 use crate::LateArrivalDeadline;
 
 /// A message to feed a [`StreamTester`].
@@ -174,6 +175,7 @@ pub struct StreamTester {
     offsets: BTreeMap<Place, i64>,
     windows: Option<(WindowResolver, BTreeMap<Place, WindowBook>)>,
     retention: Duration,
+    max_lead: Duration,
     /// Windows that came due before a message sent after the clock was set past their end:
     /// fired then, as the runtime would, and returned by the next `advance` or `fire_due`.
     fired_before: Vec<FiredWindow>,
@@ -218,6 +220,7 @@ impl StreamTester {
             offsets: BTreeMap::new(),
             windows: WindowResolver::of(descriptor).map(|w| (w, BTreeMap::new())),
             retention: DEFAULT_WINDOW_RETENTION,
+            max_lead: DEFAULT_MAX_TIMESTAMP_LEAD,
             fired_before: Vec::new(),
         })
     }
@@ -230,6 +233,13 @@ impl StreamTester {
     /// Keeps windows this long after their end when the deadline is infinite.
     pub fn window_retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// How far ahead of the clock a mapping stream's message may be stamped, as
+    /// [`Runtime::max_timestamp_lead`](crate::Runtime::max_timestamp_lead).
+    pub fn max_timestamp_lead(mut self, lead: Duration) -> Self {
+        self.max_lead = lead;
         self
     }
 
@@ -267,6 +277,9 @@ impl StreamTester {
                 MessageStatus::SkippedLate
             }
             None => {
+                if let Some(error) = too_far_ahead(timestamp, now, self.max_lead) {
+                    return failed(error);
+                }
                 let mut rows = Vec::new();
                 let (resolver, timeout) = (self.descriptor.resolver(), self.descriptor.timeout());
                 match resolve(resolver, timeout, &raw, &mut rows).await {

@@ -69,6 +69,7 @@ async fn an_assignment_without_a_revoke_leaves_one_worker_reading_the_partition(
         dlq: None,
         clock: Arc::new(SystemClock),
         window_retention: Duration::from_secs(3600),
+        max_timestamp_lead: Duration::from_secs(3600),
         take_batches: true,
         window_marks: Default::default(),
     });
