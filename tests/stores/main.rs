@@ -195,16 +195,7 @@ async fn redis_store_within_the_servers_request_limits() {
         .expect("a write after the refusal");
     assert_eq!(value(&store, "u1", "bio").await, Some((text("short"), 10)));
 
-    let client = redis::Client::open(server.url()).expect("client");
-    let mut connection = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
-    let _: () = redis::cmd("CONFIG")
-        .arg("RESETSTAT")
-        .query_async(&mut connection)
-        .await
-        .expect("CONFIG RESETSTAT");
+    let mut connection = counting_commands(&server.url()).await;
     let large = "y".repeat(900 << 10);
     let rows: Vec<FeatureRow> = (0..100)
         .map(|i| row(&format!("large{i}"), 10, vec![("bio", text(&large))]))
@@ -219,6 +210,21 @@ async fn redis_store_within_the_servers_request_limits() {
         value(&store, "large99", "bio").await,
         Some((text(&large), 10))
     );
+}
+
+/// A connection to the server at `url`, whose command statistics it has just reset.
+async fn counting_commands(url: &str) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(url).expect("client");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut connection)
+        .await
+        .expect("CONFIG RESETSTAT");
+    connection
 }
 
 /// How many script runs (`EVALSHA`) the server has served since its statistics were reset.
@@ -252,16 +258,7 @@ async fn command_calls(
 async fn redis_store_writes_a_hot_entitys_feature_once_per_batch() {
     let server = suite::RedisServer::start();
     let store = RedisStore::open(&server.url()).expect("open");
-    let client = redis::Client::open(server.url()).expect("client");
-    let mut connection = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
-    let _: () = redis::cmd("CONFIG")
-        .arg("RESETSTAT")
-        .query_async(&mut connection)
-        .await
-        .expect("CONFIG RESETSTAT");
+    let mut connection = counting_commands(&server.url()).await;
     let mut rows: Vec<FeatureRow> = (0..100)
         .map(|i| {
             row(
