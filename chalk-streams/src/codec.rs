@@ -14,6 +14,7 @@ use crate::schema::Probe;
 
 /// Why a payload could not be decoded. The message is failed in phase `parse`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The record has no value (a tombstone) but the resolver needs one.
     #[error("the message has no payload (null value)")]

@@ -82,6 +82,7 @@ impl std::str::FromStr for LateArrivalDeadline {
 
 /// Why a duration string did not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DurationError {
     /// The string is empty or blank.
     #[error("the duration is empty; write e.g. \"30m\", \"1h30m\" or \"infinity\"")]

@@ -32,6 +32,7 @@ impl fmt::Display for ConfigProblem {
 
 /// Everything that can stop chalk-streams from running.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The set of declared streams is unusable.
     #[error(transparent)]

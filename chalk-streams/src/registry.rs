@@ -126,6 +126,7 @@ inventory::collect!(StreamDescriptor);
 
 /// A start-up problem with the set of declared streams.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// No `#[stream]` is linked into the program.
     #[error(

@@ -10,6 +10,7 @@ use crate::runtime::{StatsSnapshot, StreamStats};
 
 /// One stream's status, as `GET /streams` returns it (a JSON array of these).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct StreamStatus {
     /// The stream's name.
     pub name: String,
@@ -26,6 +27,7 @@ pub struct StreamStatus {
 /// A broker's round trips, in [`StreamStatus`]: see
 /// [`BrokerRoundTrip`](crate::runtime::BrokerRoundTrip).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct BrokerStatus {
     /// The broker, as librdkafka names it (`host:port/id`).
     pub broker: String,
@@ -39,6 +41,7 @@ pub struct BrokerStatus {
 
 /// A partition of a stream, in [`StreamStatus`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct PartitionStatus {
     /// The topic.
     pub topic: String,

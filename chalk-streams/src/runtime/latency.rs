@@ -51,6 +51,7 @@ pub(crate) struct LatencyHistogram {
 /// The processing-latency histogram of a stream at one moment: time from a message's Kafka
 /// timestamp to its rows being written (window streams: to its entering its windows).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct LatencySnapshot {
     /// `(upper bound in seconds, messages in this bucket)`, not cumulative, in increasing order;
     /// the last bound is `f64::INFINITY`.

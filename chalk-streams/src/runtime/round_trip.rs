@@ -9,6 +9,7 @@ use rdkafka::Statistics;
 /// coordinator's connection is not counted) over librdkafka's last statistics window: when
 /// end-to-end latency grows, this says whether the broker is the cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BrokerRoundTrip {
     /// Half of the requests were answered within this.
     pub p50: Duration,

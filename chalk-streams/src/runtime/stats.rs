@@ -45,6 +45,7 @@ pub const REBALANCE_GRACE: Duration = Duration::from_secs(60);
 
 /// A stream's counters at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct StatsSnapshot {
     /// Messages whose outputs are stored (and whose offsets may be committed).
     pub processed: u64,

@@ -27,6 +27,7 @@ pub use typed::{FeatureStoreExt, ReadError, Stored};
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The store could not be reached or failed for a passing reason. The runtime retries with
     /// back-off; the partition waits and nothing is committed past the unwritten messages.

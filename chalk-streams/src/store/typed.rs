@@ -58,6 +58,7 @@ impl<F> Stored<F> {
 
 /// Why a typed read failed.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReadError {
     /// The store failed to read.
     #[error(transparent)]

@@ -122,6 +122,7 @@ impl TestMessage {
 
 /// What the stream did with one message.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum MessageStatus {
     /// Resolved; these rows would be written (a mapping stream).
     Processed {
@@ -144,6 +145,7 @@ pub enum MessageStatus {
 
 /// One window firing.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct FiredWindow {
     /// The topic whose messages the window holds.
     pub topic: String,

@@ -7,6 +7,7 @@ use super::MAX_FILE_BYTES;
 
 /// Why a remote file could not be fetched. No message contains a credential.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RemoteError {
     /// The store's client could not be set up (bad credentials configuration, endpoint, ...).
     #[error("cannot set up the {} client: {source}", .scheme.store_name())]
