@@ -209,7 +209,7 @@ impl Collector for StreamsCollector {
 
         let mut metric = encoder.encode_descriptor(
             "broker_round_trip",
-            "How long each broker took to answer the consumer's requests (mostly fetches) over librdkafka's last statistics window, by quantile. A fetch waits at the broker for data up to fetch.wait.max.ms (500 ms by default), so on a quiet topic this is near that wait; only a rise above it points at the broker.",
+            "How long each broker took to answer the consumer's requests (mostly fetches) over librdkafka's last statistics window, by quantile. A fetch waits at the broker for data up to fetch.wait.max.ms (100 ms, chalk-streams' default), so on a quiet topic this is near that wait; only a rise above it points at the broker.",
             Some(&Unit::Seconds),
             MetricType::Gauge,
         )?;
