@@ -7,6 +7,7 @@
 mod client_kind;
 mod options;
 pub mod properties;
+pub(crate) mod property_names;
 pub mod remote;
 pub mod resolve;
 mod secret;

@@ -3,7 +3,7 @@
 //! and what librdkafka takes.
 
 use super::{Resolver, SourceError};
-use crate::source::properties::{librdkafka_refuses, translate_additional_arg};
+use crate::source::property_names::{librdkafka_refuses, translate_additional_arg};
 
 pub(super) fn resolve_additional_args(r: &mut Resolver<'_>) -> Vec<(String, String)> {
     let raw: Vec<(String, String)> = match r.source.additional_kafka_args {
