@@ -74,17 +74,12 @@ pub(super) fn upsert(
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.key().cmp(&b.key()),
         });
-        let mut writes = writes.into_iter();
-        let mut pending = writes.next();
-        while let Some(mut write) = pending.take() {
+        let mut writes = writes.into_iter().peekable();
+        while let Some(mut write) = writes.next() {
             // Of several writes of one feature in a transaction, only one would be left by
             // running them all: the newest by feature time, the later of equals. Running only
             // that one saves a statement per repeat for a key written often (hot entities).
-            for next in writes.by_ref() {
-                if next.key() != write.key() {
-                    pending = Some(next);
-                    break;
-                }
+            while let Some(next) = writes.next_if(|next| next.key() == write.key()) {
                 if next.row.time >= write.row.time {
                     write = next;
                 }
