@@ -212,6 +212,30 @@ async fn redis_store_within_the_servers_request_limits() {
     );
 }
 
+/// The limits are read over RESP3 too (`?protocol=resp3`), where `CONFIG GET` answers a map
+/// rather than a list: a value over the server's limit is refused naming it, and other writes
+/// go through, where the store had counted as unavailable for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_reads_the_servers_limits_over_resp3() {
+    let server = suite::RedisServer::start_with(&["--proto-max-bulk-len", "1mb"]);
+    let store = RedisStore::open(&format!("{}/0?protocol=resp3", server.url())).expect("open");
+    let refused = store
+        .write(&[row("u1", 10, vec![("bio", text(&"x".repeat(2 << 20)))])])
+        .await;
+    let Err(StoreError::Rejected(reason)) = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(
+        reason.contains("proto-max-bulk-len (1048576 bytes)"),
+        "{reason}"
+    );
+    store
+        .write(&[row("u1", 11, vec![("bio", text("short"))])])
+        .await
+        .expect("a write within the limits");
+    assert_eq!(value(&store, "u1", "bio").await, Some((text("short"), 11)));
+}
+
 /// A connection to the server at `url`, whose command statistics it has just reset.
 async fn counting_commands(url: &str) -> redis::aio::MultiplexedConnection {
     let client = redis::Client::open(url).expect("client");

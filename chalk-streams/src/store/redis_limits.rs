@@ -4,6 +4,8 @@
 //! ever. So rows are checked against the limits before they are sent, and refused for good
 //! when they break them; and a batch's script runs are kept well below the request limit.
 
+use std::collections::HashMap;
+
 use redis::aio::ConnectionManager;
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
@@ -40,19 +42,24 @@ impl ServerLimits {
             ("proto-max-bulk-len", &mut limits.bulk),
             ("client-query-buffer-limit", &mut limits.request),
         ] {
-            let answer: Result<Vec<String>, RedisError> = redis::cmd("CONFIG")
+            // A map: RESP2 answers a flat list of names and values, RESP3 a map, and both
+            // read as one.
+            let answer: Result<HashMap<String, String>, RedisError> = redis::cmd("CONFIG")
                 .arg("GET")
                 .arg(name)
                 .query_async(connection)
                 .await;
             match answer {
-                Ok(pair) => {
-                    if let Some(value) = pair.get(1).and_then(|v| v.parse().ok()) {
+                Ok(settings) => {
+                    if let Some(value) = settings.get(name).and_then(|v| v.parse().ok()) {
                         *limit = value;
                     }
                 }
                 Err(error) if refused(&error) => {
                     tracing::debug!(name, error = %error, "CONFIG GET refused: Redis's default assumed");
+                }
+                Err(error) if error.kind() == ErrorKind::Parse => {
+                    tracing::warn!(name, error = %error, "CONFIG GET answered in a form not understood: Redis's default assumed");
                 }
                 Err(error) => return Err(error),
             }
@@ -94,18 +101,37 @@ pub(super) fn row_size(key: &str, features: &[(&str, String)]) -> usize {
 }
 
 /// Whether the server answered, refusing the command (unknown, renamed or not permitted),
-/// rather than failing to answer.
+/// rather than failing to answer. Other server errors (`BUSY`, `LOADING`, `NOAUTH`, ...) pass:
+/// the limits are read again at the next write, not taken as the defaults for good.
 fn refused(error: &RedisError) -> bool {
     matches!(
         error.kind(),
         ErrorKind::Server(ServerErrorKind::ResponseError | ServerErrorKind::NoPerm)
-            | ErrorKind::Extension
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_refused_command_gives_the_defaults() {
+        let unknown = RedisError::from((
+            ErrorKind::Server(ServerErrorKind::ResponseError),
+            "unknown command",
+        ));
+        assert!(refused(&unknown));
+        let no_perm = RedisError::from((ErrorKind::Server(ServerErrorKind::NoPerm), "no perm"));
+        assert!(refused(&no_perm));
+        // A script running on the server, or a login to come: the limits are read again later.
+        for code in ["BUSY", "NOAUTH"] {
+            let passing = redis::make_extension_error(code.to_owned(), None);
+            assert!(!refused(&passing), "{code}");
+        }
+        let loading =
+            RedisError::from((ErrorKind::Server(ServerErrorKind::BusyLoading), "loading"));
+        assert!(!refused(&loading));
+    }
 
     #[test]
     fn a_value_or_row_beyond_the_servers_limits_is_refused_with_both_named() {

@@ -79,10 +79,15 @@ pub(super) fn upsert(
             // Of several writes of one feature in a transaction, only one would be left by
             // running them all: the newest by feature time, the later of equals. Running only
             // that one saves a statement per repeat for a key written often (hot entities).
+            // A value passed over is still checked as a written one would be, so that
+            // whether a message is refused does not depend on what shares its transaction.
             while let Some(next) = writes.next_if(|next| next.key() == write.key()) {
-                if next.row.time >= write.row.time {
-                    write = next;
-                }
+                let passed_over = if next.row.time >= write.row.time {
+                    std::mem::replace(&mut write, next)
+                } else {
+                    next
+                };
+                text::check_nesting(passed_over.value)?;
             }
             writer.write(write.row, write.feature, write.value, write.id)?;
         }
@@ -356,6 +361,28 @@ mod tests {
         let before = connection.total_changes();
         upsert(connection, &[rows], Some(ids)).expect("written");
         connection.total_changes() - before
+    }
+
+    #[test]
+    fn a_value_passed_over_is_refused_as_a_written_one_is() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        connection
+            .execute_batch(super::super::SCHEMA)
+            .expect("schema");
+        let mut too_deep = serde_json::Value::Null;
+        for _ in 0..=text::MAX_NESTING {
+            too_deep = serde_json::Value::Array(vec![too_deep]);
+        }
+        let mut older = row("a", "red", 1);
+        older.values = vec![("color", FeatureValue::Json(too_deep))];
+        let newer = row("a", "blue", 2);
+        for batch in [[older.clone(), newer.clone()], [newer, older]] {
+            let refused = upsert(&mut connection, &[&batch], Some(&mut RowIds::default()));
+            assert!(
+                matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("nested")),
+                "{refused:?}"
+            );
+        }
     }
 
     #[test]
