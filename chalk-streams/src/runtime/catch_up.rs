@@ -75,6 +75,19 @@ impl CatchUp {
                     .map(|(_, mark)| mark)
                     .unwrap_or_default(),
             }),
+            // Without the end, the replay is at least what the previous owner had read: its
+            // messages are still judged when it read them, and their windows fire once they
+            // are read again, whole. (Judged now, a window that had not fired when it stopped
+            // would be found late, for good.)
+            (Ok(Err(error)), Some((_, inherited))) if inherited.covered_to().is_some() => {
+                let end = inherited.covered_to()?;
+                tracing::warn!(stream, topic = %task.topic, partition, %error, end, "cannot read the partition's end offset: the replay goes to the end of what the previous owner had read");
+                Some(Self {
+                    end,
+                    started: now,
+                    inherited,
+                })
+            }
             (Ok(Err(error)), _) => {
                 tracing::warn!(stream, topic = %task.topic, partition, %error, "cannot read the partition's end offset: windows the replay finds ended fire after each batch, on part of their messages until it is read");
                 None
@@ -265,6 +278,22 @@ mod tests {
             }),
             "after a clean stop, it leaves the same judgement"
         );
+    }
+
+    /// Nothing came to the partition while no worker ran: its end is where the previous
+    /// owner's mark ends. A stop mid-replay leaves the next owner the previous owner's times,
+    /// not this worker's start, which would find a window that had not fired late, for good.
+    #[test]
+    fn a_replay_of_only_what_the_previous_owner_read_keeps_its_times() {
+        let at = Timestamp::from_millis;
+        let catch_up = CatchUp {
+            end: 10,
+            started: at(5_000),
+            inherited: ReadMark::read(10, at(1_000)).stopped(true),
+        };
+        let mark = catch_up.mark();
+        assert_eq!(mark.judged(9), Some(at(1_000)));
+        assert_eq!(mark, ReadMark::read(10, at(1_000)));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The declared streams as far as their sources resolve, for describing them without running.
 
-use super::Runtime;
+use super::{Runtime, StreamPlan};
 use crate::error::ConfigProblem;
-use crate::registry::StreamDescriptor;
+use crate::registry::{Registry, StreamDescriptor};
 use crate::source::ResolvedSource;
 
 /// What resolving a stream's source found: what `list` shows, and what
@@ -57,5 +57,41 @@ impl Runtime {
                 }
             })
             .collect()
+    }
+}
+
+/// Warns of each window stream reading several topics: its windows are kept per topic and
+/// partition, as its offsets are.
+pub(crate) fn warn_of_windows_across_topics(plans: &[StreamPlan]) {
+    for plan in plans {
+        if !plan.descriptor.windows().is_empty() && plan.source.topics.len() > 1 {
+            tracing::warn!(
+                stream = plan.descriptor.name(),
+                topics = ?plan.source.topics,
+                "a window stream keeps its windows per topic and partition: a key's messages \
+                 in two of these topics fill two windows, whose outputs (one feature, one \
+                 feature time) replace each other"
+            );
+        }
+    }
+}
+
+/// Notes what the streams declare together that a reader of one stream's code may not see:
+/// features written by several streams, and streams that store nothing.
+pub(crate) fn note_declarations(registry: &Registry) {
+    for ((entity, feature), streams) in registry.features_written_by_several() {
+        tracing::info!(
+            entity,
+            feature,
+            ?streams,
+            "several streams write this feature: the value with the newer feature time wins"
+        );
+    }
+    for stream in registry.streams_storing_nothing() {
+        tracing::warn!(
+            stream,
+            "the stream's Features struct has no feature besides its #[primary] key: it stores \
+             nothing"
+        );
     }
 }

@@ -296,6 +296,7 @@ impl Runtime {
             progress: None,
             remote_files,
         };
+        describe::warn_of_windows_across_topics(&plans);
         for plan in plans {
             match self.start_stream(plan).await {
                 Ok(stream) => running.streams.push(stream),
@@ -306,21 +307,7 @@ impl Runtime {
             }
         }
         tracing::info!(streams = running.streams.len(), "all streams started");
-        for ((entity, feature), streams) in self.registry.features_written_by_several() {
-            tracing::info!(
-                entity,
-                feature,
-                ?streams,
-                "several streams write this feature: the value with the newer feature time wins"
-            );
-        }
-        for stream in self.registry.streams_storing_nothing() {
-            tracing::warn!(
-                stream,
-                "the stream's Features struct has no feature besides its #[primary] key: it \
-                 stores nothing"
-            );
-        }
+        describe::note_declarations(&self.registry);
         running.progress = crate::observe::progress::ProgressLog::start(
             crate::observe::ObservedStreams::from(&running),
             self.progress_interval,

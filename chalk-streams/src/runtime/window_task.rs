@@ -236,7 +236,10 @@ impl PartitionTask {
                 // Windows it is late for may have had it in an output.
                 book.lost(event_time, raw.key, judged);
             }
-            if book.too_far_ahead(event_time, now) {
+            // Judged, as lateness is, when the message was first read: read again later, a
+            // message refused then (and dead-lettered) would be nearer the clock, and join its
+            // window.
+            if book.too_far_ahead(event_time, judged) {
                 let error = book.too_far_ahead_error(event_time);
                 self.fail_message(&raw, &error, book, counts, log).await;
                 continue;

@@ -63,15 +63,18 @@ impl ReadMark {
         self.reads.last().map(|read| read.read_to)
     }
 
-    /// This mark followed by a later read, bounded to [`MAX_READS`].
+    /// This mark followed by a later read, bounded to [`MAX_READS`]. The later read adds only
+    /// the messages past those the mark covers: the ones it covers were judged when they were
+    /// first read, and judging them again at the later read's time could make a window that
+    /// had not fired late, and lost.
     pub(crate) fn then(&self, read: Read) -> Self {
-        let mut reads: Vec<Read> = self
-            .reads
-            .iter()
-            .copied()
-            .filter(|earlier| earlier.read_to < read.read_to)
-            .collect();
-        reads.push(read);
+        let mut reads = self.reads.clone();
+        if self
+            .covered_to()
+            .is_none_or(|covered| read.read_to > covered)
+        {
+            reads.push(read);
+        }
         while reads.len() > MAX_READS {
             let first = reads.remove(0);
             reads[0].at = first.at.min(reads[0].at);
@@ -203,12 +206,22 @@ mod tests {
     }
 
     #[test]
-    fn a_later_read_replaces_those_it_covers_and_the_oldest_merge_beyond_the_bound() {
+    fn a_later_read_adds_only_what_it_reads_past_the_mark_and_the_oldest_merge_beyond_the_bound() {
+        // Nothing came after the mark: its messages keep the time they were judged at.
         let mark = ReadMark::read(10, ts(1_000)).then(Read {
             read_to: 10,
             at: ts(2_000),
         });
-        assert_eq!(mark, ReadMark::read(10, ts(2_000)));
+        assert_eq!(mark, ReadMark::read(10, ts(1_000)));
+        let stopped = ReadMark::read(10, ts(1_000)).stopped(true);
+        assert_eq!(
+            stopped.then(Read {
+                read_to: 8,
+                at: ts(2_000)
+            }),
+            ReadMark::read(10, ts(1_000)),
+            "a later read never stops"
+        );
         let mut long = ReadMark::default();
         for i in 1..=10 {
             long = long.then(Read {
