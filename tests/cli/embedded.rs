@@ -31,6 +31,22 @@ fn embedded_run_prints_the_features_of_the_samples() {
     );
 }
 
+/// A source on the `consumer` group protocol runs embedded too: the demo's short session
+/// timeout is for the classic protocol, and librdkafka refuses a client that sets one with it.
+#[test]
+fn embedded_run_on_the_consumer_group_protocol() {
+    let out = run(example().args(["run", "--embedded"]).env(
+        "KAFKA_ADDITIONAL_KAFKA_ARGS",
+        r#"{"group.protocol": "consumer"}"#,
+    ));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("5 processed, 0 skipped as late, 0 failed, 5 feature rows written"),
+        "{stdout}"
+    );
+}
+
 /// The rows of the table `run --embedded` prints: entity, key, feature, value.
 fn printed_features(stdout: &str) -> Vec<[String; 4]> {
     stdout

@@ -39,12 +39,16 @@ impl Embedded<'_> {
             metrics,
         } = self;
         let kafka = MockKafka::start(1)?;
-        let runtime = runtime
+        let mut runtime = runtime
             .bootstrap_servers(kafka.bootstrap_servers())
-            .plain_connections()
-            // The embedded cluster has one member per group: rejoin fast after a restart.
-            .kafka_property("session.timeout.ms", "6000");
+            .plain_connections();
         let plans = runtime.plan()?;
+        // The embedded cluster has one member per group: rejoin fast after a restart. (The
+        // `consumer` group protocol takes its session timeout from the broker, and librdkafka
+        // refuses a client that sets one.)
+        if !plans.iter().any(uses_the_consumer_group_protocol) {
+            runtime = runtime.kafka_property("session.timeout.ms", "6000");
+        }
 
         let topics: BTreeSet<&str> = plans
             .iter()
@@ -205,4 +209,14 @@ mod tests {
         assert!(printed.starts_with("ENTITY"), "{printed}");
         assert!(printed.contains("favorite_color  red"), "{printed}");
     }
+}
+
+/// Whether the stream's source selects the `consumer` group protocol (KIP-848).
+fn uses_the_consumer_group_protocol(plan: &crate::runtime::StreamPlan) -> bool {
+    plan.source
+        .additional_kafka_args
+        .iter()
+        .any(|(name, value)| {
+            name == "group.protocol" && value.trim().eq_ignore_ascii_case("consumer")
+        })
 }

@@ -1,5 +1,5 @@
-//! What a consumer's settings mean for the runtime: the guarantees they give up, and whether
-//! its rebalances are incremental.
+//! What a consumer's settings mean for the runtime: the guarantees they give up, whether its
+//! rebalances are incremental, and which settings are of group membership.
 
 use super::properties::KafkaProperties;
 
@@ -58,6 +58,34 @@ impl KafkaProperties {
     }
 }
 
+/// Settings of membership in a consumer group: joining, heartbeats, assignment. A consumer that
+/// assigns its partitions by hand and only commits (`dlq replay`) has no use for them, and a
+/// static member's `group.instance.id` would make its commits those of a member that never
+/// joined, which a broker may refuse.
+const MEMBERSHIP: &[&str] = &[
+    "group.instance.id",
+    "group.protocol",
+    "group.protocol.type",
+    "group.remote.assignor",
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+];
+
+impl KafkaProperties {
+    /// These properties without those of group membership ([`MEMBERSHIP`]).
+    pub(crate) fn without_group_membership(&self) -> Self {
+        let mut kept = Self::default();
+        for (key, value) in self.iter() {
+            if !MEMBERSHIP.contains(&key) {
+                kept.set(key, value);
+            }
+        }
+        kept
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +139,18 @@ mod tests {
         assert!(with("partition.assignment.strategy", "Cooperative-Sticky"));
         assert!(!with("group.protocol", "classic"));
         assert!(with("group.protocol", "consumer"));
+    }
+
+    #[test]
+    fn group_membership_is_left_out_and_the_rest_kept() {
+        let mut properties = KafkaProperties::default();
+        properties.set("bootstrap.servers", "127.0.0.1:9092");
+        properties.set("group.instance.id", "pod-0");
+        properties.set("group.protocol", "consumer");
+        properties.set("session.timeout.ms", "45000");
+        properties.set("fetch.min.bytes", "1024");
+        let kept = properties.without_group_membership();
+        let keys: Vec<&str> = kept.iter().map(|(key, _)| key).collect();
+        assert_eq!(keys, ["bootstrap.servers", "fetch.min.bytes"]);
     }
 }

@@ -80,21 +80,38 @@ impl fmt::Display for StoreConfig {
 }
 
 /// A Redis URL with its password, if any, replaced by `***`: fit for logs. Read as text, not
-/// parsed, so that a URL too malformed to parse is redacted too.
+/// parsed, so that a URL too malformed to parse is redacted too: a password before an `@`, with
+/// or without a scheme (`default:pw@host:6379`), and a `pass` or `password` query parameter
+/// (`redis+unix:///run/redis.sock?pass=pw`).
 pub(crate) fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
     };
     // The user information ends at the last `@`: a Redis path (the database number) has none,
     // and a password written without percent-encoding may hold `/` or `@`.
-    let Some((user_info, host_and_path)) = rest.rsplit_once('@') else {
-        return url.to_owned();
+    let rest = match rest.rsplit_once('@') {
+        Some((user_info, host_and_path)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host_and_path}"),
+            None => rest.to_owned(),
+        },
+        None => rest.to_owned(),
     };
-    let user = match user_info.split_once(':') {
-        Some((user, _password)) => format!("{user}:***"),
-        None => user_info.to_owned(),
+    let Some((address, query)) = rest.split_once('?') else {
+        return format!("{scheme}{rest}");
     };
-    format!("{scheme}://{user}@{host_and_path}")
+    let query: Vec<String> = query
+        .split('&')
+        .map(|parameter| match parameter.split_once('=') {
+            Some((name, _))
+                if ["pass", "password"].contains(&name.to_ascii_lowercase().as_str()) =>
+            {
+                format!("{name}=***")
+            }
+            _ => parameter.to_owned(),
+        })
+        .collect();
+    format!("{scheme}{address}?{}", query.join("&"))
 }
 
 /// A store URL that is not understood, and why.
@@ -215,5 +232,20 @@ mod tests {
         );
         assert_eq!(redacted("redis://user@h:1"), "redis://user@h:1");
         assert_eq!(redacted("redis://u:pa/ss@h:1/0"), "redis://u:***@h:1/0");
+        // Forms the store refuses are printed in its error: redacted all the same.
+        assert_eq!(redacted("default:pw@cache:6379"), "default:***@cache:6379");
+        assert_eq!(redacted("redis:/:pw@cache"), "redis:***@cache");
+        assert_eq!(
+            redacted("redis+unix:///run/redis.sock?db=1&pass=pw"),
+            "redis+unix:///run/redis.sock?db=1&pass=***"
+        );
+        assert_eq!(
+            redacted("redis://h:1/0?Password=pw"),
+            "redis://h:1/0?Password=***"
+        );
+        for refused in ["default:pw@cache:6379", "redis+unix:///s.sock?pass=pw"] {
+            let error = refused.parse::<StoreConfig>().expect_err(refused);
+            assert!(!error.to_string().contains("pw"), "{error}");
+        }
     }
 }

@@ -83,11 +83,9 @@ fn replay_into(
         }
     };
 
-    let mut consumer_properties = connection.clone();
-    consumer_properties.set(
-        "group.id",
-        format!("{}/dlq-replay", source.group_id(stream)),
-    );
+    let mut consumer_properties = connection.without_group_membership();
+    report.group = format!("{}/dlq-replay", source.group_id(stream));
+    consumer_properties.set("group.id", &report.group);
     consumer_properties.set("enable.auto.commit", "false");
     consumer_properties.set("enable.auto.offset.store", "false");
     consumer_properties.set("auto.offset.reset", "earliest");

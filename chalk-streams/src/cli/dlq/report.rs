@@ -9,6 +9,8 @@ use crate::dlq::HEADER_SOURCE_TOPIC;
 pub(super) struct Report {
     pub(super) stream: String,
     pub(super) dlq_topic: String,
+    /// The replay's consumer group, whose offsets move past every letter read.
+    pub(super) group: String,
     pub(super) dry_run: bool,
     /// Letters sent (or, in a dry run, that would be), per destination topic.
     pub(super) replayed: BTreeMap<String, u64>,
@@ -142,6 +144,15 @@ impl std::fmt::Display for Report {
                 f,
                 "skipped {} without a {HEADER_SOURCE_TOPIC} header",
                 letters(self.without_source)
+            )?;
+        }
+        let skipped = self.dropped.len() + self.not_a_source.len() + self.refused.len();
+        if !self.dry_run && (skipped > 0 || self.without_source > 0) {
+            writeln!(
+                f,
+                "the replay's group `{}` is past the letters skipped: a later replay reads them \
+                 again only once the group's offsets are reset",
+                self.group
             )?;
         }
         if let Some(limit) = self.limit_reached {

@@ -49,8 +49,15 @@ pub(super) fn resolve_additional_args(r: &mut Resolver<'_>) -> Vec<(String, Stri
 }
 
 fn parse_args_json(json: &str) -> Result<Vec<(String, String)>, String> {
-    let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(json).map_err(|e| e.to_string())?;
+    // Read as any JSON first: serde_json's syntax errors say where, not what, but its error
+    // for a value of the wrong type quotes the value, which may hold a secret.
+    let map = match serde_json::from_str(json).map_err(|e| e.to_string())? {
+        serde_json::Value::Object(map) => map,
+        serde_json::Value::String(_) => {
+            return Err("it is a JSON string, not an object (is it encoded twice?)".to_owned());
+        }
+        other => return Err(format!("it is {}, not an object", json_kind(&other))),
+    };
     map.into_iter()
         .map(|(k, v)| match v {
             serde_json::Value::String(s) => Ok((k, s)),
@@ -59,19 +66,41 @@ fn parse_args_json(json: &str) -> Result<Vec<(String, String)>, String> {
             // The value is not repeated: it may be a secret's.
             other => Err(format!(
                 "the value of `{k}` is {}, not a string, number or boolean",
-                match other {
-                    serde_json::Value::Array(_) => "an array",
-                    serde_json::Value::Object(_) => "an object",
-                    _ => "null",
-                }
+                json_kind(&other)
             )),
         })
         .collect()
 }
 
+/// What kind of JSON value `value` is, without its content.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_that_is_not_an_object_is_named_by_its_kind_not_shown() {
+        let twice = serde_json::to_string(r#"{"ssl.key.password": "s3cr3t"}"#).expect("json");
+        let error = parse_args_json(&twice).expect_err("a string");
+        assert_eq!(
+            error,
+            "it is a JSON string, not an object (is it encoded twice?)"
+        );
+        let error = parse_args_json(r#"["s3cr3t"]"#).expect_err("an array");
+        assert_eq!(error, "it is an array, not an object");
+        let error = parse_args_json(r#"{"sasl.password": "s3cr3t""#).expect_err("cut short");
+        assert!(!error.contains("s3cr3t"), "{error}");
+    }
 
     #[test]
     fn a_value_that_is_not_a_scalar_is_named_by_its_kind_not_shown() {
