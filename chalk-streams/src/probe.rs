@@ -227,7 +227,7 @@ pub(crate) fn probe(
         .to_client_config()
         .create_with_context(context.clone())
         .map_err(|e| ConnectionFailure::Client(e.to_string()))?;
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now() + timeout.min(crate::runtime::clock::LONGEST_WAIT);
     let mut states = Vec::with_capacity(topics.len());
     for topic in topics {
         let state = loop {

@@ -75,3 +75,4 @@ mod renewal_twice;
 mod resolver_timeout;
 mod shared_group;
 mod store_faults;
+mod topic_gone;

@@ -8,6 +8,10 @@ use tokio::sync::Notify;
 
 use crate::message::Timestamp;
 
+/// The longest wait a deadline holds: a longer timeout (`Duration::MAX`, meant as "never")
+/// waits this long, a century, where adding it to the clock would overflow and panic.
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// A source of the current time that can also wait for a time to come.
 #[async_trait::async_trait]
 pub trait Clock: Send + Sync + 'static {

@@ -20,7 +20,7 @@ use super::lead::too_far_ahead;
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
 use super::partition_queue::{PartitionQueue, Queued};
-use super::predecessors::predecessors_ended;
+use super::predecessors::predecessor_ended;
 use super::record::KafkaRecord;
 use super::stats::StatsSnapshot;
 use super::window_resolver::WindowResolver;
@@ -140,7 +140,7 @@ impl PartitionTask {
                 let first = tokio::select! {
                     biased;
                     _ = self.stop.changed() => break 'queue,
-                    () = predecessors_ended(&mut self.predecessors) => break,
+                    () = predecessor_ended(&mut self.predecessors) => break,
                     message = messages.next() => message,
                 };
                 fill_batch(
@@ -166,8 +166,8 @@ impl PartitionTask {
         tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, "partition worker stopped");
     }
 
-    /// Takes a new handle on the partition's queue, after the aborted workers before this one
-    /// have ended: dropping their handles switched the queue's wake-up off. This worker's own
+    /// Takes a new handle on the partition's queue, after an aborted worker before this one
+    /// has ended: dropping its handle switched the queue's wake-up off. This worker's own
     /// handle goes first, as dropping it would switch off the new one's.
     pub(super) fn renew_queue(&mut self) {
         self.queue = None;

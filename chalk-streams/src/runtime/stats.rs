@@ -337,7 +337,7 @@ impl StreamStats {
         timeout: Duration,
         mut done: impl FnMut(&StatsSnapshot) -> bool,
     ) -> (StatsSnapshot, bool) {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::now() + timeout.min(super::clock::LONGEST_WAIT);
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);

@@ -13,7 +13,7 @@ use super::guard::guarded;
 use super::latency::LatencyBatch;
 use super::log_limit::LogLimiter;
 use super::partition::{fill_batch, PartitionTask};
-use super::predecessors::predecessors_ended;
+use super::predecessors::predecessor_ended;
 use super::record::KafkaRecord;
 use super::stats::StatsSnapshot;
 use super::window::mark::ReadMark;
@@ -103,7 +103,7 @@ impl PartitionTask {
                 tokio::select! {
                     biased;
                     _ = self.stop.changed() => break 'queue,
-                    () = predecessors_ended(&mut self.predecessors) => break,
+                    () = predecessor_ended(&mut self.predecessors) => break,
                     first = messages.next() => {
                         fill_batch(&mut batch, first, &mut messages, taken.as_ref(), &self, &mut log);
                     }

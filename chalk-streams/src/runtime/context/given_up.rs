@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use rdkafka::consumer::Consumer;
-use rdkafka::error::KafkaResult;
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{PartitionKey, StreamContext};
@@ -17,7 +18,8 @@ impl StreamContext {
     /// new is left alone, as its group may have moved past an older ownership's offset. They are
     /// named explicitly rather than left to librdkafka's record of what is not yet committed,
     /// which a failed commit can leave wrong (seen on the mock cluster: a commit reported done,
-    /// the offsets not written). Returns the partitions whose offsets Kafka now has.
+    /// the offsets not written). Returns the partitions whose offsets Kafka now has, or whose
+    /// topic it no longer knows.
     pub(crate) fn commit_partitions<K: Consumer<Self>>(
         &self,
         consumer: &K,
@@ -50,6 +52,16 @@ impl StreamContext {
         }
         match result {
             Ok(()) => named,
+            // The topic is gone, and its offsets with it: what this process stored for it
+            // counts for nothing if it is made anew. The partitions are named, so that their
+            // stored offsets are forgotten and the new topic's first messages are not passed
+            // over (a topic that is still there is only read again: at least once).
+            Err(CommitError::Kafka(KafkaError::ConsumerCommit(
+                RDKafkaErrorCode::UnknownTopicOrPartition,
+            ))) => {
+                tracing::warn!(stream = self.name(), "offset commit refused: a topic or partition is unknown to the brokers (deleted?); what this process processed of them is processed again if they come back");
+                named
+            }
             Err(error) => {
                 tracing::warn!(stream = self.name(), %error, "offset commit failed; the partitions' next owner processes their last batches again");
                 Vec::new()

@@ -327,7 +327,7 @@ impl StreamContext {
                 self.shared.stats.record_stall(false);
             }
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + timeout.min(crate::runtime::clock::LONGEST_WAIT);
         let mut stopped = Vec::with_capacity(stopping.len());
         for ((topic, partition), worker) in stopping {
             let left = deadline.saturating_duration_since(Instant::now());
