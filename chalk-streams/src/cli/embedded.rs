@@ -179,6 +179,16 @@ pub(crate) fn render_features(entities: &[Entity]) -> String {
     )
 }
 
+/// Whether the stream's source selects the `consumer` group protocol (KIP-848).
+fn uses_the_consumer_group_protocol(plan: &crate::runtime::StreamPlan) -> bool {
+    plan.source
+        .additional_kafka_args
+        .iter()
+        .any(|(name, value)| {
+            name == "group.protocol" && value.trim().eq_ignore_ascii_case("consumer")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -209,14 +219,4 @@ mod tests {
         assert!(printed.starts_with("ENTITY"), "{printed}");
         assert!(printed.contains("favorite_color  red"), "{printed}");
     }
-}
-
-/// Whether the stream's source selects the `consumer` group protocol (KIP-848).
-fn uses_the_consumer_group_protocol(plan: &crate::runtime::StreamPlan) -> bool {
-    plan.source
-        .additional_kafka_args
-        .iter()
-        .any(|(name, value)| {
-            name == "group.protocol" && value.trim().eq_ignore_ascii_case("consumer")
-        })
 }
