@@ -84,6 +84,16 @@ async fn redis_store() {
         "{refused:?}"
     );
     assert_eq!(value(&store, "u10", "color").await, None, "nothing written");
+    // Nor does it stop a listing of the entities: it is not one.
+    let listed = store
+        .scan()
+        .await
+        .expect("a key that holds no hash is passed over");
+    assert!(listed.iter().any(|entity| entity.key == "u9"), "{listed:?}");
+    assert!(
+        listed.iter().all(|entity| entity.key != "not_a_hash"),
+        "{listed:?}"
+    );
 
     // A large batch (all of a partition's windows that end at once) is written in script runs
     // of a bounded size, so that none blocks the server for long or outlasts the client's wait
@@ -209,6 +219,29 @@ async fn redis_store_within_the_servers_request_limits() {
     assert_eq!(
         value(&store, "large99", "bio").await,
         Some((text(&large), 10))
+    );
+}
+
+/// A batch refused for one of its rows writes none of them, also when it is more than one
+/// script run (here 5,000 features, more than the 4,096 of a run): the row over the server's
+/// limit comes last, after a run's worth of rows that would have been sent before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_refuses_a_batch_whole_across_script_runs() {
+    let server = suite::RedisServer::start_with(&["--proto-max-bulk-len", "1mb"]);
+    let store = RedisStore::open(&server.url()).expect("open");
+    let mut rows: Vec<FeatureRow> = (0..5_000)
+        .map(|i| row(&format!("e{i}"), 10, vec![("color", text("red"))]))
+        .collect();
+    rows.push(row("big", 10, vec![("bio", text(&"x".repeat(2 << 20)))]));
+    let refused = store.write(&rows).await;
+    assert!(
+        matches!(refused, Err(StoreError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        value(&store, "e0", "color").await,
+        None,
+        "no part of a refused batch is written"
     );
 }
 

@@ -235,18 +235,24 @@ impl RedisStore {
 impl FeatureStore for RedisStore {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
         let limits = self.limits().await?;
-        let mut connection = self.connection.clone();
-        let mut part = Part::default();
+        // Every row is made text and checked before any part is sent: a row refused after a
+        // part was written would leave the batch, refused, written in part.
+        let mut texts = Vec::with_capacity(rows.len());
         for row in rows {
             let key = hash_key(row.namespace, &row.primary_key);
-            let texts = row
+            let values = row
                 .values
                 .iter()
                 .map(|(feature, value)| Ok((*feature, to_text(value)?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            if let Some(reason) = limits.refuse(&key, &texts) {
+            if let Some(reason) = limits.refuse(&key, &values) {
                 return Err(StoreError::Rejected(format!("{}: {reason}", self.address)));
             }
+            texts.push((key, values));
+        }
+        let mut connection = self.connection.clone();
+        let mut part = Part::default();
+        for (row, (key, texts)) in rows.iter().zip(texts) {
             let size = row_size(&key, &texts);
             // Parts end between rows, so that no reader sees half of a row's new values (a row
             // wider than a part is a part of its own).
@@ -296,8 +302,15 @@ impl FeatureStore for RedisStore {
         };
         let mut entities = Vec::with_capacity(keys.len());
         for key in keys {
-            if let Some(entity) = self.read_hash(&key).await? {
-                entities.push(entity);
+            match self.read_hash(&key).await {
+                Ok(Some(entity)) => entities.push(entity),
+                Ok(None) => {}
+                // A key under the prefix that another program keeps as something else than a
+                // hash is not an entity: the others are still listed.
+                Err(StoreError::Rejected(why)) => {
+                    tracing::debug!(key, %why, "not a hash: not an entity");
+                }
+                Err(error) => return Err(error),
             }
         }
         entities.sort_by(|a, b| (&a.namespace, &a.key).cmp(&(&b.namespace, &b.key)));
