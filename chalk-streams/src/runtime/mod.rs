@@ -381,6 +381,7 @@ impl Runtime {
             max_timestamp_lead: self.max_timestamp_lead,
             take_batches: !properties.rebalances_incrementally(),
             window_marks: window_marks::WindowMarks::default(),
+            rebalances: Default::default(),
         });
         StreamHandle::start(shared, properties, plan.source.topics).await
     }

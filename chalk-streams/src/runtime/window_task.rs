@@ -100,6 +100,7 @@ impl PartitionTask {
                 let next_wake = if replaying { None } else { book.next_wake() };
                 let mut batch = Vec::new();
                 let mut idle = false;
+                let rebalances = self.shared.rebalances.now();
                 tokio::select! {
                     biased;
                     _ = self.stop.changed() => break 'queue,
@@ -119,7 +120,8 @@ impl PartitionTask {
                         } else {
                             std::future::pending::<()>().await;
                         }
-                    } => idle = true,
+                    // Not across a rebalance: it pauses fetching.
+                    } => idle = self.shared.rebalances.quiet_since(rebalances),
                 }
                 let now = clock.now();
                 let mut counts = StatsSnapshot::default();

@@ -20,6 +20,31 @@ fn keys(tpl: &TopicPartitionList) -> Vec<PartitionKey> {
 
 impl ConsumerContext for StreamContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.shared.rebalances.step();
+        self.revoke(consumer, rebalance);
+        self.shared.rebalances.step();
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.shared.rebalances.step();
+        self.assign(consumer, rebalance);
+        self.shared.rebalances.step();
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        match result {
+            Ok(()) => tracing::trace!(stream = self.name(), ?offsets, "offsets committed"),
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            // The runtime's own commits are synchronous and log their failures.
+            Err(error) => tracing::debug!(stream = self.name(), %error, "offset commit failed"),
+        }
+    }
+}
+
+impl StreamContext {
+    /// A rebalance is about to take partitions: their workers stop and their offsets are
+    /// committed.
+    fn revoke(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(tpl) => {
                 self.shared.stats.record_rebalance_started();
@@ -32,7 +57,8 @@ impl ConsumerContext for StreamContext {
         }
     }
 
-    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    /// A rebalance has assigned partitions: each gets a worker.
+    fn assign(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             let eager = !matches!(
                 consumer.rebalance_protocol(),
@@ -58,25 +84,14 @@ impl ConsumerContext for StreamContext {
         }
     }
 
-    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
-        match result {
-            Ok(()) => tracing::trace!(stream = self.name(), ?offsets, "offsets committed"),
-            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            // The runtime's own commits are synchronous and log their failures.
-            Err(error) => tracing::debug!(stream = self.name(), %error, "offset commit failed"),
-        }
-    }
-}
-
-impl StreamContext {
     /// Stops the workers of `partitions`, each after the batch in hand, and commits what they
     /// stored: what a revoke does.
     fn hand_back(&self, consumer: &BaseConsumer<Self>, partitions: &[PartitionKey]) {
         let revoked = self.stop_workers(Some(partitions), self.shared.drain_timeout);
         // Where Kafka has the offsets, a later assignment resumes from them. Only where the
-        // commit failed does it pass over what this process stored (processed) beyond them:
-        // resuming there after an offset reset (a topic made anew) would pass over messages
-        // never seen.
+        // commit failed does it pass over what this process stored (processed) beyond them,
+        // but not where the brokers no longer knew the topic: resuming there after an offset
+        // reset (a topic made anew) would pass over messages never seen.
         for (topic, partition) in self.commit_partitions(consumer, &revoked) {
             self.shared.stats.forget_stored_offset(&topic, partition);
         }

@@ -72,6 +72,7 @@ async fn an_assignment_without_a_revoke_leaves_one_worker_reading_the_partition(
         max_timestamp_lead: Duration::from_secs(3600),
         take_batches: true,
         window_marks: Default::default(),
+        rebalances: Default::default(),
     });
     let mut config = ClientConfig::new();
     config
