@@ -32,7 +32,7 @@ pub(super) async fn run(args: &CheckArgs) -> Result<()> {
     let mut problems = Vec::new();
     for result in futures::future::join_all(checks).await {
         match result.map_err(std::io::Error::other)? {
-            Ok(line) => println!("{line}"),
+            Ok(line) => crate::cli::stdout::print(format_args!("{line}\n"))?,
             Err(lines) => problems.extend(lines),
         }
     }

@@ -70,17 +70,23 @@ impl Embedded<'_> {
             *produced.entry(record.topic.as_str()).or_default() += 1;
         }
         let total: u64 = produced.values().sum();
-        println!(
-            "embedded Kafka on {} with topics {}; {total} sample messages produced",
+        crate::cli::stdout::print(format_args!(
+            "embedded Kafka on {} with topics {}; {total} sample messages produced\n",
             kafka.bootstrap_servers(),
             topics.iter().copied().collect::<Vec<_>>().join(", ")
-        );
+        ))?;
 
         let running = runtime.start().await?;
-        let _server = metrics.map(|listener| {
-            println!("metrics on http://{}/metrics", listener.local_addr());
-            listener.serve(ObservedStreams::from(&running))
-        });
+        let _server = match metrics {
+            Some(listener) => {
+                crate::cli::stdout::print(format_args!(
+                    "metrics on http://{}/metrics\n",
+                    listener.local_addr()
+                ))?;
+                Some(listener.serve(ObservedStreams::from(&running)))
+            }
+            None => None,
+        };
         for plan in &plans {
             let name = plan.descriptor.name();
             let expected: u64 = plan
@@ -95,7 +101,7 @@ impl Embedded<'_> {
             let (snapshot, done) = tokio::select! {
                 waited = stats.wait_for(PROCESS_TIMEOUT, |s| s.handled() >= expected) => waited,
                 () = signal.recv() => {
-                    println!("interrupted; shutting down");
+                    crate::cli::stdout::print(format_args!("interrupted; shutting down\n"))?;
                     return running.shutdown().await;
                 }
             };
@@ -110,10 +116,10 @@ impl Embedded<'_> {
                     snapshot.windows_fired
                 ),
             };
-            println!(
-            "stream {name}: {} processed, {} skipped as late, {} failed, {} feature rows written{windows}",
+            crate::cli::stdout::print(format_args!(
+            "stream {name}: {} processed, {} skipped as late, {} failed, {} feature rows written{windows}\n",
             snapshot.processed, snapshot.skipped_late, snapshot.failed, snapshot.rows_written
-        );
+        ))?;
             if !done {
                 let _ = running.shutdown().await;
                 // Writes that keep failing are the store (or the dead-letter topic) down, not
@@ -134,12 +140,12 @@ impl Embedded<'_> {
         }
 
         let entities = store.entities().await?;
-        println!();
-        print!("{}", written_by_this_run(&entities));
+        crate::cli::stdout::print(format_args!("\n"))?;
+        crate::cli::stdout::print(format_args!("{}", written_by_this_run(&entities)))?;
         if keep_running {
-            println!(
-                "\nstreams keep running; push messages to the embedded cluster or press Ctrl-C"
-            );
+            crate::cli::stdout::print(format_args!(
+                "\nstreams keep running; push messages to the embedded cluster or press Ctrl-C\n"
+            ))?;
             running.run_until(signal).await
         } else {
             running.shutdown().await

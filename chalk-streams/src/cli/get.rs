@@ -47,9 +47,12 @@ pub(super) async fn run(args: &GetArgs) -> Result<()> {
             "key": entity.key,
             "features": features,
         });
-        println!("{json:#}");
+        crate::cli::stdout::print(format_args!("{json:#}\n"))?;
     } else {
-        print!("{}", super::embedded::render_features(&[entity]));
+        crate::cli::stdout::print(format_args!(
+            "{}",
+            super::embedded::render_features(&[entity])
+        ))?;
     }
     Ok(())
 }

@@ -99,9 +99,9 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
     if args.json {
         let json = serde_json::to_string_pretty(&rows)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        println!("{json}");
+        crate::cli::stdout::print(format_args!("{json}\n"))?;
     } else {
-        print_table(&rows);
+        print_table(&rows)?;
     }
     let problems: Vec<&String> = rows.iter().flat_map(|r| &r.problems).collect();
     if !problems.is_empty() {
@@ -113,7 +113,7 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_table(rows: &[Row]) {
+fn print_table(rows: &[Row]) -> std::io::Result<()> {
     let table: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
@@ -144,11 +144,11 @@ fn print_table(rows: &[Row]) {
             ]
         })
         .collect();
-    print!(
+    crate::cli::stdout::print(format_args!(
         "{}",
         super::table::render(
             &["STREAM", "ENTITY", "SOURCE", "TOPICS", "GROUP", "DEADLINE", "WINDOW", "DLQ"],
             &table
         )
-    );
+    ))
 }

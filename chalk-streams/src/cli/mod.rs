@@ -8,6 +8,7 @@ mod get;
 mod kafka;
 mod list;
 mod push;
+mod stdout;
 mod table;
 mod touched;
 mod usage_errors;
@@ -131,7 +132,7 @@ impl AsyncApiArgs {
         .map_err(Error::Check)?;
         let text = serde_json::to_string_pretty(&document)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        println!("{text}");
+        crate::cli::stdout::print(format_args!("{text}\n"))?;
         Ok(())
     }
 }

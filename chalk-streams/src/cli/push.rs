@@ -110,10 +110,10 @@ pub(super) async fn run(args: &PushArgs) -> Result<()> {
 
     let acknowledged = total - failures.len();
     let plural = if total == 1 { "" } else { "s" };
-    println!(
-        "{acknowledged} of {total} message{plural} acknowledged by topic `{}`",
+    crate::cli::stdout::print(format_args!(
+        "{acknowledged} of {total} message{plural} acknowledged by topic `{}`\n",
         args.topic
-    );
+    ))?;
     match failures.first() {
         None => Ok(()),
         Some(first) => {

@@ -105,7 +105,7 @@ pub(super) async fn run(command: &DlqCommand) -> Result<()> {
             .map_err(std::io::Error::other)?;
     // A replay that fails part-way has sent and committed some letters: say which.
     if result.is_ok() || !report.is_empty() {
-        print!("{report}");
+        crate::cli::stdout::print(format_args!("{report}"))?;
     }
     result
 }

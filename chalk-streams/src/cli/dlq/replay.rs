@@ -298,7 +298,9 @@ impl Reader<'_> {
             letter.source_timestamp()
         };
         let Some(producer) = self.producer else {
-            println!("{}", letter.preview(target, timestamp));
+            // A preview that cannot be written fails no send: the dry run goes on, quietly.
+            let _ =
+                crate::cli::stdout::print(format_args!("{}\n", letter.preview(target, timestamp)));
             return Ok(());
         };
         let record = |partition: Option<i32>| {
