@@ -46,9 +46,6 @@ pub(super) struct CatchUp {
     started: Timestamp,
     /// What the previous owners had read, and when (their commit's read mark).
     inherited: ReadMark,
-    /// Whether the committed offset could be read: if not, `inherited` is empty for want of
-    /// it, not because nothing was read.
-    inherited_known: bool,
 }
 
 impl CatchUp {
@@ -67,11 +64,7 @@ impl CatchUp {
             move || committed_mark(&consumer, stream, &topic, partition)
         });
         let (watermarks, inherited) = tokio::join!(watermarks, inherited);
-        let (inherited, inherited_known) = match inherited {
-            Ok(Ok(inherited)) => (inherited, true),
-            Ok(Err(Unread)) | Err(_) => (None, false),
-        };
-        match (watermarks, inherited) {
+        match (watermarks, inherited.ok().flatten()) {
             (Ok(Ok((low, high))), inherited) => (high > low).then(|| Self {
                 end: high,
                 started: now,
@@ -81,7 +74,6 @@ impl CatchUp {
                     .filter(|(next, _)| *next <= high)
                     .map(|(_, mark)| mark)
                     .unwrap_or_default(),
-                inherited_known,
             }),
             // Without the end, the replay is at least what the previous owner had read: its
             // messages are still judged when it read them, and their windows fire once they
@@ -94,7 +86,6 @@ impl CatchUp {
                     end,
                     started: now,
                     inherited,
-                    inherited_known,
                 })
             }
             (Ok(Err(error)), _) => {
@@ -107,11 +98,9 @@ impl CatchUp {
 
     /// Whether the mark this worker commits while replaying may say `stopped` when its
     /// partition is given up: not when the previous owner's did not (it may have read past its
-    /// mark, and no window fires before the replay is read), nor when it could not be read.
-    /// With no mark, nothing was read.
+    /// mark, and no window fires before the replay is read). With no mark, nothing was read.
     pub(super) fn stops_cleanly(&self) -> bool {
-        self.inherited_known
-            && (self.inherited.is_stopped() || self.inherited.covered_to().is_none())
+        self.inherited.is_stopped() || self.inherited.covered_to().is_none()
     }
 
     /// The mark to commit while the replay lasts: the previous owners' reads, then this
@@ -136,41 +125,33 @@ impl CatchUp {
     }
 }
 
-/// The committed offset could not be read.
-struct Unread;
-
 /// The offset committed for the partition, with the read mark it carries, if any.
 fn committed_mark(
     consumer: &KafkaConsumer,
     stream: &str,
     topic: &str,
     partition: i32,
-) -> Result<Option<(i64, ReadMark)>, Unread> {
+) -> Option<(i64, ReadMark)> {
     let mut wanted = TopicPartitionList::new();
     wanted.add_partition(topic, partition);
     let committed = match consumer.committed_offsets(wanted, END_OFFSET_TIMEOUT) {
         Ok(committed) => committed,
         Err(error) => {
             tracing::warn!(stream, topic, partition, %error, "cannot read the committed offset's read mark: the replay is judged at this worker's start");
-            return Err(Unread);
+            return None;
         }
     };
-    let Some(element) = committed.find_partition(topic, partition) else {
-        return Ok(None);
-    };
+    let element = committed.find_partition(topic, partition)?;
     let Offset::Offset(next) = element.offset() else {
-        return Ok(None);
+        return None;
     };
     let Some(metadata) = metadata_of(&element) else {
         tracing::warn!(stream, topic, partition, "the committed offset's metadata is not UTF-8, so not a read mark: the replay is judged at this worker's start");
-        return Ok(None);
+        return None;
     };
-    let Some(mark) = ReadMark::from_metadata(&metadata) else {
-        return Ok(None);
-    };
-    let mark = mark.past(next);
+    let mark = ReadMark::from_metadata(&metadata)?.past(next);
     tracing::debug!(stream, topic, partition, next, %metadata, "the replay is judged by the committed read mark");
-    Ok(Some((next, mark)))
+    Some((next, mark))
 }
 
 /// The times a batch is judged at: the clock's, and the one a message's lateness goes by (for
@@ -230,7 +211,6 @@ mod tests {
             end: 10,
             started: Timestamp::from_millis(5),
             inherited: ReadMark::default(),
-            inherited_known: true,
         };
         assert!(!catch_up.read(None, false));
         assert!(!catch_up.read(Some(8), false));
@@ -252,7 +232,6 @@ mod tests {
             end: 10,
             started: Timestamp::from_millis(5),
             inherited: ReadMark::default(),
-            inherited_known: true,
         };
         let times = Times::at(Timestamp::from_millis(9_000), Some(&catch_up));
         assert_eq!(times.now, Timestamp::from_millis(9_000));
@@ -273,7 +252,6 @@ mod tests {
             end: 10,
             started: Timestamp::from_millis(5_000),
             inherited: ReadMark::read(4, Timestamp::from_millis(1_000)),
-            inherited_known: true,
         };
         let times = Times::at(Timestamp::from_millis(9_000), Some(&catch_up));
         assert_eq!(times.judged(3), Timestamp::from_millis(1_000));
@@ -312,7 +290,6 @@ mod tests {
             end: 10,
             started: at(5_000),
             inherited: ReadMark::read(10, at(1_000)).stopped(true),
-            inherited_known: true,
         };
         let mark = catch_up.mark();
         assert_eq!(mark.judged(9), Some(at(1_000)));
@@ -326,7 +303,6 @@ mod tests {
             end: 10,
             started: at(5_000),
             inherited,
-            inherited_known: true,
         };
         let crashed = catch_up(ReadMark::read(4, at(1_000)));
         let times = Times::at(at(9_000), Some(&crashed));
@@ -339,14 +315,5 @@ mod tests {
         assert!(stopped.stops_cleanly());
         let first = catch_up(ReadMark::default());
         assert!(first.stops_cleanly(), "no mark: nothing was read");
-        let unread = CatchUp {
-            inherited_known: false,
-            ..catch_up(ReadMark::default())
-        };
-        assert!(
-            !unread.stops_cleanly(),
-            "a mark that could not be read may have said anything"
-        );
-        assert_eq!(unread.mark(), ReadMark::default());
     }
 }
