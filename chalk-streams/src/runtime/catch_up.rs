@@ -32,14 +32,17 @@ use crate::message::Timestamp;
 /// connection to a distant broker), and until a message is read there is no window to fire.
 pub(super) const CATCH_UP_IDLE: Duration = Duration::from_secs(5);
 
-/// How long a worker waits for the partition's end offset before it does without a replay
-/// phase.
+/// How long a worker waits for the partition's end offset (and for the committed offset's read
+/// mark) before it does without: its replay then goes to the end of the previous owner's mark,
+/// or, without one, it has no replay phase.
 const END_OFFSET_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A worker's replay: to the partition's end offset when it started.
+/// A worker's replay: to the partition's end offset when it started (or, that offset unknown, to
+/// the end of the previous owner's mark).
 #[derive(Debug, Clone)]
 pub(super) struct CatchUp {
-    /// The offset after the last message the partition held at the start.
+    /// The offset after the last message the partition held at the start (or, that offset
+    /// unknown, the last the previous owner's mark covers).
     end: i64,
     /// When the worker started: the lateness of the replay's messages is judged at this time,
     /// but for those that `inherited` covers.
@@ -50,7 +53,8 @@ pub(super) struct CatchUp {
 
 impl CatchUp {
     /// The replay of a worker starting at `now`; `None` when the partition is empty, or its end
-    /// offset could not be had (logged: windows then fire after each batch of the replay).
+    /// offset could not be had and no mark of the previous owner says how far it read (logged:
+    /// windows then fire after each batch of the replay).
     pub(super) async fn begin(task: &PartitionTask, now: Timestamp) -> Option<Self> {
         let (stream, partition) = (task.name(), task.partition);
         // Two requests, to different brokers (the partition's leader, the group's coordinator):

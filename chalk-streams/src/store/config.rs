@@ -84,34 +84,44 @@ impl fmt::Display for StoreConfig {
 /// or without a scheme (`default:pw@host:6379`), and a `pass` or `password` query parameter
 /// (`redis+unix:///run/redis.sock?pass=pw`).
 pub(crate) fn redacted(url: &str) -> String {
+    // The query first: a password in it may hold an `@`, which would pass for the end of the
+    // user information.
+    let url = redacted_query(url);
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), url),
+        None => (String::new(), url.as_str()),
     };
     // The user information ends at the last `@`: a Redis path (the database number) has none,
     // and a password written without percent-encoding may hold `/` or `@`.
-    let rest = match rest.rsplit_once('@') {
+    match rest.rsplit_once('@') {
         Some((user_info, host_and_path)) => match user_info.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host_and_path}"),
-            None => rest.to_owned(),
+            Some((user, _password)) => format!("{scheme}{user}:***@{host_and_path}"),
+            None => format!("{scheme}{rest}"),
         },
-        None => rest.to_owned(),
-    };
-    let Some((address, query)) = rest.split_once('?') else {
-        return format!("{scheme}{rest}");
-    };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|parameter| match parameter.split_once('=') {
-            Some((name, _))
-                if ["pass", "password"].contains(&name.to_ascii_lowercase().as_str()) =>
-            {
-                format!("{name}=***")
-            }
-            _ => parameter.to_owned(),
-        })
-        .collect();
-    format!("{scheme}{address}?{}", query.join("&"))
+        None => format!("{scheme}{rest}"),
+    }
+}
+
+/// `url` with the value of each `pass` or `password` query parameter replaced by `***`.
+fn redacted_query(url: &str) -> String {
+    let mut redacted = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(at) = rest.find(['?', '&']) {
+        redacted.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let name_end = rest.find(['=', '&']).unwrap_or(rest.len());
+        let name = &rest[..name_end];
+        if rest[name_end..].starts_with('=')
+            && (name.eq_ignore_ascii_case("pass") || name.eq_ignore_ascii_case("password"))
+        {
+            redacted.push_str(name);
+            redacted.push_str("=***");
+            rest = &rest[name_end..];
+            rest = &rest[rest.find('&').unwrap_or(rest.len())..];
+        }
+    }
+    redacted.push_str(rest);
+    redacted
 }
 
 /// A store URL that is not understood, and why.
@@ -243,6 +253,11 @@ mod tests {
             redacted("redis://h:1/0?Password=pw"),
             "redis://h:1/0?Password=***"
         );
+        assert_eq!(
+            redacted("redis://u:pw@h:1/0?password=p@ss&db=2"),
+            "redis://u:***@h:1/0?password=***&db=2"
+        );
+        assert_eq!(redacted("redis://h:1/0?pass"), "redis://h:1/0?pass");
         for refused in ["default:pw@cache:6379", "redis+unix:///s.sock?pass=pw"] {
             let error = refused.parse::<StoreConfig>().expect_err(refused);
             assert!(!error.to_string().contains("pw"), "{error}");

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use redis::aio::ConnectionManager;
-use redis::{ErrorKind, RedisError, ServerErrorKind};
+use redis::{ErrorKind, RedisError};
 
 /// The most bytes of arguments one script run carries, in whole rows (a larger row is a run
 /// of its own, up to the server's limit).
@@ -100,18 +100,28 @@ pub(super) fn row_size(key: &str, features: &[(&str, String)]) -> usize {
         .sum()
 }
 
-/// Whether the server answered, refusing the command (unknown, renamed or not permitted),
-/// rather than failing to answer. Other server errors (`BUSY`, `LOADING`, `NOAUTH`, ...) pass:
-/// the limits are read again at the next write, not taken as the defaults for good.
+/// Whether the server answered, refusing the command (unknown, renamed, not permitted, or a
+/// proxy's own refusal, such as `unsupported command`), rather than failing to answer. A
+/// refusal that passes (`BUSY`, `LOADING`, `NOAUTH`, ...) is not one: the limits are read
+/// again at the next write, not taken as the defaults for good.
 fn refused(error: &RedisError) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::Server(ServerErrorKind::ResponseError | ServerErrorKind::NoPerm)
-    )
+    const PASSING: &[&str] = &[
+        "BUSY",
+        "LOADING",
+        "NOAUTH",
+        "WRONGPASS",
+        "TRYAGAIN",
+        "MASTERDOWN",
+        "CLUSTERDOWN",
+    ];
+    let answered = matches!(error.kind(), ErrorKind::Server(_) | ErrorKind::Extension);
+    answered && !error.code().is_some_and(|code| PASSING.contains(&code))
 }
 
 #[cfg(test)]
 mod tests {
+    use redis::ServerErrorKind;
+
     use super::*;
 
     #[test]
@@ -123,6 +133,9 @@ mod tests {
         assert!(refused(&unknown));
         let no_perm = RedisError::from((ErrorKind::Server(ServerErrorKind::NoPerm), "no perm"));
         assert!(refused(&no_perm));
+        // A proxy's own refusal.
+        let proxy = redis::make_extension_error("unsupported".to_owned(), None);
+        assert!(refused(&proxy));
         // A script running on the server, or a login to come: the limits are read again later.
         for code in ["BUSY", "NOAUTH"] {
             let passing = redis::make_extension_error(code.to_owned(), None);

@@ -12,7 +12,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::letter::Letter;
 use super::refusal::refused_for_good;
-use super::report::{Refused, Report};
+use super::report::{Refused, Report, Skipped};
 use super::Options;
 use crate::cli::kafka::{
     error_text, message_timeout_ms, probe, producer, QuietContext, TopicState,
@@ -155,7 +155,8 @@ impl Reader<'_> {
     /// would send it again, and again.
     fn read(&self, report: &mut Report) -> Result<()> {
         let dlq_topic = self.dlq_topic;
-        let kafka = |what: String| Error::Kafka(format!("stream `{}`: {what}", report.stream));
+        let stream = report.stream.clone();
+        let kafka = |what: String| Error::Kafka(format!("stream `{stream}`: {what}"));
         let mut ends = Vec::with_capacity(self.partitions);
         // Partitions read up to where they ended at the start (or past it, for a partition whose
         // last offsets hold no message, such as a transaction marker's).
@@ -221,23 +222,26 @@ impl Reader<'_> {
                 done.insert(message.partition());
             }
             let letter = Letter::new(&message);
-            let ours = letter.text(HEADER_STREAM).as_deref() == Some(report.stream.as_str());
+            let ours = letter.text(HEADER_STREAM).as_deref() == Some(stream.as_str());
+            let mut skipped = None;
             if !ours {
                 report.other_streams += 1;
             } else if letter.text(HEADER_PAYLOAD_DROPPED).as_deref() == Some("true") {
                 let field = |h| letter.text(h).unwrap_or_else(|| "?".to_owned());
-                report.dropped.push((
+                skipped = Some(Skipped::Dropped((
                     field(HEADER_SOURCE_TOPIC),
                     field(HEADER_SOURCE_PARTITION),
                     field(HEADER_SOURCE_OFFSET),
-                ));
+                )));
             } else if let Some(target) = letter.text(HEADER_SOURCE_TOPIC) {
                 if !self.source_topics.contains(&target) {
                     // Not this stream's input: sending it there would feed another
                     // application, or fail on a topic that does not exist.
-                    report
-                        .not_a_source
-                        .push((target, message.partition(), message.offset()));
+                    skipped = Some(Skipped::NotASource((
+                        target,
+                        message.partition(),
+                        message.offset(),
+                    )));
                 } else if self.options.limit.is_some_and(|limit| replayed >= limit) {
                     report.limit_reached = self.options.limit;
                     break;
@@ -248,12 +252,12 @@ impl Reader<'_> {
                             *report.replayed.entry(target).or_default() += 1;
                         }
                         Err(error) if self.options.skip_failed && refused_for_good(&error) => {
-                            report.refused.push(Refused {
+                            skipped = Some(Skipped::Refused(Refused {
                                 target,
                                 partition: message.partition(),
                                 offset: message.offset(),
                                 error: error_text(&error),
-                            });
+                            }));
                         }
                         Err(error) => {
                             let hint = if refused_for_good(&error) {
@@ -271,7 +275,7 @@ impl Reader<'_> {
                     }
                 }
             } else {
-                report.without_source += 1;
+                skipped = Some(Skipped::WithoutSource);
             }
             if self.producer.is_some() {
                 // Past this letter: it was replayed and acknowledged, is not to be replayed, or
@@ -284,6 +288,10 @@ impl Reader<'_> {
                             message.offset() + 1,
                         ))
                     })?;
+            }
+            // Listed once the group is past it, as the report says.
+            if let Some(skipped) = skipped {
+                skipped.record(report);
             }
         }
         Ok(())

@@ -38,6 +38,30 @@ impl Report {
     }
 }
 
+/// A letter of this stream passed over, for the report.
+pub(super) enum Skipped {
+    /// Its payload was dropped: where the original is.
+    Dropped((String, String, String)),
+    /// Its source topic is not one of the stream's: that topic, and where the letter is.
+    NotASource((String, i32, i64)),
+    /// The brokers refused it for good (`--skip-failed`).
+    Refused(Refused),
+    /// It names no source topic.
+    WithoutSource,
+}
+
+impl Skipped {
+    /// Lists it in `report`.
+    pub(super) fn record(self, report: &mut Report) {
+        match self {
+            Skipped::Dropped(original) => report.dropped.push(original),
+            Skipped::NotASource(letter) => report.not_a_source.push(letter),
+            Skipped::Refused(refused) => report.refused.push(refused),
+            Skipped::WithoutSource => report.without_source += 1,
+        }
+    }
+}
+
 /// A letter the brokers refused for good, skipped with `--skip-failed`.
 #[derive(Debug)]
 pub(super) struct Refused {

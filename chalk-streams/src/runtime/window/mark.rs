@@ -19,8 +19,10 @@ const PREFIX: &str = "chalk-streams/window-reads/1";
 
 /// At most this many reads are kept: a chain of owners stopping mid-replay would otherwise
 /// grow the metadata (Kafka takes 4,096 bytes by default). Beyond it, the oldest two merge,
-/// at the earlier time: more of the replay is then accepted (a window may fire again, with
-/// the same messages), rather than less.
+/// at the earlier time: more of the replay is then accepted as not late (a window may fire
+/// again, with the same messages), rather than less. (A message is also refused as too far
+/// ahead of the time it is judged at, so an earlier time refuses a little more: one stamped
+/// nearly a window's retention ahead when it was read may be dead-lettered on such a replay.)
 const MAX_READS: usize = 8;
 
 /// One read: the messages before `read_to` had been judged by `at`.

@@ -148,8 +148,8 @@ impl WindowBook {
         MessageError::new(
             Phase::Parse,
             format!(
-                "timestamp {event_time} is more than {lead:?} ahead of the clock: its window \
-                 would hold back the partition's commits until then"
+                "timestamp {event_time} was more than {lead:?} ahead of the clock when the \
+                 message was read: its window would hold back the partition's commits until then"
             ),
         )
     }
