@@ -46,7 +46,12 @@ impl Embedded<'_> {
         // The embedded cluster has one member per group: rejoin fast after a restart. (The
         // `consumer` group protocol takes its session timeout from the broker, and librdkafka
         // refuses a client that sets one.)
-        if !plans.iter().any(uses_the_consumer_group_protocol) {
+        let consumer_protocol = |plan: &crate::runtime::StreamPlan| {
+            plan.source
+                .consumer_properties(plan.descriptor.name())
+                .uses_the_consumer_group_protocol()
+        };
+        if !plans.iter().any(consumer_protocol) {
             runtime = runtime.kafka_property("session.timeout.ms", "6000");
         }
 
@@ -183,16 +188,6 @@ pub(crate) fn render_features(entities: &[Entity]) -> String {
         &["ENTITY", "KEY", "FEATURE", "VALUE", "FEATURE TIME"],
         &rows,
     )
-}
-
-/// Whether the stream's source selects the `consumer` group protocol (KIP-848).
-fn uses_the_consumer_group_protocol(plan: &crate::runtime::StreamPlan) -> bool {
-    plan.source
-        .additional_kafka_args
-        .iter()
-        .any(|(name, value)| {
-            name == "group.protocol" && value.trim().eq_ignore_ascii_case("consumer")
-        })
 }
 
 #[cfg(test)]

@@ -51,10 +51,14 @@ impl KafkaProperties {
         let cooperative = self
             .get("partition.assignment.strategy")
             .is_some_and(|strategy| strategy.to_ascii_lowercase().contains("cooperative"));
-        let consumer_protocol = self
-            .get("group.protocol")
-            .is_some_and(|protocol| protocol.trim().eq_ignore_ascii_case("consumer"));
-        cooperative || consumer_protocol
+        cooperative || self.uses_the_consumer_group_protocol()
+    }
+
+    /// Whether `group.protocol` is `consumer` (KIP-848): the broker assigns, and sets the
+    /// session timeout.
+    pub(crate) fn uses_the_consumer_group_protocol(&self) -> bool {
+        self.get("group.protocol")
+            .is_some_and(|protocol| protocol.trim().eq_ignore_ascii_case("consumer"))
     }
 }
 
