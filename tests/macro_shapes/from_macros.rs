@@ -20,6 +20,22 @@ entity!(Account {
     seats: i64,
 });
 
+/// An entity whose whole body, `#[primary]` included, comes in as tokens, while the derive is
+/// the macro's own: the field accesses the derive writes keep its hygiene, not the types'.
+macro_rules! entity_of_tokens {
+    ($name:ident { $($body:tt)* }) => {
+        #[derive(Features)]
+        pub struct $name { $($body)* }
+    };
+}
+
+entity_of_tokens!(Team {
+    #[primary]
+    pub id: String,
+    pub members: i64,
+    pub lead: Option<String>,
+});
+
 /// A window stream whose sizes come in as `$w:expr` fragments. Its messages are texts or
 /// tombstones.
 macro_rules! windowed {
@@ -62,6 +78,24 @@ fn an_optional_field_given_whole_to_a_macro_is_written_when_set() {
     }
     .into_row(time);
     assert_eq!(row.values, vec![("seats", FeatureValue::Int(3))]);
+}
+
+#[test]
+fn an_entity_whose_body_a_macro_is_given_as_tokens() {
+    let row = Team {
+        id: "t1".to_owned(),
+        members: 4,
+        lead: Some("ada".to_owned()),
+    }
+    .into_row(Timestamp::from_millis(1));
+    assert_eq!(row.primary_key, "t1");
+    assert_eq!(
+        row.values,
+        vec![
+            ("members", FeatureValue::Int(4)),
+            ("lead", FeatureValue::String("ada".to_owned())),
+        ]
+    );
 }
 
 #[test]

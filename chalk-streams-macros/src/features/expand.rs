@@ -17,9 +17,13 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
     let primary_name = &entity.primary.name;
     let primary_ident = entity.primary.ident;
     let primary_ty = entity.primary.ty;
-    let primary_key = quote_spanned! {primary_ty.span()=>
-        <#primary_ty as #private::PrimaryKey>::into_key(self.#primary_ident)
+    // Only the conversions take the types' spans (so that a type without one is reported
+    // there): `self` keeps the call site's, where it is bound, also when the struct's tokens
+    // come from a `macro_rules!` and the derive does not.
+    let into_key = quote_spanned! {primary_ty.span()=>
+        <#primary_ty as #private::PrimaryKey>::into_key
     };
+    let primary_key = quote!(#into_key(self.#primary_ident));
     let names = entity.features.iter().map(|feature| &feature.column.name);
     let count = entity.features.len();
     let pushes = entity.features.iter().map(|feature| {
@@ -27,8 +31,6 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
         let field = feature.column.ident;
         match feature.optional {
             Some(inner) => {
-                // Only the conversion takes the type's span: `value` keeps the call site's,
-                // where it is bound, also when the type comes from a `macro_rules!` fragment.
                 let convert = quote_spanned! {inner.span()=>
                     <#inner as #private::IntoFeatureValue>::into_feature_value
                 };
@@ -40,10 +42,10 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
             }
             None => {
                 let ty = feature.column.ty;
-                let value = quote_spanned! {ty.span()=>
-                    <#ty as #private::IntoFeatureValue>::into_feature_value(self.#field)
+                let convert = quote_spanned! {ty.span()=>
+                    <#ty as #private::IntoFeatureValue>::into_feature_value
                 };
-                quote!(values.push((#name, #value));)
+                quote!(values.push((#name, #convert(self.#field)));)
             }
         }
     });
