@@ -46,8 +46,8 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<StreamArgs> {
         let Some(ident) = meta.path().get_ident() else {
             errors.spanned(
                 meta.path(),
-                "expected `source = ...`, `name = \"...\"`, `window = \"...\"` or \
-                 `timeout = \"...\"` in `#[stream(...)]`",
+                "expected `source = ...`, `name = \"...\"`, `window = \"...\"`, \
+                 `timeout = \"...\"` or `crate = \"...\"` in `#[stream(...)]`",
             );
             continue;
         };
@@ -139,7 +139,7 @@ fn unknown_argument(key: &str) -> String {
         Some(suggestion) => format!("unknown argument `{key}`: did you mean `{suggestion}`?"),
         None => format!(
             "unknown argument `{key}`: `#[stream]` accepts `source = PATH`, `name = \"...\"`, \
-             `window = \"10m\"` and `timeout = \"5s\"`"
+             `window = \"10m\"`, `timeout = \"5s\"` and `crate = \"path\"`"
         ),
     }
 }

@@ -163,6 +163,19 @@ fn input<'a>(
                 );
                 return None;
             }
+            // Raw payloads of a window (as JSON, an array of arrays of numbers): not one
+            // message's. A `Vec` of texts stays a JSON array of strings.
+            let raw_bytes = |element: &syn::Type| {
+                ty::is_bytes(element) || ty::option_inner(element).is_some_and(ty::is_bytes)
+            };
+            if windowed.is_some() && ty::vec_inner(&param.ty).is_some_and(raw_bytes) {
+                errors.spanned(
+                    &param.ty,
+                    "a `Vec` of raw payloads is the input of a window stream: add `window = \
+                     \"10m\"` to `#[stream(...)]`, or take one payload (`Vec<u8>`)",
+                );
+                return None;
+            }
             input_type(&param.ty, root, errors)
         }
         [_, extra @ ..] => {
