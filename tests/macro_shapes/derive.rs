@@ -40,3 +40,55 @@ fn derived_into_row_skips_none() {
         ]
     );
 }
+
+/// Lower-case constants with the names a derive might bind (`value`, `key`, ...) in scope: the
+/// derive's own bindings do not turn into patterns matching them.
+mod names_in_scope {
+    #![allow(non_upper_case_globals, dead_code)]
+
+    use chalk_streams::prelude::*;
+    use chalk_streams::store::StoredFeature;
+    use chalk_streams::FeatureValue;
+
+    const value: i64 = 0;
+    const values: i64 = 0;
+    const key: i64 = 0;
+    const time: i64 = 0;
+    const namespace: i64 = 0;
+    const features: i64 = 0;
+    const stored: i64 = 0;
+    const error: i64 = 0;
+    const primary_key: i64 = 0;
+
+    #[derive(Features)]
+    struct Shadowed {
+        #[primary]
+        id: String,
+        count: i64,
+        note: Option<String>,
+    }
+
+    #[test]
+    fn a_derive_beside_constants_of_its_local_names() {
+        let row = Shadowed {
+            id: "s".to_owned(),
+            count: 2,
+            note: Some("n".to_owned()),
+        }
+        .into_row(Timestamp::from_millis(1));
+        assert_eq!(row.primary_key, "s");
+        assert_eq!(row.values.len(), 2);
+        let kept = |v: FeatureValue| StoredFeature {
+            value: v,
+            time: Timestamp::from_millis(1),
+        };
+        let read = Shadowed::from_features(
+            "s",
+            &[("count".to_owned(), kept(FeatureValue::Int(2)))]
+                .into_iter()
+                .collect(),
+        )
+        .expect("read back");
+        assert_eq!((read.count, read.note), (2, None));
+    }
+}

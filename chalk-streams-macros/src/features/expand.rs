@@ -35,8 +35,8 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
                     <#inner as #private::IntoFeatureValue>::into_feature_value
                 };
                 quote! {
-                    if let ::core::option::Option::Some(value) = self.#field {
-                        values.push((#name, #convert(value)));
+                    if let ::core::option::Option::Some(__chalk_value) = self.#field {
+                        __chalk_values.push((#name, #convert(__chalk_value)));
                     }
                 }
             }
@@ -45,7 +45,7 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
                 let convert = quote_spanned! {ty.span()=>
                     <#ty as #private::IntoFeatureValue>::into_feature_value
                 };
-                quote!(values.push((#name, #convert(self.#field)));)
+                quote!(__chalk_values.push((#name, #convert(self.#field)));)
             }
         }
     });
@@ -58,15 +58,15 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
             const PRIMARY_KEY: &'static str = #primary_name;
             const FEATURES: &'static [&'static str] = &[#(#names),*];
 
-            fn into_row(self, time: #private::Timestamp) -> #private::FeatureRow {
-                let primary_key = #primary_key;
-                let mut values = #private::values_with_capacity(#count);
+            fn into_row(self, __chalk_time: #private::Timestamp) -> #private::FeatureRow {
+                let __chalk_primary_key = #primary_key;
+                let mut __chalk_values = #private::values_with_capacity(#count);
                 #(#pushes)*
                 #private::FeatureRow {
                     namespace: <Self as #private::Features>::NAMESPACE,
-                    primary_key,
-                    values,
-                    time,
+                    primary_key: __chalk_primary_key,
+                    values: __chalk_values,
+                    time: __chalk_time,
                 }
             }
 
@@ -93,29 +93,32 @@ fn from_features(entity: &Entity<'_>) -> TokenStream {
             Some(inner) => (
                 inner,
                 quote!(::core::option::Option::None),
-                quote!(::core::option::Option::Some(value)),
+                quote!(::core::option::Option::Some(__chalk_value)),
             ),
             None => (
                 feature.column.ty,
                 quote! {
                     return ::core::result::Result::Err(
-                        #private::missing_feature(namespace, key, #name),
+                        #private::missing_feature(__chalk_namespace, __chalk_key, #name),
                     )
                 },
-                quote!(value),
+                quote!(__chalk_value),
             ),
         };
         let read = quote_spanned! {ty.span()=>
             <#ty as #private::FromFeatureValue>::from_feature_value
         };
         quote! {
-            #field: match features.get(#name) {
-                ::core::option::Option::Some(stored) => match #read(&stored.value) {
-                    ::core::result::Result::Ok(value) => #present,
-                    ::core::result::Result::Err(error) => {
-                        return ::core::result::Result::Err(
-                            #private::invalid_feature(namespace, key, #name, error),
-                        );
+            #field: match __chalk_features.get(#name) {
+                ::core::option::Option::Some(__chalk_stored) => match #read(&__chalk_stored.value) {
+                    ::core::result::Result::Ok(__chalk_value) => #present,
+                    ::core::result::Result::Err(__chalk_error) => {
+                        return ::core::result::Result::Err(#private::invalid_feature(
+                            __chalk_namespace,
+                            __chalk_key,
+                            #name,
+                            __chalk_error,
+                        ));
                     }
                 },
                 ::core::option::Option::None => #absent,
@@ -125,17 +128,20 @@ fn from_features(entity: &Entity<'_>) -> TokenStream {
 
     quote! {
         fn from_features(
-            key: &str,
-            features: &#private::BTreeMap<::std::string::String, #private::StoredFeature>,
+            __chalk_key: &str,
+            __chalk_features: &#private::BTreeMap<::std::string::String, #private::StoredFeature>,
         ) -> ::core::result::Result<Self, ::std::string::String> {
-            let namespace = <Self as #private::Features>::NAMESPACE;
+            let __chalk_namespace = <Self as #private::Features>::NAMESPACE;
             ::core::result::Result::Ok(Self {
-                #primary_ident: match #from_key(key) {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(error) => {
-                        return ::core::result::Result::Err(
-                            #private::invalid_key(namespace, key, #primary_name, error),
-                        );
+                #primary_ident: match #from_key(__chalk_key) {
+                    ::core::result::Result::Ok(__chalk_value) => __chalk_value,
+                    ::core::result::Result::Err(__chalk_error) => {
+                        return ::core::result::Result::Err(#private::invalid_key(
+                            __chalk_namespace,
+                            __chalk_key,
+                            #primary_name,
+                            __chalk_error,
+                        ));
                     }
                 },
                 #(#fields,)*
