@@ -197,3 +197,23 @@ fn a_payload_type_that_refers_to_itself_gives_a_valid_document() {
         .as_object()
         .is_some_and(|schemas| schemas.contains_key("comments_Person")));
 }
+
+/// A payload type that derives `JsonSchema` through chalk-streams' own `schemars`, for an
+/// application that does not depend on it: described by its schema, not as any JSON.
+#[derive(chalk_streams::schemars::JsonSchema)]
+#[schemars(crate = "chalk_streams::schemars")]
+#[allow(dead_code)]
+struct Reading {
+    sensor: String,
+    celsius: f64,
+}
+
+#[test]
+fn a_payload_type_deriving_through_the_reexported_schemars_is_described() {
+    use chalk_streams::schema::{Probe, ViaJsonSchema};
+    let schema = Probe::<Reading>::new().payload_schema();
+    assert_eq!(
+        schema["properties"]["celsius"]["type"], "number",
+        "{schema:#}"
+    );
+}

@@ -35,6 +35,12 @@ pub use message::{Headers, Message, Timestamp};
 pub use runtime::{RunningStreams, Runtime};
 pub use source::{KafkaSource, SaslMechanism, SecurityProtocol};
 
+/// The `schemars` whose `JsonSchema` a payload type derives for `asyncapi` to describe it:
+/// a type deriving another major version's is described as any JSON. To be sure of the
+/// version, derive through this one: `#[derive(chalk_streams::schemars::JsonSchema)]` with
+/// `#[schemars(crate = "chalk_streams::schemars")]`.
+pub use schemars;
+
 /// Everything a stream application usually needs: `use chalk_streams::prelude::*;`.
 pub mod prelude {
     pub use crate::duration::LateArrivalDeadline;
