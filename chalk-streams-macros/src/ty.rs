@@ -49,10 +49,11 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     single_argument(ty, "Option")
 }
 
-/// `T` if `ty` is chalk-streams' envelope: `Message<T>` written alone, or through a path with a
-/// `chalk_streams` or `prelude` segment (`chalk_streams::Message<T>`, `prelude::Message<T>`), or
-/// starting with `root`, the path given with `crate = "..."` (`my_platform::streams::Message<T>`).
-/// Another path ending in `Message` (`proto::Message<T>`) is a payload type of the user's own.
+/// `T` if `ty` is chalk-streams' envelope: `Message<T>` written alone, or through a path that
+/// starts with `chalk_streams` (`chalk_streams::Message<T>`, `chalk_streams::prelude::...`), or
+/// is `prelude::Message<T>`, or starts with `root`, the path given with `crate = "..."`
+/// (`my_platform::streams::Message<T>`). Another path ending in `Message` (`proto::Message<T>`,
+/// `proto::prelude::Message<T>`) is a payload type of the user's own.
 pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Option<&'a Type> {
     let path = plain_path(ty)?;
     let through_root = root.is_some_and(|root| {
@@ -63,11 +64,12 @@ pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Optio
                 .zip(&path.segments)
                 .all(|(a, b)| a.ident == b.ident)
     });
+    let leading: Vec<&syn::Ident> = path.segments.iter().map(|s| &s.ident).collect();
     let through_chalk = through_root
-        || path
-            .segments
-            .iter()
-            .any(|segment| segment.ident == "chalk_streams" || segment.ident == "prelude");
+        || leading
+            .first()
+            .is_some_and(|first| *first == "chalk_streams")
+        || (leading.len() == 2 && leading[0] == "prelude");
     if path.segments.len() > 1 && !through_chalk {
         return None;
     }

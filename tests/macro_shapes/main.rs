@@ -240,6 +240,11 @@ mod names {
         pub struct Message<T> {
             pub body: T,
         }
+
+        /// A prelude of the user's own, with its own `Message`.
+        pub mod prelude {
+            pub use super::Message;
+        }
     }
 
     #[stream(source = USER_UPDATES)]
@@ -254,6 +259,11 @@ mod names {
 
     #[stream(source = USER_UPDATES)]
     fn from_proto(message: proto::Message<UserUpdateBody>) -> User {
+        user(message.body)
+    }
+
+    #[stream(source = USER_UPDATES)]
+    fn from_proto_prelude(message: proto::prelude::Message<UserUpdateBody>) -> User {
         user(message.body)
     }
 }

@@ -171,12 +171,15 @@ fn resolvers_named_like_the_generated_parameters() {
 fn a_users_own_message_type_is_a_json_payload() {
     let topic = topic();
     let body = br#"{"body":{"user_id":"u1","favorite_color":"blue","age":30}}"#;
-    let rows = run_sync("macro_shapes::names::from_proto", &raw(body, None, &topic));
-    assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]));
-    assert_parse_error(run_sync(
+    // Also through a `prelude` of its own.
+    for name in [
         "macro_shapes::names::from_proto",
-        &raw(BODY, None, &topic),
-    ));
+        "macro_shapes::names::from_proto_prelude",
+    ] {
+        let rows = run_sync(name, &raw(body, None, &topic));
+        assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]), "{name}");
+        assert_parse_error(run_sync(name, &raw(BODY, None, &topic)));
+    }
 }
 
 #[test]
