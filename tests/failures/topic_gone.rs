@@ -45,21 +45,30 @@ async fn partitions_whose_commit_finds_the_topic_unknown_are_read_again_from_the
         .await
         .expect("b starts");
     let stats_b = b.stats("topic_gone").expect("stream");
+    // Nothing is committed, so each reads its partition from the start: `a` again the 50
+    // messages of the one it keeps. Passing over what it had processed (as after a commit
+    // refused for another reason) would pass over the first messages of a topic made anew.
     wait_until(&[&stats_a, &stats_b], || {
         let (a, b) = (stats_a.snapshot(), stats_b.snapshot());
-        a.assigned_partitions == 1 && b.assigned_partitions == 1
+        a.assigned_partitions == 1
+            && b.assigned_partitions == 1
+            && a.processed == 150
+            && b.processed == 50
     })
     .await;
     b.shutdown().await.expect("b stops cleanly");
 
-    // Nothing is committed, so `a` reads both partitions from the start again. Passing over
-    // what it had processed (as after a commit refused for another reason) would pass over the
-    // first messages of a topic made anew.
+    // Then `a` reads both again: 100 more.
     let (s, done) = stats_a
         .wait_for(PATIENCE, |s| {
-            s.assigned_partitions == 2 && s.processed >= 200
+            s.assigned_partitions == 2 && s.processed == 250
         })
         .await;
     assert!(done, "a reads again what it had processed: {s:?}");
     a.shutdown().await.expect("a stops cleanly");
+    assert_eq!(
+        stats_a.snapshot().processed,
+        250,
+        "each message once more, no more"
+    );
 }

@@ -34,8 +34,9 @@ async fn a_window_partition_given_back_while_its_aborted_worker_runs_is_still_re
         .produce(&attempt("slow_windows", "carol", false, t0 + MINUTE))
         .await
         .expect("produce");
+    let store = Arc::new(MemoryStore::new());
     let running = runtime_for(&kafka, &["slow_windows"])
-        .store(Arc::new(MemoryStore::new()))
+        .store(store.clone())
         .clock(clock.clone())
         .drain_timeout(Duration::from_secs(1))
         .start()
@@ -66,6 +67,26 @@ async fn a_window_partition_given_back_while_its_aborted_worker_runs_is_still_re
         s.processed >= 6
     })
     .await;
+    // All five are in their window: it fires with a count of 5 once it has ended.
+    clock.set(Timestamp::from_millis(t0 + 20 * MINUTE));
+    let expected = Some((5, t0 + 20 * MINUTE));
+    let fired = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let change = stats.next_change();
+            tokio::pin!(change);
+            change.as_mut().enable();
+            if failed(&*store, "carol", "num_failed_logins[10m]").await == expected {
+                return;
+            }
+            change.await;
+        }
+    })
+    .await;
+    assert!(
+        fired.is_ok(),
+        "carol's window [10, 20): {:?}",
+        failed(&*store, "carol", "num_failed_logins[10m]").await
+    );
     member.leave();
     running.shutdown().await.expect("clean shutdown");
 }
