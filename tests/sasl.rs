@@ -1,9 +1,8 @@
 //! SASL on a real broker: `tansu` with authentication required, SCRAM-SHA-256 and SCRAM-SHA-512
 //! logins running a stream end to end, and a wrong password stopping start-up with one clear
-//! error within seconds.
+//! error.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use chalk_streams::prelude::*;
 use chalk_streams::store::MemoryStore;
@@ -16,8 +15,6 @@ use suite::{user_color, PATIENCE};
 
 const TOPIC: &str = "secure_colors";
 const STREAM: &str = "secure_colors";
-/// A wrong password must be reported well within this.
-const FAILS_WITHIN: Duration = Duration::from_secs(10);
 
 static SECURE: KafkaSource = KafkaSource::new().name("secure").topic(TOPIC);
 
@@ -120,8 +117,9 @@ fn runtime(tansu: &Tansu, login: &Login, password: &'static str) -> Runtime {
 }
 
 /// Produces as `login`, runs the stream as `login` until it has processed everything, and checks
-/// the features and the committed offsets.
-async fn stream_runs_as(tansu: &Tansu, login: &Login, color: &str) {
+/// the features and the committed offsets, `committed_before` plus what it produced: the group
+/// goes on where the earlier run left it, processing only the new messages.
+async fn stream_runs_as(tansu: &Tansu, login: &Login, color: &str, committed_before: i64) {
     let client = KafkaTestClient::connect(
         &tansu.bootstrap_servers(),
         &login.properties(login.password),
@@ -148,17 +146,20 @@ async fn stream_runs_as(tansu: &Tansu, login: &Login, color: &str) {
         .start()
         .await
         .unwrap_or_else(|e| panic!("starts as {}: {e}", login.user));
-    let (snapshot, done) = running
-        .stats(STREAM)
-        .expect("stream runs")
-        .wait_for(PATIENCE, |s| s.processed >= users)
-        .await;
+    let stats = running.stats(STREAM).expect("stream runs");
+    let (snapshot, done) = stats.wait_for(PATIENCE, |s| s.processed >= users).await;
     assert!(
         done,
         "{} processed every message: {snapshot:?}",
         login.mechanism
     );
     running.shutdown().await.expect("clean shutdown");
+    assert_eq!(
+        stats.snapshot().processed,
+        users,
+        "only the messages after the group's offsets, as {}",
+        login.user
+    );
     for i in 0..users {
         assert_eq!(
             user_color(&*store, &format!("u{i}")).await,
@@ -174,9 +175,10 @@ async fn stream_runs_as(tansu: &Tansu, login: &Login, color: &str) {
         .iter()
         .map(|o| o.unwrap_or(0))
         .sum();
-    assert!(
-        committed >= i64::try_from(users).expect("small"),
-        "offsets committed as {}: {committed}",
+    assert_eq!(
+        committed,
+        committed_before + i64::try_from(users).expect("small"),
+        "offsets committed as {}",
         login.user
     );
 }
@@ -184,21 +186,19 @@ async fn stream_runs_as(tansu: &Tansu, login: &Login, color: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scram_sha_256_and_scram_sha_512_logins_run_a_stream() {
     let tansu = broker_with_users().await;
-    stream_runs_as(&tansu, &ALICE, "red").await;
+    stream_runs_as(&tansu, &ALICE, "red", 0).await;
     // The same group goes on where alice left it: bob's run processes only bob's messages.
-    stream_runs_as(&tansu, &BOB, "blue").await;
+    stream_runs_as(&tansu, &BOB, "blue", 20).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_password_stops_start_up_with_one_clear_error_within_seconds() {
+async fn a_wrong_password_stops_start_up_with_one_clear_error() {
     let tansu = broker_with_users().await;
     for login in [&ALICE, &BOB] {
-        let started = Instant::now();
         let error = match runtime(&tansu, login, "not-the-password").start().await {
             Ok(_) => panic!("{} logged in with a wrong password", login.user),
             Err(error) => error,
         };
-        let elapsed = started.elapsed();
         assert!(
             matches!(error, Error::Check(ref problems) if problems.len() == 1),
             "{error:?}"
@@ -215,7 +215,6 @@ async fn a_wrong_password_stops_start_up_with_one_clear_error_within_seconds() {
             )
         );
         assert!(!error.to_string().contains("not-the-password"));
-        assert!(elapsed < FAILS_WITHIN, "failed after {elapsed:?}");
     }
 }
 
@@ -240,8 +239,8 @@ async fn a_mechanism_the_broker_refuses_stops_start_up_clearly() {
     assert!(!error.contains(ALICE.password), "{error}");
 }
 
-/// `run`, as a user runs it, with a wrong password: it exits with one error line within seconds,
-/// and none of librdkafka's retry reports reach the terminal.
+/// `run`, as a user runs it, with a wrong password: it exits with one error line, the refused
+/// login's, and none of librdkafka's retry reports reach the terminal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_with_a_wrong_password_exits_with_one_line() {
     let tansu = broker_with_users().await;
@@ -251,8 +250,7 @@ async fn run_with_a_wrong_password_exits_with_one_line() {
             command.env_remove(var);
         }
     }
-    let started = Instant::now();
-    let mut child = command
+    let child = command
         .arg("run")
         .env("KAFKA_BOOTSTRAP_SERVER", tansu.bootstrap_servers())
         .env("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
@@ -265,27 +263,22 @@ async fn run_with_a_wrong_password_exits_with_one_line() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the example starts");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("status") {
-            break status;
-        }
-        if started.elapsed() > FAILS_WITHIN {
-            let _ = child.kill();
-            panic!("run still going after {FAILS_WITHIN:?} with a wrong password");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    // Its exit is awaited (on a thread of its own), within PATIENCE as a guard against a hang:
+    // the error line below tells a refused login from a wait that ran out.
+    let pid = child.id();
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait_with_output());
+    });
+    let Ok(output) = exit.recv_timeout(PATIENCE) else {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("run still going after {PATIENCE:?} with a wrong password");
     };
-    let stderr = {
-        use std::io::Read as _;
-        let mut text = String::new();
-        child
-            .stderr
-            .take()
-            .expect("stderr")
-            .read_to_string(&mut text)
-            .expect("stderr read");
-        text
-    };
+    let output = output.expect("run ran");
+    let status = output.status;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert_eq!(
         stderr,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use chalk_streams::testing::MockKafka;
 use rdkafka::message::{Headers as _, Message as _, OwnedMessage};
+use suite::server::closed_port;
 use suite::{example_named, kafka_with_topics};
 
 /// The favorite_color example's stream and topic.
@@ -97,38 +98,6 @@ fn run_within(command: &mut Command, stdin: &[u8], bound: Duration) -> Finished 
 
 fn run(command: &mut Command) -> Finished {
     run_within(command, b"", COMMAND_BOUND)
-}
-
-/// A loopback port nobody listens on, until the result is dropped: keep it for the test.
-fn closed_port() -> ClosedPort {
-    let socket =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
-    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    socket.bind(&loopback.into()).expect("a free port");
-    let port = socket
-        .local_addr()
-        .ok()
-        .and_then(|addr| addr.as_socket())
-        .expect("bound")
-        .port();
-    ClosedPort {
-        _socket: socket,
-        port,
-    }
-}
-
-/// A loopback port that refuses connections for as long as this lives: bound, but not
-/// listening, so no other test's server (they run in parallel) can take it meanwhile. A port
-/// found free and let go could be taken, and a command meant to find no broker would find one.
-struct ClosedPort {
-    _socket: socket2::Socket,
-    port: u16,
-}
-
-impl std::fmt::Display for ClosedPort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.port)
-    }
 }
 
 /// Key and payload of each message, as text.

@@ -73,3 +73,35 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A loopback port nobody listens on, until the result is dropped: keep it for the test.
+pub fn closed_port() -> ClosedPort {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    socket.bind(&loopback.into()).expect("a free port");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|addr| addr.as_socket())
+        .expect("bound")
+        .port();
+    ClosedPort {
+        _socket: socket,
+        port,
+    }
+}
+
+/// A loopback port that refuses connections for as long as this lives: bound, but not
+/// listening, so no other test's server (they run in parallel) can take it meanwhile. A port
+/// found free and let go could be taken, and a command meant to find no broker would find one.
+pub struct ClosedPort {
+    _socket: socket2::Socket,
+    port: u16,
+}
+
+impl std::fmt::Display for ClosedPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.port)
+    }
+}
