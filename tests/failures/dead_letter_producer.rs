@@ -51,6 +51,6 @@ async fn a_dead_letter_producer_that_failed_for_good_is_replaced() {
         .read("orders_refused_producer_dlq", 1, PATIENCE)
         .await
         .expect("read");
-    assert_eq!(letters.len(), 1);
+    assert_holds_exactly(&kafka, "orders_refused_producer_dlq", 1, &letters, 1).await;
     assert_eq!(letters[0].payload(), Some(&b"not json"[..]));
 }

@@ -50,6 +50,42 @@ fn header<'a>(message: &'a OwnedMessage, name: &str) -> Option<&'a str> {
         .and_then(|v| std::str::from_utf8(v).ok())
 }
 
+/// Asserts that `topic`'s `partitions` hold exactly `letters`, `count` of them: its end offsets
+/// add up to `count` (the topic being new), so a letter sent twice is one too many, which a read
+/// of `count` messages cannot show.
+async fn assert_holds_exactly(
+    kafka: &KafkaTestClient,
+    topic: &str,
+    partitions: i32,
+    letters: &[OwnedMessage],
+    count: usize,
+) {
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    assert_eq!(letters.len(), count, "read from `{topic}`");
+    let (bootstrap, name) = (kafka.bootstrap_servers().to_owned(), topic.to_owned());
+    let held: i64 = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .expect("a client");
+        (0..partitions)
+            .map(|partition| {
+                let (low, high) = consumer
+                    .fetch_watermarks(&name, partition, PATIENCE)
+                    .expect("watermarks");
+                high - low
+            })
+            .sum()
+    })
+    .await
+    .expect("joined");
+    assert_eq!(
+        held,
+        i64::try_from(count).expect("small"),
+        "messages in `{topic}`: each once"
+    );
+}
+
 async fn committed_total(
     kafka: &KafkaTestClient,
     group: &str,

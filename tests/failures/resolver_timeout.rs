@@ -48,7 +48,7 @@ async fn a_resolver_past_its_timeout_fails_its_message_and_the_partition_goes_on
         .read("slow_orders_dlq", 1, PATIENCE)
         .await
         .expect("read the dead-letter topic");
-    assert_eq!(letters.len(), 1);
+    assert_holds_exactly(&kafka, "slow_orders_dlq", 1, &letters, 1).await;
     assert_eq!(letters[0].key(), Some(&b"hang"[..]));
     assert_eq!(header(&letters[0], dlq::HEADER_PHASE), Some("resolver"));
     let error = header(&letters[0], dlq::HEADER_ERROR).unwrap_or_default();

@@ -93,7 +93,7 @@ async fn a_row_the_store_refuses_is_dead_lettered_in_phase_store() {
         .read("store_faults_dlq", 1, PATIENCE)
         .await
         .expect("read");
-    assert_eq!(letters.len(), 1);
+    assert_holds_exactly(&kafka, "store_faults_dlq", 1, &letters, 1).await;
     assert_eq!(letters[0].key(), Some(&b"o3"[..]));
     assert_eq!(header(&letters[0], dlq::HEADER_PHASE), Some("store"));
     assert_orders_stored(&*store, [0, 1, 2, 4, 5].into_iter()).await;
