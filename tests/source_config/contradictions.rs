@@ -97,6 +97,7 @@ fn other_contradictions() {
         .topic("t")
         .security_protocol(SecurityProtocol::Ssl)
         .ssl_keystore_location("https://example.invalid/client.p12")
+        .ssl_keystore_password("p")
         .ssl_ca_file("s3://bucket-only");
     let p = problems(&BAD_URIS, &[]);
     assert_eq!(

@@ -1,7 +1,9 @@
 //! Options that contradict one another: a SASL protocol without the credentials its mechanism
-//! needs (or with credentials it does not use, or GSSAPI without its feature), SASL or TLS
-//! options without a protocol that uses them, a keystore password without a keystore, a remote
-//! file location that does not parse, a dead-letter topic the stream also reads.
+//! needs (or with credentials it does not use, GSSAPI without its feature, OAUTHBEARER without
+//! the tokens this build can make), SASL or TLS options (also in `additional_kafka_args`)
+//! without a protocol that uses them, a keystore without its password or the other way round,
+//! a password librdkafka would cut, a remote file location that does not parse, a dead-letter
+//! topic the stream also reads.
 
 use super::{ResolvedSource, Resolver, SourceError};
 use crate::source::remote::RemoteLocation;
@@ -38,6 +40,20 @@ pub(super) fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechan
                     s.sasl_mechanism
                 ),
                 "remove sasl_username and sasl_password, or use PLAIN or SCRAM-SHA-256/512",
+            ));
+        }
+        let unsecured_tokens = additional_arg(s, "enable.sasl.oauthbearer.unsecure.jwt")
+            .is_some_and(|value| ["true", "t", "1"].contains(&value.to_ascii_lowercase().as_str()));
+        if s.sasl_mechanism == SaslMechanism::OAuthBearer && !unsecured_tokens {
+            r.errors.push(SourceError::new(
+                "sasl_mechanism",
+                "sasl_mechanism OAUTHBEARER needs a token, and this build can only make \
+                 librdkafka's unsecured ones (it has no OIDC): without \
+                 enable.sasl.oauthbearer.unsecure.jwt the client waits for a token for ever, \
+                 with no error",
+                "add {\"enable.sasl.oauthbearer.unsecure.jwt\": \"true\"} and the token's \
+                 sasl.oauthbearer.config to additional_kafka_args (for a broker that takes \
+                 unsecured tokens), or use SCRAM-SHA-256 or SCRAM-SHA-512",
             ));
         }
         if s.sasl_mechanism == SaslMechanism::Gssapi && !cfg!(feature = "gssapi") {
@@ -78,6 +94,47 @@ pub(super) fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechan
             }
         }
     }
+    // Left for librdkafka, they would be passed over without a word: TLS files on a plain
+    // connection (no client certificate sent), a login never made.
+    for (name, _) in &s.additional_kafka_args {
+        let (uses, kind) = if name.starts_with("ssl.") {
+            (protocol.uses_tls(), "TLS")
+        } else if name.starts_with("sasl.") {
+            (protocol.uses_sasl(), "SASL")
+        } else {
+            continue;
+        };
+        if !uses {
+            r.errors.push(SourceError::new(
+                "additional_kafka_args",
+                format!("`{name}` is set, but security_protocol is {protocol}, which does not use {kind}"),
+                format!("set the security_protocol that uses it (or {protocol_var}), or remove `{name}`"),
+            ));
+        }
+    }
+    if s.ssl_keystore_location.is_some() && s.ssl_keystore_password.is_none() {
+        let var = r.var("ssl_keystore_password");
+        r.errors.push(SourceError::new(
+            "ssl_keystore_password",
+            "ssl_keystore_location is set, but not its password: librdkafka opens no PKCS#12 keystore without one",
+            format!("call .ssl_keystore_password(...) or set {var}"),
+        ));
+    }
+    for (option, secret) in [
+        ("sasl_password", &s.sasl_password),
+        ("ssl_keystore_password", &s.ssl_keystore_password),
+    ] {
+        if secret
+            .as_ref()
+            .is_some_and(|secret| secret.expose().starts_with(char::is_whitespace))
+        {
+            r.errors.push(SourceError::new(
+                option,
+                format!("{option} begins with white space, which librdkafka removes: the broker or the keystore would get another password"),
+                "remove the white space at its start (white space at its end is kept)",
+            ));
+        }
+    }
     if s.ssl_keystore_password.is_some() && s.ssl_keystore_location.is_none() {
         let var = r.var("ssl_keystore_location");
         r.errors.push(SourceError::new(
@@ -114,4 +171,12 @@ pub(super) fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechan
             ));
         }
     }
+}
+
+/// The value of `name` in the source's `additional_kafka_args`, if set.
+fn additional_arg<'a>(s: &'a ResolvedSource, name: &str) -> Option<&'a str> {
+    s.additional_kafka_args
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.trim())
 }

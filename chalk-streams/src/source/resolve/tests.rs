@@ -45,7 +45,7 @@ fn texts_from_the_environment_lose_the_spaces_around_them_but_secrets_keep_their
             "KAFKA_SECURITY_PROTOCOL" => "SASL_PLAINTEXT",
             "KAFKA_GROUP_ID_PREFIX" => "team/ ",
             "KAFKA_SASL_USERNAME" => " alice\n",
-            "KAFKA_SASL_PASSWORD" => " pass word ",
+            "KAFKA_SASL_PASSWORD" => "pass word ",
             "KAFKA_DEAD_LETTER_QUEUE_TOPIC" => "updates_dlq ",
             _ => return None,
         };
@@ -57,10 +57,67 @@ fn texts_from_the_environment_lose_the_spaces_around_them_but_secrets_keep_their
     assert_eq!(resolved.sasl_username.as_deref(), Some("alice"));
     assert_eq!(
         resolved.sasl_password.as_ref().map(Secret::expose),
-        Some(" pass word ")
+        Some("pass word ")
     );
     assert_eq!(
         resolved.dead_letter_queue_topic.as_deref(),
         Some("updates_dlq")
+    );
+}
+
+/// What librdkafka would take otherwise than written, or pass over without a word, is refused:
+/// a password that begins with white space (librdkafka removes it), a keystore without its
+/// password, TLS or SASL properties for a protocol without them, and OAUTHBEARER without the
+/// only tokens this build can make.
+#[test]
+fn settings_librdkafka_would_cut_or_ignore_are_refused() {
+    static SOURCE: KafkaSource = KafkaSource::new().topic("updates");
+    fn refused(vars: &[(&str, &str)]) -> Vec<&'static str> {
+        let env = |var: &str| {
+            std::iter::once(("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9092"))
+                .chain(vars.iter().copied())
+                .find(|(name, _)| *name == var)
+                .map(|(_, value)| value.to_owned())
+        };
+        unresolved(&SOURCE, &env).1
+    }
+    let sasl = [
+        ("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
+        ("KAFKA_SASL_USERNAME", "alice"),
+    ];
+    assert_eq!(
+        refused(&[sasl[0], sasl[1], ("KAFKA_SASL_PASSWORD", " secret")]),
+        ["sasl_password"]
+    );
+    assert_eq!(
+        refused(&[
+            ("KAFKA_SECURITY_PROTOCOL", "SSL"),
+            ("KAFKA_SSL_KEYSTORE_LOCATION", "client.p12"),
+        ]),
+        ["ssl_keystore_password"]
+    );
+    assert_eq!(
+        refused(&[(
+            "KAFKA_ADDITIONAL_KAFKA_ARGS",
+            r#"{"ssl.certificate.location": "c.pem", "sasl.kerberos.service.name": "kafka"}"#
+        )]),
+        ["additional_kafka_args", "additional_kafka_args"],
+        "a client certificate and a Kerberos name on a plain connection"
+    );
+    let oauth = [
+        ("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+        ("KAFKA_SASL_MECHANISM", "OAUTHBEARER"),
+    ];
+    assert_eq!(refused(&oauth), ["sasl_mechanism"]);
+    assert_eq!(
+        refused(&[
+            oauth[0],
+            oauth[1],
+            (
+                "KAFKA_ADDITIONAL_KAFKA_ARGS",
+                r#"{"enable.sasl.oauthbearer.unsecure.jwt": "true"}"#
+            ),
+        ]),
+        Vec::<&str>::new()
     );
 }
