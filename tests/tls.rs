@@ -170,7 +170,7 @@ async fn ssl_with_a_client_certificate_from_a_password_protected_keystore() {
     let problem = check_fails(&with_keystore[..3]);
     assert!(
         problem.starts_with(&format!(
-            "error: stream `{EXAMPLE_STREAM}`: cannot connect to {brokers}: "
+            "error: stream `{EXAMPLE_STREAM}`: the TLS handshake with {brokers} failed: "
         )),
         "{problem}\n{}",
         broker.logs()
@@ -317,9 +317,45 @@ fn a_wrong_ca_fails_check_clearly_within_seconds() {
     ]);
     assert!(
         problem.starts_with(&format!(
-            "error: stream `{EXAMPLE_STREAM}`: cannot connect to {brokers}: "
+            "error: stream `{EXAMPLE_STREAM}`: the TLS handshake with {brokers} failed: "
         )),
         "{problem}"
     );
     assert!(problem.contains("certificate verify failed"), "{problem}");
+
+    // `run` stops there too, where it had warned and started, its consumer retrying for ever.
+    let mut run = std::process::Command::new(suite::example_path());
+    for (var, _) in std::env::vars() {
+        if var.contains("KAFKA_") {
+            run.env_remove(var);
+        }
+    }
+    let child = run
+        .arg("run")
+        .env("CHALK_STORE", "memory")
+        .env("KAFKA_BOOTSTRAP_SERVER", &brokers)
+        .env("KAFKA_SECURITY_PROTOCOL", "SSL")
+        .env("KAFKA_SSL_CA_FILE", text(&broker.pki.other_ca_file()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let pid = child.id();
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait_with_output());
+    });
+    let Ok(output) = exit.recv_timeout(PATIENCE) else {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("run still going after {PATIENCE:?} with a wrong CA");
+    };
+    let output = output.expect("run ran");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the TLS handshake with {brokers} failed: ")),
+        "{stderr}"
+    );
 }

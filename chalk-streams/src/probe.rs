@@ -63,6 +63,17 @@ impl QuietContext {
         if let Some(event) = failed_login {
             return Some(ConnectionFailure::Authentication(event.detail()));
         }
+        // A TLS handshake that failed, or that the broker ended with an alert (a certificate
+        // not verified, or refused or missing, TLS to a plain port), fails again the same
+        // way: no retry will get past it.
+        if let Some(event) = events.iter().find(|e| {
+            e.code == Some(RDKafkaErrorCode::SSL)
+                || (e.code.is_some()
+                    && (e.text.contains("SSL handshake failed")
+                        || e.text.contains("SSL alert number")))
+        }) {
+            return Some(ConnectionFailure::Tls(event.detail()));
+        }
         if events
             .iter()
             .any(|e| e.code == Some(RDKafkaErrorCode::AllBrokersDown))
@@ -168,6 +179,8 @@ impl ConsumerContext for QuietContext {}
 pub(crate) enum ConnectionFailure {
     /// A broker was reached but the login failed; librdkafka's explanation.
     Authentication(String),
+    /// A broker was reached but the TLS handshake failed; librdkafka's explanation.
+    Tls(String),
     /// No broker could be connected to; the likeliest cause.
     Unreachable(String),
     /// No answer within the deadline; librdkafka's last error, if any.
@@ -181,6 +194,7 @@ impl ConnectionFailure {
     pub(crate) fn describe(&self, brokers: &str) -> String {
         match self {
             Self::Authentication(detail) => format!("authentication failed at {brokers}: {detail}"),
+            Self::Tls(detail) => format!("the TLS handshake with {brokers} failed: {detail}"),
             Self::Unreachable(cause) => format!("cannot connect to {brokers}: {cause}"),
             Self::Timeout(timeout, last) => {
                 let last = last

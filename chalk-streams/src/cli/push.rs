@@ -147,6 +147,7 @@ async fn unreachable(
         Ok(Err(
             failure @ (ConnectionFailure::Unreachable(_)
             | ConnectionFailure::Authentication(_)
+            | ConnectionFailure::Tls(_)
             | ConnectionFailure::Timeout(..)),
         )) => Some(failure),
         _ => None,

@@ -98,7 +98,11 @@ fn check_stream(
     let brokers = plan.source.bootstrap_servers.join(",");
     let states = match outcome {
         Ok(states) => states,
-        Err(failure @ (ConnectionFailure::Authentication(_) | ConnectionFailure::Client(_))) => {
+        Err(
+            failure @ (ConnectionFailure::Authentication(_)
+            | ConnectionFailure::Tls(_)
+            | ConnectionFailure::Client(_)),
+        ) => {
             problems.push(format!(
                 "stream `{name}`: {}",
                 failure.describe_for(&plan.source)
