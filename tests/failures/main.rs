@@ -107,6 +107,7 @@ mod dead_letter_producer;
 mod dead_letters;
 mod fatal_error;
 mod future_timestamps;
+mod refused_reads;
 mod renewal_twice;
 mod resolver_timeout;
 mod shared_group;

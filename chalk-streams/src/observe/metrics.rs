@@ -113,7 +113,7 @@ const GAUGES: [(&str, &str, CounterOf); 5] = [
     ),
     (
         "stalled_partitions",
-        "Assigned partitions whose worker stopped on a panic: nothing is read from them.",
+        "Assigned partitions from which nothing is read: their worker stopped on a panic, or their fetches are refused.",
         |s| s.stalled_partitions,
     ),
     (

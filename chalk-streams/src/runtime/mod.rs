@@ -25,6 +25,7 @@ mod partition_queue;
 mod predecessors;
 mod preflight;
 mod record;
+mod refused;
 mod round_trip;
 mod running;
 mod shared;

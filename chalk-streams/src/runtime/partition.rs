@@ -55,6 +55,8 @@ pub(crate) struct PartitionTask {
     pub resume_from: Option<i64>,
     /// The epoch of the partition's slot for a window stream's offsets (`WindowMarks::open`).
     pub mark_epoch: u64,
+    /// The worker's state, shared with its panic guard and the revocation (`context`).
+    pub state: Arc<std::sync::atomic::AtomicU8>,
     /// Messages that reached the consumer's main queue before this partition's queue was
     /// split, and the signal that all of them have been handed over.
     pub handoff: Handoff,
@@ -365,24 +367,30 @@ pub(super) fn fill_batch<'a>(
     task: &PartitionTask,
     log: &mut LogLimiter,
 ) {
-    let mut report = |error: String| {
+    let mut report = |error: KafkaError, reason: String| {
+        if task.fetch_refused(&error) {
+            return;
+        }
         if let Some(suppressed) = log.allow() {
-            tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, suppressed, "error from the partition queue");
+            tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, reason, suppressed, "error from the partition queue");
         }
     };
     let mut next = first;
     while let Some(polled) = next {
         match polled {
             Ok(message) => batch.push(Queued::Polled(message)),
-            Err(error) => report(error.to_string()),
+            Err(error) => report(error, String::new()),
         }
         if let Some(queue) = queue {
             queue.take_ready(batch, &mut report);
-            return;
+            break;
         }
         if batch.len() >= MAX_BATCH {
             break;
         }
         next = messages.next().now_or_never().flatten();
+    }
+    if !batch.is_empty() {
+        task.reading_again();
     }
 }

@@ -65,11 +65,11 @@ impl PartitionQueue {
     }
 
     /// Appends to `batch` the messages ready now, until it holds [`MAX_BATCH`]; an error event
-    /// goes to `error`, described, instead. Never waits.
+    /// goes to `error`, with librdkafka's text, instead. Never waits.
     pub(crate) fn take_ready<'q>(
         &'q self,
         batch: &mut Vec<Queued<'q>>,
-        mut error: impl FnMut(String),
+        mut error: impl FnMut(KafkaError, String),
     ) {
         let room = MAX_BATCH.saturating_sub(batch.len());
         if room == 0 {
@@ -103,8 +103,10 @@ impl PartitionQueue {
                     (!text.is_null()).then(|| std::ffi::CStr::from_ptr(text).to_string_lossy())
                 }
                 .unwrap_or_default();
-                let code = KafkaError::MessageConsumption(code.into());
-                error(format!("{code} ({reason})"));
+                error(
+                    KafkaError::MessageConsumption(code.into()),
+                    reason.into_owned(),
+                );
             }
         }
     }

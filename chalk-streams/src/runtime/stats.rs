@@ -71,8 +71,9 @@ pub struct StatsSnapshot {
     pub windows_withheld: u64,
     /// Windows currently held in memory by this process.
     pub windows_retained: u64,
-    /// Assigned partitions whose worker stopped on a panic: nothing more is read from them
-    /// until they are assigned again (a restart or a rebalance), and the stream is not ready.
+    /// Assigned partitions whose worker stopped on a panic (nothing more is read from them
+    /// until they are assigned again: a restart or a rebalance), or whose fetches the brokers
+    /// refuse (until a message comes again); the stream is not ready meanwhile.
     pub stalled_partitions: u64,
     /// Assigned partitions whose worker is waiting for the feature store or the dead-letter
     /// topic to be back: it retries the write, and nothing past the messages in hand is read or
@@ -284,8 +285,8 @@ impl StreamStats {
         }
     }
 
-    /// Records that a partition's worker stopped on a panic (`true`), or that such a partition
-    /// was given up (`false`); wakes waiters.
+    /// Records that a partition's worker stopped on a panic or has its fetches refused (`true`),
+    /// or that such a partition reads again or was given up (`false`); wakes waiters.
     pub(crate) fn record_stall(&self, stalled: bool) {
         self.step(&self.stalled_partitions, stalled);
     }

@@ -31,12 +31,15 @@ pub(crate) type PartitionKey = (Arc<str>, i32);
 /// Resolves (for every clone) when a worker's task has ended.
 pub(crate) type WorkerEnded = Shared<tokio::sync::oneshot::Receiver<()>>;
 
-/// A worker's state, as its panic guard and the revocation see it.
-const RUNNING: u8 = 0;
+/// A worker's state, as its panic guard, its fetches and the revocation see it.
+pub(crate) const RUNNING: u8 = 0;
 /// Stopped on a panic, counted in the stream's stalled partitions.
 const STALLED: u8 = 1;
 /// Its partition given up: no longer counted as stalled, whatever happens after.
 const GIVEN_UP: u8 = 2;
+/// Running, but its fetches refused (not authorized to read the topic): counted in the stream's
+/// stalled partitions until a message comes again.
+pub(crate) const REFUSED: u8 = 3;
 
 /// A running partition worker.
 struct Worker {
@@ -50,7 +53,7 @@ struct Worker {
     /// earlier ownership), so that only what this assignment stored is committed at its end.
     stored_at_start: Option<i64>,
     task: tokio::task::JoinHandle<()>,
-    /// [`RUNNING`], [`STALLED`] (stopped on a panic) or [`GIVEN_UP`].
+    /// [`RUNNING`], [`STALLED`] (stopped on a panic), [`REFUSED`] or [`GIVEN_UP`].
     state: Arc<AtomicU8>,
     /// Resolves when the worker's task has ended, its queue handle dropped.
     ended: WorkerEnded,
@@ -146,7 +149,9 @@ impl StreamContext {
             .window_marks
             .open(&(Arc::clone(&topic), partition));
         let predecessors = self.still_running(&topic, partition);
+        let state = Arc::new(AtomicU8::new(RUNNING));
         let task = PartitionTask {
+            state: Arc::clone(&state),
             resume_from: stored_at_start,
             mark_epoch,
             shared: Arc::clone(&self.shared),
@@ -162,7 +167,6 @@ impl StreamContext {
             },
         };
         let span = tracing::info_span!("stream", stream = self.name(), %topic, partition);
-        let state = Arc::new(AtomicU8::new(RUNNING));
         let worker_state = Arc::clone(&state);
         let stats = Arc::clone(&self.shared.stats);
         let stop_requested = task.stop.clone();
@@ -323,7 +327,10 @@ impl StreamContext {
             let _ = worker.stop.send(true);
             self.shared.stats.forget_consumer_lag(topic, *partition);
             self.shared.stats.record_assignment(false);
-            if worker.state.swap(GIVEN_UP, Ordering::AcqRel) == STALLED {
+            if matches!(
+                worker.state.swap(GIVEN_UP, Ordering::AcqRel),
+                STALLED | REFUSED
+            ) {
                 self.shared.stats.record_stall(false);
             }
         }
