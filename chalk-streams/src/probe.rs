@@ -56,10 +56,16 @@ impl QuietContext {
     /// broker could be connected to.
     pub(crate) fn connection_failure(&self) -> Option<ConnectionFailure> {
         let events = self.events();
-        // librdkafka's error reports decide; its log lines only when they do not.
+        // librdkafka's error reports decide; its log lines only when they do not. A connection
+        // that broke during the login decides only when it broke again: once may be a broker
+        // restarting or a load balancer dropping it.
+        let broke_in_login = events.iter().filter(|e| e.broke_in_login()).count();
+        let is_login_failure =
+            |e: &&Event| e.is_authentication() || (e.broke_in_login() && broke_in_login > 1);
         let failed_login = events
             .iter()
-            .find(|e| e.code.is_some() && e.is_authentication());
+            .filter(|e| e.code.is_some())
+            .find(is_login_failure);
         if let Some(event) = failed_login {
             return Some(ConnectionFailure::Authentication(event.detail()));
         }
@@ -82,7 +88,7 @@ impl QuietContext {
         }
         events
             .iter()
-            .find(|e| e.is_authentication())
+            .find(is_login_failure)
             .map(|event| ConnectionFailure::Authentication(event.detail()))
     }
 
@@ -121,14 +127,17 @@ impl Event {
         text.trim().to_owned()
     }
 
-    /// A failed login: librdkafka's authentication error, or a connection that broke while the
-    /// SASL handshake or authentication was under way (librdkafka names the broker state
-    /// `AUTH_HANDSHAKE`, `AUTH_LEGACY` or `AUTH_REQ`).
+    /// A failed login: librdkafka's authentication error, or its report of one.
     fn is_authentication(&self) -> bool {
         self.code == Some(RDKafkaErrorCode::Authentication)
             || self.text.contains("Authentication")
             || self.text.contains("SASL")
-            || self.text.contains("in state AUTH_")
+    }
+
+    /// A connection that broke while the SASL handshake or authentication was under way
+    /// (librdkafka names the broker state `AUTH_HANDSHAKE`, `AUTH_LEGACY` or `AUTH_REQ`).
+    fn broke_in_login(&self) -> bool {
+        self.text.contains("in state AUTH_")
     }
 }
 
@@ -301,5 +310,39 @@ impl ConnectionFailure {
             }
             other => other.describe(&brokers),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(events: &[(Option<RDKafkaErrorCode>, &str)]) -> QuietContext {
+        let context = QuietContext::default();
+        for (code, text) in events {
+            context.push(Event {
+                code: *code,
+                text: (*text).to_owned(),
+            });
+        }
+        context
+    }
+
+    const DROPPED: &str =
+        "sasl_plaintext://127.0.0.1:9092/bootstrap: Disconnected (after 3ms in state AUTH_REQ)";
+
+    #[test]
+    fn a_connection_broken_once_during_the_login_is_no_failed_login() {
+        let transport = Some(RDKafkaErrorCode::BrokerTransportFailure);
+        assert_eq!(context(&[(transport, DROPPED)]).connection_failure(), None);
+        assert!(matches!(
+            context(&[(transport, DROPPED), (transport, DROPPED)]).connection_failure(),
+            Some(ConnectionFailure::Authentication(_))
+        ));
+        let refused = "SASL authentication error: SASL SCRAM authentication failed";
+        assert!(matches!(
+            context(&[(Some(RDKafkaErrorCode::Authentication), refused)]).connection_failure(),
+            Some(ConnectionFailure::Authentication(detail)) if detail == refused
+        ));
     }
 }
