@@ -51,7 +51,8 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
 
 /// `T` if `ty` is chalk-streams' envelope: `Message<T>` written alone, or through a path that
 /// starts with `chalk_streams` (`chalk_streams::Message<T>`, `chalk_streams::prelude::...`), or
-/// is `prelude::Message<T>`, or starts with `root`, the path given with `crate = "..."`
+/// is `prelude::Message<T>` (also after `crate::`, `self::` or `super::`), or starts with
+/// `root`, the path given with `crate = "..."`
 /// (`my_platform::streams::Message<T>`). Another path ending in `Message` (`proto::Message<T>`,
 /// `proto::prelude::Message<T>`) is a payload type of the user's own.
 pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Option<&'a Type> {
@@ -64,12 +65,19 @@ pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Optio
                 .zip(&path.segments)
                 .all(|(a, b)| a.ident == b.ident)
     });
-    let leading: Vec<&syn::Ident> = path.segments.iter().map(|s| &s.ident).collect();
+    // `crate::`, `self::` and `super::` lead to the application's own modules: a `prelude` of
+    // its own that re-exports chalk-streams' (`crate::prelude::Message<T>`) is chalk-streams'.
+    let segments: Vec<&syn::Ident> = path
+        .segments
+        .iter()
+        .map(|s| &s.ident)
+        .skip_while(|ident| *ident == "crate" || *ident == "self" || *ident == "super")
+        .collect();
     let through_chalk = through_root
-        || leading
+        || segments
             .first()
             .is_some_and(|first| *first == "chalk_streams")
-        || (leading.len() == 2 && leading[0] == "prelude");
+        || (segments.len() == 2 && segments[0] == "prelude");
     if path.segments.len() > 1 && !through_chalk {
         return None;
     }

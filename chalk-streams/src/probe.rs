@@ -59,7 +59,11 @@ impl QuietContext {
         // librdkafka's error reports decide; its log lines only when they do not. A connection
         // that broke during the login decides only when it broke again: once may be a broker
         // restarting or a load balancer dropping it.
-        let broke_in_login = events.iter().filter(|e| e.broke_in_login()).count();
+        // Error reports only: librdkafka logs the same failure as a line too.
+        let broke_in_login = events
+            .iter()
+            .filter(|e| e.code.is_some() && e.broke_in_login())
+            .count();
         let is_login_failure =
             |e: &&Event| e.is_authentication() || (e.broke_in_login() && broke_in_login > 1);
         let failed_login = events
@@ -69,14 +73,13 @@ impl QuietContext {
         if let Some(event) = failed_login {
             return Some(ConnectionFailure::Authentication(event.detail()));
         }
-        // A TLS handshake that failed, or that the broker ended with an alert (a certificate
-        // not verified, or refused or missing, TLS to a plain port), fails again the same
-        // way: no retry will get past it.
+        // A TLS handshake that failed (a certificate not verified), or that the broker ended
+        // with an alert (a client certificate refused or missing), fails again the same way: no
+        // retry will get past it. (A connection that merely broke during the handshake is
+        // reported as a transport error, and waited out.)
         if let Some(event) = events.iter().find(|e| {
             e.code == Some(RDKafkaErrorCode::SSL)
-                || (e.code.is_some()
-                    && (e.text.contains("SSL handshake failed")
-                        || e.text.contains("SSL alert number")))
+                || (e.code.is_some() && e.text.contains("SSL alert number"))
         }) {
             return Some(ConnectionFailure::Tls(event.detail()));
         }
@@ -339,6 +342,11 @@ mod tests {
             context(&[(transport, DROPPED), (transport, DROPPED)]).connection_failure(),
             Some(ConnectionFailure::Authentication(_))
         ));
+        // Reported once as an error and once as a log line: still once.
+        assert_eq!(
+            context(&[(transport, DROPPED), (None, DROPPED)]).connection_failure(),
+            None
+        );
         let refused = "SASL authentication error: SASL SCRAM authentication failed";
         assert!(matches!(
             context(&[(Some(RDKafkaErrorCode::Authentication), refused)]).connection_failure(),

@@ -229,6 +229,11 @@ fn r#match(uid: String) -> User {
     }
 }
 
+/// An application's own prelude, re-exporting chalk-streams': its `Message` is the envelope.
+pub mod prelude {
+    pub use chalk_streams::prelude::*;
+}
+
 // Resolvers whose names the generated code must not shadow, and a payload type of the user's own
 // that is also called `Message`.
 mod names {
@@ -265,6 +270,11 @@ mod names {
     #[stream(source = USER_UPDATES)]
     fn from_proto_prelude(message: proto::prelude::Message<UserUpdateBody>) -> User {
         user(message.body)
+    }
+
+    #[stream(source = USER_UPDATES)]
+    fn from_own_prelude(message: crate::prelude::Message<UserUpdateBody>) -> User {
+        user(message.value)
     }
 }
 

@@ -168,6 +168,16 @@ fn resolvers_named_like_the_generated_parameters() {
 }
 
 #[test]
+fn the_envelope_through_an_applications_own_prelude() {
+    let topic = topic();
+    let rows = run_sync(
+        "macro_shapes::names::from_own_prelude",
+        &raw(BODY, None, &topic),
+    );
+    assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]));
+}
+
+#[test]
 fn a_users_own_message_type_is_a_json_payload() {
     let topic = topic();
     let body = br#"{"body":{"user_id":"u1","favorite_color":"blue","age":30}}"#;

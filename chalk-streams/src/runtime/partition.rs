@@ -367,8 +367,12 @@ pub(super) fn fill_batch<'a>(
     task: &PartitionTask,
     log: &mut LogLimiter,
 ) {
-    let mut report = |error: KafkaError, reason: String| {
-        if task.fetch_refused(&error) {
+    // Where in the batch the last refused fetch was reported: only messages after it show the
+    // partition read again (those before it were fetched before the refusal).
+    let refused_at = std::cell::Cell::new(None::<usize>);
+    let mut report = |error: KafkaError, reason: String, at: usize| {
+        if task.fetch_refused(&error, &reason) {
+            refused_at.set(Some(at));
             return;
         }
         if let Some(suppressed) = log.allow() {
@@ -379,7 +383,7 @@ pub(super) fn fill_batch<'a>(
     while let Some(polled) = next {
         match polled {
             Ok(message) => batch.push(Queued::Polled(message)),
-            Err(error) => report(error, String::new()),
+            Err(error) => report(error, String::new(), batch.len()),
         }
         if let Some(queue) = queue {
             queue.take_ready(batch, &mut report);
@@ -390,7 +394,7 @@ pub(super) fn fill_batch<'a>(
         }
         next = messages.next().now_or_never().flatten();
     }
-    if !batch.is_empty() {
+    if batch.len() > refused_at.get().unwrap_or(0) {
         task.reading_again();
     }
 }

@@ -65,11 +65,12 @@ impl PartitionQueue {
     }
 
     /// Appends to `batch` the messages ready now, until it holds [`MAX_BATCH`]; an error event
-    /// goes to `error`, with librdkafka's text, instead. Never waits.
+    /// goes to `error`, with librdkafka's text and the batch's length when it came, instead.
+    /// Never waits.
     pub(crate) fn take_ready<'q>(
         &'q self,
         batch: &mut Vec<Queued<'q>>,
-        mut error: impl FnMut(KafkaError, String),
+        mut error: impl FnMut(KafkaError, String, usize),
     ) {
         let room = MAX_BATCH.saturating_sub(batch.len());
         if room == 0 {
@@ -106,6 +107,7 @@ impl PartitionQueue {
                 error(
                     KafkaError::MessageConsumption(code.into()),
                     reason.into_owned(),
+                    batch.len(),
                 );
             }
         }

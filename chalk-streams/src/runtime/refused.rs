@@ -12,23 +12,27 @@ use super::context::{REFUSED, RUNNING};
 use super::partition::PartitionTask;
 
 impl PartitionTask {
-    /// Whether `error` says the partition's fetches are refused; if so, counts it as stalled
-    /// (once) and says so.
-    pub(super) fn fetch_refused(&self, error: &KafkaError) -> bool {
-        let refused = matches!(
+    /// Whether `error` says the partition's fetches are refused while the worker reads it; if
+    /// so, counts it as stalled (once) and says so, with librdkafka's `reason`. (A worker given
+    /// up or stopped leaves the error to the usual log line.)
+    pub(super) fn fetch_refused(&self, error: &KafkaError, reason: &str) -> bool {
+        if !matches!(
             error,
             KafkaError::MessageConsumption(RDKafkaErrorCode::TopicAuthorizationFailed)
-        );
-        if refused
-            && self
-                .state
-                .compare_exchange(RUNNING, REFUSED, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
-            self.shared.stats.record_stall(true);
-            tracing::error!(stream = self.name(), topic = %self.topic, partition = self.partition, %error, "not authorized to read the partition: nothing is read from it, and the stream is not ready, until the access is granted");
+        ) {
+            return false;
         }
-        refused
+        match self
+            .state
+            .compare_exchange(RUNNING, REFUSED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                self.shared.stats.record_stall(true);
+                tracing::error!(stream = self.name(), topic = %self.topic, partition = self.partition, %error, reason, "not authorized to read the partition: nothing is read from it, and the stream is not ready, until the access is granted");
+                true
+            }
+            Err(state) => state == REFUSED,
+        }
     }
 
     /// A message came: a partition whose fetches were refused reads again.

@@ -126,7 +126,12 @@ pub(super) fn check_consistency(r: &mut Resolver<'_>, s: &ResolvedSource, mechan
     ] {
         if secret
             .as_ref()
-            .is_some_and(|secret| secret.expose().starts_with(char::is_whitespace))
+            // librdkafka's `isspace`: ASCII white space, the vertical tab included.
+            .is_some_and(|secret| {
+                secret
+                    .expose()
+                    .starts_with(|c: char| c.is_ascii_whitespace() || c == '\x0b')
+            })
         {
             r.errors.push(SourceError::new(
                 option,
