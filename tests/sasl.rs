@@ -250,7 +250,7 @@ async fn run_with_a_wrong_password_exits_with_one_line() {
             command.env_remove(var);
         }
     }
-    let child = command
+    command
         .arg("run")
         .env("KAFKA_BOOTSTRAP_SERVER", tansu.bootstrap_servers())
         .env("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
@@ -258,25 +258,10 @@ async fn run_with_a_wrong_password_exits_with_one_line() {
         .env("KAFKA_SASL_USERNAME", ALICE.user)
         .env("KAFKA_SASL_PASSWORD", "not-the-password")
         .env("CHALK_STORE", "memory")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the example starts");
-    // Its exit is awaited (on a thread of its own), within PATIENCE as a guard against a hang:
-    // the error line below tells a refused login from a wait that ran out.
-    let pid = child.id();
-    let (exited, exit) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = exited.send(child.wait_with_output());
-    });
-    let Ok(output) = exit.recv_timeout(PATIENCE) else {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
-        panic!("run still going after {PATIENCE:?} with a wrong password");
-    };
-    let output = output.expect("run ran");
+        .env("RUST_LOG", "warn");
+    // Within PATIENCE as a guard against a hang: the error line below tells a refused login
+    // from a wait that ran out.
+    let output = suite::output_within(&mut command, PATIENCE, "run with a wrong password");
     let status = output.status;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(status.code(), Some(1), "{stderr}");

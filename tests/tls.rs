@@ -330,28 +330,12 @@ fn a_wrong_ca_fails_check_clearly_within_seconds() {
             run.env_remove(var);
         }
     }
-    let child = run
-        .arg("run")
+    run.arg("run")
         .env("CHALK_STORE", "memory")
         .env("KAFKA_BOOTSTRAP_SERVER", &brokers)
         .env("KAFKA_SECURITY_PROTOCOL", "SSL")
-        .env("KAFKA_SSL_CA_FILE", text(&broker.pki.other_ca_file()))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the example starts");
-    let pid = child.id();
-    let (exited, exit) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = exited.send(child.wait_with_output());
-    });
-    let Ok(output) = exit.recv_timeout(PATIENCE) else {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
-        panic!("run still going after {PATIENCE:?} with a wrong CA");
-    };
-    let output = output.expect("run ran");
+        .env("KAFKA_SSL_CA_FILE", text(&broker.pki.other_ca_file()));
+    let output = suite::output_within(&mut run, PATIENCE, "run with a wrong CA");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(

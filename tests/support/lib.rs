@@ -227,6 +227,35 @@ pub fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + Sen
     move |var| map.get(var).cloned()
 }
 
+/// Runs `command` (its output piped) to its end and returns its output; after `bound`, kills it
+/// and panics, saying `what` was still running. Its exit is awaited on a thread of its own.
+pub fn output_within(
+    command: &mut std::process::Command,
+    bound: Duration,
+    what: &str,
+) -> std::process::Output {
+    let child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let pid = child.id();
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait_with_output());
+    });
+    match exit.recv_timeout(bound) {
+        Ok(output) => output.expect("it ran"),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{what} still going after {bound:?}");
+        }
+    }
+}
+
 /// The `favorite_color` example's `check` with `vars` as its only Kafka and AWS variables (info
 /// logging, memory store) and a deadline of 120 s; panics, after killing it, if it has not
 /// exited within `bound` (under that deadline: a check that ends within it recognised its
@@ -242,26 +271,10 @@ pub fn example_check(vars: &[(&str, String)], bound: Duration) -> (std::process:
         .args(["check", "--timeout", "120s"])
         .env("RUST_LOG", "info")
         .env("CHALK_STORE", "memory")
-        .envs(vars.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+        .envs(vars.iter().map(|(k, v)| (k, v)));
     let started = std::time::Instant::now();
-    let child = command.spawn().expect("the example starts");
-    let pid = child.id();
-    let (done_tx, done) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done_tx.send(child.wait_with_output());
-    });
-    match done.recv_timeout(bound) {
-        Ok(output) => (output.expect("check ran"), started.elapsed()),
-        Err(_) => {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("check did not exit within {bound:?}");
-        }
-    }
+    let output = output_within(&mut command, bound, "check");
+    (output, started.elapsed())
 }
 
 /// The example called `name` (a file in `examples/`), built by `cargo build --examples`
