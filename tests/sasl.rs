@@ -261,7 +261,7 @@ async fn run_with_a_wrong_password_exits_with_one_line() {
         .env("RUST_LOG", "warn");
     // Within PATIENCE as a guard against a hang: the error line below tells a refused login
     // from a wait that ran out.
-    let output = suite::output_within(&mut command, PATIENCE, "run with a wrong password");
+    let output = suite::output_within(&mut command, b"", PATIENCE);
     let status = output.status;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(status.code(), Some(1), "{stderr}");

@@ -2,9 +2,7 @@
 //! process. Every child process is waited for with a bound of the test's own: a command that
 //! hangs fails the test instead of stalling it.
 
-use std::io::Write as _;
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chalk_streams::testing::MockKafka;
@@ -61,38 +59,12 @@ impl Finished {
 /// within `bound`.
 fn run_within(command: &mut Command, stdin: &[u8], bound: Duration) -> Finished {
     let started = Instant::now();
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the example starts");
-    let pid = child.id();
-    let mut input = child.stdin.take().expect("piped");
-    let stdin = stdin.to_vec();
-    std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let (done_tx, done) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done_tx.send(child.wait_with_output());
-    });
-    match done.recv_timeout(bound) {
-        Ok(output) => {
-            let output = output.expect("the example ran");
-            Finished {
-                status: output.status,
-                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                elapsed: started.elapsed(),
-            }
-        }
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("{command:?} did not exit within {bound:?}");
-        }
+    let output = suite::output_within(command, stdin, bound);
+    Finished {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
     }
 }
 

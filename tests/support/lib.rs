@@ -227,20 +227,26 @@ pub fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + Sen
     move |var| map.get(var).cloned()
 }
 
-/// Runs `command` (its output piped) to its end and returns its output; after `bound`, kills it
-/// and panics, saying `what` was still running. Its exit is awaited on a thread of its own.
+/// Runs `command` to its end with `stdin` as its input and returns its output; after `bound`,
+/// kills it and panics. Its input is written, and its exit awaited, on threads of their own.
 pub fn output_within(
     command: &mut std::process::Command,
+    stdin: &[u8],
     bound: Duration,
-    what: &str,
 ) -> std::process::Output {
-    let child = command
-        .stdin(std::process::Stdio::null())
+    use std::io::Write as _;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the program starts");
     let pid = child.id();
+    let mut input = child.stdin.take().expect("piped");
+    let stdin = stdin.to_vec();
+    std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
     let (exited, exit) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = exited.send(child.wait_with_output());
@@ -251,7 +257,7 @@ pub fn output_within(
             let _ = std::process::Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
                 .status();
-            panic!("{what} still going after {bound:?}");
+            panic!("{command:?} did not exit within {bound:?}");
         }
     }
 }
@@ -273,7 +279,7 @@ pub fn example_check(vars: &[(&str, String)], bound: Duration) -> (std::process:
         .env("CHALK_STORE", "memory")
         .envs(vars.iter().map(|(k, v)| (k, v)));
     let started = std::time::Instant::now();
-    let output = output_within(&mut command, bound, "check");
+    let output = output_within(&mut command, b"", bound);
     (output, started.elapsed())
 }
 

@@ -145,8 +145,7 @@ impl Embedded<'_> {
         }
 
         let entities = store.entities().await?;
-        crate::cli::stdout::print(format_args!("\n"))?;
-        crate::cli::stdout::print(format_args!("{}", written_by_this_run(&entities)))?;
+        crate::cli::stdout::print(format_args!("\n{}", written_by_this_run(&entities)))?;
         if keep_running {
             crate::cli::stdout::print(format_args!(
                 "\nstreams keep running; push messages to the embedded cluster or press Ctrl-C\n"

@@ -369,10 +369,10 @@ pub(super) fn fill_batch<'a>(
 ) {
     // Where in the batch the last refused fetch was reported: only messages after it show the
     // partition read again (those before it were fetched before the refusal).
-    let refused_at = std::cell::Cell::new(None::<usize>);
+    let mut refused_at = None::<usize>;
     let mut report = |error: KafkaError, reason: String, at: usize| {
         if task.fetch_refused(&error, &reason) {
-            refused_at.set(Some(at));
+            refused_at = Some(at);
             return;
         }
         if let Some(suppressed) = log.allow() {
@@ -394,7 +394,7 @@ pub(super) fn fill_batch<'a>(
         }
         next = messages.next().now_or_never().flatten();
     }
-    if batch.len() > refused_at.get().unwrap_or(0) {
+    if batch.len() > refused_at.unwrap_or(0) {
         task.reading_again();
     }
 }

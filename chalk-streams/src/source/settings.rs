@@ -60,6 +60,17 @@ impl KafkaProperties {
         self.get("group.protocol")
             .is_some_and(|protocol| protocol.trim().eq_ignore_ascii_case("consumer"))
     }
+
+    /// These properties without those of group membership ([`MEMBERSHIP`]).
+    pub(crate) fn without_group_membership(&self) -> Self {
+        let mut kept = Self::default();
+        for (key, value) in self.iter() {
+            if !MEMBERSHIP.contains(&key) {
+                kept.set(key, value);
+            }
+        }
+        kept
+    }
 }
 
 /// Settings of membership in a consumer group: joining, heartbeats, assignment. A consumer that
@@ -76,19 +87,6 @@ const MEMBERSHIP: &[&str] = &[
     "heartbeat.interval.ms",
     "max.poll.interval.ms",
 ];
-
-impl KafkaProperties {
-    /// These properties without those of group membership ([`MEMBERSHIP`]).
-    pub(crate) fn without_group_membership(&self) -> Self {
-        let mut kept = Self::default();
-        for (key, value) in self.iter() {
-            if !MEMBERSHIP.contains(&key) {
-                kept.set(key, value);
-            }
-        }
-        kept
-    }
-}
 
 #[cfg(test)]
 mod tests {
