@@ -67,7 +67,14 @@ fn start_example(example: &Path, bootstrap: &str, store: &Path) -> StreamProcess
             "KAFKA_ADDITIONAL_KAFKA_ARGS",
             r#"{"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}"#,
         )
-        .env("CHALK_STORE", format!("sqlite://{}", store.display()))
+        // Batches are written 20 ms after they are accepted rather than the default second,
+        // within which the first process would handle all 30,000 messages: the kill then
+        // comes with batches accepted and not yet written, whose offsets must not be
+        // committed.
+        .env(
+            "CHALK_STORE",
+            format!("sqlite://{}?flush_interval=20ms", store.display()),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

@@ -113,3 +113,4 @@ mod resolver_timeout;
 mod shared_group;
 mod store_faults;
 mod topic_gone;
+mod write_behind;

@@ -341,5 +341,6 @@ async fn redis_store_writes_a_hot_entitys_feature_once_per_batch() {
 
 mod behaviour;
 mod sqlite;
+mod write_behind;
 
 use behaviour::behaviour_suite;

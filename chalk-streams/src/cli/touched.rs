@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::features::FeatureRow;
-use crate::store::{Entity, FeatureStore, StoreError};
+use crate::store::{DurableMark, Entity, FeatureStore, StoreError, WriteTicket};
 
 /// The features written, by entity (namespace and key).
 type Touched = BTreeMap<(&'static str, String), BTreeSet<&'static str>>;
@@ -43,7 +43,7 @@ impl TouchedStore {
         keys
     }
 
-    fn note(&self, written: Result<(), StoreError>, keys: Touched) -> Result<(), StoreError> {
+    fn note<T>(&self, written: Result<T, StoreError>, keys: Touched) -> Result<T, StoreError> {
         if written.is_ok() {
             let mut touched = self.touched.lock().unwrap_or_else(PoisonError::into_inner);
             for (entity, features) in keys {
@@ -84,6 +84,19 @@ impl FeatureStore for TouchedStore {
         // Copied first: the inner store may move the keys out.
         let keys = self.keys(rows);
         self.note(self.inner.write_taking(rows).await, keys)
+    }
+
+    async fn write_behind(&self, rows: &mut [FeatureRow]) -> Result<WriteTicket, StoreError> {
+        let keys = self.keys(rows);
+        self.note(self.inner.write_behind(rows).await, keys)
+    }
+
+    fn durable_mark(&self) -> Option<DurableMark> {
+        self.inner.durable_mark()
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush().await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -15,7 +15,7 @@ use super::stats::StreamStats;
 use crate::features::FeatureRow;
 use crate::message::RawMessage;
 use crate::resolver::{MessageError, Phase};
-use crate::store::StoreError;
+use crate::store::{StoreError, WriteTicket};
 
 /// Back-off for a dependency that is down (store, dead-letter topic): retried until it is back.
 fn backoff() -> ExponentialBuilder {
@@ -36,9 +36,11 @@ impl PartitionTask {
             written,
             failures,
             counts,
+            ticket,
         } = resolved;
-        match self.write_batch(rows).await {
-            Ok(()) => {
+        match self.write_batch_behind(rows).await {
+            Ok(accepted) => {
+                *ticket = accepted;
                 written.extend(spans.iter().map(|span| span.timestamp));
                 counts.rows_written = rows.len() as u64;
             }
@@ -69,11 +71,37 @@ impl PartitionTask {
         if rows.is_empty() {
             return Ok(());
         }
-        match self.shared.store.write_taking(rows).await {
+        let first = self.shared.store.write_taking(rows).await;
+        self.retry_unavailable(rows, first.map(|()| WriteTicket::DURABLE))
+            .await
+            .map(drop)
+    }
+
+    /// Hands rows to the store to be written behind (see
+    /// [`FeatureStore::write_behind`](crate::store::FeatureStore::write_behind)), retrying
+    /// durably while the store is unavailable. Returns the rows' ticket, or a rejection with
+    /// the rows as they were.
+    async fn write_batch_behind(&self, rows: &mut [FeatureRow]) -> Result<WriteTicket, StoreError> {
+        if rows.is_empty() {
+            return Ok(WriteTicket::DURABLE);
+        }
+        let first = self.shared.store.write_behind(rows).await;
+        self.retry_unavailable(rows, first).await
+    }
+
+    /// After a first attempt at writing `rows`: retries them while the store is unavailable.
+    async fn retry_unavailable(
+        &self,
+        rows: &[FeatureRow],
+        first: Result<WriteTicket, StoreError>,
+    ) -> Result<WriteTicket, StoreError> {
+        match first {
             Err(StoreError::Unavailable(error)) => {
                 let waiting = Waiting::new(&self.shared.stats);
                 self.store_write_failed(&StoreError::Unavailable(error), Duration::ZERO, &waiting);
-                self.retry_writes(rows, &waiting).await
+                self.retry_writes(rows, &waiting)
+                    .await
+                    .map(|()| WriteTicket::DURABLE)
             }
             written => written,
         }

@@ -31,6 +31,7 @@ mod running;
 mod shared;
 mod stats;
 mod stream;
+mod unconfirmed;
 pub(crate) mod window;
 pub(crate) mod window_marks;
 pub(crate) mod window_resolver;

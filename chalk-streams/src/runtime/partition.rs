@@ -6,10 +6,9 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{FutureExt, StreamExt};
-use rdkafka::consumer::{Consumer, MessageStream, StreamConsumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, OwnedMessage};
+use futures::StreamExt;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::OwnedMessage;
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -19,15 +18,17 @@ use super::latency::LatencyBatch;
 use super::lead::too_far_ahead;
 use super::log_limit::LogLimiter;
 use super::offsets::OffsetTracker;
-use super::partition_queue::{PartitionQueue, Queued};
+use super::partition_queue::fill_batch;
 use super::predecessors::predecessor_ended;
 use super::record::KafkaRecord;
 use super::stats::StatsSnapshot;
+use super::unconfirmed::UnconfirmedOffsets;
 use super::window_resolver::WindowResolver;
 use super::StreamShared;
 use crate::features::{recycle, FeatureRow};
 use crate::message::{RawMessage, Timestamp};
 use crate::resolver::{MessageError, Resolver};
+use crate::store::WriteTicket;
 
 /// The consumer type every stream uses.
 pub(crate) type KafkaConsumer = StreamConsumer<StreamContext>;
@@ -82,6 +83,8 @@ pub(super) struct Resolved {
     /// Messages that failed: (batch index, why).
     pub(super) failures: Vec<(usize, MessageError)>,
     pub(super) counts: StatsSnapshot,
+    /// The store's ticket for the rows, durable once its durable mark reaches it.
+    pub(super) ticket: WriteTicket,
 }
 
 impl Resolved {
@@ -91,6 +94,7 @@ impl Resolved {
         self.written.clear();
         self.failures.clear();
         self.counts = StatsSnapshot::default();
+        self.ticket = WriteTicket::DURABLE;
     }
 }
 
@@ -109,6 +113,7 @@ struct Progress {
     tracker: OffsetTracker,
     log: LogLimiter,
     resolved: Resolved,
+    unconfirmed: UnconfirmedOffsets,
 }
 
 impl PartitionTask {
@@ -125,6 +130,7 @@ impl PartitionTask {
             tracker: OffsetTracker::new(),
             log: LogLimiter::new(Duration::from_secs(10), 10),
             resolved: Resolved::default(),
+            unconfirmed: UnconfirmedOffsets::new(self.shared.store.durable_mark()),
         };
         let Some(early) = self.await_handoff().await else {
             return;
@@ -143,6 +149,10 @@ impl PartitionTask {
                     biased;
                     _ = self.stop.changed() => break 'queue,
                     () = predecessor_ended(&mut self.predecessors) => break,
+                    () = progress.unconfirmed.moved() => {
+                        self.store_confirmed(&mut progress.unconfirmed);
+                        continue;
+                    }
                     message = messages.next() => message,
                 };
                 fill_batch(
@@ -165,6 +175,7 @@ impl PartitionTask {
             drop(messages);
             self.renew_queue();
         }
+        self.confirm_all(&mut progress.unconfirmed).await;
         tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, "partition worker stopped");
     }
 
@@ -241,6 +252,7 @@ impl PartitionTask {
             tracker,
             log,
             resolved,
+            unconfirmed,
         } = progress;
         // A batch is finished as a whole, so its last offset stands for all of it.
         tracker.track(last);
@@ -261,8 +273,9 @@ impl PartitionTask {
         }
         tracker.complete(last);
         if let Some(offset) = tracker.advance() {
-            self.store_offset(offset);
+            unconfirmed.push(offset, resolved.ticket);
         }
+        self.store_confirmed(unconfirmed);
         self.shared.stats.record_latency(&latency);
         self.shared.stats.record(resolved.counts);
         resolved.clear();
@@ -353,48 +366,5 @@ impl PartitionTask {
                 }
             }
         }
-    }
-}
-
-/// Appends `first` and every message ready now, up to [`MAX_BATCH`]; logs queue errors. After
-/// the first, the messages are taken from `queue` in one call when the worker has it, and
-/// otherwise polled from `messages` one by one.
-pub(super) fn fill_batch<'a>(
-    batch: &mut Vec<Queued<'a>>,
-    first: Option<Result<BorrowedMessage<'a>, KafkaError>>,
-    messages: &mut MessageStream<'a, StreamContext>,
-    queue: Option<&'a PartitionQueue>,
-    task: &PartitionTask,
-    log: &mut LogLimiter,
-) {
-    // Where in the batch the last refused fetch was reported: only messages after it show the
-    // partition read again (those before it were fetched before the refusal).
-    let mut refused_at = None::<usize>;
-    let mut report = |error: KafkaError, reason: String, at: usize| {
-        if task.fetch_refused(&error, &reason) {
-            refused_at = Some(at);
-            return;
-        }
-        if let Some(suppressed) = log.allow() {
-            tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, reason, suppressed, "error from the partition queue");
-        }
-    };
-    let mut next = first;
-    while let Some(polled) = next {
-        match polled {
-            Ok(message) => batch.push(Queued::Polled(message)),
-            Err(error) => report(error, String::new(), batch.len()),
-        }
-        if let Some(queue) = queue {
-            queue.take_ready(batch, &mut report);
-            break;
-        }
-        if batch.len() >= MAX_BATCH {
-            break;
-        }
-        next = messages.next().now_or_never().flatten();
-    }
-    if batch.len() > refused_at.unwrap_or(0) {
-        task.reading_again();
     }
 }

@@ -13,11 +13,16 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
+use futures::FutureExt;
+use futures::StreamExt;
 use rdkafka::bindings as rd;
 use rdkafka::consumer::Consumer as _;
+use rdkafka::consumer::MessageStream;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
 
+use super::context::StreamContext;
+use super::log_limit::LogLimiter;
 use super::partition::{KafkaConsumer, PartitionTask, MAX_BATCH};
 use super::record::KafkaRecord;
 use crate::message::{KafkaHeaders, RawHeaders, Timestamp};
@@ -222,5 +227,48 @@ impl KafkaRecord for Queued<'_> {
         };
         // SAFETY: the message lives as long as the borrow of `self`.
         RawHeaders::Kafka(unsafe { KafkaHeaders::of(message) })
+    }
+}
+
+/// Appends `first` and every message ready now, up to [`MAX_BATCH`]; logs queue errors. After
+/// the first, the messages are taken from `queue` in one call when the worker has it, and
+/// otherwise polled from `messages` one by one.
+pub(super) fn fill_batch<'a>(
+    batch: &mut Vec<Queued<'a>>,
+    first: Option<Result<BorrowedMessage<'a>, KafkaError>>,
+    messages: &mut MessageStream<'a, StreamContext>,
+    queue: Option<&'a PartitionQueue>,
+    task: &PartitionTask,
+    log: &mut LogLimiter,
+) {
+    // Where in the batch the last refused fetch was reported: only messages after it show the
+    // partition read again (those before it were fetched before the refusal).
+    let mut refused_at = None::<usize>;
+    let mut report = |error: KafkaError, reason: String, at: usize| {
+        if task.fetch_refused(&error, &reason) {
+            refused_at = Some(at);
+            return;
+        }
+        if let Some(suppressed) = log.allow() {
+            tracing::warn!(stream = task.name(), topic = %task.topic, partition = task.partition, %error, reason, suppressed, "error from the partition queue");
+        }
+    };
+    let mut next = first;
+    while let Some(polled) = next {
+        match polled {
+            Ok(message) => batch.push(Queued::Polled(message)),
+            Err(error) => report(error, String::new(), batch.len()),
+        }
+        if let Some(queue) = queue {
+            queue.take_ready(batch, &mut report);
+            break;
+        }
+        if batch.len() >= MAX_BATCH {
+            break;
+        }
+        next = messages.next().now_or_never().flatten();
+    }
+    if batch.len() > refused_at.unwrap_or(0) {
+        task.reading_again();
     }
 }

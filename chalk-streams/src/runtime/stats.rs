@@ -228,13 +228,14 @@ impl StreamStats {
         self.step(&self.assigned_partitions, gained);
     }
 
-    /// Records the offset handed to Kafka for commit (the next offset to read).
+    /// Records the offset handed to Kafka for commit (the next offset to read) and wakes
+    /// waiters.
     pub(crate) fn record_stored_offset(&self, topic: &Arc<str>, partition: i32, next: i64) {
-        let mut offsets = self
-            .stored_offsets
+        self.stored_offsets
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        offsets.insert((Arc::clone(topic), partition), next);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((Arc::clone(topic), partition), next);
+        self.changed.notify_waiters();
     }
 
     /// The offset this process last handed to Kafka for commit on one partition.

@@ -1,10 +1,12 @@
-//! Choosing a store from configuration: `CHALK_STORE=sqlite://PATH`, `redis://HOST:PORT[/DB]`,
+//! Choosing a store from configuration: `CHALK_STORE=sqlite://PATH[?flush_interval=DURATION]`,
+//! `redis://HOST:PORT[/DB]`,
 //! `memory`, or the embedded SQLite file by default.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{FeatureStore, MemoryStore, RedisStore, SqliteStore, StoreError};
 
@@ -20,7 +22,13 @@ pub enum StoreConfig {
     /// In memory: nothing survives the process.
     Memory,
     /// An SQLite file.
-    Sqlite(PathBuf),
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// How long a mapping stream's accepted batch may wait to be written with others
+        /// (see [`SqliteStore`]); zero writes each batch before the worker goes on.
+        flush_interval: Duration,
+    },
     /// A Redis server, `redis://host:port[/db]`.
     Redis(String),
 }
@@ -28,11 +36,19 @@ pub enum StoreConfig {
 impl Default for StoreConfig {
     /// The embedded SQLite file, [`DEFAULT_SQLITE_FILE`].
     fn default() -> Self {
-        StoreConfig::Sqlite(PathBuf::from(DEFAULT_SQLITE_FILE))
+        StoreConfig::sqlite(DEFAULT_SQLITE_FILE)
     }
 }
 
 impl StoreConfig {
+    /// The SQLite file at `path`, with the default flush interval.
+    pub fn sqlite(path: impl Into<PathBuf>) -> Self {
+        StoreConfig::Sqlite {
+            path: path.into(),
+            flush_interval: SqliteStore::DEFAULT_FLUSH_INTERVAL,
+        }
+    }
+
     /// From `CHALK_STORE`, or the default when it is unset or empty.
     pub fn from_env() -> Result<Self, StoreConfigError> {
         match std::env::var(STORE_VAR) {
@@ -45,7 +61,13 @@ impl StoreConfig {
     pub fn open(&self) -> Result<Arc<dyn FeatureStore>, StoreError> {
         Ok(match self {
             StoreConfig::Memory => Arc::new(MemoryStore::new()),
-            StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+            StoreConfig::Sqlite {
+                path,
+                flush_interval,
+            } => Arc::new(SqliteStore::open_with_flush_interval(
+                path,
+                *flush_interval,
+            )?),
             StoreConfig::Redis(url) => Arc::new(RedisStore::open(url)?),
         })
     }
@@ -60,10 +82,12 @@ impl StoreConfig {
                  `redis://HOST:PORT` store"
                     .to_owned(),
             )),
-            StoreConfig::Sqlite(path) if !path.exists() => Err(StoreError::Unavailable(format!(
-                "no store file at {}; set {STORE_VAR} or --store to the file the streams write",
-                path.display()
-            ))),
+            StoreConfig::Sqlite { path, .. } if !path.exists() => {
+                Err(StoreError::Unavailable(format!(
+                    "no store file at {}; set {STORE_VAR} or --store to the file the streams write",
+                    path.display()
+                )))
+            }
             _ => self.open(),
         }
     }
@@ -73,7 +97,21 @@ impl fmt::Display for StoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreConfig::Memory => f.write_str("memory"),
-            StoreConfig::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            StoreConfig::Sqlite {
+                path,
+                flush_interval,
+            } => {
+                write!(f, "sqlite://{}", path.display())?;
+                if *flush_interval != SqliteStore::DEFAULT_FLUSH_INTERVAL {
+                    let interval = humantime::format_duration(*flush_interval);
+                    write!(
+                        f,
+                        "?flush_interval={}",
+                        interval.to_string().replace(' ', "")
+                    )?;
+                }
+                Ok(())
+            }
             StoreConfig::Redis(url) => f.write_str(&redacted(url)),
         }
     }
@@ -152,7 +190,7 @@ impl FromStr for StoreConfig {
             };
         }
         match text.strip_prefix("sqlite://") {
-            Some(path) if !path.is_empty() => Ok(StoreConfig::Sqlite(PathBuf::from(path))),
+            Some(path) if !path.is_empty() && !path.starts_with('?') => sqlite_url(path),
             Some(_) => Err(StoreConfigError(format!(
                 "`sqlite://` needs the file's path: `sqlite://PATH`, such as \
                  `sqlite://{DEFAULT_SQLITE_FILE}`"
@@ -166,6 +204,35 @@ impl FromStr for StoreConfig {
     }
 }
 
+/// `PATH[?flush_interval=DURATION]`, after `sqlite://`.
+fn sqlite_url(text: &str) -> Result<StoreConfig, StoreConfigError> {
+    let Some((path, query)) = text.rsplit_once('?') else {
+        return Ok(StoreConfig::sqlite(text));
+    };
+    let mut config = StoreConfig::sqlite(path);
+    for parameter in query.split('&') {
+        match parameter.split_once('=') {
+            Some(("flush_interval", value)) => {
+                let interval = crate::duration::parse_duration(value).map_err(|error| {
+                    StoreConfigError(format!(
+                        "`flush_interval={value}` of a SQLite store: {error}"
+                    ))
+                })?;
+                if let StoreConfig::Sqlite { flush_interval, .. } = &mut config {
+                    *flush_interval = interval;
+                }
+            }
+            _ => {
+                return Err(StoreConfigError(format!(
+                    "unknown parameter `{parameter}` of a SQLite store: use \
+                     `sqlite://PATH?flush_interval=DURATION`, such as `flush_interval=250ms`"
+                )))
+            }
+        }
+    }
+    Ok(config)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,12 +242,29 @@ mod tests {
         assert_eq!("memory".parse(), Ok(StoreConfig::Memory));
         assert_eq!(
             "sqlite://data/f.sqlite".parse(),
-            Ok(StoreConfig::Sqlite("data/f.sqlite".into()))
+            Ok(StoreConfig::sqlite("data/f.sqlite"))
         );
         assert_eq!(
             "sqlite:///abs/f.sqlite".parse(),
-            Ok(StoreConfig::Sqlite("/abs/f.sqlite".into()))
+            Ok(StoreConfig::sqlite("/abs/f.sqlite"))
         );
+        let every_250ms = StoreConfig::Sqlite {
+            path: "f.sqlite".into(),
+            flush_interval: Duration::from_millis(250),
+        };
+        assert_eq!(
+            "sqlite://f.sqlite?flush_interval=250ms".parse(),
+            Ok(every_250ms.clone())
+        );
+        assert_eq!(
+            every_250ms.to_string(),
+            "sqlite://f.sqlite?flush_interval=250ms"
+        );
+        let at_once = StoreConfig::Sqlite {
+            path: "f.sqlite".into(),
+            flush_interval: Duration::ZERO,
+        };
+        assert_eq!("sqlite://f.sqlite?flush_interval=0s".parse(), Ok(at_once));
         assert_eq!(
             "redis://127.0.0.1:6379/2".parse(),
             Ok(StoreConfig::Redis("redis://127.0.0.1:6379/2".into()))
@@ -199,6 +283,16 @@ mod tests {
             error("sqlite://"),
             "`sqlite://` needs the file's path: `sqlite://PATH`, such as \
              `sqlite://chalk-features.sqlite`"
+        );
+        assert_eq!(
+            error("sqlite://f.sqlite?flush_interval=soon"),
+            "`flush_interval=soon` of a SQLite store: each part of a duration is a number \
+             followed by a unit (w, d, h, m, s, ms), e.g. \"1h30m\""
+        );
+        assert_eq!(
+            error("sqlite://f.sqlite?cache=64MB"),
+            "unknown parameter `cache=64MB` of a SQLite store: use \
+             `sqlite://PATH?flush_interval=DURATION`, such as `flush_interval=250ms`"
         );
         assert_eq!(
             error("postgres://x"),

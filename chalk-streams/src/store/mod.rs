@@ -5,6 +5,7 @@
 //! never clobbers fresher data. Equal times replace, so a recomputed value wins.
 
 mod config;
+mod durability;
 mod memory;
 mod redis;
 mod redis_limits;
@@ -21,6 +22,7 @@ use crate::message::Timestamp;
 pub use self::redis::RedisStore;
 pub(crate) use config::redacted;
 pub use config::{StoreConfig, StoreConfigError, DEFAULT_SQLITE_FILE, STORE_VAR};
+pub use durability::{DurableMark, WriteTicket};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 pub use typed::{FeatureStoreExt, ReadError, Stored};
@@ -79,6 +81,30 @@ pub trait FeatureStore: Send + Sync + 'static {
     /// because the runtime retries them. By default, writes them by reference.
     async fn write_taking(&self, rows: &mut [FeatureRow]) -> Result<(), StoreError> {
         self.write(rows).await
+    }
+
+    /// Accepts a batch to be made durable soon, with others, rather than before this returns;
+    /// the runtime's first attempt at each batch of a mapping stream comes here. On `Ok`, reads
+    /// through the store already see the batch, and the batch is durable once
+    /// [`durable_mark`](Self::durable_mark) reaches the ticket; the runtime commits the batch's
+    /// offsets only then. The rows may be taken as by [`write_taking`](Self::write_taking), and
+    /// on an error must be as they were. A store must refuse here, not later, what it would
+    /// refuse to write: once accepted, a batch can only wait for the store. By default, writes
+    /// the batch durably with `write_taking`.
+    async fn write_behind(&self, rows: &mut [FeatureRow]) -> Result<WriteTicket, StoreError> {
+        self.write_taking(rows).await.map(|()| WriteTicket::DURABLE)
+    }
+
+    /// The newest ticket of [`write_behind`](Self::write_behind) whose write is durable, as it
+    /// moves on; `None` (the default) for a store whose writes are durable when they return.
+    fn durable_mark(&self) -> Option<DurableMark> {
+        None
+    }
+
+    /// Makes every write accepted so far durable before it returns. By default there is nothing
+    /// to do.
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     /// Whether the store answers now. `run` asks once at start, to say at once that a store is

@@ -8,16 +8,19 @@
 //! FROM features;
 //! ```
 
+mod limits;
+mod pending;
 mod row_ids;
 mod rows;
 mod thread;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::{Entity, FeatureStore, StoreError};
+use super::{DurableMark, Entity, FeatureStore, StoreError, WriteTicket};
 use crate::features::FeatureRow;
 use row_ids::RowIds;
 use thread::ConnectionThread;
@@ -47,14 +50,22 @@ CREATE TABLE IF NOT EXISTS features (
 /// page it changed whole to the write-ahead log, and a log of 1,000 such pages is 64 MB.
 const PAGE_SIZE: u32 = 16 * 1024;
 
-/// A feature store in one SQLite file. A batch is written in one transaction, durable
-/// (`synchronous = FULL`, write-ahead log) before `write` returns; batches that arrive while
-/// another is being written share the next transaction (one fsync for all). Statements run on a
-/// thread of the store's own, which owns the connection; clones share it.
+/// A feature store in one SQLite file, written on a thread of the store's own, which owns the
+/// connection; clones share it. Every transaction is durable (`synchronous = FULL`, write-ahead
+/// log) when it commits.
+///
+/// A mapping stream's batches are written behind ([`FeatureStore::write_behind`]): each is
+/// accepted at once (reads through the store see it), and what was accepted is written in one
+/// transaction at the latest a flush interval after the first of it (1 s by default), with one
+/// statement per feature however often it was written meanwhile. The batches' offsets are
+/// committed only once they are written. Other writes are durable before they return; those
+/// that arrive while another is being written share the next transaction (one fsync for all).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     path: PathBuf,
     connection: Arc<ConnectionThread>,
+    /// Whether batches are written behind (a flush interval above zero).
+    writes_behind: bool,
 }
 
 fn unavailable(error: impl std::fmt::Display) -> StoreError {
@@ -82,8 +93,24 @@ fn in_file(path: &Path, error: StoreError) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the store file at `path`.
+    /// How long a batch a mapping stream's worker hands over may wait to be written with
+    /// others, unless the store is opened with another interval: its offsets are committed
+    /// after, so at most this much more is read again after a crash.
+    pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+    /// Opens (or creates) the store file at `path`, writing accepted batches at the latest
+    /// [`DEFAULT_FLUSH_INTERVAL`](Self::DEFAULT_FLUSH_INTERVAL) after the first of them.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_flush_interval(path, Self::DEFAULT_FLUSH_INTERVAL)
+    }
+
+    /// Opens (or creates) the store file at `path`, writing accepted batches at the latest
+    /// `flush_interval` after the first of them; zero writes each batch before the worker goes
+    /// on (fewer messages read again after a crash, more CPU time per message).
+    pub fn open_with_flush_interval(
+        path: impl AsRef<Path>,
+        flush_interval: Duration,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let connection = Connection::open(&path)
             .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
@@ -120,7 +147,12 @@ impl SqliteStore {
         let row_ids = has_row_ids.then(RowIds::default);
         Ok(Self {
             path,
-            connection: Arc::new(ConnectionThread::start(connection, row_ids)?),
+            connection: Arc::new(ConnectionThread::start(
+                connection,
+                row_ids,
+                flush_interval,
+            )?),
+            writes_behind: !flush_interval.is_zero(),
         })
     }
 
@@ -146,6 +178,25 @@ impl FeatureStore for SqliteStore {
             *slot = row;
         }
         result.map_err(|e| in_file(&self.path, e))
+    }
+
+    /// Takes the rows' keys and values into the store's buffer (see [`SqliteStore`]); with a
+    /// flush interval of zero, writes them as `write_taking` does.
+    async fn write_behind(&self, rows: &mut [FeatureRow]) -> Result<WriteTicket, StoreError> {
+        if !self.writes_behind {
+            return self.write_taking(rows).await.map(|()| WriteTicket::DURABLE);
+        }
+        let accepted = self.connection.accept(rows).await;
+        accepted.map_err(|e| in_file(&self.path, e))
+    }
+
+    fn durable_mark(&self) -> Option<DurableMark> {
+        self.writes_behind.then(|| self.connection.durable_mark())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        let flushed = self.connection.flush().await;
+        flushed.map_err(|e| in_file(&self.path, e))
     }
 
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {

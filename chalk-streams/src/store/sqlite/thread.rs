@@ -1,57 +1,114 @@
 //! The thread that owns a SQLite store's connection. Every statement runs there, one job at a
 //! time, so async workers never block on SQLite's file I/O and `fsync`, and a batch's rows are
 //! lent to it rather than copied.
+//!
+//! Batches accepted for a later write wait in a buffer shared with the writers (see
+//! [`PendingFeatures`]); the thread writes them in one transaction when the oldest has waited
+//! the flush interval, when the buffer is full, before a read or a durable write, and when the
+//! store is dropped.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use rusqlite::Connection;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
+use super::limits::check_row;
+use super::pending::{PendingFeatures, PendingState};
 use super::row_ids::RowIds;
-use super::rows::{read_entities, upsert};
+use super::rows::{read_entities, upsert, upsert_pending};
 use super::unavailable;
 use crate::features::FeatureRow;
-use crate::store::{Entity, StoreError};
+use crate::store::{DurableMark, Entity, StoreError, WriteTicket};
 
 /// A batch's rows, handed back with the write's outcome.
 type Written = (Vec<FeatureRow>, Result<(), StoreError>);
 
+/// How many features may wait for a flush; a batch that finds the buffer fuller waits for the
+/// flush under way. About 40 MB for features of a short key and value.
+const MAX_PENDING: usize = 1 << 18;
+
 /// What the connection's thread is asked to do.
 enum Job {
-    /// Upsert these rows in one transaction and hand them back.
+    /// Upsert these rows in one transaction, durable when answered, and hand them back.
     Write {
         rows: Vec<FeatureRow>,
         reply: oneshot::Sender<Written>,
+    },
+    /// Write what waits in the buffer now.
+    Flush {
+        reply: oneshot::Sender<Result<(), StoreError>>,
     },
     /// Read one entity (`Some((namespace, key))`) or every entity (`None`).
     Read {
         filter: Option<(String, String)>,
         reply: oneshot::Sender<Result<Vec<Entity>, StoreError>>,
     },
+    /// The buffer's first feature arrived, or the buffer is full: when to flush has changed.
+    Wake,
+}
+
+/// What writers and the connection's thread share.
+#[derive(Debug)]
+struct Shared {
+    pending: Mutex<PendingState>,
+    durable: watch::Sender<WriteTicket>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, PendingState> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The connection's thread; it ends when the last handle is dropped.
 #[derive(Debug)]
 pub(super) struct ConnectionThread {
     jobs: mpsc::Sender<Job>,
+    shared: Arc<Shared>,
+    /// SQLite's limit on a string, a blob and a row, in bytes.
+    max_length: usize,
 }
 
 impl ConnectionThread {
-    /// Moves `connection` to a thread of its own; `row_ids` if its table has row ids.
+    /// Moves `connection` to a thread of its own; `row_ids` if its table has row ids. Accepted
+    /// batches are written at the latest `flush_interval` after the first of them.
     pub(super) fn start(
         connection: Connection,
         row_ids: Option<RowIds>,
+        flush_interval: Duration,
     ) -> Result<Self, StoreError> {
+        let max_length = connection
+            .limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH)
+            .map_err(super::classify)?;
         let (jobs, queue) = mpsc::channel::<Job>();
+        let shared = Arc::new(Shared {
+            pending: Mutex::default(),
+            durable: watch::Sender::new(WriteTicket::DURABLE),
+        });
+        let server = Server {
+            connection,
+            row_ids,
+            shared: Arc::clone(&shared),
+            taken: PendingFeatures::default(),
+            flush_interval,
+            retry: None,
+        };
         std::thread::Builder::new()
             .name("chalk-sqlite".to_owned())
-            .spawn(move || serve(connection, row_ids, queue))
+            .spawn(move || server.serve(queue))
             .map_err(|e| unavailable(format!("cannot start the SQLite thread: {e}")))?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            shared,
+            max_length: usize::try_from(max_length).unwrap_or(0),
+        })
     }
 
-    /// Writes `rows`, then hands them back as they were, whatever the outcome.
+    /// Writes `rows`, then hands them back as they were, whatever the outcome. Features
+    /// accepted before are written first.
     pub(super) async fn write(&self, rows: Vec<FeatureRow>) -> Written {
         let (reply, written) = oneshot::channel();
         if let Err(mpsc::SendError(job)) = self.jobs.send(Job::Write { rows, reply }) {
@@ -68,7 +125,62 @@ impl ConnectionThread {
             .expect("the SQLite thread answers every write it takes")
     }
 
-    /// Reads one entity or all of them.
+    /// Takes the rows' keys and values into the buffer, to be written with others; returns the
+    /// batch's ticket. Refuses at once what SQLite would refuse. A full buffer waits for the
+    /// flush under way, or says why the store is unavailable if flushes fail.
+    pub(super) async fn accept(&self, rows: &mut [FeatureRow]) -> Result<WriteTicket, StoreError> {
+        for row in rows.iter() {
+            check_row(row, self.max_length)?;
+        }
+        loop {
+            let mut flushed = self.shared.durable.subscribe();
+            {
+                let mut state = self.shared.lock();
+                if state.features.len() < MAX_PENDING {
+                    let was_empty = state.features.is_empty();
+                    for row in rows.iter_mut() {
+                        state.features.accept(row);
+                    }
+                    state.accepted += 1;
+                    if was_empty {
+                        state.since = Some(Instant::now());
+                    }
+                    let ticket = WriteTicket::new(state.accepted);
+                    let full = state.features.len() >= MAX_PENDING;
+                    drop(state);
+                    if was_empty || full {
+                        // The thread outlives every handle, so it takes this.
+                        let _ = self.jobs.send(Job::Wake);
+                    }
+                    return Ok(ticket);
+                }
+                if let Some(why) = &state.failing {
+                    return Err(unavailable(why));
+                }
+            }
+            if flushed.changed().await.is_err() {
+                return Err(unavailable("the SQLite thread has stopped"));
+            }
+        }
+    }
+
+    /// The newest ticket whose batch is durable.
+    pub(super) fn durable_mark(&self) -> DurableMark {
+        self.shared.durable.subscribe()
+    }
+
+    /// Writes what waits in the buffer.
+    pub(super) async fn flush(&self) -> Result<(), StoreError> {
+        let (reply, flushed) = oneshot::channel();
+        self.jobs
+            .send(Job::Flush { reply })
+            .map_err(|_| unavailable("the SQLite thread has stopped"))?;
+        flushed
+            .await
+            .map_err(|_| unavailable("the SQLite thread has stopped"))?
+    }
+
+    /// Reads one entity or all of them, after writing what waits in the buffer.
     pub(super) async fn read(
         &self,
         filter: Option<(String, String)>,
@@ -82,37 +194,173 @@ impl ConnectionThread {
     }
 }
 
-/// The thread's loop. A panic inside SQLite code becomes an error for that job, and the rows
-/// go back to the caller all the same: nothing lent here is ever lost.
-fn serve(mut connection: Connection, mut row_ids: Option<RowIds>, queue: mpsc::Receiver<Job>) {
-    let mut next = queue.recv().ok();
-    while let Some(job) = next.take() {
-        match job {
-            Job::Write { rows, reply } => {
-                // Writes already waiting (other partitions' batches) join this one: one
-                // transaction and one fsync for all of them. A read waits for them.
-                let mut writes = vec![(rows, reply)];
-                loop {
-                    match queue.try_recv() {
-                        Ok(Job::Write { rows, reply }) => writes.push((rows, reply)),
-                        Ok(read) => {
-                            next = Some(read);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
+/// The thread's side.
+struct Server {
+    connection: Connection,
+    row_ids: Option<RowIds>,
+    shared: Arc<Shared>,
+    /// What the flush under way took from the buffer (kept to reuse its room).
+    taken: PendingFeatures,
+    flush_interval: Duration,
+    /// Delays before retrying a failed flush, and when, while flushes fail.
+    retry: Option<(ExponentialBackoff, Instant)>,
+}
+
+impl Server {
+    /// The thread's loop. A panic inside SQLite code becomes an error for that job, and the
+    /// rows go back to the caller all the same: nothing lent here is ever lost.
+    fn serve(mut self, queue: mpsc::Receiver<Job>) {
+        let mut next = None;
+        loop {
+            let job = match (next.take(), self.next_flush()) {
+                (Some(job), _) => Ok(job),
+                (None, Some(at)) => {
+                    queue.recv_timeout(at.saturating_duration_since(Instant::now()))
                 }
-                write_together(&mut connection, row_ids.as_mut(), writes);
-            }
-            Job::Read { filter, reply } => {
-                let filter = filter.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
-                let result = panic_as_error(|| read_entities(&connection, filter));
-                let _ = reply.send(result);
+                (None, None) => queue
+                    .recv()
+                    .map_err(|mpsc::RecvError| mpsc::RecvTimeoutError::Disconnected),
+            };
+            match job {
+                Ok(Job::Write { rows, reply }) => next = self.write(rows, reply, &queue),
+                Ok(Job::Flush { reply }) => {
+                    let _ = reply.send(self.flush().map_err(not_yours));
+                }
+                Ok(Job::Read { filter, reply }) => {
+                    let result = self.flush().map_err(not_yours).and_then(|()| {
+                        let filter = filter.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
+                        panic_as_error(|| read_entities(&self.connection, filter))
+                    });
+                    let _ = reply.send(result);
+                }
+                Ok(Job::Wake) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let _ = self.flush();
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.last_flush();
+                    return;
+                }
             }
         }
-        if next.is_none() {
-            next = queue.recv().ok();
+    }
+
+    /// When the buffer is to be written next, if anything waits in it.
+    fn next_flush(&self) -> Option<Instant> {
+        let state = self.shared.lock();
+        if state.features.is_empty() {
+            None
+        } else if let Some((_, at)) = &self.retry {
+            Some(*at)
+        } else if state.features.len() >= MAX_PENDING {
+            Some(Instant::now())
+        } else {
+            state.since.map(|since| since + self.flush_interval)
         }
+    }
+
+    /// Writes a durable batch, with the other durable batches already waiting (one transaction
+    /// and one fsync for all of them), after what waits in the buffer. Returns the job that
+    /// came after them, which waits for them.
+    fn write(
+        &mut self,
+        rows: Vec<FeatureRow>,
+        reply: oneshot::Sender<Written>,
+        queue: &mpsc::Receiver<Job>,
+    ) -> Option<Job> {
+        let mut writes = vec![(rows, reply)];
+        let mut next = None;
+        while let Ok(job) = queue.try_recv() {
+            match job {
+                Job::Write { rows, reply } => writes.push((rows, reply)),
+                other => {
+                    next = Some(other);
+                    break;
+                }
+            }
+        }
+        match self.flush() {
+            Ok(()) => write_together(&mut self.connection, self.row_ids.as_mut(), writes),
+            Err(error) => {
+                let error = not_yours(error);
+                for (rows, reply) in writes {
+                    let _ = reply.send((rows, Err(error.clone())));
+                }
+            }
+        }
+        next
+    }
+
+    /// Writes what waits in the buffer in one transaction. On success the durable mark moves
+    /// to the last batch accepted before; on failure the features go back into the buffer and
+    /// the next attempt waits a growing delay.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        let ticket = {
+            let mut state = self.shared.lock();
+            if state.features.is_empty() {
+                return Ok(());
+            }
+            std::mem::swap(&mut state.features, &mut self.taken);
+            state.since = None;
+            state.accepted
+        };
+        let Self {
+            connection,
+            row_ids,
+            taken,
+            ..
+        } = self;
+        let result = panic_as_error(|| upsert_pending(connection, taken, row_ids.as_mut()));
+        match &result {
+            Ok(()) => {
+                self.taken.clear();
+                self.retry = None;
+                self.shared.lock().failing = None;
+                self.shared.durable.send_replace(WriteTicket::new(ticket));
+            }
+            Err(error) => {
+                let features = self.taken.len();
+                let mut state = self.shared.lock();
+                state.features.put_back(&mut self.taken);
+                state.since.get_or_insert_with(Instant::now);
+                state.failing = Some(error.to_string());
+                drop(state);
+                let (delays, at) = self.retry.get_or_insert_with(|| {
+                    let delays = ExponentialBuilder::default()
+                        .with_min_delay(Duration::from_millis(50))
+                        .with_max_delay(Duration::from_secs(30))
+                        .with_jitter()
+                        .without_max_times()
+                        .build();
+                    (delays, Instant::now())
+                });
+                let retry_in = delays.next().unwrap_or(Duration::from_secs(30));
+                *at = Instant::now() + retry_in;
+                tracing::warn!(%error, features, ?retry_in, "writing the features accepted failed; they are kept and their offsets are not committed until they are written");
+                // Writers waiting for room learn that the store is failing.
+                self.shared.durable.send_modify(|_| {});
+            }
+        }
+        result
+    }
+
+    /// Writes what waits in the buffer as the store closes.
+    fn last_flush(&mut self) {
+        if let Err(error) = self.flush() {
+            let features = self.shared.lock().features.len();
+            tracing::error!(%error, features, "the store closed with features it could not write; their offsets were not committed, so their messages are read again");
+        }
+    }
+}
+
+/// A failed flush, as the outcome of a job that did not bring those features: the store is
+/// unavailable for it, whatever the cause.
+fn not_yours(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Unavailable(_) => error,
+        other => unavailable(format!(
+            "features accepted earlier cannot be written: {other}"
+        )),
     }
 }
 

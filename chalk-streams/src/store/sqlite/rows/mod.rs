@@ -4,6 +4,7 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params_from_iter, CachedStatement, Connection};
 
 use super::classify;
+use super::pending::PendingFeatures;
 use super::row_ids::{FeatureKey, RowIds};
 use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
@@ -43,27 +44,42 @@ pub(super) fn upsert(
     batches: &[&[FeatureRow]],
     row_ids: Option<&mut RowIds>,
 ) -> Result<(), StoreError> {
+    let features = batches.iter().copied().flatten().flat_map(|row| {
+        row.values.iter().map(move |(feature, value)| FeatureWrite {
+            namespace: row.namespace,
+            entity: &row.primary_key,
+            feature,
+            value,
+            time: row.time,
+        })
+    });
+    write_features(connection, features, row_ids)
+}
+
+/// Writes the features accepted and not yet written, one each, in one transaction, durable
+/// when this returns `Ok`.
+pub(super) fn upsert_pending(
+    connection: &mut Connection,
+    pending: &PendingFeatures,
+    row_ids: Option<&mut RowIds>,
+) -> Result<(), StoreError> {
+    write_features(connection, pending.writes(), row_ids)
+}
+
+fn write_features<'a>(
+    connection: &mut Connection,
+    features: impl Iterator<Item = FeatureWrite<'a>>,
+    row_ids: Option<&mut RowIds>,
+) -> Result<(), StoreError> {
     let transaction = connection.transaction().map_err(classify)?;
     {
         let mut writer = FeatureWriter::new(&transaction, row_ids)?;
-        let mut writes: Vec<Write<'_>> = Vec::with_capacity(
-            batches
-                .iter()
-                .flat_map(|rows| rows.iter())
-                .map(|row| row.values.len())
-                .sum(),
-        );
-        for row in batches.iter().copied().flatten() {
-            for (feature, value) in &row.values {
-                let id = writer.known_id(row, feature);
-                writes.push(Write {
-                    id,
-                    row,
-                    feature,
-                    value,
-                });
-            }
-        }
+        let mut writes: Vec<Write<'_>> = features
+            .map(|feature| Write {
+                id: writer.known_id(feature.key()),
+                feature,
+            })
+            .collect();
         // Each page is then visited once per transaction rather than read again for every
         // write that lands on it: updates by id in id order (the table's), then the others in
         // key order (the key index's). The sort is stable, and the writes of one feature are
@@ -82,31 +98,52 @@ pub(super) fn upsert(
             // A value passed over is still checked as a written one would be, so that
             // whether a message is refused does not depend on what shares its transaction.
             while let Some(next) = writes.next_if(|next| next.key() == write.key()) {
-                let passed_over = if next.row.time >= write.row.time {
+                let passed_over = if next.feature.time >= write.feature.time {
                     std::mem::replace(&mut write, next)
                 } else {
                     next
                 };
-                text::check_nesting(passed_over.value)?;
+                text::check_nesting(passed_over.feature.value)?;
             }
-            writer.write(write.row, write.feature, write.value, write.id)?;
+            writer.write(&write.feature, write.id)?;
         }
     }
     transaction.commit().map_err(classify)
 }
 
+/// One feature's value to write, with its feature time.
+pub(super) struct FeatureWrite<'a> {
+    pub(super) namespace: &'static str,
+    pub(super) entity: &'a str,
+    pub(super) feature: &'static str,
+    pub(super) value: &'a FeatureValue,
+    pub(super) time: Timestamp,
+}
+
+impl<'a> FeatureWrite<'a> {
+    fn key(&self) -> FeatureKey<'a> {
+        FeatureKey {
+            namespace: self.namespace,
+            entity: self.entity,
+            feature: self.feature,
+        }
+    }
+}
+
 /// One feature to write, with the row id it was last written to, if known.
 struct Write<'a> {
     id: Option<i64>,
-    row: &'a FeatureRow,
-    feature: &'static str,
-    value: &'a FeatureValue,
+    feature: FeatureWrite<'a>,
 }
 
 impl Write<'_> {
     /// The feature's key, in the key index's order.
     fn key(&self) -> (&str, &'static str, &'static str) {
-        (&self.row.primary_key, self.row.namespace, self.feature)
+        (
+            self.feature.entity,
+            self.feature.namespace,
+            self.feature.feature,
+        )
     }
 }
 
@@ -138,32 +175,18 @@ impl<'conn, 'ids> FeatureWriter<'conn, 'ids> {
         })
     }
 
-    /// The row id `feature` of `row` was last written to, if the table has ids and it is known.
-    fn known_id(&self, row: &FeatureRow, feature: &'static str) -> Option<i64> {
+    /// The row id the feature `key` was last written to, if the table has ids and it is known.
+    fn known_id(&self, key: FeatureKey<'_>) -> Option<i64> {
         let (_, ids) = self.by_id.as_ref()?;
-        ids.get(FeatureKey {
-            namespace: row.namespace,
-            entity: &row.primary_key,
-            feature,
-        })
+        ids.get(key)
     }
 
-    /// Writes `feature` of `row`: by `id` if given (which may be stale), by key otherwise.
-    fn write(
-        &mut self,
-        row: &FeatureRow,
-        feature: &'static str,
-        value: &FeatureValue,
-        id: Option<i64>,
-    ) -> Result<(), StoreError> {
-        let key = FeatureKey {
-            namespace: row.namespace,
-            entity: &row.primary_key,
-            feature,
-        };
+    /// Writes `write`: by `id` if given (which may be stale), by key otherwise.
+    fn write(&mut self, write: &FeatureWrite<'_>, id: Option<i64>) -> Result<(), StoreError> {
+        let key = write.key();
         if let Some((update, _)) = &mut self.by_id {
             if let Some(id) = id {
-                update.bind(row, feature, value)?;
+                update.bind(write)?;
                 update
                     .statement
                     .raw_bind_parameter(7, id)
@@ -173,7 +196,7 @@ impl<'conn, 'ids> FeatureWriter<'conn, 'ids> {
                 }
             }
         }
-        self.by_key.bind(row, feature, value)?;
+        self.by_key.bind(write)?;
         let inserted_before = self.connection.last_insert_rowid();
         let written = self.by_key.statement.raw_execute().map_err(classify)?;
         let Some((_, ids)) = &mut self.by_id else {
@@ -188,7 +211,9 @@ impl<'conn, 'ids> FeatureWriter<'conn, 'ids> {
                 .connection
                 .prepare_cached(SELECT_ID)
                 .and_then(|mut select| {
-                    select.query_row((row.namespace, &row.primary_key, feature), |id| id.get(0))
+                    select.query_row((write.namespace, write.entity, write.feature), |id| {
+                        id.get(0)
+                    })
                 })
                 .map_err(classify)?;
             ids.insert(key, id);
@@ -217,36 +242,33 @@ impl<'conn> Parameters<'conn> {
         }
     }
 
-    fn bind(
-        &mut self,
-        row: &FeatureRow,
-        feature: &'static str,
-        value: &FeatureValue,
-    ) -> Result<(), StoreError> {
+    fn bind(&mut self, write: &FeatureWrite<'_>) -> Result<(), StoreError> {
         let statement = &mut self.statement;
-        if self.namespace != Some(row.namespace) {
+        if self.namespace != Some(write.namespace) {
             statement
-                .raw_bind_parameter(1, row.namespace)
+                .raw_bind_parameter(1, write.namespace)
                 .map_err(classify)?;
-            self.namespace = Some(row.namespace);
+            self.namespace = Some(write.namespace);
         }
         statement
-            .raw_bind_parameter(2, &row.primary_key)
+            .raw_bind_parameter(2, write.entity)
             .map_err(classify)?;
-        if self.feature != Some(feature) {
-            statement.raw_bind_parameter(3, feature).map_err(classify)?;
-            self.feature = Some(feature);
+        if self.feature != Some(write.feature) {
+            statement
+                .raw_bind_parameter(3, write.feature)
+                .map_err(classify)?;
+            self.feature = Some(write.feature);
         }
         statement
-            .raw_bind_parameter(4, to_sql(value)?)
+            .raw_bind_parameter(4, to_sql(write.value)?)
             .map_err(classify)?;
-        let kind = value.type_name();
+        let kind = write.value.type_name();
         if self.kind != Some(kind) {
             statement.raw_bind_parameter(5, kind).map_err(classify)?;
             self.kind = Some(kind);
         }
         statement
-            .raw_bind_parameter(6, row.time.as_millis())
+            .raw_bind_parameter(6, write.time.as_millis())
             .map_err(classify)
     }
 }

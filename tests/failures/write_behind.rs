@@ -1,0 +1,91 @@
+//! A store that writes batches behind (SQLite): a partition's offsets are handed to Kafka for
+//! commit only once the store has written the batches' rows, and a stopping stream has the
+//! store write them first.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chalk_streams::store::SqliteStore;
+
+use super::store_faults::order_records;
+use super::*;
+
+static WRITE_BEHIND: KafkaSource = KafkaSource::new().topic("write_behind");
+
+#[stream(source = WRITE_BEHIND, name = "write_behind")]
+fn write_behind(order: Order) -> Result<OrderFeatures, String> {
+    order_features(order)
+}
+
+const PARTITIONS: i32 = 2;
+const ORDERS: i32 = 40;
+
+/// Long enough that only a read, a flush or the stream's stop writes what was accepted.
+const AN_HOUR: Duration = Duration::from_secs(3600);
+
+/// Rows in the file, read by a connection of its own, as another process would.
+fn rows_in_file(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("open")
+        .query_row("SELECT COUNT(*) FROM features", [], |row| row.get(0))
+        .expect("count")
+}
+
+fn stored_total(stats: &chalk_streams::runtime::StreamStats) -> i64 {
+    stats.stored_offsets().values().sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_are_handed_over_for_commit_only_once_the_rows_are_written() {
+    let kafka = kafka_with_topics(&["write_behind"], PARTITIONS);
+    kafka
+        .produce_all(&order_records("write_behind", 0..ORDERS))
+        .await
+        .expect("produce");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = Arc::new(SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open"));
+    let running = runtime_for(&kafka, &["write_behind"])
+        .store(store.clone())
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("write_behind").expect("stream");
+    let (s, done) = stats
+        .wait_for(PATIENCE, |s| s.processed == ORDERS as u64)
+        .await;
+    assert!(done, "{s:?}");
+    assert!(
+        stats.stored_offsets().is_empty(),
+        "nothing is handed to Kafka for commit before the store writes the rows: {:?}",
+        stats.stored_offsets()
+    );
+    assert_eq!(rows_in_file(&path), 0, "accepted, not yet written");
+
+    store.flush().await.expect("written");
+    assert_eq!(rows_in_file(&path), i64::from(ORDERS));
+    suite::wait_until(&[&*stats], || stored_total(&stats) == i64::from(ORDERS)).await;
+    running.shutdown().await.expect("clean shutdown");
+    assert_eq!(
+        committed_total(&kafka, "chalk/write_behind", "write_behind", PARTITIONS).await,
+        i64::from(ORDERS)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_stream_has_the_store_write_what_it_accepted_and_commits_it() {
+    let kafka = kafka_with_topics(&["write_behind"], PARTITIONS);
+    kafka
+        .produce_all(&order_records("write_behind", 0..ORDERS))
+        .await
+        .expect("produce");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = Arc::new(SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open"));
+    run_until_handled(&kafka, "write_behind", store, ORDERS as u64).await;
+    assert_eq!(rows_in_file(&path), i64::from(ORDERS));
+    assert_eq!(
+        committed_total(&kafka, "chalk/write_behind", "write_behind", PARTITIONS).await,
+        i64::from(ORDERS)
+    );
+}

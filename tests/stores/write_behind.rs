@@ -1,0 +1,176 @@
+//! The SQLite store's batches written behind: accepted at once, read back at once, durable (and
+//! shown so by the durable mark) only once written, and refused at once if SQLite would refuse
+//! them.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chalk_streams::store::WriteTicket;
+
+use super::*;
+
+const AN_HOUR: Duration = Duration::from_secs(3600);
+
+/// Rows in the file, read by a connection of its own, as another process would.
+fn rows_in_file(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("open")
+        .query_row("SELECT COUNT(*) FROM features", [], |row| row.get(0))
+        .expect("count")
+}
+
+fn durable(store: &SqliteStore, ticket: WriteTicket) -> bool {
+    let mark = store.durable_mark().expect("writes behind");
+    let mark = *mark.borrow();
+    ticket.is_durable_at(mark)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_batch_is_read_back_at_once_and_durable_once_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    let mut rows = vec![
+        row("u1", 10, vec![("color", text("red"))]),
+        row("u2", 10, vec![("color", text("blue"))]),
+    ];
+    let ticket = store.write_behind(&mut rows).await.expect("accepted");
+    assert!(!durable(&store, ticket), "not written yet");
+    assert_eq!(
+        rows_in_file(&path),
+        0,
+        "nothing in the file before the flush"
+    );
+
+    // A read sees what was accepted: the store writes it first.
+    assert_eq!(value(&store, "u1", "color").await, Some((text("red"), 10)));
+    assert!(durable(&store, ticket), "written for the read");
+    assert_eq!(rows_in_file(&path), 2);
+
+    let ticket = store
+        .write_behind(&mut [row("u3", 10, vec![("color", text("green"))])])
+        .await
+        .expect("accepted");
+    assert!(!durable(&store, ticket));
+    store.flush().await.expect("flushed");
+    assert!(durable(&store, ticket), "durable once flushed");
+    assert_eq!(rows_in_file(&path), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_batches_are_written_within_the_flush_interval() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store =
+        SqliteStore::open_with_flush_interval(&path, Duration::from_millis(50)).expect("open");
+    let mut mark = store.durable_mark().expect("writes behind");
+    let ticket = store
+        .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
+        .await
+        .expect("accepted");
+    // Nothing but the interval writes it: no read, no flush, no other write.
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        mark.wait_for(|mark| ticket.is_durable_at(*mark)),
+    )
+    .await
+    .expect("written within the interval (bounded here at 30 s)")
+    .expect("the store lives");
+    assert_eq!(rows_in_file(&path), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_writes_of_one_feature_leave_the_newest_and_the_later_of_equals() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    store
+        .write(&[row("u1", 20, vec![("color", text("stored"))])])
+        .await
+        .expect("written");
+    for (time, color) in [
+        (10, "older than stored"),
+        (20, "equal"),
+        (20, "later equal"),
+    ] {
+        store
+            .write_behind(&mut [row("u1", time, vec![("color", text(color))])])
+            .await
+            .expect("accepted");
+    }
+    store
+        .write_behind(&mut [row("u1", 15, vec![("color", text("older"))])])
+        .await
+        .expect("accepted");
+    assert_eq!(
+        value(&store, "u1", "color").await,
+        Some((text("later equal"), 20))
+    );
+    assert_eq!(rows_in_file(&path), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_sqlite_would_refuse_is_refused_when_handed_over_and_kept_as_it_was() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    let mut too_deep = json!(1);
+    for _ in 0..200 {
+        too_deep = json!([too_deep]);
+    }
+    let mut rows = vec![
+        row("u1", 10, vec![("color", text("red"))]),
+        row(
+            "u2",
+            10,
+            vec![("doc", FeatureValue::Json(too_deep.clone()))],
+        ),
+    ];
+    let refused = store.write_behind(&mut rows).await.expect_err("refused");
+    assert!(matches!(refused, StoreError::Rejected(_)), "{refused:?}");
+    assert_eq!(rows[0].primary_key, "u1", "the rows are as they were");
+    assert_eq!(rows[1].values, vec![("doc", FeatureValue::Json(too_deep))]);
+    assert_eq!(
+        store.scan().await.expect("scan"),
+        Vec::new(),
+        "nothing kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flush_that_fails_keeps_what_was_accepted_for_the_next() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    let ticket = store
+        .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
+        .await
+        .expect("accepted");
+    // Another process holds the file's write lock past the store's busy timeout (5 s).
+    let other = rusqlite::Connection::open(&path).expect("open");
+    other.execute_batch("BEGIN IMMEDIATE").expect("locked");
+    let failed = store.flush().await.expect_err("the file is locked");
+    assert!(
+        matches!(&failed, StoreError::Unavailable(why) if why.contains("locked")),
+        "{failed:?}"
+    );
+    assert!(!durable(&store, ticket));
+    other.execute_batch("ROLLBACK").expect("unlocked");
+    store.flush().await.expect("flushed");
+    assert!(durable(&store, ticket));
+    assert_eq!(rows_in_file(&path), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flush_interval_of_zero_writes_each_batch_before_it_returns() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open_with_flush_interval(&path, Duration::ZERO).expect("open");
+    assert!(store.durable_mark().is_none());
+    let ticket = store
+        .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
+        .await
+        .expect("written");
+    assert_eq!(ticket, WriteTicket::DURABLE);
+    assert_eq!(rows_in_file(&path), 1);
+}
