@@ -155,6 +155,13 @@ async fn a_flush_that_fails_keeps_what_was_accepted_for_the_next() {
         "{failed:?}"
     );
     assert!(!durable(&store, ticket));
+    // Until a write succeeds, the store is unavailable to the next batch, which is left as it
+    // was for the caller's retry.
+    let mut next = vec![row("u2", 10, vec![("color", text("blue"))])];
+    let refused = store.write_behind(&mut next).await.expect_err("failing");
+    assert!(matches!(refused, StoreError::Unavailable(_)), "{refused:?}");
+    assert_eq!(next[0].primary_key, "u2");
+    assert_eq!(next[0].values, vec![("color", text("blue"))]);
     other.execute_batch("ROLLBACK").expect("unlocked");
     store.flush().await.expect("flushed");
     assert!(durable(&store, ticket));
@@ -173,4 +180,17 @@ async fn a_flush_interval_of_zero_writes_each_batch_before_it_returns() {
         .expect("written");
     assert_eq!(ticket, WriteTicket::DURABLE);
     assert_eq!(rows_in_file(&path), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_no_values_waits_for_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    // A row whose optional features are all unset has no values.
+    let ticket = store
+        .write_behind(&mut [row("u1", 10, Vec::new())])
+        .await
+        .expect("accepted");
+    assert!(durable(&store, ticket), "nothing to write");
 }

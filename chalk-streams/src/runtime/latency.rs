@@ -49,7 +49,8 @@ pub(crate) struct LatencyHistogram {
 }
 
 /// The processing-latency histogram of a stream at one moment: time from a message's Kafka
-/// timestamp to its rows being written (window streams: to its entering its windows).
+/// timestamp to its rows being written, or accepted by a store that writes them behind (window
+/// streams: to its entering its windows).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct LatencySnapshot {

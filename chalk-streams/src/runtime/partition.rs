@@ -272,9 +272,7 @@ impl PartitionTask {
             }
         }
         tracker.complete(last);
-        if let Some(offset) = tracker.advance() {
-            unconfirmed.push(offset, resolved.ticket);
-        }
+        unconfirmed.push(tracker.advance(), resolved.ticket);
         self.store_confirmed(unconfirmed);
         self.shared.stats.record_latency(&latency);
         self.shared.stats.record(resolved.counts);

@@ -47,7 +47,8 @@ pub const REBALANCE_GRACE: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatsSnapshot {
-    /// Messages whose outputs are stored (and whose offsets may be committed).
+    /// Messages whose outputs are stored, or accepted by a store that writes them behind
+    /// (SQLite): their offsets are committed once the store has written them.
     pub processed: u64,
     /// Messages skipped because they were older than the late-arrival deadline.
     pub skipped_late: u64,
@@ -55,7 +56,7 @@ pub struct StatsSnapshot {
     pub failed: u64,
     /// Failed messages acknowledged by the dead-letter topic.
     pub dead_lettered: u64,
-    /// Feature rows written to the store.
+    /// Feature rows written to the store, or accepted by a store that writes them behind.
     pub rows_written: u64,
     /// Partitions this process currently owns.
     pub assigned_partitions: u64,

@@ -26,10 +26,14 @@ impl UnconfirmedOffsets {
         }
     }
 
-    /// Records that everything up to `offset` is processed, its rows accepted under `ticket`.
-    pub(super) fn push(&mut self, offset: i64, ticket: WriteTicket) {
+    /// Records that a batch's rows were accepted under `ticket` and, with `Some(offset)`, that
+    /// everything up to `offset` is processed. Without an offset to store (a batch at or below
+    /// the one stored), the ticket still holds back the offsets of later batches.
+    pub(super) fn push(&mut self, offset: Option<i64>, ticket: WriteTicket) {
         self.newest = self.newest.max(ticket);
-        self.waiting.push_back((offset, self.newest));
+        if let Some(offset) = offset {
+            self.waiting.push_back((offset, self.newest));
+        }
     }
 
     /// The newest offset whose rows, and all rows before, are durable, if one is newly so.
@@ -96,9 +100,9 @@ mod tests {
     fn an_offset_is_confirmed_once_its_batch_and_every_one_before_are_durable() {
         let (durable, mark) = watch::channel(WriteTicket::DURABLE);
         let mut offsets = UnconfirmedOffsets::new(Some(mark));
-        offsets.push(9, WriteTicket::new(1));
-        offsets.push(19, WriteTicket::DURABLE);
-        offsets.push(29, WriteTicket::new(2));
+        offsets.push(Some(9), WriteTicket::new(1));
+        offsets.push(Some(19), WriteTicket::DURABLE);
+        offsets.push(Some(29), WriteTicket::new(2));
         assert_eq!(offsets.confirmed(), None, "nothing durable yet");
         durable.send_replace(WriteTicket::new(1));
         assert_eq!(
@@ -113,10 +117,31 @@ mod tests {
     }
 
     #[test]
+    fn the_mark_is_awaited_only_while_an_offset_waits() {
+        use futures::FutureExt;
+        let (durable, mark) = watch::channel(WriteTicket::DURABLE);
+        let mut offsets = UnconfirmedOffsets::new(Some(mark));
+        durable.send_replace(WriteTicket::new(1));
+        assert!(
+            offsets.moved().now_or_never().is_none(),
+            "nothing waits: a moved mark wakes nobody"
+        );
+        offsets.push(Some(9), WriteTicket::new(2));
+        assert!(
+            offsets.moved().now_or_never().is_some(),
+            "the mark moved since it was last seen"
+        );
+        assert!(offsets.moved().now_or_never().is_none(), "and not since");
+        durable.send_replace(WriteTicket::new(2));
+        assert!(offsets.moved().now_or_never().is_some());
+        assert_eq!(offsets.confirmed(), Some(9));
+    }
+
+    #[test]
     fn without_a_durable_mark_every_offset_is_confirmed_at_once() {
         let mut offsets = UnconfirmedOffsets::new(None);
-        offsets.push(9, WriteTicket::DURABLE);
-        offsets.push(19, WriteTicket::DURABLE);
+        offsets.push(Some(9), WriteTicket::DURABLE);
+        offsets.push(Some(19), WriteTicket::DURABLE);
         assert_eq!(offsets.confirmed(), Some(19));
         assert!(offsets.is_empty());
     }

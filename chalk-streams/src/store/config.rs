@@ -103,12 +103,8 @@ impl fmt::Display for StoreConfig {
             } => {
                 write!(f, "sqlite://{}", path.display())?;
                 if *flush_interval != SqliteStore::DEFAULT_FLUSH_INTERVAL {
-                    let interval = humantime::format_duration(*flush_interval);
-                    write!(
-                        f,
-                        "?flush_interval={}",
-                        interval.to_string().replace(' ', "")
-                    )?;
+                    // In milliseconds, which `flush_interval=` reads back.
+                    write!(f, "?flush_interval={}ms", flush_interval.as_millis())?;
                 }
                 Ok(())
             }
@@ -204,9 +200,15 @@ impl FromStr for StoreConfig {
     }
 }
 
-/// `PATH[?flush_interval=DURATION]`, after `sqlite://`.
+/// `PATH[?flush_interval=DURATION]`, after `sqlite://`. What follows the last `?` is taken
+/// for parameters only if it reads as `name=value`: a file's name may hold a `?`.
 fn sqlite_url(text: &str) -> Result<StoreConfig, StoreConfigError> {
-    let Some((path, query)) = text.rsplit_once('?') else {
+    let parameters = text.rsplit_once('?').filter(|(_, query)| {
+        query.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+    });
+    let Some((path, query)) = parameters else {
         return Ok(StoreConfig::sqlite(text));
     };
     let mut config = StoreConfig::sqlite(path);
@@ -265,6 +267,11 @@ mod tests {
             flush_interval: Duration::ZERO,
         };
         assert_eq!("sqlite://f.sqlite?flush_interval=0s".parse(), Ok(at_once));
+        assert_eq!(
+            "sqlite://what?.sqlite".parse(),
+            Ok(StoreConfig::sqlite("what?.sqlite")),
+            "a `?` in a file's name"
+        );
         assert_eq!(
             "redis://127.0.0.1:6379/2".parse(),
             Ok(StoreConfig::Redis("redis://127.0.0.1:6379/2".into()))

@@ -90,7 +90,9 @@ pub trait FeatureStore: Send + Sync + 'static {
     /// offsets only then. The rows may be taken as by [`write_taking`](Self::write_taking), and
     /// on an error must be as they were. A store must refuse here, not later, what it would
     /// refuse to write: once accepted, a batch can only wait for the store. By default, writes
-    /// the batch durably with `write_taking`.
+    /// the batch durably with `write_taking`. A store that wraps another forwards this,
+    /// `durable_mark` and `flush` together or none of them: a forwarded ticket with no mark
+    /// would count as durable at once.
     async fn write_behind(&self, rows: &mut [FeatureRow]) -> Result<WriteTicket, StoreError> {
         self.write_taking(rows).await.map(|()| WriteTicket::DURABLE)
     }

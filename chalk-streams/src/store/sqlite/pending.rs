@@ -2,8 +2,8 @@
 //! is held once, with its newest value, so a feature written often between two flushes costs
 //! one statement, not one per write.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use indexmap::map::Entry;
+use indexmap::IndexMap;
 use std::time::Instant;
 
 use super::rows::FeatureWrite;
@@ -28,7 +28,7 @@ struct PendingValue {
 /// The newest value accepted for each feature since the last flush.
 #[derive(Debug, Default)]
 pub(super) struct PendingFeatures {
-    features: HashMap<PendingKey, PendingValue, foldhash::fast::RandomState>,
+    features: IndexMap<PendingKey, PendingValue, foldhash::fast::RandomState>,
 }
 
 impl PendingFeatures {
@@ -65,7 +65,7 @@ impl PendingFeatures {
 
     /// Puts back what a failed flush took, under what was accepted since, which came later.
     pub(super) fn put_back(&mut self, taken: &mut PendingFeatures) {
-        for (key, value) in taken.features.drain() {
+        for (key, value) in taken.features.drain(..) {
             match self.features.entry(key) {
                 Entry::Occupied(mut later) => {
                     if value.time > later.get().time {
@@ -119,6 +119,8 @@ pub(super) struct PendingState {
     pub(super) since: Option<Instant>,
     /// Why the last flush failed, until one succeeds.
     pub(super) failing: Option<String>,
+    /// Whether the connection's thread has ended: nothing accepted would be written.
+    pub(super) stopped: bool,
 }
 
 #[cfg(test)]

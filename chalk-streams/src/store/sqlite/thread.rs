@@ -18,7 +18,7 @@ use tokio::sync::{oneshot, watch};
 use super::limits::check_row;
 use super::pending::{PendingFeatures, PendingState};
 use super::row_ids::RowIds;
-use super::rows::{read_entities, upsert, upsert_pending};
+use super::rows::{read_entities, upsert, upsert_pending, upsert_pending_each};
 use super::unavailable;
 use crate::features::FeatureRow;
 use crate::store::{DurableMark, Entity, StoreError, WriteTicket};
@@ -126,16 +126,27 @@ impl ConnectionThread {
     }
 
     /// Takes the rows' keys and values into the buffer, to be written with others; returns the
-    /// batch's ticket. Refuses at once what SQLite would refuse. A full buffer waits for the
-    /// flush under way, or says why the store is unavailable if flushes fail.
+    /// batch's ticket. Refuses at once what SQLite would refuse; while writing the buffer
+    /// fails, says why the store is unavailable (the rows as they were), so that the caller
+    /// waits as for any store that is down. A full buffer waits for the flush under way.
     pub(super) async fn accept(&self, rows: &mut [FeatureRow]) -> Result<WriteTicket, StoreError> {
         for row in rows.iter() {
             check_row(row, self.max_length)?;
+        }
+        if rows.iter().all(|row| row.values.is_empty()) {
+            // Nothing to write: nothing to wait for but the batches before.
+            return Ok(WriteTicket::DURABLE);
         }
         loop {
             let mut flushed = self.shared.durable.subscribe();
             {
                 let mut state = self.shared.lock();
+                if let Some(why) = &state.failing {
+                    return Err(unavailable(why));
+                }
+                if state.stopped {
+                    return Err(unavailable("the SQLite thread has stopped"));
+                }
                 if state.features.len() < MAX_PENDING {
                     let was_empty = state.features.is_empty();
                     for row in rows.iter_mut() {
@@ -149,13 +160,11 @@ impl ConnectionThread {
                     let full = state.features.len() >= MAX_PENDING;
                     drop(state);
                     if was_empty || full {
-                        // The thread outlives every handle, so it takes this.
+                        // Were the thread gone, it would have said so in `stopped`, which
+                        // it sets under this lock.
                         let _ = self.jobs.send(Job::Wake);
                     }
                     return Ok(ticket);
-                }
-                if let Some(why) = &state.failing {
-                    return Err(unavailable(why));
                 }
             }
             if flushed.changed().await.is_err() {
@@ -210,6 +219,8 @@ impl Server {
     /// The thread's loop. A panic inside SQLite code becomes an error for that job, and the
     /// rows go back to the caller all the same: nothing lent here is ever lost.
     fn serve(mut self, queue: mpsc::Receiver<Job>) {
+        // However the loop ends, writers stop handing batches to a thread that is gone.
+        let _stopped = Stopped(Arc::clone(&self.shared));
         let mut next = None;
         loop {
             let job = match (next.take(), self.next_flush()) {
@@ -224,7 +235,21 @@ impl Server {
             match job {
                 Ok(Job::Write { rows, reply }) => next = self.write(rows, reply, &queue),
                 Ok(Job::Flush { reply }) => {
-                    let _ = reply.send(self.flush().map_err(not_yours));
+                    // Flushes asked for together (stopping workers) share one attempt.
+                    let mut replies = vec![reply];
+                    while let Ok(job) = queue.try_recv() {
+                        match job {
+                            Job::Flush { reply } => replies.push(reply),
+                            other => {
+                                next = Some(other);
+                                break;
+                            }
+                        }
+                    }
+                    let flushed = self.flush().map_err(not_yours);
+                    for reply in replies {
+                        let _ = reply.send(flushed.clone());
+                    }
                 }
                 Ok(Job::Read { filter, reply }) => {
                     let result = self.flush().map_err(not_yours).and_then(|()| {
@@ -255,7 +280,9 @@ impl Server {
         } else if state.features.len() >= MAX_PENDING {
             Some(Instant::now())
         } else {
-            state.since.map(|since| since + self.flush_interval)
+            state
+                .since
+                .and_then(|since| since.checked_add(self.flush_interval))
         }
     }
 
@@ -298,6 +325,11 @@ impl Server {
         let ticket = {
             let mut state = self.shared.lock();
             if state.features.is_empty() {
+                // Every batch accepted is written (those that brought no values included).
+                let accepted = WriteTicket::new(state.accepted);
+                self.shared
+                    .durable
+                    .send_if_modified(|mark| std::mem::replace(mark, accepted) != accepted);
                 return Ok(());
             }
             std::mem::swap(&mut state.features, &mut self.taken);
@@ -310,7 +342,18 @@ impl Server {
             taken,
             ..
         } = self;
-        let result = panic_as_error(|| upsert_pending(connection, taken, row_ids.as_mut()));
+        let mut result = panic_as_error(|| upsert_pending(connection, taken, row_ids.as_mut()));
+        if let Err(StoreError::Rejected(_)) = &result {
+            // Not seen: what SQLite refuses is refused when handed over (`check_row`). Were a
+            // feature refused anyway, the others are written and it is logged, rather than
+            // every stream on the store waiting for ever.
+            result = panic_as_error(|| upsert_pending_each(connection, taken, row_ids.as_mut()))
+                .map(|refused| {
+                    for (feature, error) in refused {
+                        tracing::error!(feature, %error, "SQLite refused a feature accepted earlier; it is not stored, and its message is committed past");
+                    }
+                });
+        }
         match &result {
             Ok(()) => {
                 self.taken.clear();
@@ -350,6 +393,17 @@ impl Server {
             let features = self.shared.lock().features.len();
             tracing::error!(%error, features, "the store closed with features it could not write; their offsets were not committed, so their messages are read again");
         }
+    }
+}
+
+/// Marks the store's thread as gone when its loop ends, a panic included, and wakes writers
+/// waiting for room.
+struct Stopped(Arc<Shared>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.lock().stopped = true;
+        self.0.durable.send_modify(|_| {});
     }
 }
 

@@ -66,6 +66,37 @@ pub(super) fn upsert_pending(
     write_features(connection, pending.writes(), row_ids)
 }
 
+/// Writes the features accepted and not yet written in one transaction, each under a
+/// savepoint of its own, for when writing them together was refused: a feature SQLite refuses
+/// is left out, and returned with why; the others are written.
+pub(super) fn upsert_pending_each(
+    connection: &mut Connection,
+    pending: &PendingFeatures,
+    mut row_ids: Option<&mut RowIds>,
+) -> Result<Vec<(String, StoreError)>, StoreError> {
+    let mut transaction = connection.transaction().map_err(classify)?;
+    let mut refused = Vec::new();
+    for feature in pending.writes() {
+        let savepoint = transaction.savepoint().map_err(classify)?;
+        let written = FeatureWriter::new(&savepoint, row_ids.as_deref_mut())
+            .and_then(|mut writer| writer.write(&feature, None));
+        match written {
+            Ok(()) => savepoint.commit().map_err(classify)?,
+            Err(StoreError::Unavailable(why)) => return Err(StoreError::Unavailable(why)),
+            // Dropping the savepoint rolls the feature back.
+            Err(error) => refused.push((
+                format!(
+                    "{}/{}/{}",
+                    feature.namespace, feature.entity, feature.feature
+                ),
+                error,
+            )),
+        }
+    }
+    transaction.commit().map_err(classify)?;
+    Ok(refused)
+}
+
 fn write_features<'a>(
     connection: &mut Connection,
     features: impl Iterator<Item = FeatureWrite<'a>>,

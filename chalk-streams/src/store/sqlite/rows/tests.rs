@@ -79,3 +79,33 @@ fn a_feature_written_several_times_in_a_transaction_is_written_once() {
     assert_eq!(color_of(&connection, "a"), "black");
     assert_eq!(color_of(&connection, "b"), "green");
 }
+
+#[test]
+fn a_feature_refused_among_those_accepted_is_left_out_and_the_others_written() {
+    let mut connection = Connection::open_in_memory().expect("open");
+    // A file whose table refuses one key: SQLite's refusal, which the store cannot foresee.
+    connection
+        .execute_batch(&super::super::SCHEMA.replace(
+            "UNIQUE (entity_key, namespace, feature)",
+            "UNIQUE (entity_key, namespace, feature), CHECK (entity_key != 'bad')",
+        ))
+        .expect("schema");
+    let mut pending = super::super::pending::PendingFeatures::default();
+    for key in ["good", "bad", "fine"] {
+        pending.accept(&mut row(key, key, 10));
+    }
+    let mut ids = RowIds::default();
+    let together = upsert_pending(&mut connection, &pending, Some(&mut ids));
+    assert!(
+        matches!(together, Err(StoreError::Rejected(_))),
+        "{together:?}"
+    );
+    let refused = upsert_pending_each(&mut connection, &pending, Some(&mut ids)).expect("written");
+    let refused: Vec<&str> = refused
+        .iter()
+        .map(|(feature, _)| feature.as_str())
+        .collect();
+    assert_eq!(refused, ["user/bad/color"]);
+    assert_eq!(color_of(&connection, "good"), "good");
+    assert_eq!(color_of(&connection, "fine"), "fine");
+}
