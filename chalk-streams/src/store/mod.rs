@@ -75,10 +75,12 @@ pub trait FeatureStore: Send + Sync + 'static {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError>;
 
     /// Writes a batch the caller has no further use for once it is written, as
-    /// [`write`](Self::write) does; the runtime's first attempt at each batch comes here. A
-    /// store that keeps values in memory may move keys and values out of `rows` instead of
-    /// copying them, but only when it returns `Ok`: on an error `rows` must be as they were,
-    /// because the runtime retries them. By default, writes them by reference.
+    /// [`write`](Self::write) does; the runtime's first attempt at each batch of a window
+    /// stream comes here (and, by default, a mapping stream's, through
+    /// [`write_behind`](Self::write_behind)). A store that keeps values in memory may move keys
+    /// and values out of `rows` instead of copying them, but only when it returns `Ok`: on an
+    /// error `rows` must be as they were, because the runtime retries them. By default, writes
+    /// them by reference.
     async fn write_taking(&self, rows: &mut [FeatureRow]) -> Result<(), StoreError> {
         self.write(rows).await
     }

@@ -27,7 +27,8 @@ use crate::store::{DurableMark, Entity, StoreError, WriteTicket};
 type Written = (Vec<FeatureRow>, Result<(), StoreError>);
 
 /// How many features may wait for a flush; a batch that finds the buffer fuller waits for the
-/// flush under way. About 40 MB for features of a short key and value.
+/// flush under way. About 40 MB for features of a short key and value, twice that while the
+/// buffer fills again during a flush (each table keeps its room from one flush to the next).
 const MAX_PENDING: usize = 1 << 18;
 
 /// What the connection's thread is asked to do.
