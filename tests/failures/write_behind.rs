@@ -2,12 +2,12 @@
 //! commit only once the store has written the batches' rows, and a stopping stream has the
 //! store write them first.
 
-use std::path::Path;
 use std::time::Duration;
 
 use chalk_streams::store::SqliteStore;
 
-use chalk_streams::testing::Record;
+use chalk_streams::testing::{MockKafka, Record};
+use suite::sqlite_file::stored_rows;
 
 use super::store_faults::order_records;
 use super::*;
@@ -46,12 +46,18 @@ const ORDERS: i32 = 40;
 /// Long enough that only a read, a flush or the stream's stop writes what was accepted.
 const AN_HOUR: Duration = Duration::from_secs(3600);
 
-/// Rows in the file, read by a connection of its own, as another process would.
-fn rows_in_file(path: &Path) -> i64 {
-    rusqlite::Connection::open(path)
-        .expect("open")
-        .query_row("SELECT COUNT(*) FROM features", [], |row| row.get(0))
-        .expect("count")
+/// The orders, produced on a new topic, and a store that writes what it accepted only when
+/// read, flushed or stopped; the directory holds the store's file.
+async fn orders_and_store() -> (MockKafka, tempfile::TempDir, Arc<SqliteStore>) {
+    let kafka = kafka_with_topics(&["write_behind"], PARTITIONS);
+    kafka
+        .produce_all(&order_records("write_behind", 0..ORDERS))
+        .await
+        .expect("produce");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open_with_flush_interval(path, AN_HOUR).expect("open");
+    (kafka, dir, Arc::new(store))
 }
 
 fn stored_total(stats: &chalk_streams::runtime::StreamStats) -> i64 {
@@ -60,14 +66,7 @@ fn stored_total(stats: &chalk_streams::runtime::StreamStats) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_are_handed_over_for_commit_only_once_the_rows_are_written() {
-    let kafka = kafka_with_topics(&["write_behind"], PARTITIONS);
-    kafka
-        .produce_all(&order_records("write_behind", 0..ORDERS))
-        .await
-        .expect("produce");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store = Arc::new(SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open"));
+    let (kafka, _dir, store) = orders_and_store().await;
     let running = runtime_for(&kafka, &["write_behind"])
         .store(store.clone())
         .start()
@@ -83,10 +82,10 @@ async fn offsets_are_handed_over_for_commit_only_once_the_rows_are_written() {
         "nothing is handed to Kafka for commit before the store writes the rows: {:?}",
         stats.stored_offsets()
     );
-    assert_eq!(rows_in_file(&path), 0, "accepted, not yet written");
+    assert_eq!(stored_rows(store.path()), 0, "accepted, not yet written");
 
     store.flush().await.expect("written");
-    assert_eq!(rows_in_file(&path), i64::from(ORDERS));
+    assert_eq!(stored_rows(store.path()), i64::from(ORDERS));
     suite::wait_until(&[&*stats], || stored_total(&stats) == i64::from(ORDERS)).await;
     running.shutdown().await.expect("clean shutdown");
     assert_eq!(
@@ -97,16 +96,10 @@ async fn offsets_are_handed_over_for_commit_only_once_the_rows_are_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopping_stream_has_the_store_write_what_it_accepted_and_commits_it() {
-    let kafka = kafka_with_topics(&["write_behind"], PARTITIONS);
-    kafka
-        .produce_all(&order_records("write_behind", 0..ORDERS))
-        .await
-        .expect("produce");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store = Arc::new(SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open"));
+    let (kafka, _dir, store) = orders_and_store().await;
+    let path = store.path().to_owned();
     run_until_handled(&kafka, "write_behind", store, ORDERS as u64).await;
-    assert_eq!(rows_in_file(&path), i64::from(ORDERS));
+    assert_eq!(stored_rows(&path), i64::from(ORDERS));
     assert_eq!(
         committed_total(&kafka, "chalk/write_behind", "write_behind", PARTITIONS).await,
         i64::from(ORDERS)
@@ -142,7 +135,7 @@ async fn a_row_sqlite_would_refuse_is_dead_lettered_and_its_neighbours_written()
         .expect("read");
     assert_holds_exactly(&kafka, "write_behind_deep_dlq", 1, &letters, 1).await;
     assert_eq!(header(&letters[0], dlq::HEADER_PHASE), Some("store"));
-    assert_eq!(rows_in_file(&path), 5, "its neighbours are written");
+    assert_eq!(stored_rows(&path), 5, "its neighbours are written");
     assert_eq!(
         committed_total(&kafka, "chalk/write_behind_deep", "write_behind_deep", 1).await,
         6

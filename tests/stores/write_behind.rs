@@ -2,22 +2,14 @@
 //! shown so by the durable mark) only once written, and refused at once if SQLite would refuse
 //! them.
 
-use std::path::Path;
 use std::time::Duration;
 
 use chalk_streams::store::WriteTicket;
+use suite::sqlite_file::stored_rows;
 
 use super::*;
 
 const AN_HOUR: Duration = Duration::from_secs(3600);
-
-/// Rows in the file, read by a connection of its own, as another process would.
-fn rows_in_file(path: &Path) -> i64 {
-    rusqlite::Connection::open(path)
-        .expect("open")
-        .query_row("SELECT COUNT(*) FROM features", [], |row| row.get(0))
-        .expect("count")
-}
 
 fn durable(store: &SqliteStore, ticket: WriteTicket) -> bool {
     let mark = store.durable_mark().expect("writes behind");
@@ -37,7 +29,7 @@ async fn an_accepted_batch_is_read_back_at_once_and_durable_once_written() {
     let ticket = store.write_behind(&mut rows).await.expect("accepted");
     assert!(!durable(&store, ticket), "not written yet");
     assert_eq!(
-        rows_in_file(&path),
+        stored_rows(&path),
         0,
         "nothing in the file before the flush"
     );
@@ -45,7 +37,7 @@ async fn an_accepted_batch_is_read_back_at_once_and_durable_once_written() {
     // A read sees what was accepted: the store writes it first.
     assert_eq!(value(&store, "u1", "color").await, Some((text("red"), 10)));
     assert!(durable(&store, ticket), "written for the read");
-    assert_eq!(rows_in_file(&path), 2);
+    assert_eq!(stored_rows(&path), 2);
 
     let ticket = store
         .write_behind(&mut [row("u3", 10, vec![("color", text("green"))])])
@@ -54,7 +46,7 @@ async fn an_accepted_batch_is_read_back_at_once_and_durable_once_written() {
     assert!(!durable(&store, ticket));
     store.flush().await.expect("flushed");
     assert!(durable(&store, ticket), "durable once flushed");
-    assert_eq!(rows_in_file(&path), 3);
+    assert_eq!(stored_rows(&path), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,7 +68,7 @@ async fn accepted_batches_are_written_within_the_flush_interval() {
     .await
     .expect("written within the interval (bounded here at 30 s)")
     .expect("the store lives");
-    assert_eq!(rows_in_file(&path), 1);
+    assert_eq!(stored_rows(&path), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,7 +98,7 @@ async fn accepted_writes_of_one_feature_leave_the_newest_and_the_later_of_equals
         value(&store, "u1", "color").await,
         Some((text("later equal"), 20))
     );
-    assert_eq!(rows_in_file(&path), 1);
+    assert_eq!(stored_rows(&path), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,7 +157,7 @@ async fn a_flush_that_fails_keeps_what_was_accepted_for_the_next() {
     other.execute_batch("ROLLBACK").expect("unlocked");
     store.flush().await.expect("flushed");
     assert!(durable(&store, ticket));
-    assert_eq!(rows_in_file(&path), 1);
+    assert_eq!(stored_rows(&path), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,7 +171,7 @@ async fn a_flush_interval_of_zero_writes_each_batch_before_it_returns() {
         .await
         .expect("written");
     assert_eq!(ticket, WriteTicket::DURABLE);
-    assert_eq!(rows_in_file(&path), 1);
+    assert_eq!(stored_rows(&path), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
