@@ -70,12 +70,12 @@ enum Command {
     },
 }
 
-/// Where features are stored: `sqlite://PATH` (default `sqlite://chalk-features.sqlite`),
-/// `redis://HOST:PORT[/DB]` or `memory`.
+/// Where features are stored: `sqlite://PATH[?flush_interval=DURATION]` (default
+/// `sqlite://chalk-features.sqlite`), `redis://HOST:PORT[/DB]` or `memory`.
 #[derive(Debug, clap::Args)]
 struct StoreArgs {
-    /// The feature store: `sqlite://PATH`, `redis://HOST:PORT[/DB]` or `memory`
-    /// [default: sqlite://chalk-features.sqlite]
+    /// The feature store: `sqlite://PATH[?flush_interval=DURATION]`, `redis://HOST:PORT[/DB]`
+    /// or `memory` [default: sqlite://chalk-features.sqlite]
     // The variable's value may hold a Redis password: `--help` does not show it.
     #[arg(long = "store", env = "CHALK_STORE", hide_env_values = true, value_name = "URL", value_parser = parse_store)]
     store: Option<StoreConfig>,

@@ -74,9 +74,11 @@ const COUNTERS: [(&str, &str, CounterOf); 9] = [
         "Failed messages acknowledged by the dead-letter topic.",
         |s| s.dead_lettered,
     ),
-    ("rows_written", "Feature rows written to the store.", |s| {
-        s.rows_written
-    }),
+    (
+        "rows_written",
+        "Feature rows written to the store (or accepted, to be written behind).",
+        |s| s.rows_written,
+    ),
     (
         "retries",
         "Store or dead-letter writes that failed and were retried.",

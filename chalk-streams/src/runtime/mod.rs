@@ -2,7 +2,8 @@
 //! assigned partition, at-least-once and gap-free offset commits, clean shutdown.
 //!
 //! A mapping stream's message: poll → late-arrival check on the Kafka timestamp (before
-//! decoding) → decode → resolver → rows written to the store (per batch) → offset stored. A
+//! decoding) → decode → resolver → rows written to the store (per batch; a store that writes
+//! behind accepts them, and the offset waits until it has written them) → offset stored. A
 //! window stream's messages are kept in their windows, late by the window's end, and its offsets
 //! stay at the first message of a window still retained (see `window`). Offsets are stored
 //! only once every message before them in the partition is done. The runtime commits what is

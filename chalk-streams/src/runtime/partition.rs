@@ -150,7 +150,9 @@ impl PartitionTask {
                     _ = self.stop.changed() => break 'queue,
                     () = predecessor_ended(&mut self.predecessors) => break,
                     () = progress.unconfirmed.moved() => {
-                        self.store_confirmed(&mut progress.unconfirmed);
+                        if self.store_confirmed(&mut progress.unconfirmed) {
+                            self.shared.stats.offsets_confirmed();
+                        }
                         continue;
                     }
                     message = messages.next() => message,

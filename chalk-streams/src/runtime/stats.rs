@@ -229,13 +229,19 @@ impl StreamStats {
         self.step(&self.assigned_partitions, gained);
     }
 
-    /// Records the offset handed to Kafka for commit (the next offset to read) and wakes
-    /// waiters.
+    /// Records the offset handed to Kafka for commit (the next offset to read). Waiters are
+    /// woken by the batch's counts, recorded after it, so that they never see an offset stored
+    /// past messages not yet counted; or by [`offsets_confirmed`](Self::offsets_confirmed).
     pub(crate) fn record_stored_offset(&self, topic: &Arc<str>, partition: i32, next: i64) {
         self.stored_offsets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert((Arc::clone(topic), partition), next);
+    }
+
+    /// Wakes waiters after offsets were stored outside a batch (a store that writes behind
+    /// confirmed them).
+    pub(crate) fn offsets_confirmed(&self) {
         self.changed.notify_waiters();
     }
 

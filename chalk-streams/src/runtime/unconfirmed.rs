@@ -31,8 +31,14 @@ impl UnconfirmedOffsets {
     /// the one stored), the ticket still holds back the offsets of later batches.
     pub(super) fn push(&mut self, offset: Option<i64>, ticket: WriteTicket) {
         self.newest = self.newest.max(ticket);
-        if let Some(offset) = offset {
-            self.waiting.push_back((offset, self.newest));
+        let Some(offset) = offset else {
+            return;
+        };
+        match self.waiting.back_mut() {
+            // Batches under one ticket are confirmed together: the list holds one entry per
+            // ticket, however many batches wait for a flush.
+            Some((last, ticket)) if *ticket == self.newest => *last = offset,
+            _ => self.waiting.push_back((offset, self.newest)),
         }
     }
 
@@ -71,11 +77,13 @@ impl UnconfirmedOffsets {
 }
 
 impl PartitionTask {
-    /// Stores the newest offset that is newly confirmed, if any.
-    pub(super) fn store_confirmed(&self, unconfirmed: &mut UnconfirmedOffsets) {
-        if let Some(offset) = unconfirmed.confirmed() {
+    /// Stores the newest offset that is newly confirmed, if any; returns whether it did.
+    pub(super) fn store_confirmed(&self, unconfirmed: &mut UnconfirmedOffsets) -> bool {
+        let confirmed = unconfirmed.confirmed();
+        if let Some(offset) = confirmed {
             self.store_offset(offset);
         }
+        confirmed.is_some()
     }
 
     /// Has the store write what it accepted, then stores the offsets that confirms: a worker
@@ -87,7 +95,9 @@ impl PartitionTask {
         if let Err(error) = self.shared.store.flush().await {
             tracing::warn!(stream = self.name(), topic = %self.topic, partition = self.partition, %error, "the store could not write this partition's last batches; their offsets are not committed, and their messages are read again");
         }
-        self.store_confirmed(unconfirmed);
+        if self.store_confirmed(unconfirmed) {
+            self.shared.stats.offsets_confirmed();
+        }
     }
 }
 
@@ -135,6 +145,33 @@ mod tests {
         durable.send_replace(WriteTicket::new(2));
         assert!(offsets.moved().now_or_never().is_some());
         assert_eq!(offsets.confirmed(), Some(9));
+    }
+
+    #[test]
+    fn a_ticket_without_an_offset_still_holds_back_later_offsets() {
+        let (durable, mark) = watch::channel(WriteTicket::DURABLE);
+        let mut offsets = UnconfirmedOffsets::new(Some(mark));
+        offsets.push(None, WriteTicket::new(1));
+        offsets.push(Some(9), WriteTicket::DURABLE);
+        assert_eq!(
+            offsets.confirmed(),
+            None,
+            "waits for the first batch's rows"
+        );
+        durable.send_replace(WriteTicket::new(1));
+        assert_eq!(offsets.confirmed(), Some(9));
+    }
+
+    #[test]
+    fn batches_under_one_ticket_take_one_entry() {
+        let (durable, mark) = watch::channel(WriteTicket::DURABLE);
+        let mut offsets = UnconfirmedOffsets::new(Some(mark));
+        for offset in 0..1_000 {
+            offsets.push(Some(offset), WriteTicket::new(1));
+        }
+        assert_eq!(offsets.waiting.len(), 1);
+        durable.send_replace(WriteTicket::new(1));
+        assert_eq!(offsets.confirmed(), Some(999));
     }
 
     #[test]

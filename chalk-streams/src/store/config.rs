@@ -103,8 +103,15 @@ impl fmt::Display for StoreConfig {
             } => {
                 write!(f, "sqlite://{}", path.display())?;
                 if *flush_interval != SqliteStore::DEFAULT_FLUSH_INTERVAL {
-                    // In milliseconds, which `flush_interval=` reads back.
-                    write!(f, "?flush_interval={}ms", flush_interval.as_millis())?;
+                    // In milliseconds, which `flush_interval=` reads back; an interval under a
+                    // millisecond shows as one, not as zero (which writes each batch at once).
+                    let millis = flush_interval.as_millis();
+                    let millis = if millis == 0 && !flush_interval.is_zero() {
+                        1
+                    } else {
+                        millis
+                    };
+                    write!(f, "?flush_interval={millis}ms")?;
                 }
                 Ok(())
             }

@@ -4,8 +4,9 @@
 use crate::features::{FeatureRow, FeatureValue};
 use crate::store::{text, StoreError};
 
-/// Room a row takes besides its texts: the record header, the integers and the type name.
-const ROW_OVERHEAD: usize = 64;
+/// Room a row takes besides the texts counted: the record header, the integers, the type name,
+/// and a timestamp's text (RFC 3339, at most 35 bytes), with room to spare.
+const ROW_OVERHEAD: usize = 128;
 
 /// Refuses `row` if SQLite would: a list or JSON value nested too deep to read back, or a row
 /// larger than `max_length`, the connection's limit on a string, a blob and a row.

@@ -241,6 +241,8 @@ impl Server {
                     while let Ok(job) = queue.try_recv() {
                         match job {
                             Job::Flush { reply } => replies.push(reply),
+                            // The deadline is worked out again after the flush.
+                            Job::Wake => {}
                             other => {
                                 next = Some(other);
                                 break;
@@ -301,6 +303,7 @@ impl Server {
         while let Ok(job) = queue.try_recv() {
             match job {
                 Job::Write { rows, reply } => writes.push((rows, reply)),
+                Job::Wake => {}
                 other => {
                     next = Some(other);
                     break;
@@ -337,6 +340,8 @@ impl Server {
             state.since = None;
             state.accepted
         };
+        // The buffer has room again: writers waiting for it go on during the write.
+        self.shared.durable.send_modify(|_| {});
         let Self {
             connection,
             row_ids,
@@ -367,7 +372,10 @@ impl Server {
                 let mut state = self.shared.lock();
                 state.features.put_back(&mut self.taken);
                 state.since.get_or_insert_with(Instant::now);
-                state.failing = Some(error.to_string());
+                state.failing = Some(match error {
+                    StoreError::Unavailable(why) => why.clone(),
+                    other => other.to_string(),
+                });
                 drop(state);
                 let (delays, at) = self.retry.get_or_insert_with(|| {
                     let delays = ExponentialBuilder::default()
