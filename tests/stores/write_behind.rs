@@ -186,3 +186,37 @@ async fn a_batch_with_no_values_waits_for_nothing() {
         .expect("accepted");
     assert!(durable(&store, ticket), "nothing to write");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_flush_that_fails_is_retried_by_the_store_itself() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store =
+        SqliteStore::open_with_flush_interval(&path, Duration::from_millis(50)).expect("open");
+    let mut mark = store.durable_mark().expect("writes behind");
+    let other = rusqlite::Connection::open(&path).expect("open");
+    other.execute_batch("BEGIN IMMEDIATE").expect("locked");
+    let ticket = store
+        .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
+        .await
+        .expect("accepted");
+    // The mark's watchers are told when the timed flush takes the buffer, then when it fails
+    // (after the store's 5 s busy timeout).
+    for _ in 0..2 {
+        tokio::time::timeout(Duration::from_secs(30), mark.changed())
+            .await
+            .expect("told within 30 s")
+            .expect("the store lives");
+    }
+    assert!(!ticket.is_durable_at(*mark.borrow()), "the flush failed");
+    other.execute_batch("ROLLBACK").expect("unlocked");
+    // Nothing but the store's own retry writes it now.
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        mark.wait_for(|mark| ticket.is_durable_at(*mark)),
+    )
+    .await
+    .expect("written by a retry (bounded here at 60 s)")
+    .expect("the store lives");
+    assert_eq!(stored_rows(&path), 1);
+}
