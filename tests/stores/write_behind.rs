@@ -34,19 +34,23 @@ async fn an_accepted_batch_is_read_back_at_once_and_durable_once_written() {
         "nothing in the file before the flush"
     );
 
-    // A read sees what was accepted: the store writes it first.
+    // A read sees what was accepted, laid over the file, which it leaves as it was.
     assert_eq!(value(&store, "u1", "color").await, Some((text("red"), 10)));
-    assert!(durable(&store, ticket), "written for the read");
-    assert_eq!(stored_rows(&path), 2);
-
-    let ticket = store
-        .write_behind(&mut [row("u3", 10, vec![("color", text("green"))])])
+    let keys: Vec<String> = store
+        .scan()
         .await
-        .expect("accepted");
-    assert!(!durable(&store, ticket));
+        .expect("scan")
+        .into_iter()
+        .map(|entity| entity.key)
+        .collect();
+    assert_eq!(keys, ["u1", "u2"]);
+    assert!(!durable(&store, ticket), "a read writes nothing");
+    assert_eq!(stored_rows(&path), 0);
+
     store.flush().await.expect("flushed");
     assert!(durable(&store, ticket), "durable once flushed");
-    assert_eq!(stored_rows(&path), 3);
+    assert_eq!(stored_rows(&path), 2);
+    assert_eq!(value(&store, "u2", "color").await, Some((text("blue"), 10)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +100,14 @@ async fn accepted_writes_of_one_feature_leave_the_newest_and_the_later_of_equals
         .expect("accepted");
     assert_eq!(
         value(&store, "u1", "color").await,
-        Some((text("later equal"), 20))
+        Some((text("later equal"), 20)),
+        "read over the file"
+    );
+    store.flush().await.expect("flushed");
+    assert_eq!(
+        value(&store, "u1", "color").await,
+        Some((text("later equal"), 20)),
+        "written"
     );
     assert_eq!(stored_rows(&path), 1);
 }
@@ -154,6 +165,11 @@ async fn a_flush_that_fails_keeps_what_was_accepted_for_the_next() {
     assert!(matches!(refused, StoreError::Unavailable(_)), "{refused:?}");
     assert_eq!(next[0].primary_key, "u2");
     assert_eq!(next[0].values, vec![("color", text("blue"))]);
+    assert_eq!(
+        value(&store, "u1", "color").await,
+        Some((text("red"), 10)),
+        "reads go on, and see what waits"
+    );
     other.execute_batch("ROLLBACK").expect("unlocked");
     store.flush().await.expect("flushed");
     assert!(durable(&store, ticket));

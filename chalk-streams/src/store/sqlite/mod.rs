@@ -55,13 +55,15 @@ const PAGE_SIZE: u32 = 16 * 1024;
 /// log) when it commits.
 ///
 /// A mapping stream's batches are written behind ([`FeatureStore::write_behind`]): each is
-/// accepted at once (reads through the store see it), and what was accepted is written in one
-/// transaction a flush interval after the first of it (1 s by default), with one statement per
-/// feature however often it was written meanwhile; sooner when the buffer is full, before a
-/// read, on [`flush`](FeatureStore::flush), and, on the store's thread, after the last handle
-/// is dropped. The batches' offsets are committed only once they are written. While writing
-/// fails, the store is unavailable to writers and readers, and retries with a growing delay. Other writes are durable before they return; those
-/// that arrive while another is being written share the next transaction (one fsync for all).
+/// accepted at once, and what was accepted is written in one transaction a flush interval after
+/// the first of it (1 s by default), with one statement per feature however often it was written
+/// meanwhile; sooner when the buffer is full, before a durable write, on
+/// [`flush`](FeatureStore::flush), and, on the store's thread, after the last handle is dropped.
+/// Reads through the store see what was accepted, laid over the file. The batches' offsets are
+/// committed only once they are written. While writing fails, the store refuses new batches as
+/// unavailable and retries with a growing delay; reads go on. Other writes are durable before
+/// they return; those that arrive while another is being written share the next transaction
+/// (one fsync for all).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     path: PathBuf,

@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::rows::FeatureWrite;
 use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
+use crate::store::{Entity, StoredFeature};
 
 /// A feature's identity: the table's unique key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -16,6 +17,20 @@ struct PendingKey {
     namespace: &'static str,
     entity: String,
     feature: &'static str,
+}
+
+/// A [`PendingKey`] borrowed, to look one up: its fields hash as the key's do.
+#[derive(Hash)]
+struct PendingKeyRef<'a> {
+    namespace: &'a str,
+    entity: &'a str,
+    feature: &'a str,
+}
+
+impl indexmap::Equivalent<PendingKey> for PendingKeyRef<'_> {
+    fn equivalent(&self, key: &PendingKey) -> bool {
+        self.namespace == key.namespace && self.entity == key.entity && self.feature == key.feature
+    }
 }
 
 /// The value to write for a feature, and its feature time.
@@ -29,6 +44,9 @@ struct PendingValue {
 #[derive(Debug, Default)]
 pub(super) struct PendingFeatures {
     features: IndexMap<PendingKey, PendingValue, foldhash::fast::RandomState>,
+    /// The (namespace, feature) names held, to find an entity's features without a scan: a
+    /// stream's rows share a few names.
+    names: Vec<(&'static str, &'static str)>,
 }
 
 impl PendingFeatures {
@@ -54,6 +72,7 @@ impl PendingFeatures {
             } else {
                 row.primary_key.clone()
             };
+            self.note_name(row.namespace, feature);
             let key = PendingKey {
                 namespace: row.namespace,
                 entity,
@@ -63,8 +82,65 @@ impl PendingFeatures {
         }
     }
 
+    fn note_name(&mut self, namespace: &'static str, feature: &'static str) {
+        // Most rows repeat the last name: compared by address first.
+        let same = |&(n, f): &(&'static str, &'static str)| {
+            (std::ptr::eq(n, namespace) || n == namespace)
+                && (std::ptr::eq(f, feature) || f == feature)
+        };
+        if !self.names.last().is_some_and(same) && !self.names.iter().any(same) {
+            self.names.push((namespace, feature));
+        }
+    }
+
+    /// Lays the features held over `entities`, read from the file (one entity, `filter`, or
+    /// every entity, in order): what writing them would leave, a feature replaced where the one
+    /// held is not older.
+    pub(super) fn overlay(&self, filter: Option<(&str, &str)>, entities: &mut Vec<Entity>) {
+        if self.features.is_empty() {
+            return;
+        }
+        match filter {
+            Some((namespace, key)) => {
+                for &(held_namespace, feature) in &self.names {
+                    if held_namespace != namespace {
+                        continue;
+                    }
+                    let held = self.features.get(&PendingKeyRef {
+                        namespace,
+                        entity: key,
+                        feature,
+                    });
+                    if let Some(held) = held {
+                        overlay_feature(entities, namespace, key, feature, held);
+                    }
+                }
+            }
+            None => {
+                let mut by_key: std::collections::BTreeMap<(String, String), Entity> = entities
+                    .drain(..)
+                    .map(|e| ((e.namespace.clone(), e.key.clone()), e))
+                    .collect();
+                for (key, held) in &self.features {
+                    let entity = by_key
+                        .entry((key.namespace.to_owned(), key.entity.clone()))
+                        .or_insert_with(|| Entity {
+                            namespace: key.namespace.to_owned(),
+                            key: key.entity.clone(),
+                            features: Default::default(),
+                        });
+                    replace_if_not_older(entity, key.feature, held);
+                }
+                entities.extend(by_key.into_values());
+            }
+        }
+    }
+
     /// Puts back what a failed flush took, under what was accepted since, which came later.
     pub(super) fn put_back(&mut self, taken: &mut PendingFeatures) {
+        for name in taken.names.drain(..) {
+            self.note_name(name.0, name.1);
+        }
         for (key, value) in taken.features.drain(..) {
             match self.features.entry(key) {
                 Entry::Occupied(mut later) => {
@@ -106,6 +182,38 @@ impl PendingFeatures {
     /// Forgets every feature, keeping the table's room.
     pub(super) fn clear(&mut self) {
         self.features.clear();
+        self.names.clear();
+    }
+}
+
+/// Lays `held` over the feature of the one entity `entities` may hold, adding the entity.
+fn overlay_feature(
+    entities: &mut Vec<Entity>,
+    namespace: &str,
+    key: &str,
+    feature: &str,
+    held: &PendingValue,
+) {
+    if entities.is_empty() {
+        entities.push(Entity {
+            namespace: namespace.to_owned(),
+            key: key.to_owned(),
+            features: Default::default(),
+        });
+    }
+    replace_if_not_older(&mut entities[0], feature, held);
+}
+
+fn replace_if_not_older(entity: &mut Entity, feature: &str, held: &PendingValue) {
+    let stored = entity.features.get(feature);
+    if stored.is_none_or(|stored| held.time >= stored.time) {
+        entity.features.insert(
+            feature.to_owned(),
+            StoredFeature {
+                value: held.value.clone(),
+                time: held.time,
+            },
+        );
     }
 }
 
@@ -175,6 +283,60 @@ mod tests {
                 ("b".into(), "age", FeatureValue::Int(7), 100),
             ]
         );
+    }
+
+    fn entity(key: &str, features: &[(&str, i64, i64)]) -> Entity {
+        Entity {
+            namespace: "user".to_owned(),
+            key: key.to_owned(),
+            features: features
+                .iter()
+                .map(|&(name, value, millis)| {
+                    let stored = StoredFeature {
+                        value: FeatureValue::Int(value),
+                        time: Timestamp::from_millis(millis),
+                    };
+                    (name.to_owned(), stored)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn what_is_held_is_laid_over_what_was_read_where_it_is_not_older() {
+        let mut pending = PendingFeatures::default();
+        pending.accept(&mut row("a", &[("age", 2), ("score", 5)], 100));
+        pending.accept(&mut row("c", &[("age", 9)], 100));
+        // One entity: a feature held replaces the file's unless the file's is newer.
+        let mut read = vec![entity(
+            "a",
+            &[("age", 1, 100), ("score", 4, 200), ("x", 0, 1)],
+        )];
+        pending.overlay(Some(("user", "a")), &mut read);
+        assert_eq!(
+            read,
+            [entity(
+                "a",
+                &[("age", 2, 100), ("score", 4, 200), ("x", 0, 1)]
+            )]
+        );
+        // An entity only held, read alone or with the rest, in order.
+        let mut read = Vec::new();
+        pending.overlay(Some(("user", "c")), &mut read);
+        assert_eq!(read, [entity("c", &[("age", 9, 100)])]);
+        let mut read = vec![entity("b", &[("age", 3, 1)])];
+        pending.overlay(None, &mut read);
+        assert_eq!(
+            read,
+            [
+                entity("a", &[("age", 2, 100), ("score", 5, 100)]),
+                entity("b", &[("age", 3, 1)]),
+                entity("c", &[("age", 9, 100)]),
+            ]
+        );
+        let mut read = Vec::new();
+        pending.overlay(Some(("order", "a")), &mut read);
+        assert!(read.is_empty(), "another namespace's entity");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //!
 //! Batches accepted for a later write wait in a buffer shared with the writers (see
 //! [`PendingFeatures`]); the thread writes them in one transaction when the oldest has waited
-//! the flush interval, when the buffer is full, before a read or a durable write, and when the
-//! store is dropped.
+//! the flush interval, when the buffer is full, before a durable write, and when the store is
+//! dropped. A read lays the buffer over what it read from the file.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
@@ -190,7 +190,7 @@ impl ConnectionThread {
             .map_err(|_| unavailable("the SQLite thread has stopped"))?
     }
 
-    /// Reads one entity or all of them, after writing what waits in the buffer.
+    /// Reads one entity or all of them, with what waits in the buffer laid over the file.
     pub(super) async fn read(
         &self,
         filter: Option<(String, String)>,
@@ -255,9 +255,12 @@ impl Server {
                     }
                 }
                 Ok(Job::Read { filter, reply }) => {
-                    let result = self.flush().map_err(not_yours).and_then(|()| {
-                        let filter = filter.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
-                        panic_as_error(|| read_entities(&self.connection, filter))
+                    let filter = filter.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
+                    let result = panic_as_error(|| {
+                        let mut entities = read_entities(&self.connection, filter)?;
+                        // Nothing is being written meanwhile: flushes run on this thread.
+                        self.shared.lock().features.overlay(filter, &mut entities);
+                        Ok(entities)
                     });
                     let _ = reply.send(result);
                 }
