@@ -2,6 +2,7 @@
 //! shown so by the durable mark) only once written, and refused at once if SQLite would refuse
 //! them.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chalk_streams::store::WriteTicket;
@@ -11,6 +12,15 @@ use super::*;
 
 const AN_HOUR: Duration = Duration::from_secs(3600);
 
+/// A store in a file of a new directory (removed when the directory is dropped), writing
+/// accepted batches `flush_interval` after the first.
+fn new_store(flush_interval: Duration) -> (tempfile::TempDir, PathBuf, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open_with_flush_interval(&path, flush_interval).expect("open");
+    (dir, path, store)
+}
+
 fn durable(store: &SqliteStore, ticket: WriteTicket) -> bool {
     let mark = store.durable_mark().expect("writes behind");
     let mark = *mark.borrow();
@@ -19,9 +29,7 @@ fn durable(store: &SqliteStore, ticket: WriteTicket) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_batch_is_read_back_at_once_and_durable_once_written() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    let (_dir, path, store) = new_store(AN_HOUR);
     let mut rows = vec![
         row("u1", 10, vec![("color", text("red"))]),
         row("u2", 10, vec![("color", text("blue"))]),
@@ -55,10 +63,7 @@ async fn an_accepted_batch_is_read_back_at_once_and_durable_once_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepted_batches_are_written_within_the_flush_interval() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store =
-        SqliteStore::open_with_flush_interval(&path, Duration::from_millis(50)).expect("open");
+    let (_dir, path, store) = new_store(Duration::from_millis(50));
     let mut mark = store.durable_mark().expect("writes behind");
     let ticket = store
         .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
@@ -77,9 +82,7 @@ async fn accepted_batches_are_written_within_the_flush_interval() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepted_writes_of_one_feature_leave_the_newest_and_the_later_of_equals() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    let (_dir, path, store) = new_store(AN_HOUR);
     store
         .write(&[row("u1", 20, vec![("color", text("stored"))])])
         .await
@@ -114,9 +117,7 @@ async fn accepted_writes_of_one_feature_leave_the_newest_and_the_later_of_equals
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_sqlite_would_refuse_is_refused_when_handed_over_and_kept_as_it_was() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    let (_dir, _, store) = new_store(AN_HOUR);
     let mut too_deep = json!(1);
     for _ in 0..200 {
         too_deep = json!([too_deep]);
@@ -142,9 +143,7 @@ async fn a_row_sqlite_would_refuse_is_refused_when_handed_over_and_kept_as_it_wa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flush_that_fails_keeps_what_was_accepted_for_the_next() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    let (_dir, path, store) = new_store(AN_HOUR);
     let ticket = store
         .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
         .await
@@ -178,9 +177,7 @@ async fn a_flush_that_fails_keeps_what_was_accepted_for_the_next() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flush_interval_of_zero_writes_each_batch_before_it_returns() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store = SqliteStore::open_with_flush_interval(&path, Duration::ZERO).expect("open");
+    let (_dir, path, store) = new_store(Duration::ZERO);
     assert!(store.durable_mark().is_none());
     let ticket = store
         .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
@@ -192,9 +189,7 @@ async fn a_flush_interval_of_zero_writes_each_batch_before_it_returns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_with_no_values_waits_for_nothing() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store = SqliteStore::open_with_flush_interval(&path, AN_HOUR).expect("open");
+    let (_dir, _, store) = new_store(AN_HOUR);
     // A row whose optional features are all unset has no values.
     let ticket = store
         .write_behind(&mut [row("u1", 10, Vec::new())])
@@ -205,10 +200,7 @@ async fn a_batch_with_no_values_waits_for_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_flush_that_fails_is_retried_by_the_store_itself() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("features.sqlite");
-    let store =
-        SqliteStore::open_with_flush_interval(&path, Duration::from_millis(50)).expect("open");
+    let (_dir, path, store) = new_store(Duration::from_millis(50));
     let mut mark = store.durable_mark().expect("writes behind");
     let other = rusqlite::Connection::open(&path).expect("open");
     other.execute_batch("BEGIN IMMEDIATE").expect("locked");
