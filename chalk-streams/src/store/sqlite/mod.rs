@@ -12,6 +12,7 @@ mod limits;
 mod pending;
 mod row_ids;
 mod rows;
+mod server;
 mod thread;
 
 use std::path::{Path, PathBuf};

@@ -1,30 +1,29 @@
-//! The thread that owns a SQLite store's connection. Every statement runs there, one job at a
-//! time, so async workers never block on SQLite's file I/O and `fsync`, and a batch's rows are
-//! lent to it rather than copied.
+//! A handle on the thread that owns a SQLite store's connection (the thread's side is
+//! `server`). Every statement runs there, one job at a time, so async workers never block on
+//! SQLite's file I/O and `fsync`, and a batch's rows are lent to it rather than copied.
 //!
 //! Batches accepted for a later write wait in a buffer shared with the writers (see
-//! [`PendingFeatures`]); the thread writes them in one transaction when the oldest has waited
-//! the flush interval, when the buffer is full, before a durable write, and when the store is
-//! dropped. A read lays the buffer over what it read from the file.
+//! [`PendingFeatures`](super::pending::PendingFeatures)); the thread writes them in one
+//! transaction when the oldest has waited the flush interval, when the buffer is full, before a
+//! durable write, and when the store is dropped. A read lays the buffer over what it read from
+//! the file.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
 use super::limits::check_row;
-use super::pending::{PendingFeatures, PendingState};
+use super::pending::PendingState;
 use super::row_ids::RowIds;
-use super::rows::{read_entities, upsert, upsert_pending, upsert_pending_each};
+use super::server::Server;
 use super::unavailable;
 use crate::features::FeatureRow;
 use crate::store::{DurableMark, Entity, StoreError, WriteTicket};
 
 /// A batch's rows, handed back with the write's outcome.
-type Written = (Vec<FeatureRow>, Result<(), StoreError>);
+pub(super) type Written = (Vec<FeatureRow>, Result<(), StoreError>);
 
 /// How many features may wait for a flush; a batch that finds the buffer fuller waits for the
 /// flush under way. About 40 MB for features of a short key and value, twice that while the
@@ -32,7 +31,7 @@ type Written = (Vec<FeatureRow>, Result<(), StoreError>);
 const MAX_PENDING: usize = 1 << 18;
 
 /// What the connection's thread is asked to do.
-enum Job {
+pub(super) enum Job {
     /// Upsert these rows in one transaction, durable when answered, and hand them back.
     Write {
         rows: Vec<FeatureRow>,
@@ -53,13 +52,15 @@ enum Job {
 
 /// What writers and the connection's thread share.
 #[derive(Debug)]
-struct Shared {
-    pending: Mutex<PendingState>,
-    durable: watch::Sender<WriteTicket>,
+pub(super) struct Shared {
+    pub(super) pending: Mutex<PendingState>,
+    pub(super) durable: watch::Sender<WriteTicket>,
+    /// How many features the buffer holds before writers wait ([`MAX_PENDING`]).
+    pub(super) max_pending: usize,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, PendingState> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, PendingState> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -81,6 +82,16 @@ impl ConnectionThread {
         row_ids: Option<RowIds>,
         flush_interval: Duration,
     ) -> Result<Self, StoreError> {
+        Self::start_with_room(connection, row_ids, flush_interval, MAX_PENDING)
+    }
+
+    /// As [`start`](Self::start), with a buffer of `max_pending` features.
+    fn start_with_room(
+        connection: Connection,
+        row_ids: Option<RowIds>,
+        flush_interval: Duration,
+        max_pending: usize,
+    ) -> Result<Self, StoreError> {
         let max_length = connection
             .limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH)
             .map_err(super::classify)?;
@@ -88,15 +99,9 @@ impl ConnectionThread {
         let shared = Arc::new(Shared {
             pending: Mutex::default(),
             durable: watch::Sender::new(WriteTicket::DURABLE),
+            max_pending,
         });
-        let server = Server {
-            connection,
-            row_ids,
-            shared: Arc::clone(&shared),
-            taken: PendingFeatures::default(),
-            flush_interval,
-            retry: None,
-        };
+        let server = Server::new(connection, row_ids, Arc::clone(&shared), flush_interval);
         std::thread::Builder::new()
             .name("chalk-sqlite".to_owned())
             .spawn(move || server.serve(queue))
@@ -148,7 +153,7 @@ impl ConnectionThread {
                 if state.stopped {
                     return Err(unavailable("the SQLite thread has stopped"));
                 }
-                if state.features.len() < MAX_PENDING {
+                if state.features.len() < self.shared.max_pending {
                     let was_empty = state.features.is_empty();
                     for row in rows.iter_mut() {
                         state.features.accept(row);
@@ -158,7 +163,7 @@ impl ConnectionThread {
                         state.since = Some(Instant::now());
                     }
                     let ticket = WriteTicket::new(state.accepted);
-                    let full = state.features.len() >= MAX_PENDING;
+                    let full = state.features.len() >= self.shared.max_pending;
                     drop(state);
                     if was_empty || full {
                         // Were the thread gone, it would have said so in `stopped`, which
@@ -204,256 +209,75 @@ impl ConnectionThread {
     }
 }
 
-/// The thread's side.
-struct Server {
-    connection: Connection,
-    row_ids: Option<RowIds>,
-    shared: Arc<Shared>,
-    /// What the flush under way took from the buffer (kept to reuse its room).
-    taken: PendingFeatures,
-    flush_interval: Duration,
-    /// Delays before retrying a failed flush, and when, while flushes fail.
-    retry: Option<(ExponentialBackoff, Instant)>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureValue;
+    use crate::message::Timestamp;
 
-impl Server {
-    /// The thread's loop. A panic inside SQLite code becomes an error for that job, and the
-    /// rows go back to the caller all the same: nothing lent here is ever lost.
-    fn serve(mut self, queue: mpsc::Receiver<Job>) {
-        // However the loop ends, writers stop handing batches to a thread that is gone.
-        let _stopped = Stopped(Arc::clone(&self.shared));
-        let mut next = None;
-        loop {
-            let job = match (next.take(), self.next_flush()) {
-                (Some(job), _) => Ok(job),
-                (None, Some(at)) => {
-                    queue.recv_timeout(at.saturating_duration_since(Instant::now()))
-                }
-                (None, None) => queue
-                    .recv()
-                    .map_err(|mpsc::RecvError| mpsc::RecvTimeoutError::Disconnected),
-            };
-            match job {
-                Ok(Job::Write { rows, reply }) => next = self.write(rows, reply, &queue),
-                Ok(Job::Flush { reply }) => {
-                    // Flushes asked for together (stopping workers) share one attempt.
-                    let mut replies = vec![reply];
-                    while let Ok(job) = queue.try_recv() {
-                        match job {
-                            Job::Flush { reply } => replies.push(reply),
-                            // The deadline is worked out again after the flush.
-                            Job::Wake => {}
-                            other => {
-                                next = Some(other);
-                                break;
-                            }
-                        }
-                    }
-                    let flushed = self.flush().map_err(not_yours);
-                    for reply in replies {
-                        let _ = reply.send(flushed.clone());
-                    }
-                }
-                Ok(Job::Read { filter, reply }) => {
-                    let filter = filter.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
-                    let result = panic_as_error(|| {
-                        let mut entities = read_entities(&self.connection, filter)?;
-                        // Nothing is being written meanwhile: flushes run on this thread.
-                        self.shared.lock().features.overlay(filter, &mut entities);
-                        Ok(entities)
-                    });
-                    let _ = reply.send(result);
-                }
-                Ok(Job::Wake) => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    let _ = self.flush();
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    self.last_flush();
-                    return;
-                }
-            }
+    fn row(key: &str) -> FeatureRow {
+        FeatureRow {
+            namespace: "user",
+            primary_key: key.to_owned(),
+            values: vec![("color", FeatureValue::String("red".to_owned()))],
+            time: Timestamp::from_millis(10),
         }
     }
 
-    /// When the buffer is to be written next, if anything waits in it.
-    fn next_flush(&self) -> Option<Instant> {
-        let state = self.shared.lock();
-        if state.features.is_empty() {
-            None
-        } else if let Some((_, at)) = &self.retry {
-            Some(*at)
-        } else if state.features.len() >= MAX_PENDING {
-            Some(Instant::now())
-        } else {
-            state
-                .since
-                .and_then(|since| since.checked_add(self.flush_interval))
-        }
+    fn rows_in(connection: &Connection) -> i64 {
+        connection
+            .query_row("SELECT COUNT(*) FROM features", [], |row| row.get(0))
+            .expect("count")
     }
 
-    /// Writes a durable batch, with the other durable batches already waiting (one transaction
-    /// and one fsync for all of them), after what waits in the buffer. Returns the job that
-    /// came after them, which waits for them.
-    fn write(
-        &mut self,
-        rows: Vec<FeatureRow>,
-        reply: oneshot::Sender<Written>,
-        queue: &mpsc::Receiver<Job>,
-    ) -> Option<Job> {
-        let mut writes = vec![(rows, reply)];
-        let mut next = None;
-        while let Ok(job) = queue.try_recv() {
-            match job {
-                Job::Write { rows, reply } => writes.push((rows, reply)),
-                Job::Wake => {}
-                other => {
-                    next = Some(other);
-                    break;
-                }
-            }
-        }
-        match self.flush() {
-            Ok(()) => write_together(&mut self.connection, self.row_ids.as_mut(), writes),
-            Err(error) => {
-                let error = not_yours(error);
-                for (rows, reply) in writes {
-                    let _ = reply.send((rows, Err(error.clone())));
-                }
-            }
-        }
-        next
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_finding_the_buffer_full_goes_on_once_a_flush_makes_room() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("features.sqlite");
+        let connection = Connection::open(&path).expect("open");
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
+            .expect("settings");
+        connection
+            .execute_batch(super::super::SCHEMA)
+            .expect("schema");
+        let an_hour = Duration::from_secs(3600);
+        let store = Arc::new(
+            ConnectionThread::start_with_room(connection, None, an_hour, 2).expect("started"),
+        );
+        let mut mark = store.durable_mark();
+        // Another connection holds the write lock: a flush waits in SQLite's busy handler.
+        let other = Connection::open(&path).expect("open");
+        other.execute_batch("BEGIN IMMEDIATE").expect("locked");
+
+        let first = store.accept(&mut [row("a"), row("b")]).await.expect("a, b");
+        mark.changed()
+            .await
+            .expect("the full buffer's flush took it");
+        let second = store.accept(&mut [row("c"), row("d")]).await.expect("c, d");
+        let writer = Arc::clone(&store);
+        let third = tokio::spawn(async move { writer.accept(&mut [row("e")]).await });
+        tokio::task::yield_now().await;
+        assert!(!third.is_finished(), "the buffer is full again: e waits");
+
+        other.execute_batch("ROLLBACK").expect("unlocked");
+        let third = tokio::time::timeout(Duration::from_secs(30), third)
+            .await
+            .expect("e goes on once a flush makes room (bounded here at 30 s)")
+            .expect("joined")
+            .expect("e accepted");
+        assert!(first < second && second < third);
+        // e went on once the flush took c and d; they are written after.
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            mark.wait_for(|mark| second.is_durable_at(*mark)),
+        )
+        .await
+        .expect("a, b, c, d written (bounded here at 30 s)")
+        .expect("the store lives");
+        assert_eq!(rows_in(&other), 4);
+        store.flush().await.expect("flushed");
+        assert!(third.is_durable_at(*mark.borrow()));
+        assert_eq!(rows_in(&other), 5);
     }
-
-    /// Writes what waits in the buffer in one transaction. On success the durable mark moves
-    /// to the last batch accepted before; on failure the features go back into the buffer and
-    /// the next attempt waits a growing delay.
-    fn flush(&mut self) -> Result<(), StoreError> {
-        let ticket = {
-            let mut state = self.shared.lock();
-            if state.features.is_empty() {
-                // Every batch accepted is written (those that brought no values included).
-                let accepted = WriteTicket::new(state.accepted);
-                self.shared
-                    .durable
-                    .send_if_modified(|mark| std::mem::replace(mark, accepted) != accepted);
-                return Ok(());
-            }
-            std::mem::swap(&mut state.features, &mut self.taken);
-            state.since = None;
-            state.accepted
-        };
-        // The buffer has room again: writers waiting for it go on during the write.
-        self.shared.durable.send_modify(|_| {});
-        let Self {
-            connection,
-            row_ids,
-            taken,
-            ..
-        } = self;
-        let mut result = panic_as_error(|| upsert_pending(connection, taken, row_ids.as_mut()));
-        if let Err(StoreError::Rejected(_)) = &result {
-            // Not seen: what SQLite refuses is refused when handed over (`check_row`). Were a
-            // feature refused anyway, the others are written and it is logged, rather than
-            // every stream on the store waiting for ever.
-            result = panic_as_error(|| upsert_pending_each(connection, taken, row_ids.as_mut()))
-                .map(|refused| {
-                    for (feature, error) in refused {
-                        tracing::error!(feature, %error, "SQLite refused a feature accepted earlier; it is not stored, and its message is committed past");
-                    }
-                });
-        }
-        match &result {
-            Ok(()) => {
-                self.taken.clear();
-                self.retry = None;
-                self.shared.lock().failing = None;
-                self.shared.durable.send_replace(WriteTicket::new(ticket));
-            }
-            Err(error) => {
-                let features = self.taken.len();
-                let mut state = self.shared.lock();
-                state.features.put_back(&mut self.taken);
-                state.since.get_or_insert_with(Instant::now);
-                state.failing = Some(match error {
-                    StoreError::Unavailable(why) => why.clone(),
-                    other => other.to_string(),
-                });
-                drop(state);
-                let (delays, at) = self.retry.get_or_insert_with(|| {
-                    let delays = ExponentialBuilder::default()
-                        .with_min_delay(Duration::from_millis(50))
-                        .with_max_delay(Duration::from_secs(30))
-                        .with_jitter()
-                        .without_max_times()
-                        .build();
-                    (delays, Instant::now())
-                });
-                let retry_in = delays.next().unwrap_or(Duration::from_secs(30));
-                *at = Instant::now() + retry_in;
-                tracing::warn!(%error, features, ?retry_in, "writing the features accepted failed; they are kept and their offsets are not committed until they are written");
-                // Writers waiting for room learn that the store is failing.
-                self.shared.durable.send_modify(|_| {});
-            }
-        }
-        result
-    }
-
-    /// Writes what waits in the buffer as the store closes.
-    fn last_flush(&mut self) {
-        if let Err(error) = self.flush() {
-            let features = self.shared.lock().features.len();
-            tracing::error!(%error, features, "the store closed with features it could not write; their offsets were not committed, so their messages are read again");
-        }
-    }
-}
-
-/// Marks the store's thread as gone when its loop ends, a panic included, and wakes writers
-/// waiting for room.
-struct Stopped(Arc<Shared>);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        self.0.lock().stopped = true;
-        self.0.durable.send_modify(|_| {});
-    }
-}
-
-/// A failed flush, as the outcome of a job that did not bring those features: the store is
-/// unavailable for it, whatever the cause.
-fn not_yours(error: StoreError) -> StoreError {
-    match error {
-        StoreError::Unavailable(_) => error,
-        other => unavailable(format!(
-            "features accepted earlier cannot be written: {other}"
-        )),
-    }
-}
-
-/// Writes several batches in one transaction. If that fails, nothing of it is kept and each
-/// batch is written alone, so that each caller learns its own batch's outcome (one refused
-/// row fails its own batch, not its neighbours').
-fn write_together(
-    connection: &mut Connection,
-    mut row_ids: Option<&mut RowIds>,
-    writes: Vec<(Vec<FeatureRow>, oneshot::Sender<Written>)>,
-) {
-    let together = (writes.len() > 1).then(|| {
-        let batches: Vec<&[FeatureRow]> = writes.iter().map(|(rows, _)| rows.as_slice()).collect();
-        panic_as_error(|| upsert(connection, &batches, row_ids.as_deref_mut()))
-    });
-    for (rows, reply) in writes {
-        let result = match &together {
-            Some(Ok(())) => Ok(()),
-            _ => panic_as_error(|| upsert(connection, &[&rows], row_ids.as_deref_mut())),
-        };
-        // A caller that stopped waiting has no use for the rows.
-        let _ = reply.send((rows, result));
-    }
-}
-
-/// Runs `work`; a panic in it becomes an error, so that the thread lives on.
-fn panic_as_error<T>(work: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
-    std::panic::catch_unwind(AssertUnwindSafe(work))
-        .unwrap_or_else(|_| Err(unavailable("SQLite code panicked")))
 }
