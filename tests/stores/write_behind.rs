@@ -228,3 +228,23 @@ async fn a_timed_flush_that_fails_is_retried_by_the_store_itself() {
     .expect("the store lives");
     assert_eq!(stored_rows(&path), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_says_the_same_before_and_after_the_write() {
+    let (_dir, _, store) = new_store(AN_HOUR);
+    // A list's items go through JSON in the file: a timestamp in it reads back as its text.
+    let list = FeatureValue::List(vec![
+        FeatureValue::Timestamp(Timestamp::from_millis(1_764_403_380_000)),
+        FeatureValue::Float(1.5),
+        FeatureValue::String("x".to_owned()),
+    ]);
+    let json = FeatureValue::Json(json!({"a": [1, 2.5, null, {"b": true}]}));
+    store
+        .write_behind(&mut [row("u1", 10, vec![("list", list), ("doc", json)])])
+        .await
+        .expect("accepted");
+    let before = store.entity("user", "u1").await.expect("read");
+    store.flush().await.expect("written");
+    let after = store.entity("user", "u1").await.expect("read");
+    assert_eq!(before, after);
+}

@@ -62,9 +62,10 @@ const PAGE_SIZE: u32 = 16 * 1024;
 /// [`flush`](FeatureStore::flush), and, on the store's thread, after the last handle is dropped.
 /// Reads through the store see what was accepted, laid over the file. The batches' offsets are
 /// committed only once they are written. While writing fails, the store refuses new batches as
-/// unavailable and retries with a growing delay; reads go on. Other writes are durable before
-/// they return; those that arrive while another is being written share the next transaction
-/// (one fsync for all).
+/// unavailable and retries with a growing delay; reads are still answered (one that comes while
+/// a retry waits on a file another process has locked waits with it). Other writes are durable
+/// before they return; those that arrive while another is being written share the next
+/// transaction (one fsync for all).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     path: PathBuf,

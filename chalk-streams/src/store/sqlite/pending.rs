@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::rows::FeatureWrite;
 use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
-use crate::store::{Entity, StoredFeature};
+use crate::store::{text, Entity, StoredFeature};
 
 /// A feature's identity: the table's unique key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -204,13 +204,25 @@ fn overlay_feature(
     replace_if_not_older(&mut entities[0], feature, held);
 }
 
+/// `value` as a read of the file gives it back once written: a list goes through JSON, where a
+/// timestamp in it becomes its text, so a read says the same before and after the write.
+fn as_read_back(value: &FeatureValue) -> FeatureValue {
+    match value {
+        FeatureValue::List(_) => text::to_text(value)
+            .ok()
+            .and_then(|json| text::from_text(value.type_name(), &json).ok())
+            .unwrap_or_else(|| value.clone()),
+        _ => value.clone(),
+    }
+}
+
 fn replace_if_not_older(entity: &mut Entity, feature: &str, held: &PendingValue) {
     let stored = entity.features.get(feature);
     if stored.is_none_or(|stored| held.time >= stored.time) {
         entity.features.insert(
             feature.to_owned(),
             StoredFeature {
-                value: held.value.clone(),
+                value: as_read_back(&held.value),
                 time: held.time,
             },
         );
