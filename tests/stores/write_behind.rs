@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chalk_streams::store::WriteTicket;
+use chalk_streams::store::{DurableMark, WriteTicket};
 use suite::sqlite_file::stored_rows;
 
 use super::*;
@@ -19,6 +19,14 @@ fn new_store(flush_interval: Duration) -> (tempfile::TempDir, PathBuf, SqliteSto
     let path = dir.path().join("features.sqlite");
     let store = SqliteStore::open_with_flush_interval(&path, flush_interval).expect("open");
     (dir, path, store)
+}
+
+/// Waits until the durable mark reaches `ticket`; panics after `bound`.
+async fn written_within(mark: &mut DurableMark, ticket: WriteTicket, bound: Duration) {
+    tokio::time::timeout(bound, mark.wait_for(|mark| ticket.is_durable_at(*mark)))
+        .await
+        .unwrap_or_else(|_| panic!("not written within {bound:?}"))
+        .expect("the store lives");
 }
 
 fn durable(store: &SqliteStore, ticket: WriteTicket) -> bool {
@@ -70,13 +78,7 @@ async fn accepted_batches_are_written_within_the_flush_interval() {
         .await
         .expect("accepted");
     // Nothing but the interval writes it: no read, no flush, no other write.
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        mark.wait_for(|mark| ticket.is_durable_at(*mark)),
-    )
-    .await
-    .expect("written within the interval (bounded here at 30 s)")
-    .expect("the store lives");
+    written_within(&mut mark, ticket, Duration::from_secs(30)).await;
     assert_eq!(stored_rows(&path), 1);
 }
 
@@ -219,13 +221,7 @@ async fn a_timed_flush_that_fails_is_retried_by_the_store_itself() {
     assert!(!ticket.is_durable_at(*mark.borrow()), "the flush failed");
     other.execute_batch("ROLLBACK").expect("unlocked");
     // Nothing but the store's own retry writes it now.
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        mark.wait_for(|mark| ticket.is_durable_at(*mark)),
-    )
-    .await
-    .expect("written by a retry (bounded here at 60 s)")
-    .expect("the store lives");
+    written_within(&mut mark, ticket, Duration::from_secs(60)).await;
     assert_eq!(stored_rows(&path), 1);
 }
 

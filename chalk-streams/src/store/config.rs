@@ -218,18 +218,15 @@ fn sqlite_url(text: &str) -> Result<StoreConfig, StoreConfigError> {
     let Some((path, query)) = parameters else {
         return Ok(StoreConfig::sqlite(text));
     };
-    let mut config = StoreConfig::sqlite(path);
+    let mut flush_interval = SqliteStore::DEFAULT_FLUSH_INTERVAL;
     for parameter in query.split('&') {
         match parameter.split_once('=') {
             Some(("flush_interval", value)) => {
-                let interval = crate::duration::parse_duration(value).map_err(|error| {
+                flush_interval = crate::duration::parse_duration(value).map_err(|error| {
                     StoreConfigError(format!(
                         "`flush_interval={value}` of a SQLite store: {error}"
                     ))
                 })?;
-                if let StoreConfig::Sqlite { flush_interval, .. } = &mut config {
-                    *flush_interval = interval;
-                }
             }
             _ => {
                 return Err(StoreConfigError(format!(
@@ -239,7 +236,10 @@ fn sqlite_url(text: &str) -> Result<StoreConfig, StoreConfigError> {
             }
         }
     }
-    Ok(config)
+    Ok(StoreConfig::Sqlite {
+        path: path.into(),
+        flush_interval,
+    })
 }
 
 #[cfg(test)]

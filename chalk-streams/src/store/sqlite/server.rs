@@ -161,11 +161,8 @@ impl Server {
         let ticket = {
             let mut state = self.shared.lock();
             if state.features.is_empty() {
-                // Every batch accepted is written (those that brought no values included).
-                let accepted = WriteTicket::new(state.accepted);
-                self.shared
-                    .durable
-                    .send_if_modified(|mark| std::mem::replace(mark, accepted) != accepted);
+                // Every ticket given is written: a ticket is given only for values taken in,
+                // and a failed flush puts them back.
                 return Ok(());
             }
             std::mem::swap(&mut state.features, &mut self.taken);
