@@ -13,6 +13,7 @@ fn orders(order: Order) -> Result<OrderFeatures, String> {
     order_features(order)
 }
 
+/// A bad message: its payload (`None`: tombstone), the phase it must fail in, and a fragment of
 /// the error text.
 struct Bad {
     name: &'static str,

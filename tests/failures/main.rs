@@ -102,7 +102,6 @@ async fn committed_total(
 }
 
 mod broker_faults;
-/// A bad message: its payload (`None`: tombstone), the phase it must fail in, and a fragment of
 mod dead_letter_producer;
 mod dead_letters;
 mod fatal_error;
