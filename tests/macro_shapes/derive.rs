@@ -92,3 +92,34 @@ mod names_in_scope {
         assert_eq!((read.count, read.note), (2, None));
     }
 }
+
+/// A type of the user's own named `str` in scope: the derive's signatures name the primitive by
+/// its full path, so they still match the trait's.
+mod primitive_shadowed {
+    #![allow(non_camel_case_types, dead_code)]
+
+    use chalk_streams::prelude::*;
+
+    struct str;
+
+    #[derive(Features)]
+    struct Tagged {
+        #[primary]
+        id: String,
+        tag: Option<String>,
+    }
+
+    #[test]
+    fn a_derive_beside_a_type_named_str() {
+        assert_eq!(Tagged::NAMESPACE, "tagged");
+        assert_eq!(Tagged::FEATURES, ["tag"]);
+        let row = Tagged {
+            id: "t".to_owned(),
+            tag: Some("x".to_owned()),
+        }
+        .into_row(Timestamp::from_millis(1));
+        assert_eq!(row.primary_key, "t");
+        let read = Tagged::from_features("t", &Default::default()).expect("read back");
+        assert_eq!((read.id, read.tag), ("t".to_owned(), None));
+    }
+}

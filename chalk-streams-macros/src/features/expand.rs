@@ -54,9 +54,9 @@ pub(crate) fn expand(entity: &Entity<'_>) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl #private::Features for #ident {
-            const NAMESPACE: &'static str = #namespace;
-            const PRIMARY_KEY: &'static str = #primary_name;
-            const FEATURES: &'static [&'static str] = &[#(#names),*];
+            const NAMESPACE: &'static ::core::primitive::str = #namespace;
+            const PRIMARY_KEY: &'static ::core::primitive::str = #primary_name;
+            const FEATURES: &'static [&'static ::core::primitive::str] = &[#(#names),*];
 
             fn into_row(self, __chalk_time: #private::Timestamp) -> #private::FeatureRow {
                 let __chalk_primary_key = #primary_key;
@@ -128,7 +128,7 @@ fn from_features(entity: &Entity<'_>) -> TokenStream {
 
     quote! {
         fn from_features(
-            __chalk_key: &str,
+            __chalk_key: &::core::primitive::str,
             __chalk_features: &#private::BTreeMap<::std::string::String, #private::StoredFeature>,
         ) -> ::core::result::Result<Self, ::std::string::String> {
             let __chalk_namespace = <Self as #private::Features>::NAMESPACE;
@@ -157,16 +157,16 @@ pub(crate) fn dummy(ident: &Ident, root: &CrateRoot) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl #private::Features for #ident {
-            const NAMESPACE: &'static str = "";
-            const PRIMARY_KEY: &'static str = "";
-            const FEATURES: &'static [&'static str] = &[];
+            const NAMESPACE: &'static ::core::primitive::str = "";
+            const PRIMARY_KEY: &'static ::core::primitive::str = "";
+            const FEATURES: &'static [&'static ::core::primitive::str] = &[];
 
             fn into_row(self, _: #private::Timestamp) -> #private::FeatureRow {
                 ::core::unreachable!()
             }
 
             fn from_features(
-                _: &str,
+                _: &::core::primitive::str,
                 _: &#private::BTreeMap<::std::string::String, #private::StoredFeature>,
             ) -> ::core::result::Result<Self, ::std::string::String> {
                 ::core::unreachable!()

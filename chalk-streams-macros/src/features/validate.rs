@@ -45,11 +45,19 @@ pub(crate) fn validate(input: &DeriveInput) -> syn::Result<Entity<'_>> {
     let mut errors = Errors::default();
     attr::reject_on_container(&input.attrs, &mut errors);
     let root = attr::crate_root(&input.attrs, &mut errors);
-    if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
+    if !input.generics.params.is_empty() {
         errors.spanned(
             &input.generics,
             "a Features type cannot be generic: it is one entity with one set of features in \
              the store; replace the generic parameters with concrete types",
+        );
+    } else if let Some(where_clause) = &input.generics.where_clause {
+        // `Generics` without parameters prints no tokens, which would put the error on the
+        // derive.
+        errors.spanned(
+            where_clause,
+            "a Features type cannot have a `where` clause: it is one entity with one set of \
+             features in the store; remove the clause",
         );
     }
 
