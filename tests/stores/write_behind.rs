@@ -83,6 +83,40 @@ async fn accepted_batches_are_written_within_the_flush_interval() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_one_after_another_do_not_put_off_the_timed_flush() {
+    let (_dir, path, store) = new_store(Duration::from_millis(50));
+    let store = Arc::new(store);
+    let mut mark = store.durable_mark().expect("writes behind");
+    let ticket = store
+        .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
+        .await
+        .expect("accepted");
+    // Readers that keep the store's queue from ever being empty, as an application serving
+    // features from the store while its streams run.
+    let reading = std::sync::atomic::AtomicBool::new(true);
+    let reading = Arc::new(reading);
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, reading) = (Arc::clone(&store), Arc::clone(&reading));
+            tokio::spawn(async move {
+                while reading.load(std::sync::atomic::Ordering::Relaxed) {
+                    let reads = (0..100).map(|_| store.entity("user", "u1"));
+                    for read in futures::future::join_all(reads).await {
+                        read.expect("read");
+                    }
+                }
+            })
+        })
+        .collect();
+    written_within(&mut mark, ticket, Duration::from_secs(30)).await;
+    reading.store(false, std::sync::atomic::Ordering::Relaxed);
+    for reader in readers {
+        reader.await.expect("reader");
+    }
+    assert_eq!(stored_rows(&path), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepted_writes_of_one_feature_leave_the_newest_and_the_later_of_equals() {
     let (_dir, path, store) = new_store(AN_HOUR);
     store

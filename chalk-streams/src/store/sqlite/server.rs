@@ -53,7 +53,15 @@ impl Server {
         let _stopped = Stopped(Arc::clone(&self.shared));
         let mut next = None;
         loop {
-            let job = match (next.take(), self.next_flush()) {
+            let due = self.next_flush();
+            if due.is_some_and(|at| at <= Instant::now()) {
+                // Before the next job: a queue that is never empty (reads one after another)
+                // would otherwise put the timed flush off for ever, as a receive returns a
+                // waiting job even past its deadline.
+                let _ = self.flush();
+                continue;
+            }
+            let job = match (next.take(), due) {
                 (Some(job), _) => Ok(job),
                 (None, Some(at)) => {
                     queue.recv_timeout(at.saturating_duration_since(Instant::now()))
