@@ -235,6 +235,26 @@ async fn a_batch_with_no_values_waits_for_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_nothing_to_write_waits_for_the_batches_accepted_before() {
+    let (_dir, _, store) = new_store(AN_HOUR);
+    let earlier = store
+        .write_behind(&mut [row("u1", 10, vec![("color", text("red"))])])
+        .await
+        .expect("accepted");
+    for mut nothing in [Vec::new(), vec![row("u2", 10, Vec::new())]] {
+        let ticket = store.write_behind(&mut nothing).await.expect("accepted");
+        assert!(
+            !durable(&store, ticket),
+            "u1 is not written yet ({} rows)",
+            nothing.len()
+        );
+    }
+    let after = store.write_behind(&mut []).await.expect("accepted");
+    store.flush().await.expect("flushed");
+    assert!(durable(&store, earlier) && durable(&store, after));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_flush_that_fails_is_retried_by_the_store_itself() {
     let (_dir, path, store) = new_store(Duration::from_millis(50));
     let mut mark = store.durable_mark().expect("writes behind");

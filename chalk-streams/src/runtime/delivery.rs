@@ -82,7 +82,10 @@ impl PartitionTask {
     /// durably while the store is unavailable. Returns the rows' ticket, or a rejection with
     /// the rows as they were.
     async fn write_batch_behind(&self, rows: &mut [FeatureRow]) -> Result<WriteTicket, StoreError> {
-        if rows.is_empty() {
+        // A store that writes behind is asked even for no rows: its ticket then covers what
+        // it accepted before, which may include rows of these messages from the partition's
+        // previous worker, not yet durable.
+        if rows.is_empty() && self.shared.store.durable_mark().is_none() {
             return Ok(WriteTicket::DURABLE);
         }
         let first = self.shared.store.write_behind(rows).await;

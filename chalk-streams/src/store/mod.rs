@@ -91,7 +91,10 @@ pub trait FeatureStore: Send + Sync + 'static {
     /// [`durable_mark`](Self::durable_mark) reaches the ticket; the runtime commits the batch's
     /// offsets only then. The rows may be taken as by [`write_taking`](Self::write_taking), and
     /// on an error must be as they were. A store must refuse here, not later, what it would
-    /// refuse to write: once accepted, a batch can only wait for the store. By default, writes
+    /// refuse to write: once accepted, a batch can only wait for the store. A batch with
+    /// nothing to write (no rows, or rows without values) is durable once every batch
+    /// accepted before it is: the runtime asks for its ticket too, since earlier batches may
+    /// hold rows of the same messages, read before a rebalance. By default, writes
     /// the batch durably with `write_taking`. A store that wraps another forwards this,
     /// `durable_mark` and `flush` together or none of them: a forwarded ticket with no mark
     /// would count as durable at once.

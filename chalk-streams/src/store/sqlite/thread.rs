@@ -140,8 +140,14 @@ impl ConnectionThread {
             check_row(row, self.max_length)?;
         }
         if rows.iter().all(|row| row.values.is_empty()) {
-            // Nothing to write: nothing to wait for but the batches before.
-            return Ok(WriteTicket::DURABLE);
+            // Nothing to write, but the batches accepted before to wait for: they may hold
+            // the rows of these very messages, taken from an earlier read of them (a worker
+            // of the partition before a rebalance) and not written yet.
+            let state = self.shared.lock();
+            if state.stopped {
+                return Err(unavailable("the SQLite thread has stopped"));
+            }
+            return Ok(WriteTicket::new(state.accepted));
         }
         loop {
             let mut flushed = self.shared.durable.subscribe();
