@@ -127,16 +127,20 @@ impl StreamContext {
         let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
             return;
         };
-        let Some(queue) = consumer.split_partition_queue(topic, partition) else {
+        let topic: Arc<str> = Arc::from(topic);
+        // Before the split: a worker of this partition that ends after this look is a
+        // predecessor, whose dropped queue handle turns off the wake-up of the queue split
+        // below, so that the new worker must split it again once it has ended.
+        let predecessors = self.still_running(&topic, partition);
+        let Some(queue) = consumer.split_partition_queue(&topic, partition) else {
             tracing::error!(
                 stream = self.name(),
-                topic,
+                %topic,
                 partition,
                 "could not split the partition queue"
             );
             return;
         };
-        let topic: Arc<str> = Arc::from(topic);
         let (stop, stop_rx) = watch::channel(false);
         let (finished_tx, finished) = mpsc::channel::<()>();
         let (go, go_rx) = tokio::sync::oneshot::channel();
@@ -148,7 +152,6 @@ impl StreamContext {
             .shared
             .window_marks
             .open(&(Arc::clone(&topic), partition));
-        let predecessors = self.still_running(&topic, partition);
         let state = Arc::new(AtomicU8::new(RUNNING));
         let task = PartitionTask {
             state: Arc::clone(&state),
