@@ -272,6 +272,11 @@ impl KafkaTestClient {
                         let Some(element) = committed.find_partition(&topic, p) else {
                             return Ok(None);
                         };
+                        // A partition the coordinator could not answer for is not one with
+                        // nothing committed.
+                        element
+                            .error()
+                            .map_err(|e| embedded(format!("partition {p}: {e}")))?;
                         let Offset::Offset(offset) = element.offset() else {
                             return Ok(None);
                         };
