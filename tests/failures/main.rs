@@ -112,4 +112,5 @@ mod resolver_timeout;
 mod shared_group;
 mod store_faults;
 mod topic_gone;
+mod unlogged_failures;
 mod write_behind;

@@ -60,6 +60,17 @@ impl LogLimiter {
             }
         }
     }
+
+    /// The lines about messages suppressed since the last line allowed, as how many lines were
+    /// suppressed and `first-last` offsets, if any: for a worker that stops to log them, rather
+    /// than drop them with the limiter.
+    pub(crate) fn take_unlogged(&mut self) -> Option<(u64, String)> {
+        let (first, last) = self.suppressed_offsets.take()?;
+        Some((
+            std::mem::take(&mut self.suppressed),
+            format!("{first}-{last}"),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -83,5 +94,16 @@ mod tests {
         log.started -= Duration::from_secs(3600);
         assert_eq!(log.allow_offset(50), Some((3, Some("15-41".to_owned()))));
         assert_eq!(log.allow_offset(51), Some((0, None)));
+    }
+
+    #[test]
+    fn what_was_suppressed_last_can_be_taken_at_the_end() {
+        let mut log = LogLimiter::new(Duration::from_secs(3600), 1);
+        assert_eq!(log.allow_offset(1), Some((0, None)));
+        assert_eq!(log.take_unlogged(), None, "nothing suppressed");
+        assert_eq!(log.allow_offset(7), None);
+        assert_eq!(log.allow_offset(9), None);
+        assert_eq!(log.take_unlogged(), Some((2, "7-9".to_owned())));
+        assert_eq!(log.take_unlogged(), None, "taken once");
     }
 }

@@ -178,6 +178,7 @@ impl PartitionTask {
             self.renew_queue();
         }
         self.confirm_all(&mut progress.unconfirmed).await;
+        self.report_unlogged_failures(&mut progress.log);
         tracing::debug!(stream = self.name(), topic = %self.topic, partition = self.partition, "partition worker stopped");
     }
 
@@ -318,6 +319,22 @@ impl PartitionTask {
                 suppressed,
                 suppressed_offsets,
                 "message failed"
+            );
+        }
+    }
+
+    /// Logs the failed messages whose lines the rate limit held back since its last line, as
+    /// the worker stops: the limiter would otherwise drop their offsets with it.
+    pub(super) fn report_unlogged_failures(&self, log: &mut LogLimiter) {
+        if let Some((suppressed, suppressed_offsets)) = log.take_unlogged() {
+            tracing::warn!(
+                stream = self.name(),
+                topic = %self.topic,
+                partition = self.partition,
+                dead_letter_topic = self.shared.dlq.as_ref().map(|d| d.topic()),
+                suppressed,
+                suppressed_offsets,
+                "messages failed that were not logged one by one (rate limit)"
             );
         }
     }

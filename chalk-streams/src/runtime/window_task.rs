@@ -196,6 +196,7 @@ impl PartitionTask {
             drop(messages);
             self.renew_queue();
         }
+        self.report_unlogged_failures(&mut log);
         let key = (std::sync::Arc::clone(&self.topic), self.partition);
         self.shared.window_marks.finish(&key, self.mark_epoch);
     }
