@@ -68,6 +68,23 @@ async fn redis_store() {
         .await
         .expect("a write over an unreadable feature time");
     assert_eq!(value(&store, "u9", "color").await, Some((text("new"), 10)));
+    // A value that is not UTF-8 (another program's) is unreadable data, not an outage.
+    let _: () = redis::AsyncCommands::hset_multiple(
+        &mut connection,
+        "chalk:user:u11",
+        &[
+            ("color", b"\xffred".as_slice()),
+            ("color@type", b"string".as_slice()),
+            ("color@time", b"10".as_slice()),
+        ],
+    )
+    .await
+    .expect("HSET");
+    let read = store.entity("user", "u11").await;
+    assert!(matches!(read, Err(StoreError::Unreadable(_))), "{read:?}");
+    let _: () = redis::AsyncCommands::del(&mut connection, "chalk:user:u11")
+        .await
+        .expect("DEL");
     // A batch with a key that holds no hash is refused whole: Redis would keep what the
     // script wrote before the error.
     let _: () = redis::AsyncCommands::set(&mut connection, "chalk:user:not_a_hash", "x")

@@ -193,13 +193,22 @@ impl RedisStore {
             return Ok(None);
         };
         let mut connection = self.connection.clone();
-        let fields: BTreeMap<String, String> = connection
+        // As bytes: a field or value that is not UTF-8 (another program's, under the prefix)
+        // is the data's fault, which reading again does not mend, not the connection's.
+        let raw: Vec<(Vec<u8>, Vec<u8>)> = connection
             .hgetall(key)
             .await
             .map_err(|e| self.classify(e))?;
-        if fields.is_empty() {
+        if raw.is_empty() {
             return Ok(None);
         }
+        let fields = raw
+            .into_iter()
+            .map(|(name, value)| Ok((String::from_utf8(name)?, String::from_utf8(value)?)))
+            .collect::<Result<BTreeMap<String, String>, std::string::FromUtf8Error>>()
+            .map_err(|e| {
+                StoreError::Unreadable(format!("{key}: a field that is not UTF-8: {e}"))
+            })?;
         let mut features = BTreeMap::new();
         for (name, text) in &fields {
             if name.ends_with("@type") || name.ends_with("@time") {
