@@ -52,15 +52,19 @@ impl Server {
         // However the loop ends, writers stop handing batches to a thread that is gone.
         let _stopped = Stopped(Arc::clone(&self.shared));
         let mut next = None;
+        let mut just_flushed = false;
         loop {
             let due = self.next_flush();
-            if due.is_some_and(|at| at <= Instant::now()) {
+            if due.is_some_and(|at| at <= Instant::now()) && !just_flushed {
                 // Before the next job: a queue that is never empty (reads one after another)
                 // would otherwise put the timed flush off for ever, as a receive returns a
-                // waiting job even past its deadline.
+                // waiting job even past its deadline. Then one job at least, should the next
+                // flush be due already (writers refill the buffer while one is written).
                 let _ = self.flush();
+                just_flushed = true;
                 continue;
             }
+            just_flushed = false;
             let job = match (next.take(), due) {
                 (Some(job), _) => Ok(job),
                 (None, Some(at)) => {
