@@ -129,7 +129,6 @@ async fn wait(
 }
 
 mod counting;
-mod dead_letters;
 mod envelopes;
 mod long_stop;
 mod renewal;

@@ -189,14 +189,6 @@ impl<'a> Times<'a> {
         })
     }
 
-    /// Whether the message at `offset` is of the replay and had been handled by a previous
-    /// owner: had it failed (its payload not decoding, which it does not do differently now),
-    /// that owner dead-lettered it.
-    pub(super) fn handled_before(&self, offset: i64) -> bool {
-        self.catch_up
-            .is_some_and(|catch_up| offset < catch_up.end && catch_up.inherited.handled(offset))
-    }
-
     /// The time the lateness of the message at `offset` is judged at: for a message the
     /// partition held at the worker's start (the replay), when a previous owner had read it, else
     /// the worker's start; the clock's for a later one, which the first reading could not have

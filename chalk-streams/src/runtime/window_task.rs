@@ -177,11 +177,7 @@ impl PartitionTask {
                             (mark.unwrap_or_default(), true)
                         }
                     };
-                    let mark = match book.last_seen() {
-                        Some(last) => mark.handled_to(last.saturating_add(1)),
-                        None => mark,
-                    }
-                    .past(next);
+                    let mark = mark.past(next);
                     let marked = MarkedOffset {
                         next,
                         mark,
@@ -267,9 +263,6 @@ impl PartitionTask {
                         latency.observe(ts, now);
                     }
                 }
-                // Failed and dead-lettered by the previous owner, whose read mark says so:
-                // only passed, so that each restart or rebalance does not add a letter.
-                Err(_) if times.handled_before(raw.offset) => book.pass(raw.offset),
                 Err(error) => self.fail_message(&raw, &error, book, counts, log).await,
             }
         }

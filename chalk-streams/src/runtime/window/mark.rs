@@ -9,9 +9,7 @@
 //! still replaying carries its predecessor's reads on, then its own start (what its replay
 //! judges at), so that a stop mid-replay loses nothing either. A mark committed as a partition
 //! is given up says `stopped`: its owner read nothing past it. Without that (a periodic commit,
-//! then a crash), the messages past it may have been read, and be in outputs. It also says up to
-//! where its owners had handled the messages (`handled=N`), so that one that failed and was
-//! dead-lettered then is not dead-lettered again by the replay.
+//! then a crash), the messages past it may have been read, and be in outputs.
 
 use crate::message::Timestamp;
 
@@ -38,11 +36,6 @@ pub(crate) struct Read {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ReadMark {
     reads: Vec<Read>,
-    /// The offset after the last message its owners had handled: each that failed before it
-    /// was dead-lettered (or logged), so a replay need not do so again. Not the reads' end: a
-    /// worker still replaying marks its whole replay as read at its start before it has read
-    /// it.
-    handled: Option<i64>,
     /// Whether its owner stopped cleanly after it, having read nothing past its last read.
     stopped: bool,
 }
@@ -52,21 +45,8 @@ impl ReadMark {
     pub(crate) fn read(read_to: i64, at: Timestamp) -> Self {
         Self {
             reads: vec![Read { read_to, at }],
-            handled: None,
             stopped: false,
         }
-    }
-
-    /// The mark, its owners having handled every message before `offset` (or before the
-    /// offset it said, if that is later).
-    pub(crate) fn handled_to(mut self, offset: i64) -> Self {
-        self.handled = Some(self.handled.map_or(offset, |handled| handled.max(offset)));
-        self
-    }
-
-    /// Whether the message at `offset` had been handled by the mark's owners.
-    pub(crate) fn handled(&self, offset: i64) -> bool {
-        self.handled.is_some_and(|handled| offset < handled)
     }
 
     /// The mark, saying whether its owner stopped cleanly after it.
@@ -103,7 +83,6 @@ impl ReadMark {
         }
         Self {
             reads,
-            handled: self.handled,
             stopped: false,
         }
     }
@@ -112,7 +91,6 @@ impl ReadMark {
     /// messages are not read again.
     pub(crate) fn past(mut self, next: i64) -> Self {
         self.reads.retain(|read| read.read_to > next);
-        self.handled = self.handled.filter(|handled| *handled > next);
         self
     }
 
@@ -130,9 +108,6 @@ impl ReadMark {
         for read in &self.reads {
             metadata.push_str(&format!(" {}@{}", read.read_to, read.at.as_millis()));
         }
-        if let Some(handled) = self.handled {
-            metadata.push_str(&format!(" handled={handled}"));
-        }
         if self.stopped {
             metadata.push_str(" stopped");
         }
@@ -148,11 +123,6 @@ impl ReadMark {
         let (rest, stopped) = match rest.strip_suffix(" stopped") {
             Some(reads) => (reads, true),
             None => (rest, false),
-        };
-        // Written by versions before it, a mark says nothing of what was handled.
-        let (rest, handled) = match rest.rsplit_once(" handled=") {
-            Some((reads, handled)) => (reads, Some(handled.parse().ok()?)),
-            None => (rest, None),
         };
         let mut reads: Vec<Read> = Vec::new();
         for read in rest.split_whitespace() {
@@ -170,11 +140,7 @@ impl ReadMark {
             }
             reads.push(read);
         }
-        Some(Self {
-            reads,
-            handled,
-            stopped,
-        })
+        Some(Self { reads, stopped })
     }
 }
 
@@ -195,7 +161,7 @@ mod tests {
         let metadata = mark.to_metadata();
         assert_eq!(metadata, "chalk-streams/window-reads/1 10@1000 25@9000");
         assert_eq!(ReadMark::from_metadata(&metadata), Some(mark.clone()));
-        let stopped = mark.clone().stopped(true);
+        let stopped = mark.stopped(true);
         let metadata = stopped.to_metadata();
         assert_eq!(
             metadata,
@@ -207,33 +173,6 @@ mod tests {
             Some(ReadMark::default()),
             "no read"
         );
-        let handled = mark.clone().handled_to(12).stopped(true);
-        let metadata = handled.to_metadata();
-        assert_eq!(
-            metadata,
-            "chalk-streams/window-reads/1 10@1000 25@9000 handled=12 stopped"
-        );
-        assert_eq!(ReadMark::from_metadata(&metadata), Some(handled));
-    }
-
-    #[test]
-    fn what_was_handled_goes_only_forward_and_past_the_commit() {
-        let mark = ReadMark::read(10, ts(1_000)).handled_to(8).handled_to(5);
-        assert!(
-            mark.handled(7) && !mark.handled(8),
-            "the later offset stands"
-        );
-        let replaying = mark.then(Read {
-            read_to: 25,
-            at: ts(9_000),
-        });
-        assert!(
-            replaying.handled(7) && !replaying.handled(8),
-            "kept by a later read"
-        );
-        assert!(!replaying.clone().past(8).handled(7), "all committed past");
-        assert!(replaying.past(6).handled(7));
-        assert!(!ReadMark::read(10, ts(1_000)).handled(0), "an older mark's");
     }
 
     #[test]
@@ -247,8 +186,6 @@ mod tests {
             "chalk-streams/window-reads/1 ten@1000",
             "chalk-streams/window-reads/1 25@1000 10@2000",
             "chalk-streams/window-reads/1 stopped 10@1000",
-            "chalk-streams/window-reads/1 10@1000 handled=x",
-            "chalk-streams/window-reads/1 10@1000 stopped handled=3",
         ] {
             assert_eq!(ReadMark::from_metadata(metadata), None, "{metadata:?}");
         }
