@@ -129,6 +129,7 @@ async fn wait(
 }
 
 mod counting;
+mod dead_letters;
 mod envelopes;
 mod long_stop;
 mod renewal;

@@ -22,6 +22,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::partition::{KafkaConsumer, PartitionTask};
+use super::window::dead_lettered::DeadLettered;
 use super::window::mark::{Read, ReadMark};
 use super::window_marks::metadata_of;
 use crate::message::Timestamp;
@@ -120,6 +121,12 @@ impl CatchUp {
         } else {
             self.inherited.clone()
         }
+    }
+
+    /// The messages the previous owners dead-lettered for failing to decode, which the replay
+    /// reads again.
+    pub(super) fn dead_lettered(&self) -> DeadLettered {
+        self.inherited.dead().clone()
     }
 
     /// Whether the worker has read to the end, its last handled offset being `last_seen`;

@@ -17,6 +17,7 @@ use super::partition_queue::fill_batch;
 use super::predecessors::predecessor_ended;
 use super::record::KafkaRecord;
 use super::stats::StatsSnapshot;
+use super::window::dead_lettered::DeadLettered;
 use super::window::mark::ReadMark;
 use super::window::{OwnedRecord, WindowBook};
 use super::window_marks::MarkedOffset;
@@ -73,6 +74,11 @@ impl PartitionTask {
         let mut stored = None;
         let clock = std::sync::Arc::clone(&self.shared.clock);
         let mut catch_up = CatchUp::begin(&self, clock.now()).await;
+        // Named in the marks this worker commits, with those its predecessors named.
+        let mut dead = catch_up
+            .as_ref()
+            .map(CatchUp::dead_lettered)
+            .unwrap_or_default();
         let Some(early) = self.await_handoff().await else {
             return;
         };
@@ -85,7 +91,7 @@ impl PartitionTask {
                 resolver.check(),
                 Times::at(clock.now(), catch_up.as_ref()),
                 (&mut counts, &mut latency),
-                &mut log,
+                (&mut log, &mut dead),
             )
             .instrument(self.batch_span(early.len()))
             .await;
@@ -134,7 +140,7 @@ impl PartitionTask {
                     resolver.check(),
                     Times::at(now, catch_up.as_ref()),
                     (&mut counts, &mut latency),
-                    &mut log,
+                    (&mut log, &mut dead),
                 )
                 .instrument(span.clone())
                 .await;
@@ -177,7 +183,8 @@ impl PartitionTask {
                             (mark.unwrap_or_default(), true)
                         }
                     };
-                    let mark = mark.past(next);
+                    dead.past(next);
+                    let mark = mark.with_dead(dead.clone()).past(next);
                     let marked = MarkedOffset {
                         next,
                         mark,
@@ -229,7 +236,7 @@ impl PartitionTask {
         check: CheckFn,
         times: Times<'_>,
         (counts, latency): (&mut StatsSnapshot, &mut LatencyBatch),
-        log: &mut LogLimiter,
+        (log, dead): (&mut LogLimiter, &mut DeadLettered),
     ) {
         let now = times.now;
         for message in batch {
@@ -263,13 +270,22 @@ impl PartitionTask {
                         latency.observe(ts, now);
                     }
                 }
-                Err(error) => self.fail_message(&raw, &error, book, counts, log).await,
+                Err(error) => {
+                    let timestamp = raw.timestamp.map_or(-1, Timestamp::as_millis);
+                    if dead.contains(raw.offset, timestamp) {
+                        // Dead-lettered by an earlier owner, which read it before this replay
+                        // did: not again at each restart or rebalance.
+                        book.pass(raw.offset);
+                    } else if self.fail_message(&raw, &error, book, counts, log).await {
+                        dead.insert(raw.offset, timestamp);
+                    }
+                }
             }
         }
     }
 
     /// A message that enters no window because it failed: reported, dead-lettered if the
-    /// source has a topic for it, and passed.
+    /// source has a topic for it, and passed. Returns whether it was dead-lettered.
     async fn fail_message(
         &self,
         raw: &RawMessage<'_>,
@@ -277,13 +293,15 @@ impl PartitionTask {
         book: &mut WindowBook,
         counts: &mut StatsSnapshot,
         log: &mut LogLimiter,
-    ) {
+    ) -> bool {
         counts.failed += 1;
         self.report_failure(raw, error, log);
-        if self.dead_letter(raw, error).await {
+        let dead_lettered = self.dead_letter(raw, error).await;
+        if dead_lettered {
             counts.dead_lettered += 1;
         }
         book.pass(raw.offset);
+        dead_lettered
     }
 
     async fn fire_due(

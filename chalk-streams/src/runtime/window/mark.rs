@@ -9,8 +9,10 @@
 //! still replaying carries its predecessor's reads on, then its own start (what its replay
 //! judges at), so that a stop mid-replay loses nothing either. A mark committed as a partition
 //! is given up says `stopped`: its owner read nothing past it. Without that (a periodic commit,
-//! then a crash), the messages past it may have been read, and be in outputs.
+//! then a crash), the messages past it may have been read, and be in outputs. It also names the
+//! messages its owners dead-lettered for failing to decode (`dead=...`, see `dead_lettered`).
 
+use super::dead_lettered::DeadLettered;
 use crate::message::Timestamp;
 
 /// What the metadata of a commit with a mark starts with; anything else (another tool's
@@ -36,6 +38,8 @@ pub(crate) struct Read {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ReadMark {
     reads: Vec<Read>,
+    /// The messages its owners dead-lettered for failing to decode.
+    dead: DeadLettered,
     /// Whether its owner stopped cleanly after it, having read nothing past its last read.
     stopped: bool,
 }
@@ -45,8 +49,20 @@ impl ReadMark {
     pub(crate) fn read(read_to: i64, at: Timestamp) -> Self {
         Self {
             reads: vec![Read { read_to, at }],
+            dead: DeadLettered::default(),
             stopped: false,
         }
+    }
+
+    /// The mark, naming `dead` as the messages its owners dead-lettered.
+    pub(crate) fn with_dead(mut self, dead: DeadLettered) -> Self {
+        self.dead = dead;
+        self
+    }
+
+    /// The messages its owners dead-lettered for failing to decode.
+    pub(crate) fn dead(&self) -> &DeadLettered {
+        &self.dead
     }
 
     /// The mark, saying whether its owner stopped cleanly after it.
@@ -83,14 +99,16 @@ impl ReadMark {
         }
         Self {
             reads,
+            dead: self.dead.clone(),
             stopped: false,
         }
     }
 
-    /// Without the reads that end at or before `next` (the offset committed with it): those
-    /// messages are not read again.
+    /// Without the reads that end at or before `next` (the offset committed with it), nor the
+    /// messages before it: those are not read again.
     pub(crate) fn past(mut self, next: i64) -> Self {
         self.reads.retain(|read| read.read_to > next);
+        self.dead.past(next);
         self
     }
 
@@ -108,6 +126,9 @@ impl ReadMark {
         for read in &self.reads {
             metadata.push_str(&format!(" {}@{}", read.read_to, read.at.as_millis()));
         }
+        if !self.dead.is_empty() {
+            metadata.push_str(&format!(" dead={}", self.dead.to_metadata()));
+        }
         if self.stopped {
             metadata.push_str(" stopped");
         }
@@ -123,6 +144,10 @@ impl ReadMark {
         let (rest, stopped) = match rest.strip_suffix(" stopped") {
             Some(reads) => (reads, true),
             None => (rest, false),
+        };
+        let (rest, dead) = match rest.rsplit_once(" dead=") {
+            Some((reads, dead)) => (reads, DeadLettered::from_metadata(dead)?),
+            None => (rest, DeadLettered::default()),
         };
         let mut reads: Vec<Read> = Vec::new();
         for read in rest.split_whitespace() {
@@ -140,7 +165,11 @@ impl ReadMark {
             }
             reads.push(read);
         }
-        Some(Self { reads, stopped })
+        Some(Self {
+            reads,
+            dead,
+            stopped,
+        })
     }
 }
 
@@ -161,7 +190,7 @@ mod tests {
         let metadata = mark.to_metadata();
         assert_eq!(metadata, "chalk-streams/window-reads/1 10@1000 25@9000");
         assert_eq!(ReadMark::from_metadata(&metadata), Some(mark.clone()));
-        let stopped = mark.stopped(true);
+        let stopped = mark.clone().stopped(true);
         let metadata = stopped.to_metadata();
         assert_eq!(
             metadata,
@@ -173,6 +202,18 @@ mod tests {
             Some(ReadMark::default()),
             "no read"
         );
+        let mut dead = DeadLettered::default();
+        dead.insert(12, 4_000);
+        dead.insert(20, -1);
+        let with_dead = mark.with_dead(dead).stopped(true);
+        let metadata = with_dead.to_metadata();
+        assert_eq!(
+            metadata,
+            "chalk-streams/window-reads/1 10@1000 25@9000 dead=12@4000,20@-1 stopped"
+        );
+        assert_eq!(ReadMark::from_metadata(&metadata), Some(with_dead.clone()));
+        let past = with_dead.past(15);
+        assert!(!past.dead().contains(12, 4_000) && past.dead().contains(20, -1));
     }
 
     #[test]
@@ -186,6 +227,9 @@ mod tests {
             "chalk-streams/window-reads/1 ten@1000",
             "chalk-streams/window-reads/1 25@1000 10@2000",
             "chalk-streams/window-reads/1 stopped 10@1000",
+            "chalk-streams/window-reads/1 10@1000 dead=",
+            "chalk-streams/window-reads/1 10@1000 dead=3",
+            "chalk-streams/window-reads/1 10@1000 stopped dead=3@1",
         ] {
             assert_eq!(ReadMark::from_metadata(metadata), None, "{metadata:?}");
         }

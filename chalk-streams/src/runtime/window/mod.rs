@@ -14,6 +14,7 @@
 //! replay after a restart would see the window's first messages older than at their first
 //! reading, skip them, and fire the window again with only the rest.
 
+pub(crate) mod dead_lettered;
 pub(crate) mod mark;
 
 use std::collections::{BTreeMap, BTreeSet};
