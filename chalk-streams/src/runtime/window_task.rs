@@ -17,7 +17,7 @@ use super::partition_queue::fill_batch;
 use super::predecessors::predecessor_ended;
 use super::record::KafkaRecord;
 use super::stats::StatsSnapshot;
-use super::window::dead_lettered::DeadLettered;
+use super::window::dead_lettered::{DeadLettered, MessageName};
 use super::window::mark::ReadMark;
 use super::window::{OwnedRecord, WindowBook};
 use super::window_marks::MarkedOffset;
@@ -272,12 +272,13 @@ impl PartitionTask {
                 }
                 Err(error) => {
                     let timestamp = raw.timestamp.map_or(-1, Timestamp::as_millis);
-                    if dead.contains(raw.offset, timestamp) {
+                    let name = MessageName::of(raw.offset, timestamp, raw.key, raw.payload);
+                    if dead.contains(&name) {
                         // Dead-lettered by an earlier owner, which read it before this replay
                         // did: not again at each restart or rebalance.
                         book.pass(raw.offset);
                     } else if self.fail_message(&raw, &error, book, counts, log).await {
-                        dead.insert(raw.offset, timestamp);
+                        dead.insert(name);
                     }
                 }
             }

@@ -13,6 +13,8 @@
 //! messages its owners dead-lettered for failing to decode (`dead=...`, see `dead_lettered`).
 
 use super::dead_lettered::DeadLettered;
+#[cfg(test)]
+use super::dead_lettered::MessageName;
 use crate::message::Timestamp;
 
 /// What the metadata of a commit with a mark starts with; anything else (another tool's
@@ -203,17 +205,29 @@ mod tests {
             "no read"
         );
         let mut dead = DeadLettered::default();
-        dead.insert(12, 4_000);
-        dead.insert(20, -1);
+        let (twelve, twenty) = (
+            MessageName {
+                offset: 12,
+                timestamp: 4_000,
+                content: 0xab,
+            },
+            MessageName {
+                offset: 20,
+                timestamp: -1,
+                content: 0xcd,
+            },
+        );
+        dead.insert(twelve);
+        dead.insert(twenty);
         let with_dead = mark.with_dead(dead).stopped(true);
         let metadata = with_dead.to_metadata();
         assert_eq!(
             metadata,
-            "chalk-streams/window-reads/1 10@1000 25@9000 dead=12@4000,20@-1 stopped"
+            "chalk-streams/window-reads/1 10@1000 25@9000 dead=12@4000#000000ab,20@-1#000000cd stopped"
         );
         assert_eq!(ReadMark::from_metadata(&metadata), Some(with_dead.clone()));
         let past = with_dead.past(15);
-        assert!(!past.dead().contains(12, 4_000) && past.dead().contains(20, -1));
+        assert!(!past.dead().contains(&twelve) && past.dead().contains(&twenty));
     }
 
     #[test]
@@ -228,8 +242,8 @@ mod tests {
             "chalk-streams/window-reads/1 25@1000 10@2000",
             "chalk-streams/window-reads/1 stopped 10@1000",
             "chalk-streams/window-reads/1 10@1000 dead=",
-            "chalk-streams/window-reads/1 10@1000 dead=3",
-            "chalk-streams/window-reads/1 10@1000 stopped dead=3@1",
+            "chalk-streams/window-reads/1 10@1000 dead=3@1",
+            "chalk-streams/window-reads/1 10@1000 stopped dead=3@1#0",
         ] {
             assert_eq!(ReadMark::from_metadata(metadata), None, "{metadata:?}");
         }
