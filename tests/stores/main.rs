@@ -68,6 +68,29 @@ async fn redis_store() {
         .await
         .expect("a write over an unreadable feature time");
     assert_eq!(value(&store, "u9", "color").await, Some((text("new"), 10)));
+    // Names that would share a hash's fields or a key with others (rows built by hand) are
+    // refused, and nothing of the batch is written.
+    for (namespace, feature) in [
+        ("user", "color@time"),
+        ("user", "color@type"),
+        ("a:b", "color"),
+    ] {
+        let refused = store
+            .write(&[
+                row("u12", 10, vec![("color", text("red"))]),
+                FeatureRow {
+                    namespace,
+                    values: vec![(feature, text("x"))],
+                    ..row("u13", 10, Vec::new())
+                },
+            ])
+            .await;
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains(namespace) || why.contains(feature)),
+            "{namespace} {feature}: {refused:?}"
+        );
+        assert_eq!(value(&store, "u12", "color").await, None, "nothing written");
+    }
     // A value that is not UTF-8 (another program's) is unreadable data, not an outage.
     let _: () = redis::AsyncCommands::hset_multiple(
         &mut connection,

@@ -120,6 +120,26 @@ fn hash_key(namespace: &str, key: &str) -> String {
     format!("{KEY_PREFIX}{namespace}:{key}")
 }
 
+/// Why the row's names cannot be kept apart in a hash, if they cannot: a feature named like
+/// another's type or time field, or a namespace with the `:` that ends it in the key. Derived
+/// names (Rust identifiers) never do; a row built by hand may.
+fn names_collide(row: &FeatureRow) -> Option<String> {
+    if row.namespace.contains(':') {
+        return Some(format!(
+            "namespace `{}` contains `:`, which the Redis key uses to end it",
+            row.namespace
+        ));
+    }
+    row.values
+        .iter()
+        .find(|(feature, _)| feature.ends_with("@type") || feature.ends_with("@time"))
+        .map(|(feature, _)| {
+            format!(
+                "feature `{feature}` ends like the field that keeps another feature's type or time"
+            )
+        })
+}
+
 impl RedisStore {
     /// A store at `url` (`redis://host:port[/db]`). Does not connect yet.
     pub fn open(url: &str) -> Result<Self, StoreError> {
@@ -248,6 +268,9 @@ impl FeatureStore for RedisStore {
         // part was written would leave the batch, refused, written in part.
         let mut texts = Vec::with_capacity(rows.len());
         for row in rows {
+            if let Some(reason) = names_collide(row) {
+                return Err(StoreError::Rejected(format!("{}: {reason}", self.address)));
+            }
             let key = hash_key(row.namespace, &row.primary_key);
             let values = row
                 .values
