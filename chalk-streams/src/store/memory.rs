@@ -265,18 +265,7 @@ fn check_rows(rows: &[FeatureRow]) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(key: &str, values: &[(&'static str, i64)], time: i64) -> FeatureRow {
-        FeatureRow {
-            namespace: "user",
-            primary_key: key.to_owned(),
-            values: values
-                .iter()
-                .map(|(name, v)| (*name, FeatureValue::Int(*v)))
-                .collect(),
-            time: Timestamp::from_millis(time),
-        }
-    }
+    use crate::store::int_row as row;
 
     fn stored(store: &MemoryStore, key: &str) -> Vec<(String, i64, i64)> {
         let entity = futures::executor::block_on(store.entity("user", key))

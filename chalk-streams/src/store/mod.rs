@@ -127,3 +127,17 @@ pub trait FeatureStore: Send + Sync + 'static {
     /// Every stored entity, ordered by namespace and key (for small stores and tooling).
     async fn scan(&self) -> Result<Vec<Entity>, StoreError>;
 }
+
+/// A row of the `user` namespace with integer features, for the stores' unit tests.
+#[cfg(test)]
+pub(crate) fn int_row(key: &str, values: &[(&'static str, i64)], millis: i64) -> FeatureRow {
+    FeatureRow {
+        namespace: "user",
+        primary_key: key.to_owned(),
+        values: values
+            .iter()
+            .map(|(name, v)| (*name, FeatureValue::Int(*v)))
+            .collect(),
+        time: Timestamp::from_millis(millis),
+    }
+}

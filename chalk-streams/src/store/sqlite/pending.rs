@@ -246,18 +246,7 @@ pub(super) struct PendingState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(key: &str, values: &[(&'static str, i64)], millis: i64) -> FeatureRow {
-        FeatureRow {
-            namespace: "user",
-            primary_key: key.to_owned(),
-            values: values
-                .iter()
-                .map(|(name, v)| (*name, FeatureValue::Int(*v)))
-                .collect(),
-            time: Timestamp::from_millis(millis),
-        }
-    }
+    use crate::store::int_row as row;
 
     fn held(pending: &PendingFeatures) -> Vec<(String, &'static str, FeatureValue, i64)> {
         let mut held: Vec<_> = pending
