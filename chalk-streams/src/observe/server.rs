@@ -11,7 +11,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::{oneshot, Semaphore};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_io_timeout::TimeoutStream;
 
 use super::{health, metrics, status, ObservedStreams};
 use crate::error::Result;
@@ -23,6 +24,12 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// headers a byte at a time, is closed: held for ever, enough of them would take every file
 /// descriptor of the process, its Kafka connections' and store's included.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long an answer may wait to be written. A client that stops reading (a stuck scraper
+/// that pipelines its requests) is disconnected then: hyper has no deadline of its own for
+/// writing, and enough such clients would take every connection slot, so that probes went
+/// unanswered.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The most connections served at once; more wait to be accepted. Scrapers and probes need a
 /// few.
@@ -108,7 +115,8 @@ impl Listener {
 }
 
 /// Accepts connections until `stopped`, then waits for the open ones to end (which
-/// [`Server::shutdown`] bounds).
+/// [`Server::shutdown`] bounds). The connections' tasks belong to this one, so that aborting it
+/// closes them too.
 async fn accept(
     listener: tokio::net::TcpListener,
     app: Router,
@@ -116,7 +124,10 @@ async fn accept(
 ) -> std::io::Result<()> {
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let graceful = GracefulShutdown::new();
+    let mut served = JoinSet::new();
     loop {
+        // Ended connections' tasks are let go of here, so that the set stays small.
+        while served.try_join_next().is_some() {}
         let permit = tokio::select! {
             _ = &mut stopped => break,
             permit = Arc::clone(&connections).acquire_owned() => match permit {
@@ -135,12 +146,17 @@ async fn accept(
                 }
             },
         };
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(WRITE_TIMEOUT));
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            .serve_connection(
+                TokioIo::new(Box::pin(stream)),
+                TowerToHyperService::new(app.clone()),
+            );
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
+        served.spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "observability endpoints: connection closed");
             }
