@@ -183,8 +183,15 @@ pub(crate) fn librdkafka_refuses(name: &str, value: &str) -> Option<String> {
 /// Why an integer property's value is refused although librdkafka takes it: librdkafka reads
 /// integers as C's `strtol` does, up to the first character that is not a digit, so `5s` is 5
 /// (milliseconds, for a `.ms` property) and `010` is 8. Such a value is refused rather than
-/// read otherwise than meant.
+/// read otherwise than meant. A value that does not begin as a number is one of the property's
+/// names for its values, which librdkafka has taken (`acks` = `all`, read as -1).
 fn misread_integer(native: &NativeClientConfig, name: &str, value: &str) -> Option<String> {
+    let begins_as_a_number = value
+        .trim_start()
+        .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+    if !begins_as_a_number {
+        return None;
+    }
     let read: i64 = native.get(name).ok()?.parse().ok()?;
     if value.trim().parse::<i64>().ok() == Some(read) {
         return None;
@@ -249,6 +256,9 @@ mod tests {
             ("group.id", "010"),
             ("enable.ssl.certificate.verification", "0"),
             ("auto.offset.reset", "earliest"),
+            ("acks", "all"),
+            ("request.required.acks", "all"),
+            ("acks", "-1"),
         ] {
             assert_eq!(librdkafka_refuses(taken.0, taken.1), None, "{taken:?}");
         }
