@@ -270,7 +270,10 @@ fn not_yours(error: StoreError) -> StoreError {
 
 /// Writes several batches in one transaction. If that fails, nothing of it is kept and each
 /// batch is written alone, so that each caller learns its own batch's outcome (one refused
-/// row fails its own batch, not its neighbours').
+/// row fails its own batch, not its neighbours'). If the first batch is unavailable alone as
+/// well (another process holds the file's lock past the busy timeout), so are the others, and
+/// they are told at once: trying each would hold the thread, and every read and flush behind
+/// it, a busy timeout per batch.
 fn write_together(
     connection: &mut Connection,
     mut row_ids: Option<&mut RowIds>,
@@ -280,10 +283,20 @@ fn write_together(
         let batches: Vec<&[FeatureRow]> = writes.iter().map(|(rows, _)| rows.as_slice()).collect();
         panic_as_error(|| upsert(connection, &batches, row_ids.as_deref_mut()))
     });
+    let mut unavailable_alone: Option<StoreError> = None;
     for (rows, reply) in writes {
-        let result = match &together {
-            Some(Ok(())) => Ok(()),
-            _ => panic_as_error(|| upsert(connection, &[&rows], row_ids.as_deref_mut())),
+        let result = match (&together, &unavailable_alone) {
+            (Some(Ok(())), _) => Ok(()),
+            (_, Some(error)) => Err(error.clone()),
+            _ => {
+                let alone = panic_as_error(|| upsert(connection, &[&rows], row_ids.as_deref_mut()));
+                if let (Some(Err(StoreError::Unavailable(_))), Err(StoreError::Unavailable(_))) =
+                    (&together, &alone)
+                {
+                    unavailable_alone = alone.clone().err();
+                }
+                alone
+            }
         };
         // A caller that stopped waiting has no use for the rows.
         let _ = reply.send((rows, result));
@@ -294,4 +307,70 @@ fn write_together(
 fn panic_as_error<T>(work: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
     std::panic::catch_unwind(AssertUnwindSafe(work))
         .unwrap_or_else(|_| Err(unavailable("SQLite code panicked")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::store::int_row;
+    use crate::store::sqlite::SqliteStore;
+
+    /// Times SQLite found the file locked, on connections that count them.
+    static FOUND_LOCKED: AtomicUsize = AtomicUsize::new(0);
+
+    fn count_and_give_up(_tries: i32) -> bool {
+        FOUND_LOCKED.fetch_add(1, Ordering::Relaxed);
+        false
+    }
+
+    #[test]
+    fn batches_unavailable_together_and_alone_are_not_each_tried() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("features.sqlite");
+        drop(SqliteStore::open(&path).expect("a store file"));
+        let mut connection = Connection::open(&path).expect("open");
+        connection
+            .busy_handler(Some(count_and_give_up))
+            .expect("a busy handler");
+        let other = Connection::open(&path).expect("open");
+        other.execute_batch("BEGIN IMMEDIATE").expect("locked");
+
+        let (writes, replies): (Vec<_>, Vec<_>) = (0..4)
+            .map(|i| {
+                let (reply, replied) = oneshot::channel();
+                let rows = vec![int_row(&format!("u{i}"), &[("n", i)], 10)];
+                ((rows, reply), replied)
+            })
+            .unzip();
+        write_together(&mut connection, None, writes);
+        for mut replied in replies {
+            let (_, result) = replied.try_recv().expect("answered");
+            assert!(
+                matches!(&result, Err(StoreError::Unavailable(why)) if why.contains("locked")),
+                "{result:?}"
+            );
+        }
+        assert_eq!(
+            FOUND_LOCKED.load(Ordering::Relaxed),
+            2,
+            "tried together, then the first batch alone"
+        );
+
+        other.execute_batch("ROLLBACK").expect("unlocked");
+        let (reply, mut replied) = oneshot::channel();
+        let (first, second) = (
+            int_row("u1", &[("n", 1)], 10),
+            int_row("u2", &[("n", 2)], 10),
+        );
+        let (reply_2, mut replied_2) = oneshot::channel();
+        write_together(
+            &mut connection,
+            None,
+            vec![(vec![first], reply), (vec![second], reply_2)],
+        );
+        assert!(replied.try_recv().expect("answered").1.is_ok());
+        assert!(replied_2.try_recv().expect("answered").1.is_ok());
+    }
 }
