@@ -165,6 +165,43 @@ async fn a_stored_value_that_does_not_decode_is_unreadable_not_unavailable() {
     );
 }
 
+/// A row whose feature time or type another program wrote as something else than SQLite holds
+/// for them (a time as a real number, a type as bytes) is unreadable too: reading again gives the
+/// same answer, where a store unavailable would be waited out for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_row_of_the_wrong_column_types_is_unreadable_not_unavailable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("features.sqlite");
+    let store = SqliteStore::open(&path).expect("open");
+    store
+        .write(&[row(
+            "u1",
+            10,
+            vec![("seen", text("x")), ("age", FeatureValue::Int(3))],
+        )])
+        .await
+        .expect("write");
+    for (change, column) in [
+        ("feature_time = 10.5 WHERE feature = 'seen'", "feature_time"),
+        ("value_type = x'696e74' WHERE feature = 'age'", "value_type"),
+    ] {
+        let other = rusqlite::Connection::open(&path).expect("open");
+        other
+            .execute_batch(&format!("UPDATE features SET {change};"))
+            .expect("change the row");
+        let error = store.entity("user", "u1").await.expect_err("unreadable");
+        assert!(
+            matches!(&error, StoreError::Unreadable(why) if why.contains(column)),
+            "{error:?}"
+        );
+        let error = store.scan().await.expect_err("unreadable");
+        assert!(matches!(&error, StoreError::Unreadable(_)), "{error:?}");
+        other
+            .execute_batch("UPDATE features SET feature_time = 10, value_type = 'string' WHERE feature = 'seen'; UPDATE features SET value_type = 'int' WHERE feature = 'age';")
+            .expect("mend the row");
+    }
+}
+
 /// Files written before NaN was stored as text hold it as NULL (SQLite's own way with a NaN
 /// real): it reads back as NaN, and the rest of the store stays readable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
