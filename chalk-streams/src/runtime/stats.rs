@@ -92,6 +92,16 @@ impl StatsSnapshot {
     }
 }
 
+/// A gauge's value; one stepped below zero (see [`StreamStats::step`]) reads as zero.
+fn gauge(gauge: &AtomicU64) -> u64 {
+    let value = gauge.load(Ordering::Relaxed);
+    if i64::try_from(value).is_ok() {
+        value
+    } else {
+        0
+    }
+}
+
 impl StreamStats {
     /// Adds one batch's counts and wakes waiters.
     pub(crate) fn record(&self, batch: StatsSnapshot) {
@@ -215,6 +225,10 @@ impl StreamStats {
     }
 
     /// Adds one to `gauge` (`up`) or takes one away, and wakes waiters.
+    /// Steps a gauge of partitions. A step down may come first, by a moment, from another
+    /// thread (a worker marks its partition stalled, then counts it; the rebalance that gives
+    /// the partition up may see the mark in between), so the gauge wraps below zero for that
+    /// moment: [`gauge`] reads it as zero.
     fn step(&self, gauge: &AtomicU64, up: bool) {
         if up {
             gauge.fetch_add(1, Ordering::Relaxed);
@@ -275,15 +289,15 @@ impl StreamStats {
             failed: self.failed.load(Ordering::Relaxed),
             dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
             rows_written: self.rows_written.load(Ordering::Relaxed),
-            assigned_partitions: self.assigned_partitions.load(Ordering::Relaxed),
+            assigned_partitions: gauge(&self.assigned_partitions),
             retries: self.retries.load(Ordering::Relaxed),
             windows_fired: self.windows_fired.load(Ordering::Relaxed),
             windows_failed: self.windows_failed.load(Ordering::Relaxed),
             windows_withheld: self.windows_withheld.load(Ordering::Relaxed),
             windows_retained: u64::try_from(self.windows_retained.load(Ordering::Relaxed))
                 .unwrap_or(0),
-            stalled_partitions: self.stalled_partitions.load(Ordering::Relaxed),
-            waiting_partitions: self.waiting_partitions.load(Ordering::Relaxed),
+            stalled_partitions: gauge(&self.stalled_partitions),
+            waiting_partitions: gauge(&self.waiting_partitions),
             consumer_failed: u64::from(
                 self.fatal_error
                     .lock()
@@ -361,5 +375,21 @@ impl StreamStats {
                 return (snapshot, held);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gauge_stepped_down_before_up_reads_zero_then_and_after() {
+        let stats = StreamStats::default();
+        stats.record_stall(false);
+        assert_eq!(stats.snapshot().stalled_partitions, 0);
+        stats.record_stall(true);
+        assert_eq!(stats.snapshot().stalled_partitions, 0);
+        stats.record_stall(true);
+        assert_eq!(stats.snapshot().stalled_partitions, 1);
     }
 }
