@@ -206,3 +206,27 @@ fn a_store_url_without_a_path_says_what_it_needs() {
         "{stderr}"
     );
 }
+
+/// An embedded run writes its samples' features, stamped with the current time, to its store:
+/// `CHALK_STORE` left set to a Redis server elsewhere (production, say) is refused before
+/// anything is sent there; `--store` names such a store on purpose.
+#[test]
+fn embedded_run_refuses_a_store_elsewhere_named_by_the_environment() {
+    // A name that never resolves (RFC 6761), in case the check were lost.
+    let out = run(example()
+        .args(["run", "--embedded"])
+        .env("CHALK_STORE", "redis://cache.invalid:6379"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "CHALK_STORE names redis://cache.invalid:6379, which is not on this machine: an \
+             embedded run would write its sample messages' features there"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("feature store store="),
+        "refused before the store is opened: {stderr}"
+    );
+}

@@ -8,7 +8,7 @@ use super::touched::TouchedStore;
 use crate::error::{Error, Result};
 use crate::observe::{Listener, ObservedStreams};
 use crate::runtime::{Runtime, ShutdownSignal};
-use crate::store::Entity;
+use crate::store::{Entity, StoreConfig, STORE_VAR};
 use crate::testing::{MockKafka, Record};
 
 /// Partitions of each topic the embedded cluster creates.
@@ -187,6 +187,21 @@ pub(crate) fn render_features(entities: &[Entity]) -> String {
         &["ENTITY", "KEY", "FEATURE", "VALUE", "FEATURE TIME"],
         &rows,
     )
+}
+
+/// Refuses a store that `CHALK_STORE` names on another machine: an embedded run writes its
+/// sample messages' features, stamped with the current time, which would replace the newer
+/// real values of the same keys there (a production Redis named in a shell's environment, say).
+/// `--store` names such a store on purpose.
+pub(super) fn refuse_a_store_elsewhere(store: &StoreConfig) -> Result<()> {
+    if store.is_on_this_machine() {
+        return Ok(());
+    }
+    Err(Error::Embedded(format!(
+        "{STORE_VAR} names {store}, which is not on this machine: an embedded run would write \
+         its sample messages' features there; name it with --store to write there anyway, or \
+         unset {STORE_VAR}"
+    )))
 }
 
 #[cfg(test)]

@@ -4,17 +4,20 @@ use std::time::Duration;
 
 #[test]
 fn durations_need_a_unit_and_cannot_be_zero() {
-    assert_eq!(super::parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-    let zero = super::parse_duration("0s").expect_err("zero");
+    assert_eq!(
+        super::values::parse_duration("1m30s"),
+        Ok(Duration::from_secs(90))
+    );
+    let zero = super::values::parse_duration("0s").expect_err("zero");
     assert!(zero.starts_with("`0s` is zero"), "{zero}");
-    let bogus = super::parse_duration("10").expect_err("no unit");
+    let bogus = super::values::parse_duration("10").expect_err("no unit");
     assert!(bogus.ends_with("such as 10s, 500ms or 1h30m"), "{bogus}");
     assert_eq!(
-        super::parse_duration("1h 30m"),
+        super::values::parse_duration("1h 30m"),
         Ok(Duration::from_secs(5400))
     );
     for other_grammar in ["1M", "2sec", "1y", "infinity"] {
-        let error = super::parse_duration(other_grammar).expect_err(other_grammar);
+        let error = super::values::parse_duration(other_grammar).expect_err(other_grammar);
         assert!(error.contains("is not a duration"), "{error}");
     }
 }
@@ -22,17 +25,17 @@ fn durations_need_a_unit_and_cannot_be_zero() {
 #[test]
 fn a_timeout_is_at_most_what_the_kafka_client_can_wait() {
     assert_eq!(
-        super::parse_timeout("24d"),
+        super::values::parse_timeout("24d"),
         Ok(Duration::from_secs(24 * 86_400))
     );
-    let error = super::parse_timeout("25d").expect_err("wraps in librdkafka");
+    let error = super::values::parse_timeout("25d").expect_err("wraps in librdkafka");
     assert_eq!(
         error,
         "`25d` is longer than the Kafka client can wait, 24days 20h 31m 23s"
     );
-    assert!(super::parse_timeout("0s").is_err());
+    assert!(super::values::parse_timeout("0s").is_err());
     // The window retention is not a client's wait: it may be longer.
-    assert!(super::parse_window_retention("30d").is_ok());
+    assert!(super::values::parse_window_retention("30d").is_ok());
 }
 
 #[test]
@@ -73,17 +76,17 @@ fn a_metrics_host_name_binds_its_ipv4_address() {
     let address = |text: &str| -> std::net::SocketAddr { text.parse().expect("address") };
     let resolved = [address("[::1]:9090"), address("127.0.0.1:9090")];
     assert_eq!(
-        super::first_ipv4_else_first(resolved),
+        super::values::first_ipv4_else_first(resolved),
         Some(address("127.0.0.1:9090"))
     );
     assert_eq!(
-        super::first_ipv4_else_first([address("[::1]:9090")]),
+        super::values::first_ipv4_else_first([address("[::1]:9090")]),
         Some(address("[::1]:9090"))
     );
-    let local = super::parse_socket_addr("localhost:9090").expect("localhost");
+    let local = super::values::parse_socket_addr("localhost:9090").expect("localhost");
     assert!(local.ip().is_loopback(), "{local}");
-    let v6 = super::parse_socket_addr("[::1]:9090").expect("an IPv6 address");
+    let v6 = super::values::parse_socket_addr("[::1]:9090").expect("an IPv6 address");
     assert!(v6.is_ipv6(), "{v6}");
-    let error = super::parse_socket_addr("9090").expect_err("no host");
+    let error = super::values::parse_socket_addr("9090").expect_err("no host");
     assert!(error.starts_with("`9090` is not HOST:PORT"), "{error}");
 }

@@ -10,6 +10,7 @@ mod memory;
 mod redis;
 mod redis_limits;
 mod redis_part;
+mod redis_url;
 mod sqlite;
 mod text;
 mod typed;
@@ -20,10 +21,10 @@ use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
 
 pub use self::redis::RedisStore;
-pub(crate) use config::redacted;
 pub use config::{StoreConfig, StoreConfigError, DEFAULT_SQLITE_FILE, STORE_VAR};
 pub use durability::{DurableMark, WriteTicket};
 pub use memory::MemoryStore;
+pub(crate) use redis_url::redacted;
 pub use sqlite::SqliteStore;
 pub use typed::{FeatureStoreExt, ReadError, Stored};
 

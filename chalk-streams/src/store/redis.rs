@@ -101,7 +101,7 @@ impl std::fmt::Debug for RedisStore {
 pub(super) fn bad_url(url: &str, error: &RedisError) -> String {
     format!(
         "bad Redis URL `{}`: {}",
-        super::config::redacted(url),
+        super::redis_url::redacted(url),
         error_text(error)
     )
 }
