@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::kafka::{probe, TopicState};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, StreamPlan};
+use crate::source::properties::ClientKind;
 use crate::source::remote::{localize_plans, StoreEnv};
 use crate::source::resolve::process_env;
 
@@ -50,9 +51,8 @@ fn check_stream(plan: &StreamPlan, timeout: Duration) -> Result<String, Vec<Stri
     let brokers = source.bootstrap_servers.join(",");
     let mut properties = source.connection_properties();
     properties.set("client.id", format!("{}/check", source.client_id(name)));
-    for (key, value) in &source.additional_kafka_args {
-        properties.set(key, value);
-    }
+    // The probe is a consumer: producer-only settings would only make librdkafka warn.
+    properties.extend_for(ClientKind::Consumer, &source.additional_kafka_args);
     let mut topics = source.topics.clone();
     topics.extend(source.dead_letter_queue_topic.iter().cloned());
 
