@@ -15,7 +15,9 @@ command -v npm >/dev/null || need_packages+=(npm)
 command -v kcat >/dev/null || need_packages+=(kcat)
 command -v stunnel4 >/dev/null || need_packages+=(stunnel4)
 command -v openssl >/dev/null || need_packages+=(openssl)
-command -v python3 >/dev/null || need_packages+=(python3 python3-pip)
+command -v python3 >/dev/null || need_packages+=(python3)
+# Many images have Python without pip.
+python3 -c 'import pip' 2>/dev/null || need_packages+=(python3-pip)
 have_header openssl/ssl.h || need_packages+=(libssl-dev)
 have_header zlib.h || need_packages+=(zlib1g-dev)
 have_header sasl/sasl.h || need_packages+=(libsasl2-dev)
@@ -24,23 +26,31 @@ if [ "${#need_packages[@]}" -gt 0 ]; then
   echo "installing missing packages: ${need_packages[*]}"
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_packages[@]}"
+  # Through env: sudo resets the environment, and a package's prompt would hang the install.
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}"
 fi
 
-# The AsyncAPI Initiative's parser validates the generated AsyncAPI document in the tests; it
-# lives in the target directory, where the tests look for it.
+# CI checks formatting and lints; rustup's minimal profile has neither tool.
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  echo "installing rustfmt and clippy (rustup)"
+  rustup component add rustfmt clippy
+fi
+
+# The AsyncAPI Initiative's parser (the version the tests were run with) validates the generated
+# AsyncAPI document in the tests; it lives in the target directory, where the tests look for it.
 validator="${CARGO_TARGET_DIR:-$(dirname "$0")/../target}/tools/asyncapi"
 if [ ! -d "$validator/node_modules/@asyncapi/parser" ]; then
   echo "installing @asyncapi/parser into target/tools/asyncapi"
   mkdir -p "$validator"
-  (cd "$validator" && npm install --no-audit --no-fund --silent @asyncapi/parser@3)
+  (cd "$validator" && npm install --no-audit --no-fund --silent @asyncapi/parser@3.6.6)
 fi
 
-# moto's S3 server stands in for S3 in the tests of s3:// keystores and CA files.
+# moto's S3 server (the version the tests were run with) stands in for S3 in the tests of s3://
+# keystores and CA files.
 if ! python3 -c "import moto.server, flask" 2>/dev/null; then
   echo "installing moto[server] (PyPI)"
-  python3 -m pip install --quiet 'moto[server]' \
-    || python3 -m pip install --quiet --break-system-packages 'moto[server]'
+  python3 -m pip install --quiet 'moto[server]==5.2.1' \
+    || python3 -m pip install --quiet --break-system-packages 'moto[server]==5.2.1'
 fi
 
 # tansu, a Kafka-compatible broker, is the real broker of the end-to-end, security and scale-out
