@@ -106,3 +106,44 @@ async fn a_window_resolver_past_its_timeout_fails_that_window() {
         }
     }
 }
+
+static DROP_PANICS: KafkaSource = KafkaSource::new().topic("drop_panics");
+
+/// Panics when dropped: a guard held across an `.await` that asserts as it is let go.
+struct PanicsWhenDropped;
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("a guard that asserts as it is dropped");
+    }
+}
+
+#[stream(source = DROP_PANICS, name = "drop_panics", timeout = "200ms")]
+async fn drop_panics(order: Order) -> Result<OrderFeatures, String> {
+    if order.id == "hang" {
+        let _guard = PanicsWhenDropped;
+        std::future::pending::<()>().await;
+    }
+    order_features(order)
+}
+
+/// A resolver past its timeout is dropped; a panic as it is dropped fails its message as the
+/// timeout does, rather than stopping the partition's worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolver_that_panics_as_it_is_dropped_at_its_timeout_fails_its_message_alone() {
+    let kafka = Broker::mock().with_topics(&["drop_panics"], 1).await;
+    let records: Vec<Record> = ["a", "hang", "b"]
+        .into_iter()
+        .map(|id| Record::json("drop_panics", &json!({"id": id, "quantity": 1})).key(id))
+        .collect();
+    kafka.produce_all(&records).await.expect("produce");
+    let running = runtime_for(&kafka, &["drop_panics"])
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("drop_panics").expect("stream");
+    let (s, done) = stats.wait_for(PATIENCE, |s| s.handled() == 3).await;
+    assert!(done, "{s:?}");
+    assert_eq!((s.processed, s.failed, s.stalled_partitions), (2, 1, 0));
+    running.shutdown().await.expect("clean shutdown");
+}

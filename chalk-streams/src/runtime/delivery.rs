@@ -161,6 +161,10 @@ impl PartitionTask {
                 tracing::warn!(
                     stream = self.name(),
                     dead_letter_topic = dlq.topic(),
+                    topic = %self.topic,
+                    partition = self.partition,
+                    offset = raw.offset,
+                    phase = error.phase.as_str(),
                     error = %send_error,
                     retry_in = ?delay,
                     "dead-letter write failed; the partition waits, nothing is committed past it"

@@ -41,12 +41,18 @@ pub(super) async fn guarded_async(
     timeout: Option<Duration>,
     rows: &mut Vec<FeatureRow>,
 ) -> Result<(), MessageError> {
-    let future = catch_async(guarded(start)?);
+    let mut future = guarded(start)?;
     let finished = match timeout {
-        Some(limit) => tokio::time::timeout(limit, future)
-            .await
-            .map_err(|_| timed_out(limit))?,
-        None => future.await,
+        Some(limit) => {
+            let finished = tokio::time::timeout(limit, catch_async(&mut future)).await;
+            if finished.is_err() {
+                // Dropped unfinished, the future drops what it holds across its awaits: a panic
+                // there (a guard that asserts) is this message's failure too.
+                let _ = catch(move || drop(future));
+            }
+            finished.map_err(|_| timed_out(limit))?
+        }
+        None => catch_async(&mut future).await,
     };
     rows.extend(finished.unwrap_or_else(|panic| Err(panicked(&panic)))?);
     Ok(())
