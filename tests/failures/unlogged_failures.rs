@@ -1,5 +1,6 @@
 //! Failed messages beyond the log's rate limit, without a dead-letter topic: each is still
-//! logged, by its offset or within a range, although the worker stops before another line.
+//! logged, by its offset or within a range, although no other line comes (the worker stops, or
+//! the partition reads nothing more that fails).
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -13,16 +14,73 @@ fn orders_unlogged(order: Order) -> Result<OrderFeatures, String> {
     order_features(order)
 }
 
-/// What a subscriber wrote, shared with the test.
+static UNLOGGED_QUIET: KafkaSource = KafkaSource::new().topic("orders_unlogged_quiet");
+
+#[stream(source = UNLOGGED_QUIET, name = "orders_unlogged_quiet")]
+fn orders_unlogged_quiet(order: Order) -> Result<OrderFeatures, String> {
+    order_features(order)
+}
+
+/// What a subscriber wrote, shared with the test, which it tells of each line.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+struct Captured(Arc<(Mutex<Vec<u8>>, tokio::sync::Notify)>);
+
+impl Captured {
+    /// Sets a subscriber writing here for this thread (the test's runtime has one thread, so
+    /// it sees every line the stream's tasks log).
+    fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    /// The lines that name `stream`.
+    fn lines_of(&self, stream: &str) -> Vec<String> {
+        let text = self
+            .0
+             .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&text)
+            .lines()
+            .filter(|line| line.contains(stream))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Waits (at most `PATIENCE`) for a line of `stream` that holds each of `parts`.
+    async fn wait_for_line(&self, stream: &str, parts: &[&str]) -> bool {
+        let found = async {
+            loop {
+                let told = self.0 .1.notified();
+                tokio::pin!(told);
+                told.as_mut().enable();
+                let lines = self.lines_of(stream);
+                if lines
+                    .iter()
+                    .any(|line| parts.iter().all(|p| line.contains(p)))
+                {
+                    return;
+                }
+                told.await;
+            }
+        };
+        tokio::time::timeout(PATIENCE, found).await.is_ok()
+    }
+}
 
 impl Write for Captured {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0
+             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .extend_from_slice(bytes);
+        self.0 .1.notify_waiters();
         Ok(bytes.len())
     }
 
@@ -31,32 +89,25 @@ impl Write for Captured {
     }
 }
 
+/// Fifteen bad messages in a row: more than the ten lines a partition may log in ten seconds.
+async fn fifteen_bad_messages(kafka: &KafkaTestClient, topic: &str) {
+    let records: Vec<Record> = (0..15)
+        .map(|i| Record::bytes(topic, format!("not json {i}")))
+        .collect();
+    kafka.produce_all(&records).await.expect("produce");
+}
+
 // One thread: the subscriber set for it sees every line the stream's tasks log.
 #[tokio::test(flavor = "current_thread")]
 async fn failures_the_rate_limit_held_back_are_logged_when_the_worker_stops() {
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
-
+    let _logging = captured.install();
     let kafka = kafka_with_topics(&["orders_unlogged"], 1);
-    // Fifteen in a row: more than the ten lines a partition may log in ten seconds.
-    let records: Vec<Record> = (0..15)
-        .map(|i| Record::bytes("orders_unlogged", format!("not json {i}")))
-        .collect();
-    kafka.produce_all(&records).await.expect("produce");
+    fifteen_bad_messages(&kafka, "orders_unlogged").await;
     let s = run_until_handled(&kafka, "orders_unlogged", Arc::new(MemoryStore::new()), 15).await;
     assert_eq!((s.failed, s.dead_lettered), (15, 0));
 
-    let text = String::from_utf8_lossy(&captured.0.lock().expect("captured")).into_owned();
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|line| line.contains("orders_unlogged"))
-        .collect();
+    let lines = captured.lines_of("orders_unlogged");
     for offset in 0..10 {
         assert!(
             lines.iter().any(|line| line.contains("message failed")
@@ -70,4 +121,30 @@ async fn failures_the_rate_limit_held_back_are_logged_when_the_worker_stops() {
             .any(|line| line.contains("suppressed=5") && line.contains("\"10-14\"")),
         "the five held back are logged as a range: {lines:#?}"
     );
+}
+
+/// The partition reads nothing more that fails, and goes on running: the failures held back are
+/// logged as the rate limit's window ends, not only when the worker stops.
+#[tokio::test(flavor = "current_thread")]
+async fn failures_the_rate_limit_held_back_are_logged_as_its_window_ends() {
+    let captured = Captured::default();
+    let _logging = captured.install();
+    let kafka = kafka_with_topics(&["orders_unlogged_quiet"], 1);
+    fifteen_bad_messages(&kafka, "orders_unlogged_quiet").await;
+    let running = runtime_for(&kafka, &["orders_unlogged_quiet"])
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("orders_unlogged_quiet").expect("stream");
+    let (s, done) = stats.wait_for(PATIENCE, |s| s.handled() == 15).await;
+    assert!(done && s.failed == 15, "{s:?}");
+    let logged = captured
+        .wait_for_line("orders_unlogged_quiet", &["suppressed=5", "\"10-14\""])
+        .await;
+    assert!(
+        logged,
+        "the five held back are logged while the stream runs: {:#?}",
+        captured.lines_of("orders_unlogged_quiet")
+    );
+    running.shutdown().await.expect("stops");
 }

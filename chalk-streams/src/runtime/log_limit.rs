@@ -61,15 +61,31 @@ impl LogLimiter {
         }
     }
 
+    /// When the lines about messages suppressed since the last line allowed are due to be
+    /// logged on their own, if there are any: as the window that held them back ends, for a
+    /// partition that then reads nothing more that fails (the next line allowed would name them).
+    pub(crate) fn unlogged_due(&self) -> Option<Instant> {
+        self.suppressed_offsets.map(|_| self.started + self.window)
+    }
+
     /// The lines about messages suppressed since the last line allowed, as how many lines were
-    /// suppressed and `first-last` offsets, if any: for a worker that stops to log them, rather
-    /// than drop them with the limiter.
+    /// suppressed and `first-last` offsets, if any: for a worker that stops, or whose window
+    /// ended (see [`unlogged_due`](Self::unlogged_due)), to log them, rather than keep them
+    /// unlogged or drop them with the limiter.
     pub(crate) fn take_unlogged(&mut self) -> Option<(u64, String)> {
         let (first, last) = self.suppressed_offsets.take()?;
         Some((
             std::mem::take(&mut self.suppressed),
             format!("{first}-{last}"),
         ))
+    }
+}
+
+/// Waits until `due` (see [`LogLimiter::unlogged_due`]), or for ever without it.
+pub(crate) async fn until_due(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -103,7 +119,9 @@ mod tests {
         assert_eq!(log.take_unlogged(), None, "nothing suppressed");
         assert_eq!(log.allow_offset(7), None);
         assert_eq!(log.allow_offset(9), None);
+        assert_eq!(log.unlogged_due(), Some(log.started + log.window));
         assert_eq!(log.take_unlogged(), Some((2, "7-9".to_owned())));
         assert_eq!(log.take_unlogged(), None, "taken once");
+        assert_eq!(log.unlogged_due(), None, "nothing left to log");
     }
 }

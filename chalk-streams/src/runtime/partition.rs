@@ -16,7 +16,7 @@ use super::context::{StreamContext, WorkerEnded};
 use super::guard::{guarded, resolve};
 use super::latency::LatencyBatch;
 use super::lead::too_far_ahead;
-use super::log_limit::LogLimiter;
+use super::log_limit::{until_due, LogLimiter};
 use super::offsets::OffsetTracker;
 use super::partition_queue::fill_batch;
 use super::predecessors::predecessor_ended;
@@ -111,7 +111,9 @@ pub(super) struct Span {
 /// What a partition worker carries from one batch to the next.
 struct Progress {
     tracker: OffsetTracker,
+    /// Failed messages' lines; the partition queue's errors have `queue_log`.
     log: LogLimiter,
+    queue_log: LogLimiter,
     resolved: Resolved,
     unconfirmed: UnconfirmedOffsets,
 }
@@ -129,6 +131,7 @@ impl PartitionTask {
         let mut progress = Progress {
             tracker: OffsetTracker::new(),
             log: LogLimiter::new(Duration::from_secs(10), 10),
+            queue_log: LogLimiter::new(Duration::from_secs(10), 10),
             resolved: Resolved::default(),
             unconfirmed: UnconfirmedOffsets::new(self.shared.store.durable_mark()),
         };
@@ -155,6 +158,10 @@ impl PartitionTask {
                         }
                         continue;
                     }
+                    () = until_due(progress.log.unlogged_due()) => {
+                        self.report_unlogged_failures(&mut progress.log);
+                        continue;
+                    }
                     message = messages.next() => message,
                 };
                 fill_batch(
@@ -163,7 +170,7 @@ impl PartitionTask {
                     &mut messages,
                     taken.as_ref(),
                     &self,
-                    &mut progress.log,
+                    &mut progress.queue_log,
                 );
                 if !batch.is_empty() {
                     self.handle_batch(&batch, &mut progress).await;
@@ -256,6 +263,7 @@ impl PartitionTask {
             log,
             resolved,
             unconfirmed,
+            ..
         } = progress;
         // A batch is finished as a whole, so its last offset stands for all of it.
         tracker.track(last);

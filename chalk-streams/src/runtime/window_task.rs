@@ -11,7 +11,7 @@ use tracing::Instrument;
 use super::catch_up::{CatchUp, Times, CATCH_UP_IDLE};
 use super::guard::guarded;
 use super::latency::LatencyBatch;
-use super::log_limit::LogLimiter;
+use super::log_limit::{until_due, LogLimiter};
 use super::partition::PartitionTask;
 use super::partition_queue::fill_batch;
 use super::predecessors::predecessor_ended;
@@ -67,6 +67,7 @@ impl PartitionTask {
             self.shared.window_retention,
         );
         let mut log = LogLimiter::new(Duration::from_secs(10), 10);
+        let mut queue_log = LogLimiter::new(Duration::from_secs(10), 10);
         let mut retained = RetainedGauge {
             stats: std::sync::Arc::clone(&self.shared.stats),
             reported: 0,
@@ -113,8 +114,9 @@ impl PartitionTask {
                     _ = self.stop.changed() => break 'queue,
                     () = predecessor_ended(&mut self.predecessors) => break,
                     first = messages.next() => {
-                        fill_batch(&mut batch, first, &mut messages, taken.as_ref(), &self, &mut log);
+                        fill_batch(&mut batch, first, &mut messages, taken.as_ref(), &self, &mut queue_log);
                     }
+                    () = until_due(log.unlogged_due()) => self.report_unlogged_failures(&mut log),
                     () = async {
                         match next_wake {
                             Some(at) => clock.sleep_until(at).await,
