@@ -32,8 +32,13 @@ fi
 
 # CI checks formatting and lints; rustup's minimal profile has neither tool.
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
-  echo "installing rustfmt and clippy (rustup)"
-  rustup component add rustfmt clippy
+  if command -v rustup >/dev/null; then
+    echo "installing rustfmt and clippy (rustup)"
+    rustup component add rustfmt clippy
+  else
+    echo "rustfmt or clippy is missing, and rustup is not here to add them: install them" \
+      "(Debian: apt-get install rustfmt rust-clippy); CI's checks need both" >&2
+  fi
 fi
 
 # The AsyncAPI Initiative's parser (the version the tests were run with) validates the generated

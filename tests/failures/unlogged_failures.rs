@@ -21,6 +21,17 @@ fn orders_unlogged_quiet(order: Order) -> Result<OrderFeatures, String> {
     order_features(order)
 }
 
+static UNLOGGED_WINDOWS: KafkaSource = KafkaSource::new().topic("orders_unlogged_windows");
+
+#[stream(source = UNLOGGED_WINDOWS, name = "orders_unlogged_windows", window = "10m")]
+fn orders_unlogged_windows(orders: Vec<Order>) -> Option<OrderFeatures> {
+    let first = orders.first()?;
+    Some(OrderFeatures {
+        id: first.id.clone(),
+        quantity: orders.iter().map(|o| i64::from(o.quantity)).sum(),
+    })
+}
+
 /// What a subscriber wrote, shared with the test, which it tells of each line.
 #[derive(Clone, Default)]
 struct Captured(Arc<(Mutex<Vec<u8>>, tokio::sync::Notify)>);
@@ -121,6 +132,31 @@ async fn failures_the_rate_limit_held_back_are_logged_when_the_worker_stops() {
             .any(|line| line.contains("suppressed=5") && line.contains("\"10-14\"")),
         "the five held back are logged as a range: {lines:#?}"
     );
+}
+
+/// The failures held back are logged as the rate limit's window ends, for a window stream too.
+#[tokio::test(flavor = "current_thread")]
+async fn a_window_stream_logs_the_failures_held_back_as_the_window_of_its_log_ends() {
+    let captured = Captured::default();
+    let _logging = captured.install();
+    let kafka = kafka_with_topics(&["orders_unlogged_windows"], 1);
+    fifteen_bad_messages(&kafka, "orders_unlogged_windows").await;
+    let running = runtime_for(&kafka, &["orders_unlogged_windows"])
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("orders_unlogged_windows").expect("stream");
+    let (s, done) = stats.wait_for(PATIENCE, |s| s.failed == 15).await;
+    assert!(done, "{s:?}");
+    let logged = captured
+        .wait_for_line("orders_unlogged_windows", &["suppressed=5", "\"10-14\""])
+        .await;
+    assert!(
+        logged,
+        "the five held back are logged while the stream runs: {:#?}",
+        captured.lines_of("orders_unlogged_windows")
+    );
+    running.shutdown().await.expect("stops");
 }
 
 /// The partition reads nothing more that fails, and goes on running: the failures held back are

@@ -67,7 +67,12 @@ impl PartitionTask {
             self.shared.window_retention,
         );
         let mut log = LogLimiter::new(Duration::from_secs(10), 10);
-        let mut queue_log = LogLimiter::new(Duration::from_secs(10), 10);
+        // The queue's errors and the windows' failures have limiters of their own: their lines
+        // would take the count of the failed messages' lines held back.
+        let (mut queue_log, mut window_log) = (
+            LogLimiter::new(Duration::from_secs(10), 10),
+            LogLimiter::new(Duration::from_secs(10), 10),
+        );
         let mut retained = RetainedGauge {
             stats: std::sync::Arc::clone(&self.shared.stats),
             reported: 0,
@@ -113,10 +118,11 @@ impl PartitionTask {
                     biased;
                     _ = self.stop.changed() => break 'queue,
                     () = predecessor_ended(&mut self.predecessors) => break,
+                    // Before the messages: a backlog would put it off for ever.
+                    () = until_due(log.unlogged_due()) => self.report_unlogged_failures(&mut log),
                     first = messages.next() => {
                         fill_batch(&mut batch, first, &mut messages, taken.as_ref(), &self, &mut queue_log);
                     }
-                    () = until_due(log.unlogged_due()) => self.report_unlogged_failures(&mut log),
                     () = async {
                         match next_wake {
                             Some(at) => clock.sleep_until(at).await,
@@ -171,7 +177,7 @@ impl PartitionTask {
                     }
                 }
                 if catch_up.is_none() {
-                    self.fire_due(&mut book, resolver, now, &mut counts, &mut log)
+                    self.fire_due(&mut book, resolver, now, &mut counts, &mut window_log)
                         .instrument(span)
                         .await;
                     book.expire(now);

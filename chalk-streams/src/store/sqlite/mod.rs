@@ -87,6 +87,13 @@ fn classify(error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Whether `error` is [`classify`]'s for a file another connection holds locked (past the
+/// busy timeout): SQLite's fixed texts for `SQLITE_BUSY` and `SQLITE_LOCKED`.
+fn is_locked(error: &StoreError) -> bool {
+    matches!(error, StoreError::Unavailable(why)
+        if why.contains("database is locked") || why.contains("database table is locked"))
+}
+
 /// `error`, naming the store file if the store is unavailable: the runtime logs it at every
 /// retry, where the file is what an operator looks at (locked, full disk, permissions).
 fn in_file(path: &Path, error: StoreError) -> StoreError {

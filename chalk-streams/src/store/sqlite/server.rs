@@ -13,7 +13,7 @@ use super::pending::PendingFeatures;
 use super::row_ids::RowIds;
 use super::rows::{read_entities, upsert, upsert_pending, upsert_pending_each};
 use super::thread::{Job, Shared, Written};
-use super::unavailable;
+use super::{is_locked, unavailable};
 use crate::features::FeatureRow;
 use crate::store::{StoreError, WriteTicket};
 
@@ -270,10 +270,10 @@ fn not_yours(error: StoreError) -> StoreError {
 
 /// Writes several batches in one transaction. If that fails, nothing of it is kept and each
 /// batch is written alone, so that each caller learns its own batch's outcome (one refused
-/// row fails its own batch, not its neighbours'). If the first batch is unavailable alone as
-/// well (another process holds the file's lock past the busy timeout), so are the others, and
-/// they are told at once: trying each would hold the thread, and every read and flush behind
-/// it, a busy timeout per batch.
+/// row fails its own batch, not its neighbours'). If a batch finds the file locked alone as
+/// well (another process holds its lock past the busy timeout), so would the rest, and they
+/// are told at once: trying each would hold the thread, and every read and flush behind it, a
+/// busy timeout per batch. Other failures of a batch alone may be its own: the rest are tried.
 fn write_together(
     connection: &mut Connection,
     mut row_ids: Option<&mut RowIds>,
@@ -283,18 +283,14 @@ fn write_together(
         let batches: Vec<&[FeatureRow]> = writes.iter().map(|(rows, _)| rows.as_slice()).collect();
         panic_as_error(|| upsert(connection, &batches, row_ids.as_deref_mut()))
     });
-    let mut unavailable_alone: Option<StoreError> = None;
+    let mut locked: Option<StoreError> = None;
     for (rows, reply) in writes {
-        let result = match (&together, &unavailable_alone) {
+        let result = match (&together, &locked) {
             (Some(Ok(())), _) => Ok(()),
             (_, Some(error)) => Err(error.clone()),
             _ => {
                 let alone = panic_as_error(|| upsert(connection, &[&rows], row_ids.as_deref_mut()));
-                if let (Some(Err(StoreError::Unavailable(_))), Err(StoreError::Unavailable(_))) =
-                    (&together, &alone)
-                {
-                    unavailable_alone = alone.clone().err();
-                }
+                locked = alone.clone().err().filter(is_locked);
                 alone
             }
         };
