@@ -12,8 +12,10 @@ pub enum FeatureValue {
     Bool(bool),
     /// A signed integer.
     Int(i64),
-    /// A floating-point number.
-    Float(f64),
+    /// A floating-point number. Serialized as a number, or, where JSON has none (NaN and the
+    /// infinities), as the strings `"NaN"`, `"inf"` and `"-inf"`, as [`to_json`](Self::to_json)
+    /// writes them, and read back from either.
+    Float(#[serde(with = "float_text")] f64),
     /// Text.
     String(String),
     /// A point in time.
@@ -22,6 +24,35 @@ pub enum FeatureValue {
     List(Vec<FeatureValue>),
     /// Any other JSON value (objects, nested data, numbers beyond `i64`).
     Json(serde_json::Value),
+}
+
+/// A float as JSON can hold it: a number, or for NaN and the infinities the text `f64` reads
+/// back (serde_json would write `null`, which reads back as nothing).
+mod float_text {
+    use serde::Deserialize as _;
+
+    pub(super) fn serialize<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_str(&v.to_string())
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum NumberOrText {
+            Number(f64),
+            Text(String),
+        }
+        match NumberOrText::deserialize(d)? {
+            NumberOrText::Number(v) => Ok(v),
+            NumberOrText::Text(text) => text
+                .parse()
+                .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a float"))),
+        }
+    }
 }
 
 impl serde::Serialize for Timestamp {
@@ -89,7 +120,8 @@ impl FeatureValue {
         }
     }
 
-    /// The value of plain JSON: numbers become `Int` when they fit, else `Float`; arrays become
+    /// The value of plain JSON: numbers become `Int` when they fit, else `Float`, except
+    /// integers beyond `i64`, which stay JSON (exact, as a `u64` reads back); arrays become
     /// lists; objects and `null` stay JSON.
     pub fn from_json(json: serde_json::Value) -> Self {
         use serde_json::Value;
@@ -106,5 +138,30 @@ impl FeatureValue {
             }
             other => FeatureValue::Json(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FeatureValue;
+
+    #[test]
+    fn floats_json_has_no_number_for_serialize_as_text_and_read_back() {
+        for (value, json) in [
+            (f64::NAN, r#"{"type":"float","value":"NaN"}"#),
+            (f64::INFINITY, r#"{"type":"float","value":"inf"}"#),
+            (f64::NEG_INFINITY, r#"{"type":"float","value":"-inf"}"#),
+            (1.5, r#"{"type":"float","value":1.5}"#),
+        ] {
+            let written = serde_json::to_string(&FeatureValue::Float(value)).expect("serializes");
+            assert_eq!(written, json);
+            let read: FeatureValue = serde_json::from_str(&written).expect("reads back");
+            let FeatureValue::Float(read) = read else {
+                panic!("{read:?}")
+            };
+            assert!(read == value || (read.is_nan() && value.is_nan()), "{read}");
+        }
+        let refused = serde_json::from_str::<FeatureValue>(r#"{"type":"float","value":"x"}"#);
+        assert!(refused.is_err());
     }
 }

@@ -66,13 +66,11 @@ impl Timestamp {
             Some(rest) => (-1, rest),
             None => (1, date.strip_prefix('+').unwrap_or(date)),
         };
-        let mut ymd = date
-            .splitn(3, '-')
-            .map(|p| p.parse::<i64>().map_err(|_| bad()));
+        let mut ymd = date.splitn(3, '-');
         let (year, month, day) = (
-            sign * ymd.next().ok_or_else(bad)??,
-            ymd.next().ok_or_else(bad)??,
-            ymd.next().ok_or_else(bad)??,
+            sign * digits(ymd.next(), 4..=usize::MAX).ok_or_else(bad)?,
+            digits(ymd.next(), 2..=2).ok_or_else(bad)?,
+            digits(ymd.next(), 2..=2).ok_or_else(bad)?,
         );
         let (clock, offset_minutes) = match time.find(['Z', 'z', '+', '-']) {
             Some(at) => {
@@ -82,8 +80,8 @@ impl Timestamp {
                     _ => {
                         let (hours, minutes) = zone[1..].split_once(':').ok_or_else(bad)?;
                         let (hours, minutes) = (
-                            hours.parse::<i64>().map_err(|_| bad())?,
-                            minutes.parse::<i64>().map_err(|_| bad())?,
+                            digits(Some(hours), 2..=2).ok_or_else(bad)?,
+                            digits(Some(minutes), 2..=2).ok_or_else(bad)?,
                         );
                         if !(0..24).contains(&hours) || !(0..60).contains(&minutes) {
                             return Err(bad());
@@ -101,16 +99,14 @@ impl Timestamp {
             None => return Err(bad()),
         };
         let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-        let mut parts = hms
-            .splitn(3, ':')
-            .map(|p| p.parse::<i64>().map_err(|_| bad()));
+        let mut parts = hms.splitn(3, ':');
         let (hour, minute, second) = (
-            parts.next().ok_or_else(bad)??,
-            parts.next().ok_or_else(bad)??,
-            parts.next().ok_or_else(bad)??,
+            digits(parts.next(), 2..=2).ok_or_else(bad)?,
+            digits(parts.next(), 2..=2).ok_or_else(bad)?,
+            digits(parts.next(), 2..=2).ok_or_else(bad)?,
         );
         let valid = (1..=12).contains(&month)
-            && (1..=31).contains(&day)
+            && (1..=days_in_month(year, month)).contains(&day)
             && hour < 24
             && minute < 60
             && second < 61
@@ -127,6 +123,26 @@ impl Timestamp {
         i64::try_from(millis)
             .map(Self::from_millis)
             .map_err(|_| bad())
+    }
+}
+
+/// The number written in `part`, if it is only ASCII digits, as many as `width` allows.
+fn digits(part: Option<&str>, width: std::ops::RangeInclusive<usize>) -> Option<i64> {
+    let part = part?;
+    let all_digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    (all_digits && width.contains(&part.len()))
+        .then(|| part.parse().ok())
+        .flatten()
+}
+
+/// How many days `month` (1 to 12) has in the proleptic Gregorian `year`.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = year.rem_euclid(4) == 0 && (year.rem_euclid(100) != 0 || year.rem_euclid(400) == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -247,6 +263,29 @@ mod tests {
         assert_eq!(t.to_string(), "2026-11-27T14:13:51.500Z");
         assert!(Timestamp::parse_rfc3339("2026-13-01T00:00:00Z").is_err());
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+    }
+
+    #[test]
+    fn refuses_dates_that_do_not_exist_and_fields_of_other_widths() {
+        for impossible in [
+            "2026-02-29T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2026-1-1T1:1:1Z",
+            "2026-01-01T00:00:00+1:00",
+            "2026-01-01T+1:00:00Z",
+            "26-01-01T00:00:00Z",
+        ] {
+            assert!(
+                Timestamp::parse_rfc3339(impossible).is_err(),
+                "{impossible}"
+            );
+        }
+        for leap_day in ["2024-02-29T00:00:00Z", "2000-02-29T00:00:00Z"] {
+            let t = Timestamp::parse_rfc3339(leap_day).expect(leap_day);
+            assert_eq!(t.to_string(), leap_day.replace("00Z", "00.000Z"));
+        }
         assert!(
             Timestamp::parse_rfc3339("2026-11-27T00:00:00").is_err(),
             "no zone"

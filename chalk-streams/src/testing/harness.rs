@@ -232,7 +232,8 @@ impl StreamTester {
         &self.clock
     }
 
-    /// Keeps windows this long after their end when the deadline is infinite.
+    /// Keeps windows this long after their end when the deadline is infinite, and caps a finite
+    /// one, as [`Runtime::window_retention`](crate::runtime::Runtime::window_retention) does.
     pub fn window_retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
         self
