@@ -205,7 +205,7 @@ fn write_row(entities: &mut Entities, row: &mut FeatureRow) {
 #[async_trait::async_trait]
 impl FeatureStore for MemoryStore {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
-        check_rows(rows)?;
+        text::check_rows(rows)?;
         let mut entities = self.lock()?;
         for row in rows {
             write_row(&mut entities, &mut row.clone());
@@ -216,7 +216,7 @@ impl FeatureStore for MemoryStore {
     /// Moves keys and values into the store. The rows keep their (emptied) value lists, which
     /// the runtime reuses.
     async fn write_taking(&self, rows: &mut [FeatureRow]) -> Result<(), StoreError> {
-        check_rows(rows)?;
+        text::check_rows(rows)?;
         let mut entities = self.lock()?;
         for row in rows {
             write_row(&mut entities, row);
@@ -252,14 +252,6 @@ impl FeatureStore for MemoryStore {
         all.sort_by(|a, b| (&a.namespace, &a.key).cmp(&(&b.namespace, &b.key)));
         Ok(all)
     }
-}
-
-/// Refuses the batch, before writing any of it, if a value could not be read back from the
-/// other stores (see [`text::check_nesting`]).
-fn check_rows(rows: &[FeatureRow]) -> Result<(), StoreError> {
-    rows.iter()
-        .flat_map(|row| &row.values)
-        .try_for_each(|(_, value)| text::check_nesting(value))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ mod redis_limits;
 mod redis_part;
 mod redis_url;
 mod sqlite;
-mod text;
+pub(crate) mod text;
 mod typed;
 
 use std::collections::BTreeMap;

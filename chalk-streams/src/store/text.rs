@@ -1,7 +1,7 @@
 //! Feature values as text, for stores that keep text (Redis) or text columns (SQLite).
 
 use super::StoreError;
-use crate::features::FeatureValue;
+use crate::features::{FeatureRow, FeatureValue};
 use crate::message::Timestamp;
 
 /// The deepest nesting of a list or JSON value that can be read back: serde_json refuses to
@@ -25,6 +25,14 @@ pub(crate) fn to_text(value: &FeatureValue) -> Result<String, StoreError> {
             json.to_string()
         }
     })
+}
+
+/// Refuses the batch, before writing any of it, if a value could not be read back from every
+/// store (see [`check_nesting`]): what the in-memory store and the stream tester check too.
+pub(crate) fn check_rows(rows: &[FeatureRow]) -> Result<(), StoreError> {
+    rows.iter()
+        .flat_map(|row| &row.values)
+        .try_for_each(|(_, value)| check_nesting(value))
 }
 
 /// Refuses a list or JSON value nested deeper than [`MAX_NESTING`], as every store does, so

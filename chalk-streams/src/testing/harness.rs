@@ -33,8 +33,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::test_message::TestMessage;
 use crate::features::FeatureRow;
-use crate::message::{Headers, RawHeaders, RawMessage, Timestamp};
+use crate::message::{RawHeaders, RawMessage, Timestamp};
 use crate::registry::{Registry, StreamDescriptor};
 use crate::resolver::{MessageError, Phase};
 use crate::runtime::clock::ManualClock;
@@ -45,86 +46,12 @@ use crate::runtime::window_resolver::WindowResolver;
 use crate::runtime::{DEFAULT_MAX_TIMESTAMP_LEAD, DEFAULT_WINDOW_RETENTION};
 use crate::LateArrivalDeadline;
 
-/// A message to feed a [`StreamTester`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TestMessage {
-    /// The payload; `None` for a tombstone.
-    pub payload: Option<Vec<u8>>,
-    /// The key.
-    pub key: Option<Vec<u8>>,
-    /// The Kafka timestamp; `None` uses the tester's clock.
-    pub timestamp: Option<Timestamp>,
-    /// Headers.
-    pub headers: Headers,
-    /// The partition (offsets count up per topic and partition).
-    pub partition: i32,
-    /// The topic, one of the stream's; `None` for its first.
-    pub topic: Option<String>,
-}
-
-impl TestMessage {
-    /// A message with a JSON payload.
-    pub fn json(value: &serde_json::Value) -> Self {
-        Self::bytes(value.to_string())
-    }
-
-    /// A message with a raw payload.
-    pub fn bytes(payload: impl Into<Vec<u8>>) -> Self {
-        Self {
-            payload: Some(payload.into()),
-            key: None,
-            timestamp: None,
-            headers: Headers::new(),
-            partition: 0,
-            topic: None,
-        }
-    }
-
-    /// A tombstone: a message without a value (an `Option<T>` resolver gets `None`; any
-    /// other fails in phase `parse`, as in the runtime).
-    pub fn tombstone() -> Self {
-        Self {
-            payload: None,
-            ..Self::bytes(Vec::new())
-        }
-    }
-
-    /// Sets the key.
-    pub fn key(mut self, key: impl Into<Vec<u8>>) -> Self {
-        self.key = Some(key.into());
-        self
-    }
-
-    /// Sets the Kafka timestamp.
-    pub fn timestamp(mut self, timestamp: Timestamp) -> Self {
-        self.timestamp = Some(timestamp);
-        self
-    }
-
-    /// Adds a header.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
-        self.headers.push(name, Some(value.into()));
-        self
-    }
-
-    /// Sets the partition.
-    pub fn partition(mut self, partition: i32) -> Self {
-        self.partition = partition;
-        self
-    }
-
-    /// Sets the topic: one of the stream's, for a stream that reads several.
-    pub fn topic(mut self, topic: impl Into<String>) -> Self {
-        self.topic = Some(topic.into());
-        self
-    }
-}
-
 /// What the stream did with one message.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum MessageStatus {
-    /// Resolved; these rows would be written (a mapping stream).
+    /// Resolved; these rows would be written (a mapping stream). Rows every store refuses (a
+    /// value nested too deep to read back) fail the message in phase `store` instead.
     Processed {
         /// The rows, stamped with the message's feature time.
         rows: Vec<FeatureRow>,
@@ -160,7 +87,8 @@ pub struct FiredWindow {
     pub key: Option<Vec<u8>>,
     /// Whether it fired before (this is a re-fire after late messages).
     pub refire: bool,
-    /// Its rows (features named `feature[size]`), or the resolver's failure.
+    /// Its rows (features named `feature[size]`), or the resolver's failure, or the stores'
+    /// refusal of its rows (phase `store`; the window keeps its previous output).
     pub result: Result<Vec<FeatureRow>, MessageError>,
 }
 
@@ -286,7 +214,10 @@ impl StreamTester {
                 let mut rows = Vec::new();
                 let (resolver, timeout) = (self.descriptor.resolver(), self.descriptor.timeout());
                 match resolve(resolver, timeout, &raw, &mut rows).await {
-                    Ok(()) => MessageStatus::Processed { rows },
+                    Ok(()) => match refused_by_stores(&rows) {
+                        None => MessageStatus::Processed { rows },
+                        Some(error) => failed(error),
+                    },
                     Err(error) => failed(error),
                 }
             }
@@ -356,7 +287,7 @@ impl StreamTester {
                 let result = resolver
                     .fire_labelled(&raws, end, size.label, &mut rows)
                     .await
-                    .map(|()| rows);
+                    .and_then(|()| refused_by_stores(&rows).map_or(Ok(rows), Err));
                 fired.push(FiredWindow {
                     topic: topic.to_string(),
                     partition: *partition,
@@ -390,6 +321,13 @@ impl StreamTester {
             ),
         }
     }
+}
+
+/// The failure, in phase `store`, of rows every store refuses before writing them (a value
+/// nested too deep to read back), as the runtime fails their message or window.
+fn refused_by_stores(rows: &[FeatureRow]) -> Option<MessageError> {
+    let refused = crate::store::text::check_rows(rows).err()?;
+    Some(MessageError::new(Phase::Store, refused.to_string()))
 }
 
 fn failed(error: MessageError) -> MessageStatus {

@@ -10,6 +10,7 @@ mod harness;
 pub mod headers;
 mod mock_kafka;
 mod record;
+mod test_message;
 
 /// What the test producers set, before a client's own properties.
 const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
@@ -26,6 +27,7 @@ const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
 
 pub use client::KafkaTestClient;
 pub use flaky_store::FlakyStore;
-pub use harness::{FiredWindow, MessageStatus, StreamTester, TestMessage};
+pub use harness::{FiredWindow, MessageStatus, StreamTester};
 pub use mock_kafka::MockKafka;
 pub use record::Record;
+pub use test_message::TestMessage;
