@@ -2,6 +2,7 @@
 //! its offsets committed; assigned partitions get workers, released once the main queue is
 //! drained.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, RebalanceProtocol};
@@ -77,6 +78,7 @@ impl StreamContext {
             for element in tpl.elements() {
                 self.start_worker(element.topic(), element.partition());
             }
+            self.forget_offsets_of_partitions_owned_elsewhere();
             self.shared.stats.record_rebalance_ended();
             // Messages fetched before the split sit on the main queue: the polling thread
             // drains them to their workers, then releases the workers.
@@ -97,6 +99,20 @@ impl StreamContext {
         }
         for ((topic, partition), _) in revoked {
             tracing::info!(stream = self.name(), %topic, partition, "partition revoked");
+        }
+    }
+
+    /// Forgets the offsets stored for partitions this process no longer owns. One kept past a
+    /// failed commit (see `hand_back`) is for a partition that comes straight back; one owned
+    /// elsewhere since may have been made anew, with its topic, and its new first messages
+    /// would be passed over unseen.
+    fn forget_offsets_of_partitions_owned_elsewhere(&self) {
+        let owned: HashSet<PartitionKey> = self.workers().keys().cloned().collect();
+        for ((topic, partition), _) in self.shared.stats.stored_offsets() {
+            let topic: Arc<str> = Arc::from(topic);
+            if !owned.contains(&(Arc::clone(&topic), partition)) {
+                self.shared.stats.forget_stored_offset(&topic, partition);
+            }
         }
     }
 

@@ -103,9 +103,19 @@ async fn an_assignment_without_a_revoke_leaves_one_worker_reading_the_partition(
         consumer.context().release_workers();
     };
 
+    // An offset kept past a failed commit, for a partition since owned elsewhere (deleted and
+    // made anew with its topic, say): forgotten at the assignment, so that it is not passed over.
+    let elsewhere: Arc<str> = Arc::from("owned_elsewhere");
+    stats.record_stored_offset(&elsewhere, 0, 5000);
     assign();
     let (s, done) = stats.wait_for(PATIENCE, |s| s.processed == 3).await;
     assert!(done, "the first worker reads: {s:?}");
+    assert_eq!(stats.stored_offset(&elsewhere, 0), None);
+    assert_eq!(
+        stats.stored_offset(&Arc::from(TOPIC), 0),
+        Some(3),
+        "the owned partition's is kept"
+    );
 
     assign();
     kafka.produce_all(&records(3, 6)).await.expect("produce");
