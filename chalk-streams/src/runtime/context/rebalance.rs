@@ -103,7 +103,9 @@ impl StreamContext {
     }
 
     /// Forgets the offsets stored for partitions this process no longer owns. One kept past a
-    /// failed commit (see `hand_back`) is for a partition that comes straight back; one owned
+    /// failed commit (see `hand_back`) is for a partition that comes straight back, in the
+    /// assignment that follows the revoke (an eager one; an incremental revoke's partitions are
+    /// never in it, so theirs are forgotten at once, and read again if they return); one owned
     /// elsewhere since may have been made anew, with its topic, and its new first messages
     /// would be passed over unseen.
     fn forget_offsets_of_partitions_owned_elsewhere(&self) {
