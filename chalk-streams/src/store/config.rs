@@ -145,7 +145,15 @@ impl FromStr for StoreConfig {
         if text == "memory" {
             return Ok(StoreConfig::Memory);
         }
-        if text.starts_with("redis://") || text.starts_with("rediss://") {
+        if text.starts_with("rediss://") {
+            // Named without what follows, which may hold a password.
+            return Err(StoreConfigError(
+                "`rediss://` (Redis over TLS) is not supported: use `redis://HOST:PORT[/DB]`, \
+                 through a TLS tunnel (stunnel, say) where the server takes TLS only"
+                    .to_owned(),
+            ));
+        }
+        if text.starts_with("redis://") {
             // A URL with a password is checked when the store is opened, whose error redacts
             // it: an error here would be printed by clap with the value as given.
             if text.contains('@') {
@@ -275,6 +283,12 @@ mod tests {
             "unknown parameter `cache=64MB` of a SQLite store: use \
              `sqlite://PATH?flush_interval=DURATION`, such as `flush_interval=250ms`"
         );
+        let tls = error("rediss://:secret@cache:6380");
+        assert!(
+            tls.starts_with("`rediss://` (Redis over TLS) is not supported"),
+            "{tls}"
+        );
+        assert!(!tls.contains("secret"), "{tls}");
         assert_eq!(
             error("postgres://x"),
             "unknown feature store `postgres://x`: use `sqlite://PATH`, `redis://HOST:PORT[/DB]` \
