@@ -39,18 +39,18 @@ mod float_text {
         }
     }
 
+    /// Read through `serde_json::Value`, which also reads numbers that serde_json's
+    /// `arbitrary_precision` feature (switched on by any crate of the build) hands over as maps.
     pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum NumberOrText {
-            Number(f64),
-            Text(String),
-        }
-        match NumberOrText::deserialize(d)? {
-            NumberOrText::Number(v) => Ok(v),
-            NumberOrText::Text(text) => text
+        use serde::de::Error as _;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Number(number) => number
+                .as_f64()
+                .ok_or_else(|| D::Error::custom(format!("`{number}` is not a float"))),
+            serde_json::Value::String(text) => text
                 .parse()
-                .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a float"))),
+                .map_err(|_| D::Error::custom(format!("`{text}` is not a float"))),
+            other => Err(D::Error::custom(format!("`{other}` is not a float"))),
         }
     }
 }
@@ -163,5 +163,13 @@ mod tests {
         }
         let refused = serde_json::from_str::<FeatureValue>(r#"{"type":"float","value":"x"}"#);
         assert!(refused.is_err());
+        for (json, expected) in [
+            (r#"{"value":"inf","type":"float"}"#, f64::INFINITY),
+            (r#"{"value":3,"type":"float"}"#, 3.0),
+            (r#"{"type":"float","value":-3}"#, -3.0),
+        ] {
+            let read: FeatureValue = serde_json::from_str(json).expect(json);
+            assert_eq!(read, FeatureValue::Float(expected), "{json}");
+        }
     }
 }
