@@ -54,7 +54,8 @@ impl RemoteLocation {
             "gs" => Scheme::Gcs,
             other => {
                 return Some(Err(format!(
-                    "`{location}` is a `{other}://` URI; only s3:// and gs:// URIs are fetched"
+                    "`{}` is a `{other}://` URI; only s3:// and gs:// URIs are fetched",
+                    shown(location)
                 )))
             }
         };
@@ -109,5 +110,21 @@ impl RemoteLocation {
 impl fmt::Display for RemoteLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}/{}", self.scheme.prefix(), self.bucket, self.key)
+    }
+}
+
+/// `location` fit for errors and logs: without a query (a presigned URL's signature and session
+/// token) or a user and password before the host.
+pub(super) fn shown(location: &str) -> String {
+    let without_query = location.split(['?', '#']).next().unwrap_or_default();
+    match without_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
+            format!("{scheme}://{host}{path}")
+        }
+        None => without_query.to_owned(),
     }
 }

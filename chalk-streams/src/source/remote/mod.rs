@@ -115,6 +115,9 @@ fn write_private(bytes: &[u8], suffix: &str) -> std::io::Result<tempfile::TempPa
 pub struct FetchedFiles {
     /// Each URI fetched, with its copy: a URI several sources name is fetched once.
     files: HashMap<String, tempfile::TempPath>,
+    /// Each URI that could not be fetched, with the problem and its fix: said again for each
+    /// source that names it, rather than waited out again (up to [`FETCH_TIMEOUT`] each).
+    failed: HashMap<String, (String, String)>,
 }
 
 impl FetchedFiles {
@@ -146,7 +149,7 @@ impl FetchedFiles {
                 Ok(None) => {}
                 Ok(Some(path)) => *slot = Some(path.to_string_lossy().into_owned()),
                 Err((problem, fix)) => {
-                    tracing::debug!(option, uri = %uri, %problem, "cannot fetch a remote file");
+                    tracing::debug!(option, uri = %location::shown(&uri), %problem, "cannot fetch a remote file");
                     errors.push(SourceError {
                         option,
                         problem,
@@ -187,13 +190,20 @@ impl FetchedFiles {
         if let Some(path) = self.files.get(uri) {
             return Ok(Some(path.to_path_buf()));
         }
+        if let Some(failure) = self.failed.get(uri) {
+            return Err(failure.clone());
+        }
         match fetch(&location, env).await {
             Ok(path) => {
                 let local = path.to_path_buf();
                 self.files.insert(uri.to_owned(), path);
                 Ok(Some(local))
             }
-            Err(error) => Err((format!("cannot fetch `{location}`: {error}"), error.fix())),
+            Err(error) => {
+                let failure = (format!("cannot fetch `{location}`: {error}"), error.fix());
+                self.failed.insert(uri.to_owned(), failure.clone());
+                Err(failure)
+            }
         }
     }
 }
@@ -277,6 +287,64 @@ mod tests {
             .expect("a URI")
             .expect_err("not fetched");
         assert!(problem.contains("only s3:// and gs:// URIs are fetched"));
+        // A presigned URL's signature and token, or a password, are not repeated.
+        let problem = RemoteLocation::parse(
+            "https://user:pw@certs.example/ca.pem?X-Amz-Security-Token=token&X-Amz-Signature=sig",
+        )
+        .expect("a URI")
+        .expect_err("not fetched");
+        assert!(
+            problem.starts_with("`https://certs.example/ca.pem` is a `https://` URI"),
+            "{problem}"
+        );
+    }
+
+    /// A URI several sources name that cannot be fetched is tried once: each later source is
+    /// told the same problem at once, rather than waiting out another fetch.
+    #[tokio::test]
+    async fn a_uri_that_cannot_be_fetched_is_tried_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+        // An S3 endpoint on loopback that refuses every request (403), counting them.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&requests);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.read(&mut [0u8; 8192]).await;
+                let refusal =
+                    b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                let _ = stream.write_all(refusal).await;
+            }
+        });
+        let env = StoreEnv::capture(&|var: &str| match var {
+            "AWS_ACCESS_KEY_ID" => Some("chalk-test".to_owned()),
+            "AWS_SECRET_ACCESS_KEY" => Some("chalk-test-secret".to_owned()),
+            "AWS_REGION" => Some("us-east-1".to_owned()),
+            "AWS_ENDPOINT" => Some(endpoint.clone()),
+            "AWS_ALLOW_HTTP" => Some("true".to_owned()),
+            _ => None,
+        });
+        let mut files = FetchedFiles::default();
+        let first = files
+            .local_copy("s3://certs/ca.pem", &env)
+            .await
+            .expect_err("refused");
+        let tried = requests.load(Ordering::SeqCst);
+        assert!(tried >= 1, "fetched once: {first:?}");
+        assert!(first.0.contains("403"), "the endpoint's refusal: {first:?}");
+        let again = files
+            .local_copy("s3://certs/ca.pem", &env)
+            .await
+            .expect_err("refused");
+        assert_eq!(again, first);
+        assert_eq!(requests.load(Ordering::SeqCst), tried, "not fetched again");
     }
 
     #[test]
