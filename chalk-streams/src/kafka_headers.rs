@@ -26,8 +26,15 @@ pub(crate) unsafe fn of_message<'a>(
         return None;
     }
     let mut list = std::ptr::null_mut();
+    // librdkafka parses a delivered message's headers at the first call and writes the list's
+    // address into the message, without a lock of its own; a resolver may read one message's
+    // headers from several threads (`RawHeaders` is `Send` and `Sync`), so the calls take turns.
+    static PARSING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = PARSING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     // SAFETY: `message` is live (the caller's promise); librdkafka parses its headers once,
-    // keeps them with the message and writes their list's address.
+    // keeps them with the message and writes their list's address; after that it only reads.
     let found = unsafe { rd::rd_kafka_message_headers(message, &mut list) };
     (found == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !list.is_null())
         // SAFETY: the list lives as long as the message.

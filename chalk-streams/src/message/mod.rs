@@ -151,8 +151,9 @@ pub struct KafkaHeaders<'a> {
     _message: PhantomData<&'a ()>,
 }
 
-// SAFETY: as rdkafka's `BorrowedMessage`, which may be sent and shared: a delivered message is
-// not changed by librdkafka, and its worker reads it from one thread at a time.
+// SAFETY: as rdkafka's `BorrowedMessage`, which may be sent and shared: librdkafka changes a
+// delivered message only to keep its headers' list when they are first read, and every read of
+// them takes a lock for that (`kafka_headers::of_message`).
 unsafe impl Send for KafkaHeaders<'_> {}
 unsafe impl Sync for KafkaHeaders<'_> {}
 
