@@ -134,27 +134,27 @@ async fn failures_the_rate_limit_held_back_are_logged_when_the_worker_stops() {
     );
 }
 
-/// The failures held back are logged as the rate limit's window ends, for a window stream too.
-#[tokio::test(flavor = "current_thread")]
-async fn a_window_stream_logs_the_failures_held_back_as_the_window_of_its_log_ends() {
+/// Fifteen bad messages for `stream` (named as its topic), which then runs on, reading nothing
+/// more: the five the rate limit held back must be logged while it runs.
+async fn held_back_failures_are_logged_while_running(stream: &str) {
     let captured = Captured::default();
     let _logging = captured.install();
-    let kafka = kafka_with_topics(&["orders_unlogged_windows"], 1);
-    fifteen_bad_messages(&kafka, "orders_unlogged_windows").await;
-    let running = runtime_for(&kafka, &["orders_unlogged_windows"])
+    let kafka = kafka_with_topics(&[stream], 1);
+    fifteen_bad_messages(&kafka, stream).await;
+    let running = runtime_for(&kafka, &[stream])
         .start()
         .await
         .expect("starts");
-    let stats = running.stats("orders_unlogged_windows").expect("stream");
+    let stats = running.stats(stream).expect("stream");
     let (s, done) = stats.wait_for(PATIENCE, |s| s.failed == 15).await;
     assert!(done, "{s:?}");
     let logged = captured
-        .wait_for_line("orders_unlogged_windows", &["suppressed=5", "\"10-14\""])
+        .wait_for_line(stream, &["suppressed=5", "\"10-14\""])
         .await;
     assert!(
         logged,
         "the five held back are logged while the stream runs: {:#?}",
-        captured.lines_of("orders_unlogged_windows")
+        captured.lines_of(stream)
     );
     running.shutdown().await.expect("stops");
 }
@@ -163,24 +163,11 @@ async fn a_window_stream_logs_the_failures_held_back_as_the_window_of_its_log_en
 /// logged as the rate limit's window ends, not only when the worker stops.
 #[tokio::test(flavor = "current_thread")]
 async fn failures_the_rate_limit_held_back_are_logged_as_its_window_ends() {
-    let captured = Captured::default();
-    let _logging = captured.install();
-    let kafka = kafka_with_topics(&["orders_unlogged_quiet"], 1);
-    fifteen_bad_messages(&kafka, "orders_unlogged_quiet").await;
-    let running = runtime_for(&kafka, &["orders_unlogged_quiet"])
-        .start()
-        .await
-        .expect("starts");
-    let stats = running.stats("orders_unlogged_quiet").expect("stream");
-    let (s, done) = stats.wait_for(PATIENCE, |s| s.handled() == 15).await;
-    assert!(done && s.failed == 15, "{s:?}");
-    let logged = captured
-        .wait_for_line("orders_unlogged_quiet", &["suppressed=5", "\"10-14\""])
-        .await;
-    assert!(
-        logged,
-        "the five held back are logged while the stream runs: {:#?}",
-        captured.lines_of("orders_unlogged_quiet")
-    );
-    running.shutdown().await.expect("stops");
+    held_back_failures_are_logged_while_running("orders_unlogged_quiet").await;
+}
+
+/// The same for a window stream.
+#[tokio::test(flavor = "current_thread")]
+async fn a_window_stream_logs_the_failures_held_back_as_the_window_of_its_log_ends() {
+    held_back_failures_are_logged_while_running("orders_unlogged_windows").await;
 }
