@@ -60,6 +60,8 @@ fn the_runtime_refuses_to_hand_offset_handling_to_librdkafka() {
         "enable.auto.offset.store",
         "enable.auto.commit",
         "enable.partition.eof",
+        // One group for every stream: each would read only some partitions of its topics.
+        "group.id",
     ] {
         let refused = chalk_streams::runtime::Runtime::new(registry())
             .kafka_property(key, "true")

@@ -173,8 +173,10 @@ impl Runtime {
 
     /// Sets a librdkafka property on every stream's clients (its consumer, and its dead-letter
     /// producer unless only a consumer reads the property), after the source's own. Offset
-    /// handling (`enable.auto.commit`, `enable.auto.offset.store`) is chalk-streams' own:
-    /// [`plan`](Self::plan) and [`start`](Self::start) refuse them.
+    /// handling (`enable.auto.commit`, `enable.auto.offset.store`, `enable.partition.eof`) is
+    /// chalk-streams' own, and each stream has a consumer group of its own (`group.id` is the
+    /// source's `group_id_prefix` and the stream's name): [`plan`](Self::plan) and
+    /// [`start`](Self::start) refuse them.
     pub fn kafka_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.properties.push((key.into(), value.into()));
         self

@@ -122,13 +122,16 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 ];
 
 /// Why `key` may not be set at all, even by the program itself: it would store or commit
-/// offsets before the messages' outputs are written, or pass over a message.
+/// offsets before the messages' outputs are written, or pass over messages (one `group.id` for
+/// every stream would put them in one group, each then reading only some of the partitions and
+/// resuming from the others' offsets).
 pub(crate) fn offset_handling(key: &str) -> Option<&'static str> {
     let key = key.trim();
     [
         "enable.auto.commit",
         "enable.auto.offset.store",
         "enable.partition.eof",
+        "group.id",
     ]
     .contains(&key)
     .then(|| MANAGED.iter().find(|(k, _)| *k == key).map(|(_, why)| *why))
