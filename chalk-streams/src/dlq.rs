@@ -71,7 +71,16 @@ impl DeadLetterQueue {
         // value.
         properties.set("batch.num.messages", "1");
         let config = properties.to_client_config();
-        let producer = config.create()?;
+        let producer = config.create().map_err(|error| {
+            KafkaError::ClientCreation(format!(
+                "the dead-letter producer (chalk-streams sets acks=all and \
+                 enable.idempotence=true): {}",
+                match &error {
+                    KafkaError::ClientCreation(why) => why.clone(),
+                    other => other.to_string(),
+                }
+            ))
+        })?;
         Ok(Self {
             producer: Mutex::new(Arc::new(producer)),
             config,

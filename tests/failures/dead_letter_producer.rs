@@ -54,3 +54,36 @@ async fn a_dead_letter_producer_that_failed_for_good_is_replaced() {
     assert_holds_exactly(&kafka, "orders_refused_producer_dlq", 1, &letters, 1).await;
     assert_eq!(letters[0].payload(), Some(&b"not json"[..]));
 }
+
+static REFUSED_SETTING: KafkaSource = KafkaSource::new()
+    .topic("orders_refused_setting")
+    .dead_letter_queue_topic("orders_refused_setting_dlq")
+    // librdkafka refuses it with idempotence, which the dead-letter producer has.
+    .additional_kafka_args(&[("retries", "0")]);
+
+#[stream(source = REFUSED_SETTING, name = "orders_refused_setting")]
+fn orders_refused_setting(order: Order) -> Result<OrderFeatures, String> {
+    order_features(order)
+}
+
+/// A setting the dead-letter producer cannot have stops start-up, and the error names that
+/// producer and what chalk-streams sets on it, not only the stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setting_the_dead_letter_producer_cannot_have_stops_start_up_naming_it() {
+    let kafka = kafka_with_topics(&["orders_refused_setting", "orders_refused_setting_dlq"], 1);
+    let error = match runtime_for(&kafka, &["orders_refused_setting"])
+        .start()
+        .await
+    {
+        Ok(_) => panic!("start-up must fail"),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        error.starts_with(
+            "stream `orders_refused_setting`: the Kafka client rejected its configuration: "
+        ) && error.contains(
+            "the dead-letter producer (chalk-streams sets acks=all and enable.idempotence=true)"
+        ) && error.contains("retries"),
+        "{error}"
+    );
+}

@@ -48,7 +48,7 @@ use crate::registry::{Registry, StreamDescriptor};
 use crate::source::properties::ClientKind;
 use crate::source::property_names::offset_handling;
 use crate::source::resolve::{process_env, Overrides};
-use crate::source::{KafkaProperties, ResolvedSource};
+use crate::source::ResolvedSource;
 use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
@@ -302,8 +302,15 @@ impl Runtime {
             remote_files,
         };
         describe::warn_of_windows_across_topics(&plans);
+        // Every dead-letter producer is made before any stream starts: one librdkafka refuses
+        // stops start-up before any consumer joins its group (and rebalances the others').
+        let mut ready = Vec::with_capacity(plans.len());
         for plan in plans {
-            match self.start_stream(plan).await {
+            let dlq = self.dead_letter_queue(&plan)?;
+            ready.push((plan, dlq));
+        }
+        for (plan, dlq) in ready {
+            match self.start_stream(plan, dlq).await {
                 Ok(stream) => running.streams.push(stream),
                 Err(error) => {
                     let _ = running.shutdown().await;
@@ -320,16 +327,30 @@ impl Runtime {
         Ok(running)
     }
 
-    /// How a stream's dead-letter producer connects: as its consumer does (the source's
-    /// security, `additional_kafka_args` and [`kafka_property`](Self::kafka_property)), with
-    /// the properties only a consumer reads left out.
-    fn producer_properties(&self, plan: &StreamPlan) -> KafkaProperties {
+    /// A stream's dead-letter producer, if its source has a dead-letter topic. It connects as
+    /// the consumer does (the source's security, `additional_kafka_args` and
+    /// [`kafka_property`](Self::kafka_property)), without the properties only a consumer reads.
+    fn dead_letter_queue(&self, plan: &StreamPlan) -> Result<Option<DeadLetterQueue>> {
+        let Some(topic) = &plan.source.dead_letter_queue_topic else {
+            return Ok(None);
+        };
+        let name = plan.descriptor.name();
         let mut properties = plan.source.producer_properties();
         properties.extend_for(ClientKind::Producer, &self.properties);
-        properties
+        let client_id = format!("{}/dlq", plan.source.client_id(name));
+        DeadLetterQueue::new(properties, client_id, topic.clone(), name)
+            .map(Some)
+            .map_err(|source| Error::Client {
+                stream: name.to_owned(),
+                source,
+            })
     }
 
-    async fn start_stream(&self, plan: StreamPlan) -> Result<StreamHandle> {
+    async fn start_stream(
+        &self,
+        plan: StreamPlan,
+        dlq: Option<DeadLetterQueue>,
+    ) -> Result<StreamHandle> {
         let name = plan.descriptor.name();
         if let LateArrivalDeadline::Within(deadline) = plan.source.late_arrival_deadline {
             if !plan.descriptor.windows().is_empty() && deadline > self.window_retention {
@@ -343,10 +364,6 @@ impl Runtime {
                 );
             }
         }
-        let client_error = |source| Error::Client {
-            stream: name.to_owned(),
-            source,
-        };
         let mut properties = plan.source.consumer_properties(name);
         if properties.get("statistics.interval.ms").is_none() {
             properties.set(
@@ -361,18 +378,6 @@ impl Runtime {
                 "configured to give up a guarantee: {weakened}"
             );
         }
-        let dlq = match &plan.source.dead_letter_queue_topic {
-            None => None,
-            Some(topic) => Some(
-                DeadLetterQueue::new(
-                    self.producer_properties(&plan),
-                    format!("{}/dlq", plan.source.client_id(name)),
-                    topic.clone(),
-                    name,
-                )
-                .map_err(client_error)?,
-            ),
-        };
         let shared = Arc::new(StreamShared {
             descriptor: plan.descriptor,
             deadline: plan.source.late_arrival_deadline,
