@@ -12,3 +12,6 @@ cargo build --workspace --examples --locked
 cargo test --workspace --locked "$@"
 # The source tests again with Kerberos (GSSAPI) compiled in: librdkafka must accept its properties.
 cargo test --locked --features gssapi --test source_config "$@"
+# The benchmark once, small and unoptimised: that it still runs, not its figures.
+cargo bench --locked --bench throughput --profile dev -- \
+  --messages 2000 --runs 1 --latency-seconds 1 --backlog-seconds 1 >/dev/null

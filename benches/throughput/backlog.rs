@@ -53,11 +53,12 @@ async fn bench_backlog(update: Update) -> SlowUser {
 pub fn run(bootstrap: &str, messages: u64, seconds: u64) {
     let topic = topic(messages);
     let handled = tokio_runtime().block_on(async {
-        let running = bench_stream("bench_backlog", bootstrap, &[])
-            .env(move |var| (var == "backlog_KAFKA_TOPIC").then(|| topic.clone()))
-            .start()
-            .await
-            .unwrap_or_else(|e| fail(&e.to_string()));
+        let running = bench_stream("bench_backlog", bootstrap, &[], move |var| {
+            (var == "backlog_KAFKA_TOPIC").then(|| topic.clone())
+        })
+        .start()
+        .await
+        .unwrap_or_else(|e| fail(&e.to_string()));
         tokio::time::sleep(Duration::from_secs(seconds)).await;
         let handled = running
             .stats("bench_backlog")

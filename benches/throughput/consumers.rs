@@ -72,7 +72,7 @@ fn hand_written(bootstrap: &str, messages: u64) {
 /// The `bench` stream, run by the chalk-streams runtime until it has processed everything.
 fn framework(bootstrap: &str, messages: u64, store: Arc<dyn FeatureStore>) {
     tokio_runtime().block_on(async {
-        let running = bench_stream("bench", bootstrap, &[])
+        let running = bench_stream("bench", bootstrap, &[], |_| None)
             .store(store)
             .start()
             .await

@@ -124,18 +124,26 @@ pub(crate) fn tokio_runtime() -> tokio::runtime::Runtime {
 }
 
 /// The registry's stream `name` alone, reading from `bootstrap` in a consumer group of this
-/// process's own, so that no two runs share offsets, with the consumer properties `own` and
-/// then the run's `--consumer-property` settings.
+/// process's own (its group prefix, through the source's variables), so that no two runs share
+/// offsets, with the consumer properties `own` and then the run's `--consumer-property`
+/// settings. Its other source variables come from `env`, then the process environment.
 pub(crate) fn bench_stream(
     name: &str,
     bootstrap: &str,
     own: &[(&str, &str)],
+    env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
 ) -> chalk_streams::Runtime {
+    let group_prefix = format!("bench-{}/", std::process::id());
     let runtime = chalk_streams::Runtime::from_registry()
         .and_then(|r| r.only(&[name]))
         .unwrap_or_else(|e| fail(&e.to_string()))
         .bootstrap_servers(bootstrap)
-        .kafka_property("group.id", format!("{name}-{}", std::process::id()));
+        .env(move |var| {
+            if var.ends_with("KAFKA_GROUP_ID_PREFIX") {
+                return Some(group_prefix.clone());
+            }
+            env(var).or_else(|| std::env::var(var).ok())
+        });
     let given = consumer_properties()
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_str()));

@@ -207,6 +207,7 @@ pub fn run(bootstrap: &str, partitions: u64, rate: u64, seconds: u64) {
             "bench_latency",
             bootstrap,
             &[("fetch.wait.max.ms", FETCH_WAIT_MS)],
+            |_| None,
         )
         .statistics_interval(Duration::from_millis(STATISTICS_INTERVAL_MS))
         .store(store.clone())
