@@ -26,6 +26,11 @@ impl LogLimiter {
         }
     }
 
+    /// A partition worker's limit: 10 lines every 10 s (as the README says).
+    pub(crate) fn per_partition() -> Self {
+        Self::new(Duration::from_secs(10), 10)
+    }
+
     /// `Some(n)` if this line may be logged, `n` being how many were suppressed before it.
     pub(crate) fn allow(&mut self) -> Option<u64> {
         if self.started.elapsed() >= self.window {

@@ -4,7 +4,6 @@
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -130,8 +129,8 @@ impl PartitionTask {
     async fn run_mapping(mut self) {
         let mut progress = Progress {
             tracker: OffsetTracker::new(),
-            log: LogLimiter::new(Duration::from_secs(10), 10),
-            queue_log: LogLimiter::new(Duration::from_secs(10), 10),
+            log: LogLimiter::per_partition(),
+            queue_log: LogLimiter::per_partition(),
             resolved: Resolved::default(),
             unconfirmed: UnconfirmedOffsets::new(self.shared.store.durable_mark()),
         };
@@ -332,7 +331,8 @@ impl PartitionTask {
     }
 
     /// Logs the failed messages whose lines the rate limit held back since its last line, as
-    /// the worker stops: the limiter would otherwise drop their offsets with it.
+    /// its window ends or the worker stops: otherwise their offsets would wait for a line that
+    /// may never come, or go with the limiter.
     pub(super) fn report_unlogged_failures(&self, log: &mut LogLimiter) {
         if let Some((suppressed, suppressed_offsets)) = log.take_unlogged() {
             tracing::warn!(

@@ -3,8 +3,6 @@
 //! message joins it; state is dropped after the retention; offsets are stored only below the first
 //! message of any retained window.
 
-use std::time::Duration;
-
 use futures::StreamExt;
 use tracing::Instrument;
 
@@ -66,13 +64,11 @@ impl PartitionTask {
             self.shared.deadline,
             self.shared.window_retention,
         );
-        let mut log = LogLimiter::new(Duration::from_secs(10), 10);
+        let mut log = LogLimiter::per_partition();
         // The queue's errors and the windows' failures have limiters of their own: their lines
         // would take the count of the failed messages' lines held back.
-        let (mut queue_log, mut window_log) = (
-            LogLimiter::new(Duration::from_secs(10), 10),
-            LogLimiter::new(Duration::from_secs(10), 10),
-        );
+        let (mut queue_log, mut window_log) =
+            (LogLimiter::per_partition(), LogLimiter::per_partition());
         let mut retained = RetainedGauge {
             stats: std::sync::Arc::clone(&self.shared.stats),
             reported: 0,
