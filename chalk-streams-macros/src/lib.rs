@@ -60,9 +60,9 @@ use proc_macro::TokenStream;
 ///
 /// - `Message<T>` receives the decoded payload with its envelope (key, partition, offset,
 ///   timestamp, headers); any other type `T` receives just the decoded payload. The envelope is
-///   recognised by how it is written, `Message<T>`, `chalk_streams::Message<T>` or
-///   `prelude::Message<T>`: another path ending in `Message` (`proto::Message<T>`) is a payload
-///   type decoded from JSON.
+///   recognised by how it is written, `Message<T>`, `chalk_streams::Message<T>`,
+///   `prelude::Message<T>` or `crate::Message<T>` (through `self::` and `super::` too):
+///   another path ending in `Message` (`proto::Message<T>`) is a payload type decoded from JSON.
 /// - `T = Vec<u8>` takes the raw bytes, `T = String` the payload as UTF-8 text (so do
 ///   `Box<[u8]>`, `Arc<[u8]>`, `Rc<[u8]>`, `Cow<[u8]>`, and `Box<str>`, `Arc<str>`, `Rc<str>`,
 ///   `Cow<str>`), `Option` of one of those is `None` for a tombstone and the payload as it is

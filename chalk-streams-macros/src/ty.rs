@@ -66,7 +66,8 @@ pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Optio
                 .all(|(a, b)| a.ident == b.ident)
     });
     // `crate::`, `self::` and `super::` lead to the application's own modules: a `prelude` of
-    // its own that re-exports chalk-streams' (`crate::prelude::Message<T>`) is chalk-streams'.
+    // its own that re-exports chalk-streams' (`crate::prelude::Message<T>`) is chalk-streams',
+    // and so is `crate::Message<T>`, as `Message<T>` is.
     let segments: Vec<&syn::Ident> = path
         .segments
         .iter()
@@ -77,6 +78,7 @@ pub(crate) fn message_inner<'a>(ty: &'a Type, root: Option<&syn::Path>) -> Optio
         || segments
             .first()
             .is_some_and(|first| *first == "chalk_streams")
+        || segments.len() == 1
         || (segments.len() == 2 && segments[0] == "prelude");
     if path.segments.len() > 1 && !through_chalk {
         return None;
@@ -221,6 +223,9 @@ mod tests {
         assert!(message_inner_default(&ty("chalk_streams::prelude::Message<Body>")).is_some());
         assert!(message_inner_default(&ty("prelude::Message<Body>")).is_some());
         assert!(message_inner_default(&ty("proto::Message<Body>")).is_none());
+        assert!(message_inner_default(&ty("crate::Message<Body>")).is_some());
+        assert!(message_inner_default(&ty("super::Message<Body>")).is_some());
+        assert!(message_inner_default(&ty("crate::proto::Message<Body>")).is_none());
         let root: syn::Path = syn::parse_str("my_platform::streams").expect("path");
         let through = ty("my_platform::streams::Message<Body>");
         assert!(message_inner(&through, Some(&root)).is_some());

@@ -276,6 +276,12 @@ mod names {
     fn from_own_prelude(message: crate::prelude::Message<UserUpdateBody>) -> User {
         user(message.value)
     }
+
+    // `Message` imported at the crate's root, named from there.
+    #[stream(source = USER_UPDATES)]
+    fn from_crate_root(message: crate::Message<UserUpdateBody>) -> User {
+        user(message.value)
+    }
 }
 
 // An application that reaches chalk-streams through a crate re-exporting it.

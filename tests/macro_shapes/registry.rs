@@ -58,6 +58,7 @@ fn every_stream_is_registered_once() {
             "macro_shapes::keyed_text",
             "macro_shapes::match",
             "macro_shapes::maybe_user",
+            "macro_shapes::names::from_crate_root",
             "macro_shapes::names::from_own_prelude",
             "macro_shapes::names::from_proto",
             "macro_shapes::names::from_proto_prelude",

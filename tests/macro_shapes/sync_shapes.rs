@@ -168,13 +168,16 @@ fn resolvers_named_like_the_generated_parameters() {
 }
 
 #[test]
-fn the_envelope_through_an_applications_own_prelude() {
+fn the_envelope_through_an_applications_own_paths() {
     let topic = topic();
-    let rows = run_sync(
+    // Its own prelude, and its crate's root.
+    for name in [
         "macro_shapes::names::from_own_prelude",
-        &raw(BODY, None, &topic),
-    );
-    assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]));
+        "macro_shapes::names::from_crate_root",
+    ] {
+        let rows = run_sync(name, &raw(BODY, None, &topic));
+        assert_eq!(rows, Ok(vec![user_row("u1", Some("blue"), 30)]), "{name}");
+    }
 }
 
 #[test]
