@@ -54,7 +54,8 @@ use proc_macro::TokenStream;
 ///
 /// # The function
 ///
-/// A plain or `async` non-generic free function with exactly one parameter. (The attribute
+/// A plain or `async` non-generic free function with exactly one parameter, not under a
+/// `#[cfg]` of its own (put one on the function instead). (The attribute
 /// cannot see that it is in an `impl` block: there, rustc reports "`const` items in this
 /// context need a name" at the attribute; move the function out of the block.)
 ///

@@ -134,7 +134,19 @@ fn input<'a>(
                 "a `#[stream]` resolver cannot take `self`: make it a free function \
                  outside the `impl` block",
             ),
-            FnArg::Typed(pat_type) => typed.push(pat_type),
+            FnArg::Typed(pat_type) => {
+                // The registration's call is generated before `#[cfg]` is evaluated, so it
+                // would pass the message to a parameter that may not be there.
+                if let Some(cfg) = pat_type.attrs.iter().find(|a| a.path().is_ident("cfg")) {
+                    errors.spanned(
+                        cfg,
+                        "a `#[stream]` resolver's parameter cannot be conditional: the runtime \
+                         always passes it the message; put the `#[cfg]` on the function, or \
+                         write one resolver for each configuration",
+                    );
+                }
+                typed.push(pat_type);
+            }
         }
     }
     let receivers = sig.inputs.len() - typed.len();
