@@ -328,6 +328,25 @@ async fn dlq_replay_with_new_timestamps_gives_the_replays_time() {
     );
 }
 
+/// An original stamped at the epoch (as some bridges and test tools write) goes back at most
+/// 1 ms later, not at the replay's time, which librdkafka would give a timestamp of 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_keeps_an_original_time_of_zero_old() {
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
+    let original = Record::bytes("orders", r#"{"id": "a"}"#).key("a");
+    let mut at_the_epoch = letter("orders", 1, &original);
+    at_the_epoch
+        .headers
+        .retain(|(name, _)| name != dlq::HEADER_SOURCE_TIMESTAMP);
+    let at_the_epoch = at_the_epoch.header(dlq::HEADER_SOURCE_TIMESTAMP, "0");
+    produce_on_partition_0(&kafka, &[at_the_epoch]).await;
+    replay(&kafka, &[]);
+    let sent = read_to_end(&kafka, "orders", 1).await;
+    assert_eq!(sent.len(), 1);
+    let time = sent[0].timestamp().to_millis().expect("a timestamp");
+    assert!(time <= 1, "{time} is not the original's time (0)");
+}
+
 #[test]
 fn dlq_replay_needs_a_stream_with_a_dead_letter_topic() {
     let out = run(example("favorite_color")

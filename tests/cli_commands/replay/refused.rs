@@ -98,3 +98,34 @@ async fn dlq_replay_skip_failed_lists_a_refused_letter_and_goes_on() {
     );
     assert_eq!(keys_sent(&kafka).await, ["a", "c"]);
 }
+
+/// A topic that refuses the original's timestamp (its `message.timestamp.*` limits) would
+/// refuse every letter as old: `--skip-failed` does not pass over it, and the error names
+/// `--new-timestamps`, with which the letter goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_of_a_refused_timestamp_names_new_timestamps() {
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
+    produce_letters(&kafka, &["a"]).await;
+    answer_produce_requests(
+        &kafka,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP],
+    );
+    let out = run(example("orders_dlq")
+        .args(["dlq", "replay", "--stream", "orders", "--skip-failed"])
+        .env("KAFKA_BOOTSTRAP_SERVER", kafka.bootstrap_servers()));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("--new-timestamps sends the letters with the replay's time\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(keys_sent(&kafka).await, Vec::<String>::new());
+
+    let out = replay(&kafka, &["--new-timestamps"]);
+    assert_eq!(
+        out.stdout_lines(),
+        ["replayed 1 letter of stream `orders` from `orders_dlq` (orders: 1)"]
+    );
+    assert_eq!(keys_sent(&kafka).await, ["a"]);
+}

@@ -11,7 +11,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::letter::Letter;
-use super::refusal::refused_for_good;
+use super::refusal::{hint, refused_for_good};
 use super::report::{Refused, Report, Skipped};
 use super::Options;
 use crate::cli::kafka::{
@@ -251,7 +251,10 @@ impl Reader<'_> {
                             replayed += 1;
                             *report.replayed.entry(target).or_default() += 1;
                         }
-                        Err(error) if self.options.skip_failed && refused_for_good(&error) => {
+                        Err(error)
+                            if self.options.skip_failed
+                                && refused_for_good(&error, self.options.new_timestamps) =>
+                        {
                             skipped = Some(Skipped::Refused(Refused {
                                 target,
                                 partition: message.partition(),
@@ -260,11 +263,7 @@ impl Reader<'_> {
                             }));
                         }
                         Err(error) => {
-                            let hint = if refused_for_good(&error) {
-                                "; --skip-failed skips a letter the brokers refuse and goes on"
-                            } else {
-                                ""
-                            };
+                            let hint = hint(&error, self.options.new_timestamps);
                             return Err(kafka(format!(
                                 "replaying `{dlq_topic}` partition {} offset {} to `{target}` failed: {}{hint}",
                                 message.partition(),
@@ -303,7 +302,11 @@ impl Reader<'_> {
         let timestamp = if self.options.new_timestamps {
             None
         } else {
-            letter.source_timestamp()
+            // librdkafka stamps a message given 0 with the current time, which would make the
+            // replayed value newer than it is: 1 ms is the earliest time it sends as given.
+            letter
+                .source_timestamp()
+                .map(|millis| if millis == 0 { 1 } else { millis })
         };
         let Some(producer) = self.producer else {
             // A preview that cannot be written fails no send: the dry run goes on, quietly.
