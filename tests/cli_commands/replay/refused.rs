@@ -12,6 +12,28 @@ fn answer_produce_requests(kafka: &MockKafka, errors: &[RDKafkaRespErr]) {
         .request_errors(RDKafkaApiKey::Produce, errors);
 }
 
+/// The dead-letter topic's fetches refused, as for a principal that may describe the topic but
+/// not read it: the replay stalls, and says why (the client's error callback has it).
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_whose_fetches_are_refused_names_the_refusal() {
+    let kafka = kafka_with_topics(&["orders", "orders_dlq"], 1);
+    produce_letters(&kafka, &["a"]).await;
+    kafka.cluster().expect("cluster").request_errors(
+        RDKafkaApiKey::Fetch,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 1000],
+    );
+    let out = run(example("orders_dlq")
+        .args(["dlq", "replay", "--stream", "orders", "--timeout", "2s"])
+        .env("KAFKA_BOOTSTRAP_SERVER", kafka.bootstrap_servers()));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("reading `orders_dlq` stalled for 2s: ")
+            && out.stderr.contains("authorization failed"),
+        "{}",
+        out.stderr
+    );
+}
+
 const ACCEPTED: RDKafkaRespErr = RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR;
 
 /// A replay that fails part-way has already sent and committed letters: it says which before
