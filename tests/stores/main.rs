@@ -380,6 +380,7 @@ async fn redis_store_writes_a_hot_entitys_feature_once_per_batch() {
 }
 
 mod behaviour;
+mod redis_reconnect;
 mod sqlite;
 mod write_behind;
 

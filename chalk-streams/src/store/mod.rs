@@ -8,6 +8,7 @@ mod config;
 mod durability;
 mod memory;
 mod redis;
+mod redis_connection;
 mod redis_limits;
 mod redis_part;
 mod redis_url;

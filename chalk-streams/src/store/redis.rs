@@ -15,6 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ErrorKind, RedisError, Script};
 
+use super::redis_connection::{RedisConnection, Taken};
 use super::redis_limits::{row_size, ServerLimits, BYTES_PER_SCRIPT};
 use super::redis_part::Part;
 use super::text::{from_text, to_text};
@@ -83,7 +84,7 @@ pub struct RedisStore {
     url: String,
     /// The server's address, `host:port` (the URL without its password), for errors.
     address: String,
-    connection: ConnectionManager,
+    connection: RedisConnection,
     write: Script,
     /// What one request may carry, read from the server at the first write.
     limits: Arc<tokio::sync::OnceCell<ServerLimits>>,
@@ -151,7 +152,7 @@ impl RedisStore {
             .set_response_timeout(Some(Duration::from_secs(5)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(1));
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
+        let connection = RedisConnection::lazy(client, config)
             .map_err(|e| StoreError::Unavailable(format!("{address}: {}", error_text(&e))))?;
         Ok(Self {
             url: url.to_owned(),
@@ -171,24 +172,32 @@ impl RedisStore {
     async fn run(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
-        connection: &mut ConnectionManager,
+        connection: &mut Taken,
     ) -> Result<(), StoreError> {
-        invocation
-            .invoke_async::<i64>(connection)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.classify(e))
+        let result = invocation
+            .invoke_async::<i64>(&mut connection.manager)
+            .await;
+        result.map(|_| ()).map_err(|e| self.failed(connection, e))
     }
 
     /// The server's limits on a request, read once.
     async fn limits(&self) -> Result<ServerLimits, StoreError> {
         let read = || async {
-            let mut connection = self.connection.clone();
-            ServerLimits::read(&mut connection)
-                .await
-                .map_err(|e| self.classify(e))
+            let mut connection = self.connection.take();
+            let limits = ServerLimits::read(&mut connection.manager).await;
+            limits.map_err(|e| self.failed(&connection, e))
         };
         self.limits.get_or_try_init(read).await.copied()
+    }
+
+    /// Classes a command's failure on `connection`; the next commands go on a new one if the
+    /// server was unavailable (see [`RedisConnection::failed`]).
+    fn failed(&self, connection: &Taken, error: RedisError) -> StoreError {
+        let error = self.classify(error);
+        if matches!(error, StoreError::Unavailable(_)) {
+            self.connection.failed(connection);
+        }
+        error
     }
 
     /// Classes a failed command: rejected rows, or an unavailable server, named.
@@ -212,13 +221,11 @@ impl RedisStore {
         let Some((namespace, entity_key)) = rest.split_once(':') else {
             return Ok(None);
         };
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection.take();
         // As bytes: a field or value that is not UTF-8 (another program's, under the prefix)
         // is the data's fault, which reading again does not mend, not the connection's.
-        let raw: Vec<(Vec<u8>, Vec<u8>)> = connection
-            .hgetall(key)
-            .await
-            .map_err(|e| self.classify(e))?;
+        let raw: Result<Vec<(Vec<u8>, Vec<u8>)>, _> = connection.manager.hgetall(key).await;
+        let raw = raw.map_err(|e| self.failed(&connection, e))?;
         if raw.is_empty() {
             return Ok(None);
         }
@@ -282,7 +289,7 @@ impl FeatureStore for RedisStore {
             }
             texts.push((key, values));
         }
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection.take();
         let mut part = Part::default();
         for (row, (key, texts)) in rows.iter().zip(texts) {
             let size = row_size(&key, &texts);
@@ -305,11 +312,11 @@ impl FeatureStore for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
-        redis::cmd("PING")
-            .query_async::<()>(&mut connection)
-            .await
-            .map_err(|e| self.classify(e))
+        let mut connection = self.connection.take();
+        let pong = redis::cmd("PING")
+            .query_async::<()>(&mut connection.manager)
+            .await;
+        pong.map_err(|e| self.failed(&connection, e))
     }
 
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
@@ -317,21 +324,9 @@ impl FeatureStore for RedisStore {
     }
 
     async fn scan(&self) -> Result<Vec<Entity>, StoreError> {
-        let mut connection = self.connection.clone();
-        let keys: Vec<String> = {
-            let mut iter: redis::AsyncIter<'_, String> = connection
-                .scan_match(format!("{KEY_PREFIX}*"))
-                .await
-                .map_err(|e| self.classify(e))?;
-            let mut keys = Vec::new();
-            while let Some(key) = futures::StreamExt::next(&mut iter).await {
-                keys.push(key.map_err(|e| self.classify(e))?);
-            }
-            // SCAN may return a key twice (when Redis resizes its table meanwhile).
-            keys.sort_unstable();
-            keys.dedup();
-            keys
-        };
+        let mut connection = self.connection.take();
+        let keys = all_keys(&mut connection.manager).await;
+        let keys = keys.map_err(|e| self.failed(&connection, e))?;
         let mut entities = Vec::with_capacity(keys.len());
         for key in keys {
             match self.read_hash(&key).await {
@@ -348,6 +343,20 @@ impl FeatureStore for RedisStore {
         entities.sort_by(|a, b| (&a.namespace, &a.key).cmp(&(&b.namespace, &b.key)));
         Ok(entities)
     }
+}
+
+/// Every key under the prefix, once each.
+async fn all_keys(connection: &mut ConnectionManager) -> Result<Vec<String>, RedisError> {
+    let mut iter: redis::AsyncIter<'_, String> =
+        connection.scan_match(format!("{KEY_PREFIX}*")).await?;
+    let mut keys = Vec::new();
+    while let Some(key) = futures::StreamExt::next(&mut iter).await {
+        keys.push(key?);
+    }
+    // SCAN may return a key twice (when Redis resizes its table meanwhile).
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
 }
 
 #[cfg(test)]
