@@ -207,6 +207,13 @@ async fn redis_store() {
     }
     assert_eq!(value(&store, "u12", "color").await, Some((text("at 3"), 3)));
 
+    // A namespace with the `:` that ends it in the key names no entity (none is written):
+    // `user:u12` and key `x` would read the hash of `user` and key `u12:x`.
+    let row_u12_x = row("u12:x", 1, vec![("color", text("x"))]);
+    store.write(&[row_u12_x]).await.expect("write");
+    let other = store.entity("user:u12", "x").await.expect("read");
+    assert!(other.is_none(), "{other:?}");
+
     // Durable across a server crash: the append-only file is synced on every write.
     server.kill();
     server.restart();

@@ -17,8 +17,8 @@ pub const STORE_VAR: &str = "CHALK_STORE";
 /// The SQLite file used when nothing is configured, relative to the working directory.
 pub const DEFAULT_SQLITE_FILE: &str = "chalk-features.sqlite";
 
-/// Which feature store to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which feature store to use. `Debug` and `Display` leave a Redis URL's password out.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreConfig {
     /// In memory: nothing survives the process.
     Memory,
@@ -128,6 +128,24 @@ impl fmt::Display for StoreConfig {
                 Ok(())
             }
             StoreConfig::Redis(url) => f.write_str(&redacted(url)),
+        }
+    }
+}
+
+impl fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreConfig::Memory => f.write_str("Memory"),
+            StoreConfig::Sqlite {
+                path,
+                flush_interval,
+            } => f
+                .debug_struct("Sqlite")
+                .field("path", path)
+                .field("flush_interval", flush_interval)
+                .finish(),
+            // A failed assertion, or a configuration logged whole, would show it otherwise.
+            StoreConfig::Redis(url) => f.debug_tuple("Redis").field(&redacted(url)).finish(),
         }
     }
 }
@@ -315,5 +333,13 @@ mod tests {
             opened.to_string().contains("Invalid database number"),
             "{opened}"
         );
+    }
+
+    #[test]
+    fn a_redis_password_is_left_out_of_debug() {
+        let config: StoreConfig = "redis://:secret@127.0.0.1:6379/0".parse().expect("parsed");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.starts_with("Redis(\"redis://"), "{shown}");
     }
 }

@@ -163,7 +163,7 @@ impl RedisStore {
         })
     }
 
-    /// The server's URL.
+    /// The server's URL, with its password if it has one (which `Debug` leaves out).
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -320,6 +320,10 @@ impl FeatureStore for RedisStore {
     }
 
     async fn entity(&self, namespace: &str, key: &str) -> Result<Option<Entity>, StoreError> {
+        // Never written (see `names_collide`): its key would be another entity's hash.
+        if namespace.contains(':') {
+            return Ok(None);
+        }
         self.read_hash(&hash_key(namespace, key)).await
     }
 
