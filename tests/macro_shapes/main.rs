@@ -170,6 +170,21 @@ fn old_text(text: String) -> User {
     }
 }
 
+/// A crate or module that forbids `deprecated` (a lint level no `allow` may lower) still takes
+/// resolvers that are not deprecated.
+#[forbid(deprecated)]
+mod strict {
+    use super::*;
+
+    #[stream(source = RAW_EVENTS)]
+    fn current_text(text: String) -> User {
+        User {
+            uid: text,
+            ..User::default()
+        }
+    }
+}
+
 #[stream(source = RAW_EVENTS)]
 fn keyed_text(message: Message<String>) -> User {
     User {

@@ -21,7 +21,8 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
         None => path.clone(),
     };
     let source = source_static(&args.source, root);
-    let resolve = resolve_fn(resolver, root);
+    let deprecated = item.attrs.iter().any(|attr| attr.path().is_ident("deprecated"));
+    let resolve = resolve_fn(resolver, deprecated, root);
     let variant = match (resolver.windowed, resolver.is_async) {
         (false, false) => quote!(Sync(__chalk_resolve)),
         (false, true) => quote!(Async(__chalk_resolve)),
@@ -160,7 +161,7 @@ fn source_static(source: &syn::ExprPath, root: &CrateRoot) -> TokenStream {
 /// assertions sit in the same body as the call, and the call's tokens carry the spans of the
 /// user's types, because rustc drops an error implied by another at the same span: a bad input
 /// or output type is then reported once, at the user's type, with the assertion's message.
-fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
+fn resolve_fn(resolver: &Resolver<'_>, deprecated: bool, root: &CrateRoot) -> TokenStream {
     let private = root.private();
     let function = resolver.ident;
 
@@ -264,9 +265,11 @@ fn resolve_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
         }
     });
     // A resolver may be `#[deprecated]` (a stream being phased out): calling it here is not a
-    // use of the user's, so only this statement allows it, not the alias warnings above.
+    // use of the user's, so only this statement allows it, not the alias warnings above. Only
+    // then: an `allow` under `#![forbid(deprecated)]` is an error of its own.
+    let allow = deprecated.then(|| quote!(#[allow(deprecated)]));
     let function = quote! {
-        #[allow(deprecated)]
+        #allow
         let __chalk_function = #function;
     };
     quote! {
