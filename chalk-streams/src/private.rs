@@ -19,6 +19,20 @@ pub use crate::source::KafkaSource;
 /// Generated code asserts a parameter type can be decoded from JSON with this.
 pub const fn assert_json_payload<T: crate::codec::JsonPayload>() {}
 
+/// Generated code asserts that a parameter the macro took for the envelope is it, with this:
+/// the macro knows types only as written.
+pub const fn assert_envelope<T: Envelope>() {}
+
+/// chalk-streams' envelope, [`Message<T>`](crate::Message), and nothing else.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is taken for chalk-streams' envelope `Message<T>`, as it is written",
+    label = "not `chalk_streams::Message<T>`",
+    note = "a type of your own named `Message` is a payload decoded from JSON when named through a module of its own (`proto::Message<T>`) rather than as `Message<T>` or through `crate::`, `self::` or `super::`; or import it under another name (`use proto::Message as ProtoMessage;`)"
+)]
+pub trait Envelope {}
+
+impl<T> Envelope for crate::Message<T> {}
+
 /// Generated code asserts the error type of a `Result` output is `Display` with this, at the
 /// user's error type, which the resolver-output check alone would not name. (So an error type
 /// that is not `Display` is reported twice: there, and at the `Result` as not an output.)

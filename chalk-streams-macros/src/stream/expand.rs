@@ -21,7 +21,10 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
         None => path.clone(),
     };
     let source = source_static(&args.source, root);
-    let deprecated = item.attrs.iter().any(|attr| attr.path().is_ident("deprecated"));
+    let deprecated = item
+        .attrs
+        .iter()
+        .any(|attr| attr.path().is_ident("deprecated"));
     let resolve = resolve_fn(resolver, deprecated, root);
     let variant = match (resolver.windowed, resolver.is_async) {
         (false, false) => quote!(Sync(__chalk_resolve)),
@@ -199,7 +202,17 @@ fn resolve_fn(resolver: &Resolver<'_>, deprecated: bool, root: &CrateRoot) -> To
     });
     let output_check = quote!(#output_check; #(#error_checks)*);
 
-    let callee = match (resolver.windowed, resolver.is_async, resolver.envelope) {
+    // The envelope is recognised as written: a type of the user's own named like it is not it.
+    let envelope_check = resolver.envelope.map(|envelope| {
+        quote_spanned! {bounds(envelope).0=>
+            #private::assert_envelope::<#envelope>();
+        }
+    });
+    let callee = match (
+        resolver.windowed,
+        resolver.is_async,
+        resolver.envelope.is_some(),
+    ) {
         (false, false, false) => quote!(call_with_value),
         (false, false, true) => quote!(call_with_message),
         (false, true, false) => quote!(call_async_with_value),
@@ -275,6 +288,7 @@ fn resolve_fn(resolver: &Resolver<'_>, deprecated: bool, root: &CrateRoot) -> To
     quote! {
         #signature {
             #input_check
+            #envelope_check
             #output_check
             #function
             #callee #generics #arguments

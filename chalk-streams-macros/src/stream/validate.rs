@@ -15,9 +15,9 @@ pub(crate) struct Resolver<'a> {
     pub(crate) ident: &'a Ident,
     /// Whether it is an `async fn`.
     pub(crate) is_async: bool,
-    /// Whether it takes `Message<T>` (else the bare decoded value), or `Vec` of them for a
-    /// window stream.
-    pub(crate) envelope: bool,
+    /// The `Message<T>` it takes, as written (`None`: it takes the bare decoded value), or
+    /// takes a `Vec` of, for a window stream.
+    pub(crate) envelope: Option<&'a Type>,
     /// Whether it is a window resolver (takes every message of a window as a `Vec`).
     pub(crate) windowed: bool,
     /// How the payload is decoded.
@@ -125,7 +125,7 @@ fn input<'a>(
     windowed: Option<bool>,
     root: Option<&syn::Path>,
     errors: &mut Errors,
-) -> Option<(bool, Codec<'a>)> {
+) -> Option<(Option<&'a Type>, Codec<'a>)> {
     let mut typed = Vec::new();
     for arg in &sig.inputs {
         match arg {
@@ -210,7 +210,7 @@ fn window_input_type<'a>(
     ty: &'a Type,
     root: Option<&syn::Path>,
     errors: &mut Errors,
-) -> Option<(bool, Codec<'a>)> {
+) -> Option<(Option<&'a Type>, Codec<'a>)> {
     if ty::is_byte_vec(ty) {
         errors.spanned(
             ty,
@@ -236,7 +236,7 @@ fn input_type<'a>(
     ty: &'a Type,
     root: Option<&syn::Path>,
     errors: &mut Errors,
-) -> Option<(bool, Codec<'a>)> {
+) -> Option<(Option<&'a Type>, Codec<'a>)> {
     if let Some(impl_trait) = ty::find_impl_trait(ty) {
         errors.spanned(
             impl_trait,
@@ -246,8 +246,8 @@ fn input_type<'a>(
         return None;
     }
     let (envelope, value) = match ty::message_inner(ty, root) {
-        Some(inner) => (true, inner),
-        None => (false, ty),
+        Some(inner) => (Some(ty), inner),
+        None => (None, ty),
     };
     if let Type::Reference(reference) = ty::peel(value) {
         errors.spanned(
