@@ -57,6 +57,15 @@ fn max_reading(readings: Vec<Reading>) -> Option<Sensor> {
     })
 }
 
+static PROMPT_READINGS: KafkaSource = KafkaSource::new()
+    .topic("prompt_readings")
+    .late_arrival_deadline_str("0s");
+
+#[stream(source = PROMPT_READINGS, name = "prompt_max", window = "5m")]
+fn prompt_max(readings: Vec<Reading>) -> Option<Sensor> {
+    max_reading(readings)
+}
+
 /// Sets the tester's clock to the start of the current 5-minute window; that start, in ms.
 fn at_a_window_start(tester: &StreamTester) -> i64 {
     let now = tester.clock().now().as_millis();
@@ -126,6 +135,29 @@ async fn a_mapping_stream_reports_each_message_status() {
             .await,
         MessageStatus::Processed { .. }
     ));
+}
+
+/// A window stream's messages may be stamped ahead of the clock by the runtime's lead (an hour),
+/// whatever its deadline: with a deadline of zero, a producer's clock a second fast had every
+/// message fail.
+#[tokio::test]
+async fn a_window_stream_takes_messages_stamped_ahead_up_to_the_lead() {
+    let mut tester = StreamTester::new("prompt_max").expect("declared");
+    let start = at_a_window_start(&tester);
+    let a_second_ahead = Timestamp::from_millis(start + 1_000);
+    let status = tester
+        .send(reading("s1", 20.0).timestamp(a_second_ahead))
+        .await;
+    assert_eq!(status, MessageStatus::Windowed);
+    let two_hours_ahead = Timestamp::from_millis(start + 2 * 3_600_000);
+    let status = tester
+        .send(reading("s1", 20.0).timestamp(two_hours_ahead))
+        .await;
+    assert!(
+        matches!(&status, MessageStatus::Failed { phase: Phase::Parse, error }
+            if error.contains("more than 1h ahead of the clock")),
+        "{status:?}"
+    );
 }
 
 #[tokio::test]

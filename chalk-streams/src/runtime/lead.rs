@@ -1,9 +1,10 @@
-//! A mapping stream's check of timestamps ahead of the clock. A feature carries its message's
-//! timestamp as its feature time, and a stored feature is replaced only by one at least as new:
-//! a message stamped far ahead (in microseconds by mistake, which reads as fifty thousand years
-//! from now) would keep every later value of its entity's features out until the clock reached
-//! it, without a word. Such a message fails in phase `parse`, as bad input, and is dead-lettered
-//! if the source has a topic for it.
+//! The check of timestamps ahead of the clock. In a mapping stream, a feature carries its
+//! message's timestamp as its feature time, and a stored feature is replaced only by one at
+//! least as new: a message stamped far ahead (in microseconds by mistake, which reads as fifty
+//! thousand years from now) would keep every later value of its entity's features out until the
+//! clock reached it, without a word. In a window stream, it would keep its window, and so hold
+//! back the partition's commits, until then. Such a message fails in phase `parse`, as bad
+//! input, and is dead-lettered if the source has a topic for it.
 
 use std::time::Duration;
 
@@ -15,19 +16,43 @@ use crate::resolver::{MessageError, Phase};
 /// (`log.message.timestamp.after.max.ms`).
 pub const DEFAULT_MAX_TIMESTAMP_LEAD: Duration = Duration::from_secs(60 * 60);
 
-/// The failure of a message stamped more than `lead` ahead of `now`, if it is.
+/// The failure of a mapping stream's message stamped more than `lead` ahead of `now`, if it is.
 pub(crate) fn too_far_ahead(
     timestamp: Timestamp,
     now: Timestamp,
     lead: Duration,
 ) -> Option<MessageError> {
+    ahead(
+        timestamp,
+        now,
+        lead,
+        "stored, its feature time would keep every later value of the entity's features out \
+         until then",
+    )
+}
+
+/// The failure of a window stream's message stamped more than `lead` ahead of `now` (when it
+/// was first read), if it is.
+pub(crate) fn too_far_ahead_of_windows(
+    timestamp: Timestamp,
+    now: Timestamp,
+    lead: Duration,
+) -> Option<MessageError> {
+    ahead(
+        timestamp,
+        now,
+        lead,
+        "its window would hold back the partition's commits until then",
+    )
+}
+
+fn ahead(timestamp: Timestamp, now: Timestamp, lead: Duration, why: &str) -> Option<MessageError> {
     let lead_millis = i64::try_from(lead.as_millis()).unwrap_or(i64::MAX);
     (timestamp.as_millis() > now.as_millis().saturating_add(lead_millis)).then(|| {
         MessageError::new(
             Phase::Parse,
             format!(
-                "timestamp {timestamp} is more than {} ahead of the clock: stored, its feature \
-                 time would keep every later value of the entity's features out until then",
+                "timestamp {timestamp} is more than {} ahead of the clock: {why}",
                 humantime::format_duration(lead)
             ),
         )

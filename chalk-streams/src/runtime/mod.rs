@@ -208,11 +208,12 @@ impl Runtime {
         self
     }
 
-    /// How far ahead of the clock a mapping stream's message may be stamped: one stamped
-    /// further ahead fails in phase `parse` (dead-lettered if its source has a topic for it),
-    /// since its feature time would keep every later value of its entity's features out until
-    /// the clock reached it. Default [`DEFAULT_MAX_TIMESTAMP_LEAD`], an hour; `Duration::MAX`
-    /// takes any timestamp. (A window stream's limit is its window retention.)
+    /// How far ahead of the clock a message may be stamped: one stamped further ahead fails in
+    /// phase `parse` (dead-lettered if its source has a topic for it), since in a mapping
+    /// stream its feature time would keep every later value of its entity's features out until
+    /// the clock reached it, and in a window stream its window would hold back the partition's
+    /// commits until then. Default [`DEFAULT_MAX_TIMESTAMP_LEAD`], an hour; `Duration::MAX`
+    /// takes any timestamp.
     pub fn max_timestamp_lead(mut self, lead: Duration) -> Self {
         self.max_timestamp_lead = lead;
         self

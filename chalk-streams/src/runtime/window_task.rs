@@ -9,6 +9,7 @@ use tracing::Instrument;
 use super::catch_up::{CatchUp, Times, CATCH_UP_IDLE};
 use super::guard::guarded;
 use super::latency::LatencyBatch;
+use super::lead::too_far_ahead_of_windows;
 use super::log_limit::{until_due, LogLimiter};
 use super::partition::PartitionTask;
 use super::partition_queue::fill_batch;
@@ -254,8 +255,8 @@ impl PartitionTask {
             // Judged, as lateness is, when the message was first read: read again later, a
             // message refused then (and dead-lettered) would be nearer the clock, and join its
             // window.
-            if book.too_far_ahead(event_time, judged) {
-                let error = book.too_far_ahead_error(event_time);
+            let lead = self.shared.max_timestamp_lead;
+            if let Some(error) = too_far_ahead_of_windows(event_time, judged, lead) {
                 self.fail_message(&raw, &error, book, counts, log).await;
                 continue;
             }

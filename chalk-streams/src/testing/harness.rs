@@ -40,7 +40,7 @@ use crate::registry::{Registry, StreamDescriptor};
 use crate::resolver::{MessageError, Phase};
 use crate::runtime::clock::ManualClock;
 use crate::runtime::guard::resolve;
-use crate::runtime::lead::too_far_ahead;
+use crate::runtime::lead::{too_far_ahead, too_far_ahead_of_windows};
 use crate::runtime::window::{OwnedRecord, WindowBook};
 use crate::runtime::window_resolver::WindowResolver;
 use crate::runtime::{DEFAULT_MAX_TIMESTAMP_LEAD, DEFAULT_WINDOW_RETENTION};
@@ -167,7 +167,7 @@ impl StreamTester {
         self
     }
 
-    /// How far ahead of the clock a mapping stream's message may be stamped, as
+    /// How far ahead of the clock a message may be stamped, as
     /// [`Runtime::max_timestamp_lead`](crate::Runtime::max_timestamp_lead).
     pub fn max_timestamp_lead(mut self, lead: Duration) -> Self {
         self.max_lead = lead;
@@ -225,9 +225,9 @@ impl StreamTester {
                 let book = books.entry(place).or_insert_with(|| {
                     WindowBook::for_stream(self.descriptor.windows(), self.deadline, self.retention)
                 });
-                if book.too_far_ahead(timestamp, now) {
+                if let Some(error) = too_far_ahead_of_windows(timestamp, now, self.max_lead) {
                     book.pass(offset);
-                    return failed(book.too_far_ahead_error(timestamp));
+                    return failed(error);
                 }
                 if !book.accepts(timestamp, now) {
                     return MessageStatus::SkippedLate;

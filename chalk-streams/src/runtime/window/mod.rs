@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use crate::duration::{parse_duration, LateArrivalDeadline};
 use crate::message::{Headers, RawHeaders, RawMessage, Timestamp};
-use crate::resolver::{MessageError, Phase};
 
 /// A message kept for the windows it belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,25 +133,6 @@ impl WindowBook {
             let end = window_end(event_time.as_millis(), size.millis);
             end.saturating_add(self.retention) >= now.as_millis()
         })
-    }
-
-    /// Whether `event_time` is further ahead of `now` than a window is kept after its end. Such
-    /// a message (a timestamp in microseconds, say) would keep its window, and so hold back the
-    /// partition's commits, until the clock reaches it.
-    pub(crate) fn too_far_ahead(&self, event_time: Timestamp, now: Timestamp) -> bool {
-        event_time.as_millis() > now.as_millis().saturating_add(self.retention)
-    }
-
-    /// The failure of a message `too_far_ahead`: it fails in phase `parse`, as bad input.
-    pub(crate) fn too_far_ahead_error(&self, event_time: Timestamp) -> MessageError {
-        let lead = Duration::from_millis(u64::try_from(self.retention).unwrap_or(0));
-        MessageError::new(
-            Phase::Parse,
-            format!(
-                "timestamp {event_time} was more than {lead:?} ahead of the clock when the \
-                 message was read: its window would hold back the partition's commits until then"
-            ),
-        )
     }
 
     /// The last offset handled, in a window or not.

@@ -123,17 +123,6 @@ fn commits_stop_before_the_first_message_of_a_retained_window() {
 }
 
 #[test]
-fn a_message_further_ahead_than_the_retention_is_too_far_ahead() {
-    let b = book(30);
-    assert!(!b.too_far_ahead(ts(30), ts(0)));
-    let just_beyond = Timestamp::from_millis(30 * MIN + 1);
-    assert!(b.too_far_ahead(just_beyond, ts(0)));
-    assert!(b.too_far_ahead(Timestamp::from_millis(i64::MAX), ts(0)));
-    let error = b.too_far_ahead_error(just_beyond);
-    assert_eq!(error.phase, Phase::Parse);
-}
-
-#[test]
 fn a_window_dropped_before_it_fired_is_no_longer_due() {
     let mut b = book(30);
     b.insert(record(0, "a"), ts(1), ts(1));
