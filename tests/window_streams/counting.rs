@@ -178,3 +178,71 @@ async fn windows_memory_is_released_after_retention() {
     assert_eq!(stats.snapshot().windows_fired, 6 * users as u64);
     running.shutdown().await.expect("clean shutdown");
 }
+
+/// A memory store that keeps the size of the largest write.
+#[derive(Default)]
+struct LargestWrite {
+    inner: MemoryStore,
+    rows: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl FeatureStore for LargestWrite {
+    async fn write(
+        &self,
+        rows: &[chalk_streams::FeatureRow],
+    ) -> Result<(), chalk_streams::store::StoreError> {
+        self.rows
+            .fetch_max(rows.len(), std::sync::atomic::Ordering::SeqCst);
+        self.inner.write(rows).await
+    }
+
+    async fn entity(
+        &self,
+        namespace: &str,
+        key: &str,
+    ) -> Result<Option<Entity>, chalk_streams::store::StoreError> {
+        self.inner.entity(namespace, key).await
+    }
+
+    async fn scan(&self) -> Result<Vec<Entity>, chalk_streams::store::StoreError> {
+        self.inner.scan().await
+    }
+}
+
+/// Windows due at once (those of 2,500 users, ending together; after a replay, a day of them)
+/// are written 1,024 at a time, rather than all held in memory for one write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_windows_due_at_once_are_written_in_parts() {
+    let t0 = start_of_hour();
+    let kafka = Broker::mock().with_topics(&["logins"], 1).await;
+    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(t0 + 5 * MINUTE)));
+    let store = Arc::new(LargestWrite::default());
+    let users: Vec<String> = (0..2_500).map(|i| format!("user{i}")).collect();
+    let records: Vec<Record> = users
+        .iter()
+        .map(|user| attempt("logins", user, false, t0 + MINUTE))
+        .collect();
+    kafka.produce_all(&records).await.expect("produce");
+    let running = runtime_for(&kafka, &["failed_logins"])
+        .store(store.clone())
+        .clock(clock.clone())
+        .start()
+        .await
+        .expect("starts");
+    let stats = running.stats("failed_logins").expect("stream");
+    wait(&stats, "all messages in windows", |s| s.processed == 2_500).await;
+    clock.set(Timestamp::from_millis(t0 + 10 * MINUTE));
+    wait(&stats, "every window fired", |s| s.windows_fired == 2_500).await;
+    running.shutdown().await.expect("clean shutdown");
+    let end = t0 + 10 * MINUTE;
+    for user in [&users[0], &users[1_500], &users[2_499]] {
+        assert_eq!(
+            failed(&*store, user, "num_failed_logins[10m]").await,
+            Some((1, end)),
+            "{user}"
+        );
+    }
+    let largest = store.rows.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(largest <= 1_024, "a write of {largest} rows");
+}

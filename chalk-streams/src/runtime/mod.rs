@@ -34,6 +34,7 @@ mod stats;
 mod stream;
 mod unconfirmed;
 pub(crate) mod window;
+mod window_fire;
 pub(crate) mod window_marks;
 pub(crate) mod window_resolver;
 pub(crate) mod window_task;
