@@ -92,11 +92,21 @@ pub(crate) fn validate<'a>(
         } else {
             generics
         };
-        errors.spanned(
-            tokens,
+        let lifetimes_only = sig.generics.where_clause.is_none()
+            && sig
+                .generics
+                .params
+                .iter()
+                .all(|param| matches!(param, syn::GenericParam::Lifetime(_)));
+        let message = if lifetimes_only {
+            "a `#[stream]` resolver cannot declare lifetimes: the runtime hands it an owned \
+             input; remove them, and write `'_` or `'static` where a type takes one \
+             (`Cow<'_, str>`)"
+        } else {
             "a `#[stream]` resolver cannot be generic: the runtime calls it with one concrete \
-             input type; remove the generic parameters and name the types",
-        );
+             input type; remove the generic parameters and name the types"
+        };
+        errors.spanned(tokens, message);
     }
     if let Some(variadic) = &sig.variadic {
         errors.spanned(variadic, "a `#[stream]` resolver cannot be variadic");
