@@ -169,8 +169,7 @@ fn committed_mark(
 /// the messages of the replay, when they were first read, or the worker's start).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Times<'a> {
-    /// The clock's time: a message without a timestamp takes it, and a message further ahead
-    /// of it than a window is kept is refused.
+    /// The clock's time: a message without a timestamp takes it.
     pub(super) now: Timestamp,
     /// The replay, while it lasts.
     catch_up: Option<&'a CatchUp>,

@@ -26,7 +26,8 @@ const PREFIX: &str = "chalk-streams/window-reads/1";
 /// at the earlier time: more of the replay is then accepted as not late (a window may fire
 /// again, with the same messages), rather than less. (A message is also refused as too far
 /// ahead of the time it is judged at, so an earlier time refuses a little more: one stamped
-/// nearly a window's retention ahead when it was read may be dead-lettered on such a replay.)
+/// nearly `Runtime::max_timestamp_lead` ahead when it was read may be dead-lettered on such a
+/// replay.)
 const MAX_READS: usize = 8;
 
 /// One read: the messages before `read_to` had been judged by `at`.
