@@ -7,32 +7,34 @@ use rdkafka::types::RDKafkaErrorCode;
 /// that sending it again would not change: too large, or invalid. A timeout, a lost connection,
 /// a producer that failed for good, a topic this client may not write or a broker policy is
 /// not about the message: every later letter would be refused too, and skipped, where the fix
-/// is elsewhere. A timestamp refused is the letter's only with `new_timestamps`: else the topic
-/// refuses the original's time (its `message.timestamp.*` limits), and the replay's would pass.
-pub(super) fn refused_for_good(error: &KafkaError, new_timestamps: bool) -> bool {
-    match error {
-        KafkaError::MessageProduction(code) => match code {
+/// is elsewhere. So is a timestamp refused (the topic's `message.timestamp.*` limits): the
+/// originals' times are all old, and the replay's own time is every letter's.
+pub(super) fn refused_for_good(error: &KafkaError) -> bool {
+    matches!(
+        error,
+        KafkaError::MessageProduction(
             RDKafkaErrorCode::MessageSizeTooLarge
-            | RDKafkaErrorCode::MessageBatchTooLarge
-            | RDKafkaErrorCode::InvalidMessage
-            | RDKafkaErrorCode::InvalidRecord => true,
-            RDKafkaErrorCode::InvalidTimestamp => new_timestamps,
-            _ => false,
-        },
-        _ => false,
-    }
+                | RDKafkaErrorCode::MessageBatchTooLarge
+                | RDKafkaErrorCode::InvalidMessage
+                | RDKafkaErrorCode::InvalidRecord
+        )
+    )
 }
 
-/// What the error of a replay stopped by `error` adds: the option that gets past it, if any.
+/// What the error of a replay stopped by `error` adds: what gets past it, if anything does.
 pub(super) fn hint(error: &KafkaError, new_timestamps: bool) -> &'static str {
-    if refused_for_good(error, new_timestamps) {
-        "; --skip-failed skips a letter the brokers refuse and goes on"
-    } else if matches!(
+    let timestamp = matches!(
         error,
         KafkaError::MessageProduction(RDKafkaErrorCode::InvalidTimestamp)
-    ) {
+    );
+    if refused_for_good(error) {
+        "; --skip-failed skips a letter the brokers refuse and goes on"
+    } else if timestamp && !new_timestamps {
         "; the topic refuses the original's timestamp (see its `message.timestamp.*` settings): \
          --new-timestamps sends the letters with the replay's time"
+    } else if timestamp {
+        "; the topic refuses the replay's own time: compare this machine's clock with the \
+         brokers' (and the topic's `message.timestamp.*` settings)"
     } else {
         ""
     }
@@ -45,7 +47,7 @@ mod tests {
     #[test]
     fn only_a_refusal_of_the_message_itself_is_skipped() {
         let produce = |code| KafkaError::MessageProduction(code);
-        let refused = |code| refused_for_good(&produce(code), false);
+        let refused = |code| refused_for_good(&produce(code));
         assert!(refused(RDKafkaErrorCode::MessageSizeTooLarge));
         assert!(refused(RDKafkaErrorCode::InvalidRecord));
         assert!(!refused(RDKafkaErrorCode::TopicAuthorizationFailed));
@@ -53,11 +55,11 @@ mod tests {
         assert!(!refused(RDKafkaErrorCode::Fatal));
         assert!(!refused(RDKafkaErrorCode::ClusterAuthorizationFailed));
         assert!(!refused(RDKafkaErrorCode::PolicyViolation));
-        assert!(!refused_for_good(&KafkaError::Canceled, false));
-        // The original's time refused: `--new-timestamps` gets past it, not skipping.
-        let old = produce(RDKafkaErrorCode::InvalidTimestamp);
-        assert!(!refused_for_good(&old, false));
-        assert!(hint(&old, false).contains("--new-timestamps"));
-        assert!(refused_for_good(&old, true));
+        assert!(!refused_for_good(&KafkaError::Canceled));
+        // A time refused: `--new-timestamps` gets past the originals', nothing past its own.
+        let time = produce(RDKafkaErrorCode::InvalidTimestamp);
+        assert!(!refused_for_good(&time));
+        assert!(hint(&time, false).contains("--new-timestamps"));
+        assert!(hint(&time, true).contains("this machine's clock"));
     }
 }

@@ -251,10 +251,7 @@ impl Reader<'_> {
                             replayed += 1;
                             *report.replayed.entry(target).or_default() += 1;
                         }
-                        Err(error)
-                            if self.options.skip_failed
-                                && refused_for_good(&error, self.options.new_timestamps) =>
-                        {
+                        Err(error) if self.options.skip_failed && refused_for_good(&error) => {
                             skipped = Some(Skipped::Refused(Refused {
                                 target,
                                 partition: message.partition(),
