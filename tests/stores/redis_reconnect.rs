@@ -66,11 +66,12 @@ async fn redis_store_connects_again_after_a_refused_password() {
 /// A failover behind one address (a managed service's endpoint): the primary the store is
 /// connected to becomes a replica and keeps its clients, answering writes with `READONLY`,
 /// while new connections reach the new primary. The store's next write goes there; the client
-/// alone would have kept the old connection, refused, for ever.
+/// alone would have kept the old connection, refused, for ever. The new primary's limits on a
+/// request are its own (here a value of at most 1 MB), and are read again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store_follows_a_failover_behind_one_address() {
     let old_primary = suite::RedisServer::start();
-    let new_primary = suite::RedisServer::start();
+    let new_primary = suite::RedisServer::start_with(&["--proto-max-bulk-len", "1mb"]);
     let endpoint = Endpoint::to(port_of(&old_primary)).await;
     let store = RedisStore::open(&format!("redis://{}", endpoint.address)).expect("open");
     let color = |time, name| row("u1", time, vec![("color", text(name))]);
@@ -108,6 +109,17 @@ async fn redis_store_follows_a_failover_behind_one_address() {
     assert_eq!(
         value(&written, "u1", "color").await,
         Some((text("blue"), 2))
+    );
+
+    let large = "x".repeat(2 << 20);
+    let error = store
+        .write(&[color(3, &large)])
+        .await
+        .expect_err("over the new primary's limit");
+    assert!(
+        matches!(&error, StoreError::Rejected(text)
+            if text.contains("more than the server's proto-max-bulk-len (1048576 bytes)")),
+        "{error:?}"
     );
 }
 

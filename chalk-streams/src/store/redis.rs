@@ -9,7 +9,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -86,8 +85,6 @@ pub struct RedisStore {
     address: String,
     connection: RedisConnection,
     write: Script,
-    /// What one request may carry, read from the server at the first write.
-    limits: Arc<tokio::sync::OnceCell<ServerLimits>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -159,7 +156,6 @@ impl RedisStore {
             address,
             connection,
             write: Script::new(WRITE_SCRIPT),
-            limits: Arc::default(),
         })
     }
 
@@ -180,14 +176,15 @@ impl RedisStore {
         result.map(|_| ()).map_err(|e| self.failed(connection, e))
     }
 
-    /// The server's limits on a request, read once.
-    async fn limits(&self) -> Result<ServerLimits, StoreError> {
-        let read = || async {
-            let mut connection = self.connection.take();
-            let limits = ServerLimits::read(&mut connection.manager).await;
-            limits.map_err(|e| self.failed(&connection, e))
-        };
-        self.limits.get_or_try_init(read).await.copied()
+    /// The limits on a request of the server `connection` reaches, read at its first write.
+    async fn limits(&self, connection: &mut Taken) -> Result<ServerLimits, StoreError> {
+        if let Some(limits) = connection.limits {
+            return Ok(limits);
+        }
+        let read = ServerLimits::read(&mut connection.manager).await;
+        let limits = read.map_err(|e| self.failed(connection, e))?;
+        self.connection.learned(connection, limits);
+        Ok(limits)
     }
 
     /// Classes a command's failure on `connection`; the next commands go on a new one if the
@@ -270,7 +267,8 @@ impl RedisStore {
 #[async_trait::async_trait]
 impl FeatureStore for RedisStore {
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError> {
-        let limits = self.limits().await?;
+        let mut connection = self.connection.take();
+        let limits = self.limits(&mut connection).await?;
         // Every row is made text and checked before any part is sent: a row refused after a
         // part was written would leave the batch, refused, written in part.
         let mut texts = Vec::with_capacity(rows.len());
@@ -289,7 +287,6 @@ impl FeatureStore for RedisStore {
             }
             texts.push((key, values));
         }
-        let mut connection = self.connection.take();
         let mut part = Part::default();
         for (row, (key, texts)) in rows.iter().zip(texts) {
             let size = row_size(&key, &texts);

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, RedisError};
 
+use super::redis_limits::ServerLimits;
+
 /// A connection shared by the store's clones; replaced, for all of them, after a failure.
 #[derive(Clone)]
 pub(super) struct RedisConnection {
@@ -25,11 +27,16 @@ struct Current {
     /// How many connections came before this one.
     generation: u64,
     manager: ConnectionManager,
+    /// The limits of the server it reaches, once read: a new connection may reach another
+    /// server (after a failover), whose limits are read again.
+    limits: Option<ServerLimits>,
 }
 
 /// A connection taken for some commands, with what [`RedisConnection::failed`] needs to know.
 pub(super) struct Taken {
     pub(super) manager: ConnectionManager,
+    /// The limits of the server it reaches, if read already.
+    pub(super) limits: Option<ServerLimits>,
     generation: u64,
 }
 
@@ -44,6 +51,7 @@ impl RedisConnection {
             current: Arc::new(Mutex::new(Current {
                 generation: 0,
                 manager,
+                limits: None,
             })),
             client,
             config,
@@ -55,7 +63,16 @@ impl RedisConnection {
         let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         Taken {
             manager: current.manager.clone(),
+            limits: current.limits,
             generation: current.generation,
+        }
+    }
+
+    /// Keeps the `limits` read through `taken`, for the later commands on its connection.
+    pub(super) fn learned(&self, taken: &Taken, limits: ServerLimits) {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.generation == taken.generation {
+            current.limits = Some(limits);
         }
     }
 
@@ -72,6 +89,7 @@ impl RedisConnection {
             Ok(manager) => {
                 current.manager = manager;
                 current.generation += 1;
+                current.limits = None;
             }
             // Not for a configuration that made the first one: kept, and tried again next time.
             Err(error) => tracing::warn!(%error, "cannot make a new Redis connection"),
