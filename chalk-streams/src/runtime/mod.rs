@@ -214,7 +214,8 @@ impl Runtime {
     /// stream its feature time would keep every later value of its entity's features out until
     /// the clock reached it, and in a window stream its window would hold back the partition's
     /// commits until then. Default [`DEFAULT_MAX_TIMESTAMP_LEAD`], an hour; `Duration::MAX`
-    /// takes any timestamp.
+    /// takes any timestamp (then a window stream's message stamped in microseconds by mistake
+    /// keeps its window, in memory, and the partition's commits behind it, for ever).
     pub fn max_timestamp_lead(mut self, lead: Duration) -> Self {
         self.max_timestamp_lead = lead;
         self

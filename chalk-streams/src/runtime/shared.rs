@@ -22,7 +22,7 @@ pub(crate) struct StreamShared {
     pub dlq: Option<crate::dlq::DeadLetterQueue>,
     pub clock: Arc<dyn Clock>,
     pub window_retention: Duration,
-    /// How far ahead of the clock a mapping stream's message may be stamped.
+    /// How far ahead of the clock a message may be stamped.
     pub max_timestamp_lead: Duration,
     /// Whether workers take a batch's messages in one librdkafka call (see `partition_queue`):
     /// not when rebalances are incremental, where that call's position could skip a message.

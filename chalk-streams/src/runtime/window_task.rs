@@ -255,8 +255,13 @@ impl PartitionTask {
             // Judged, as lateness is, when the message was first read: read again later, a
             // message refused then (and dead-lettered) would be nearer the clock, and join its
             // window.
+            // A message without a timestamp takes the clock's time, not ahead of it (though
+            // ahead of `judged`, in a replay).
             let lead = self.shared.max_timestamp_lead;
-            if let Some(error) = too_far_ahead_of_windows(event_time, judged, lead) {
+            let ahead = raw
+                .timestamp
+                .and_then(|stamped| too_far_ahead_of_windows(stamped, judged, lead));
+            if let Some(error) = ahead {
                 self.fail_message(&raw, &error, book, counts, log).await;
                 continue;
             }
