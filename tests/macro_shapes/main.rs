@@ -170,6 +170,28 @@ fn old_text(text: String) -> User {
     }
 }
 
+/// A payload type being phased out, in a module that denies using it: a resolver allowed to
+/// take it is allowed to in its registration too, which names the type again.
+#[deny(deprecated)]
+mod phased_out {
+    use super::*;
+
+    #[deprecated(note = "read `UserUpdateBody`")]
+    #[derive(Deserialize)]
+    pub struct OldBody {
+        user_id: String,
+    }
+
+    #[allow(deprecated)]
+    #[stream(source = RAW_EVENTS)]
+    fn from_old_body(body: OldBody) -> User {
+        User {
+            uid: body.user_id,
+            ..User::default()
+        }
+    }
+}
+
 /// A crate or module that forbids `deprecated` (a lint level no `allow` may lower) still takes
 /// resolvers that are not deprecated.
 #[forbid(deprecated)]

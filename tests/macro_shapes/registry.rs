@@ -65,6 +65,7 @@ fn every_stream_is_registered_once() {
             "macro_shapes::names::raw",
             "macro_shapes::names::rows",
             "macro_shapes::old_text",
+            "macro_shapes::phased_out::from_old_body",
             "macro_shapes::profile",
             "macro_shapes::rc_bytes",
             "macro_shapes::shared_bytes",

@@ -54,6 +54,7 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
     let entity = entity_of(resolver.output, root);
     // The registration is compiled exactly when the function is.
     let cfgs = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
+    let lints = item.attrs.iter().filter_map(lint_level);
 
     quote! {
         // The runtime hands the resolver its input by value, and `#[stream]` refuses `&T`: a
@@ -62,6 +63,7 @@ pub(crate) fn expand(item: &ItemFn, args: &StreamArgs, resolver: &Resolver<'_>) 
         #item
 
         #(#cfgs)*
+        #(#lints)*
         const _: () = {
             #source
             #resolve
@@ -294,6 +296,26 @@ fn resolve_fn(resolver: &Resolver<'_>, deprecated: bool, root: &CrateRoot) -> To
             #callee #generics #arguments
         }
         #check
+    }
+}
+
+/// A lint level on the function, for its registration too: what is generated repeats the
+/// function's tokens (its payload type, say), where the user's `allow` must hold as well. An
+/// `expect` becomes an `allow`, since the registration need not meet its lint.
+fn lint_level(attr: &syn::Attribute) -> Option<TokenStream> {
+    let path = attr.path();
+    if ["allow", "warn", "deny", "forbid"]
+        .iter()
+        .any(|level| path.is_ident(level))
+    {
+        return Some(attr.to_token_stream());
+    }
+    match &attr.meta {
+        syn::Meta::List(list) if path.is_ident("expect") => {
+            let lints = &list.tokens;
+            Some(quote!(#[allow(#lints)]))
+        }
+        _ => None,
     }
 }
 
