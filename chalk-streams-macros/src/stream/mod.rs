@@ -51,6 +51,14 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
     match syn::parse2::<Item>(item)? {
         Item::Fn(function) => Ok(function),
+        // A declaration without a body, as in a trait.
+        Item::Verbatim(tokens) if syn::parse2::<syn::TraitItemFn>(tokens.clone()).is_ok() => {
+            Err(syn::Error::new_spanned(
+                tokens,
+                "a `#[stream]` resolver needs a body: write it as a free function, \
+                 outside any trait, that the runtime can call",
+            ))
+        }
         other => Err(syn::Error::new_spanned(
             other,
             "`#[stream]` goes on a function: `fn name(message: Message<T>) -> F`",
