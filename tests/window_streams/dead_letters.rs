@@ -55,6 +55,8 @@ async fn a_failed_message_replayed_after_a_restart_is_not_dead_lettered_again() 
             attempt(TOPIC, "erin", false, t0 + MINUTE),
             Record::bytes(TOPIC, "not json").timestamp(Timestamp::from_millis(t0 + 2 * MINUTE)),
             attempt(TOPIC, "erin", false, t0 + 3 * MINUTE),
+            // More than the hour's lead ahead of the clock: refused, as bad input is.
+            attempt(TOPIC, "erin", false, t0 + 3 * MINUTE + 2 * 60 * MINUTE),
         ])
         .await
         .expect("produce");
@@ -70,7 +72,7 @@ async fn a_failed_message_replayed_after_a_restart_is_not_dead_lettered_again() 
     // Erin's window has not ended: it keeps the commit at its first message.
     let running = start().await.expect("starts");
     let stats = running.stats("failed_logins_with_letters").expect("stream");
-    wait(&stats, "read", |s| s.processed == 2 && s.dead_lettered == 1).await;
+    wait(&stats, "read", |s| s.processed == 2 && s.dead_lettered == 2).await;
     running.shutdown().await.expect("clean shutdown");
     let committed = kafka
         .committed_offsets("chalk/failed_logins_with_letters", TOPIC, 1)
@@ -83,7 +85,7 @@ async fn a_failed_message_replayed_after_a_restart_is_not_dead_lettered_again() 
         .expect("committed");
     // By offset, timestamp and a hash of key and payload.
     let named = format!(
-        "chalk-streams/window-reads/1 3@{} dead=1@{}#",
+        "chalk-streams/window-reads/1 4@{} dead=1@{}#",
         t0 + 5 * MINUTE,
         t0 + 2 * MINUTE
     );
@@ -92,9 +94,9 @@ async fn a_failed_message_replayed_after_a_restart_is_not_dead_lettered_again() 
         metadata.starts_with(&named) && metadata.ends_with(" stopped"),
         "the mark names the letter: {metadata}"
     );
-    assert_eq!(held(&kafka, LETTERS).await, 1);
+    assert_eq!(held(&kafka, LETTERS).await, 2);
 
-    // The restart reads all three again, the bad one with them.
+    // The restart reads all four again, the bad ones with them.
     let running = start().await.expect("starts");
     let stats = running.stats("failed_logins_with_letters").expect("stream");
     wait(&stats, "replayed", |s| s.processed == 2).await;
@@ -111,7 +113,7 @@ async fn a_failed_message_replayed_after_a_restart_is_not_dead_lettered_again() 
         failed(&*store, "erin", "num_failed_logins[10m]").await,
         Some((2, t0 + 10 * MINUTE))
     );
-    assert_eq!(held(&kafka, LETTERS).await, 1, "one letter, not two");
+    assert_eq!(held(&kafka, LETTERS).await, 2, "a letter each, not two");
 }
 
 /// Without a dead-letter topic a failed message is only logged: the mark names nothing, and a

@@ -123,8 +123,8 @@ impl CatchUp {
         }
     }
 
-    /// The messages the previous owners dead-lettered for failing to decode, which the replay
-    /// reads again.
+    /// The messages the previous owners dead-lettered as bad input (failing to decode, or too
+    /// far ahead), which the replay reads again.
     pub(super) fn dead_lettered(&self) -> DeadLettered {
         self.inherited.dead().clone()
     }

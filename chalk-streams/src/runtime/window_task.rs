@@ -254,15 +254,15 @@ impl PartitionTask {
             }
             // Judged, as lateness is, when the message was first read: read again later, a
             // message refused then (and dead-lettered) would be nearer the clock, and join its
-            // window.
-            // A message without a timestamp takes the clock's time, not ahead of it (though
-            // ahead of `judged`, in a replay).
+            // window. A message without a timestamp takes the clock's time, not ahead of it
+            // (though ahead of `judged`, in a replay).
             let lead = self.shared.max_timestamp_lead;
             let ahead = raw
                 .timestamp
                 .and_then(|stamped| too_far_ahead_of_windows(stamped, judged, lead));
             if let Some(error) = ahead {
-                self.fail_message(&raw, &error, book, counts, log).await;
+                self.fail_once(&raw, &error, book, (counts, log), dead)
+                    .await;
                 continue;
             }
             // Lateness is judged by the window, not the message's age: a message is late once
@@ -281,17 +281,29 @@ impl PartitionTask {
                     }
                 }
                 Err(error) => {
-                    let timestamp = raw.timestamp.map_or(-1, Timestamp::as_millis);
-                    let name = MessageName::of(raw.offset, timestamp, raw.key, raw.payload);
-                    if dead.contains(&name) {
-                        // Dead-lettered by an earlier owner, which read it before this replay
-                        // did: not again at each restart or rebalance.
-                        book.pass(raw.offset);
-                    } else if self.fail_message(&raw, &error, book, counts, log).await {
-                        dead.insert(name);
-                    }
+                    self.fail_once(&raw, &error, book, (counts, log), dead)
+                        .await
                 }
             }
+        }
+    }
+
+    /// Fails a message unless an earlier owner dead-lettered it, having read it before this
+    /// replay did: not again at each restart or rebalance.
+    async fn fail_once(
+        &self,
+        raw: &RawMessage<'_>,
+        error: &MessageError,
+        book: &mut WindowBook,
+        (counts, log): (&mut StatsSnapshot, &mut LogLimiter),
+        dead: &mut DeadLettered,
+    ) {
+        let timestamp = raw.timestamp.map_or(-1, Timestamp::as_millis);
+        let name = MessageName::of(raw.offset, timestamp, raw.key, raw.payload);
+        if dead.contains(&name) {
+            book.pass(raw.offset);
+        } else if self.fail_message(raw, error, book, counts, log).await {
+            dead.insert(name);
         }
     }
 

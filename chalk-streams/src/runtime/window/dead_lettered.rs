@@ -1,7 +1,8 @@
-//! The messages of a window stream's partition that failed to decode and were dead-lettered
-//! since its committed offset, carried in the read mark (`dead=5@1764403380000#1a2b3c4d,...`): a
-//! window stream's commit stays at the first message of its earliest kept window, so each restart
-//! or rebalance replays them, and without this each replay would dead-letter them again.
+//! The messages of a window stream's partition that failed as bad input (to decode, or as too far
+//! ahead of the clock) and were dead-lettered since its committed offset, carried in the read
+//! mark (`dead=5@1764403380000#1a2b3c4d,...`): a window stream's commit stays at the first
+//! message of its earliest kept window, so each restart or rebalance replays them, and without
+//! this each replay would dead-letter them again.
 //!
 //! A message is named by its offset, its timestamp and a hash of its key and payload, so that a
 //! message now at that offset is passed only if it is the one that was dead-lettered (not one

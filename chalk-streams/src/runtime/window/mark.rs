@@ -10,7 +10,8 @@
 //! judges at), so that a stop mid-replay loses nothing either. A mark committed as a partition
 //! is given up says `stopped`: its owner read nothing past it. Without that (a periodic commit,
 //! then a crash), the messages past it may have been read, and be in outputs. It also names the
-//! messages its owners dead-lettered for failing to decode (`dead=...`, see `dead_lettered`).
+//! messages its owners dead-lettered as bad input (failing to decode, or too far ahead; `dead=...`,
+//! see `dead_lettered`).
 
 use super::dead_lettered::DeadLettered;
 #[cfg(test)]
@@ -41,7 +42,8 @@ pub(crate) struct Read {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ReadMark {
     reads: Vec<Read>,
-    /// The messages its owners dead-lettered for failing to decode.
+    /// The messages its owners dead-lettered as bad input (failing to decode, or too
+    /// far ahead).
     dead: DeadLettered,
     /// Whether its owner stopped cleanly after it, having read nothing past its last read.
     stopped: bool,
@@ -63,7 +65,8 @@ impl ReadMark {
         self
     }
 
-    /// The messages its owners dead-lettered for failing to decode.
+    /// The messages its owners dead-lettered as bad input (failing to decode, or too
+    /// far ahead).
     pub(crate) fn dead(&self) -> &DeadLettered {
         &self.dead
     }
