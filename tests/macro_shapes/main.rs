@@ -193,10 +193,16 @@ mod phased_out {
 }
 
 /// A crate or module that forbids `deprecated` (a lint level no `allow` may lower) still takes
-/// resolvers that are not deprecated.
+/// resolvers that are not deprecated, and a resolver may forbid lints of its own.
 #[forbid(deprecated)]
 mod strict {
     use super::*;
+
+    #[forbid(unused_imports, non_upper_case_globals)]
+    #[stream(source = USER_UPDATES)]
+    fn forbidding(body: UserUpdateBody) -> User {
+        user(body)
+    }
 
     #[stream(source = RAW_EVENTS)]
     fn current_text(text: String) -> User {

@@ -70,6 +70,7 @@ fn every_stream_is_registered_once() {
             "macro_shapes::rc_bytes",
             "macro_shapes::shared_bytes",
             "macro_shapes::strict::current_text",
+            "macro_shapes::strict::forbidding",
             "macro_shapes::text_or_tombstone",
             "macro_shapes::through_a_reexport::member",
             "macro_shapes::through_a_reexport::member_envelope",

@@ -113,7 +113,11 @@ async fn a_failed_message_replayed_after_a_restart_is_not_dead_lettered_again() 
         failed(&*store, "erin", "num_failed_logins[10m]").await,
         Some((2, t0 + 10 * MINUTE))
     );
-    assert_eq!(held(&kafka, LETTERS).await, 2, "a letter each, not two");
+    assert_eq!(
+        held(&kafka, LETTERS).await,
+        2,
+        "one letter each, not a second"
+    );
 }
 
 /// Without a dead-letter topic a failed message is only logged: the mark names nothing, and a

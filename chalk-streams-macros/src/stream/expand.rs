@@ -299,15 +299,13 @@ fn resolve_fn(resolver: &Resolver<'_>, deprecated: bool, root: &CrateRoot) -> To
     }
 }
 
-/// A lint level on the function, for its registration too: what is generated repeats the
+/// An `allow` on the function, for its registration too: what is generated repeats the
 /// function's tokens (its payload type, say), where the user's `allow` must hold as well. An
-/// `expect` becomes an `allow`, since the registration need not meet its lint.
+/// `expect` becomes an `allow`, since the registration need not meet its lint. Stricter levels
+/// are not copied: a `forbid` would refuse the `allow`s the generated code holds.
 fn lint_level(attr: &syn::Attribute) -> Option<TokenStream> {
     let path = attr.path();
-    if ["allow", "warn", "deny", "forbid"]
-        .iter()
-        .any(|level| path.is_ident(level))
-    {
+    if path.is_ident("allow") {
         return Some(attr.to_token_stream());
     }
     match &attr.meta {

@@ -7,8 +7,8 @@ use rdkafka::types::RDKafkaErrorCode;
 /// that sending it again would not change: too large, or invalid. A timeout, a lost connection,
 /// a producer that failed for good, a topic this client may not write or a broker policy is
 /// not about the message: every later letter would be refused too, and skipped, where the fix
-/// is elsewhere. So is a timestamp refused (the topic's `message.timestamp.*` limits): the
-/// originals' times are all old, and the replay's own time is every letter's.
+/// is elsewhere. So is a timestamp refused (the topic's `message.timestamp.*` limits): its
+/// fix is `--new-timestamps` or a clock, and with the replay's own time it is every letter's.
 pub(super) fn refused_for_good(error: &KafkaError) -> bool {
     matches!(
         error,
