@@ -298,3 +298,20 @@ async fn a_read_says_the_same_before_and_after_the_write() {
     let after = store.entity("user", "u1").await.expect("read");
     assert_eq!(before, after);
 }
+
+/// A durable write makes the batches accepted before it durable too: the runtime commits the
+/// offsets of a batch it wrote this way (after `write_behind` found the store unavailable),
+/// and batches still in the buffer may hold the rows of messages before them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_write_makes_the_batches_accepted_before_it_durable() {
+    let (_dir, path, store) = new_store(AN_HOUR);
+    let mut accepted = vec![row("u1", 10, vec![("color", text("red"))])];
+    let ticket = store.write_behind(&mut accepted).await.expect("accepted");
+    assert!(!durable(&store, ticket), "not written yet");
+    store
+        .write(&[row("u2", 10, vec![("color", text("blue"))])])
+        .await
+        .expect("written");
+    assert!(durable(&store, ticket), "written before the durable write");
+    assert_eq!(stored_rows(&path), 2);
+}

@@ -73,7 +73,10 @@ pub struct Entity {
 pub trait FeatureStore: Send + Sync + 'static {
     /// Writes a batch of rows atomically with respect to the newer-time rule: for each feature,
     /// the value is replaced only if the row's time is not older than the stored one. When this
-    /// returns `Ok`, the batch is durable (as durable as the store is).
+    /// returns `Ok`, the batch is durable (as durable as the store is), and so is every batch
+    /// [`write_behind`](Self::write_behind) accepted before it: the runtime retries a batch
+    /// `write_behind` refused as unavailable with `write`, and then commits its offsets, which
+    /// may follow another partition worker's batches still in the store's buffer.
     async fn write(&self, rows: &[FeatureRow]) -> Result<(), StoreError>;
 
     /// Writes a batch the caller has no further use for once it is written, as
