@@ -208,25 +208,32 @@ fn a_store_url_without_a_path_says_what_it_needs() {
 }
 
 /// An embedded run writes its samples' features, stamped with the current time, to its store:
-/// `CHALK_STORE` left set to a Redis server elsewhere (production, say) is refused before
-/// anything is sent there; `--store` names such a store on purpose.
+/// `CHALK_STORE` left set to a Redis server (production, say, or a tunnel to it on this
+/// machine) is refused before anything is sent there; `--store` names such a store on purpose.
 #[test]
-fn embedded_run_refuses_a_store_elsewhere_named_by_the_environment() {
-    // A name that never resolves (RFC 6761), in case the check were lost.
-    let out = run(example()
-        .args(["run", "--embedded"])
-        .env("CHALK_STORE", "redis://cache.invalid:6379"));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains(
-            "CHALK_STORE names redis://cache.invalid:6379, which is not on this machine: an \
-             embedded run would write its sample messages' features there"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("feature store store="),
-        "refused before the store is opened: {stderr}"
-    );
+fn embedded_run_refuses_a_redis_store_named_by_the_environment() {
+    // A name that never resolves (RFC 6761), and a loopback port nothing listens on, in case
+    // the check were lost.
+    let nowhere = suite::server::closed_port();
+    for url in [
+        "redis://cache.invalid:6379".to_owned(),
+        format!("redis://127.0.0.1:{nowhere}"),
+    ] {
+        let out = run(example()
+            .args(["run", "--embedded"])
+            .env("CHALK_STORE", &url));
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "CHALK_STORE names {url}, a server that other programs may use: an embedded run \
+                 would write its sample messages' features there"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("feature store store="),
+            "refused before the store is opened: {stderr}"
+        );
+    }
 }

@@ -189,18 +189,19 @@ pub(crate) fn render_features(entities: &[Entity]) -> String {
     )
 }
 
-/// Refuses a store that `CHALK_STORE` names on another machine: an embedded run writes its
-/// sample messages' features, stamped with the current time, which would replace the newer
-/// real values of the same keys there (a production Redis named in a shell's environment, say).
+/// Refuses a Redis server that `CHALK_STORE` names: an embedded run writes its sample
+/// messages' features, stamped with the current time, which would replace the newer real
+/// values of the same keys there (a production server named in a shell's environment, say;
+/// one on this machine may be a tunnel to one elsewhere, as the README advises for TLS).
 /// `--store` names such a store on purpose.
-pub(super) fn refuse_a_store_elsewhere(store: &StoreConfig) -> Result<()> {
-    if store.is_on_this_machine() {
+pub(super) fn refuse_a_shared_store(store: &StoreConfig) -> Result<()> {
+    if !store.is_a_server() {
         return Ok(());
     }
     Err(Error::Embedded(format!(
-        "{STORE_VAR} names {store}, which is not on this machine: an embedded run would write \
-         its sample messages' features there; name it with --store to write there anyway, or \
-         unset {STORE_VAR}"
+        "{STORE_VAR} names {store}, a server that other programs may use: an embedded run would \
+         write its sample messages' features there; name it with --store to write there \
+         anyway, or unset {STORE_VAR}"
     )))
 }
 

@@ -293,7 +293,7 @@ impl App {
                 };
                 let store = args.store.config();
                 if args.embedded && args.store_from_env {
-                    embedded::refuse_a_store_elsewhere(&store)?;
+                    embedded::refuse_a_shared_store(&store)?;
                 }
                 tracing::info!(%store, "feature store");
                 let store = store.open()?;

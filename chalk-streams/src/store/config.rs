@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::redis_url::{self, redacted};
+use super::redis_url::redacted;
 use super::{FeatureStore, MemoryStore, RedisStore, SqliteStore, StoreError};
 
 /// The variable that chooses the store.
@@ -95,13 +95,10 @@ impl StoreConfig {
 }
 
 impl StoreConfig {
-    /// Whether the store is on this machine: memory, a file, or a Redis server at `localhost`
-    /// or a loopback address.
-    pub(crate) fn is_on_this_machine(&self) -> bool {
-        match self {
-            StoreConfig::Redis(url) => redis_url::points_here(url),
-            _ => true,
-        }
+    /// Whether the store is a server, which other programs may share (memory and a file are
+    /// taken as this program's own).
+    pub(crate) fn is_a_server(&self) -> bool {
+        matches!(self, StoreConfig::Redis(_))
     }
 }
 

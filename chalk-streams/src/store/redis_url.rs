@@ -45,24 +45,6 @@ fn redacted_query(url: &str) -> String {
     redacted
 }
 
-/// Whether a Redis URL names a server on this machine (`localhost`, a loopback address, or a
-/// Unix socket); one that does not parse does not.
-pub(crate) fn points_here(url: &str) -> bool {
-    match redis::IntoConnectionInfo::into_connection_info(url) {
-        Ok(info) => match info.addr() {
-            redis::ConnectionAddr::Tcp(host, _) | redis::ConnectionAddr::TcpTls { host, .. } => {
-                let host = host.trim_start_matches('[').trim_end_matches(']');
-                host.eq_ignore_ascii_case("localhost")
-                    || host
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback())
-            }
-            _ => true,
-        },
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,28 +83,6 @@ mod tests {
         for refused in ["default:pw@cache:6379", "redis+unix:///s.sock?pass=pw"] {
             let error = refused.parse::<StoreConfig>().expect_err(refused);
             assert!(!error.to_string().contains("pw"), "{error}");
-        }
-    }
-
-    #[test]
-    fn a_url_points_here_only_at_a_loopback_address_or_localhost() {
-        for here in [
-            "redis://127.0.0.1:6379",
-            "redis://127.0.0.2:6379/1",
-            "redis://LOCALHOST:6379",
-            "redis://[::1]:6379",
-            "redis://:pw@localhost:6380/0",
-        ] {
-            assert!(points_here(here), "{here}");
-        }
-        for elsewhere in [
-            "redis://192.0.2.1:6379",
-            "redis://cache.internal:6379",
-            "redis://[2001:db8::1]:6379",
-            "redis://localhost.example.com:6379",
-            "not a url",
-        ] {
-            assert!(!points_here(elsewhere), "{elsewhere}");
         }
     }
 }
