@@ -23,3 +23,21 @@ fn a_closed_standard_output_is_no_panic() {
         assert!(out.status.success(), "{command:?}: {stderr}");
     }
 }
+
+/// A command that fails with standard error closed (`app push ... 2>&1 | head -1`, the reader
+/// gone) still ends with status 1, not a panic's 101.
+#[test]
+fn a_closed_standard_error_keeps_the_failures_status() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no such directory").join("features.sqlite");
+    let mut child = example()
+        .args(["get", "user", "u1", "--store"])
+        .arg(format!("sqlite://{}", missing.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("example runs");
+    drop(child.stderr.take());
+    let out = child.wait_with_output().expect("it ends");
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -1,6 +1,7 @@
 //! The example application's command line, run as a user runs it: `list`, `run --embedded`
 //! (in `embedded.rs`), start-up errors, and a clean exit on SIGTERM.
 
+mod arguments;
 mod closed_output;
 mod embedded;
 

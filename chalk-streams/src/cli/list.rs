@@ -105,9 +105,9 @@ pub(super) fn run(runtime: &Runtime, args: &ListArgs) -> Result<()> {
     }
     let problems: Vec<&String> = rows.iter().flat_map(|r| &r.problems).collect();
     if !problems.is_empty() {
-        eprintln!("`run` would not start until these are fixed:");
+        crate::cli::stdout::eprintln("`run` would not start until these are fixed:");
         for problem in problems {
-            eprintln!("  {problem}");
+            crate::cli::stdout::eprintln(format_args!("  {problem}"));
         }
     }
     Ok(())

@@ -209,7 +209,7 @@ impl App {
         let runtime = tokio::runtime::Runtime::new()?;
         let result = runtime.block_on(self.execute(cli.command));
         if let Err(error) = &result {
-            eprintln!("error: {error}");
+            stdout::eprintln(format_args!("error: {error}"));
             std::process::exit(1);
         }
         result
@@ -238,9 +238,22 @@ impl App {
             None => format!("({library})"),
         };
         let mut command = Cli::command().name(program).version(version);
-        let args: Vec<String> = std::env::args_os()
-            .map(|arg| arg.to_string_lossy().into_owned())
-            .collect();
+        // Refused whole rather than read with its bytes replaced: a key, file or entity that is
+        // not UTF-8 would otherwise name another, silently.
+        let args = std::env::args_os()
+            .map(std::ffi::OsString::into_string)
+            .collect::<std::result::Result<Vec<String>, _>>()
+            .unwrap_or_else(|arg| {
+                let shown = arg.to_string_lossy();
+                command
+                    .error(
+                        clap::error::ErrorKind::InvalidUtf8,
+                        format!(
+                            "argument `{shown}` is not UTF-8 (shown with U+FFFD for what is not)"
+                        ),
+                    )
+                    .exit()
+            });
         let matches = command
             .try_get_matches_from_mut(&args)
             .unwrap_or_else(|error| usage_errors::clarified(error, &command, &args).exit());

@@ -1,5 +1,6 @@
-//! What commands print on standard output. A reader that goes away (`| head`) ends the
-//! printing quietly, where `print!` would panic; any other failure to write is an error.
+//! What commands print on standard output and standard error. A reader that goes away
+//! (`| head`) ends the printing quietly, where `print!` and `eprint!` would panic; any other
+//! failure to write to standard output is an error.
 
 use std::fmt;
 use std::io::{ErrorKind, Write};
@@ -8,6 +9,12 @@ use std::io::{ErrorKind, Write};
 pub(super) fn print(text: impl fmt::Display) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     quiet_when_closed(write!(out, "{text}").and_then(|()| out.flush()))
+}
+
+/// Writes `text` and a newline to standard error; a failure to write there has nowhere to be
+/// told, and does not change how the command ends.
+pub(super) fn eprintln(text: impl fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// `written`, with a closed pipe taken as done.
