@@ -91,6 +91,23 @@ impl StreamDescriptor {
         self.entity
     }
 
+    /// The names the stream stores its features under: a window stream's are `feature[size]`
+    /// for each of its window sizes (`logins[10m]`), a mapping stream's the fields' names.
+    pub fn stored_features(&self) -> Vec<&'static str> {
+        let features = self.entity.map_or(&[][..], |entity| entity.features);
+        if self.windows.is_empty() {
+            return features.to_vec();
+        }
+        features
+            .iter()
+            .flat_map(|feature| {
+                self.windows
+                    .iter()
+                    .map(|size| crate::runtime::window_resolver::windowed_name(feature, size))
+            })
+            .collect()
+    }
+
     /// The window sizes of a window stream, as written; empty for a mapping stream.
     pub fn windows(&self) -> &'static [&'static str] {
         self.windows
@@ -262,7 +279,7 @@ impl Registry {
             let Some(entity) = stream.entity else {
                 continue;
             };
-            for feature in entity.features {
+            for feature in stream.stored_features() {
                 writers
                     .entry((entity.namespace, feature))
                     .or_default()
@@ -325,6 +342,8 @@ mod tests {
     static COLOR: StreamDescriptor = stream("color", &["favorite_color"]);
     static PROFILE: StreamDescriptor = stream("profile", &["favorite_color", "age"]);
     static LOGINS: StreamDescriptor = stream("logins", &["age_of_account", "logins"]);
+    static COLOR_BY_HOUR: StreamDescriptor =
+        stream("color_by_hour", &["favorite_color"]).with_windows(&["1h"]);
 
     #[test]
     fn a_window_size_that_is_no_positive_duration_is_refused() {
@@ -355,7 +374,10 @@ mod tests {
 
     #[test]
     fn a_feature_two_streams_write_is_found() {
-        let registry = Registry::from_descriptors(vec![&COLOR, &PROFILE, &LOGINS]).expect("valid");
+        // A window stream stores its features under names of its own (`favorite_color[1h]`).
+        let streams = vec![&COLOR, &PROFILE, &LOGINS, &COLOR_BY_HOUR];
+        let registry = Registry::from_descriptors(streams).expect("valid");
+        assert_eq!(COLOR_BY_HOUR.stored_features(), ["favorite_color[1h]"]);
         let shared: Vec<_> = registry.features_written_by_several().into_iter().collect();
         assert_eq!(
             shared,

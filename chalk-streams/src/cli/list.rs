@@ -28,7 +28,7 @@ struct Row {
     function: &'static str,
     /// The entity the stream writes, and the features it may set.
     entity: Option<&'static str>,
-    features: &'static [&'static str],
+    features: Vec<&'static str>,
     source: Option<String>,
     topics: Vec<String>,
     group_id: Option<String>,
@@ -56,7 +56,7 @@ impl Row {
             name: descriptor.name(),
             function: descriptor.function(),
             entity: descriptor.entity().map(|e| e.namespace),
-            features: descriptor.entity().map_or(&[], |e| e.features),
+            features: descriptor.stored_features(),
             source: descriptor.source().integration_name().map(str::to_owned),
             topics: if known("topic") {
                 source.topics.clone()
