@@ -344,13 +344,16 @@ impl KafkaSource {
 }
 
 fn resolve_topics(r: &mut Resolver<'_>) -> Vec<String> {
-    let topics = match r.source.topic {
+    let mut topics = match r.source.topic {
         Some(list) => list.to_vec(),
         None => r
             .lookup("topic")
             .map(|(_, v)| split_list(&v))
             .unwrap_or_default(),
     };
+    // Each once, in the order given: a topic named twice is read once.
+    let mut seen = std::collections::HashSet::new();
+    topics.retain(|topic| seen.insert(topic.clone()));
     if topics.is_empty() {
         let e = r.missing("topic", "topic", ".topic(\"name\")");
         r.errors.push(e);

@@ -121,3 +121,14 @@ fn settings_librdkafka_would_cut_or_ignore_are_refused() {
         Vec::<&str>::new()
     );
 }
+
+#[test]
+fn a_topic_named_twice_is_read_once() {
+    static SOURCE: KafkaSource = KafkaSource::new();
+    let env = |var: &str| match var {
+        "KAFKA_TOPIC" => Some("orders, refunds,orders".to_owned()),
+        _ => None,
+    };
+    let (resolved, _) = unresolved(&SOURCE, &env);
+    assert_eq!(resolved.topics, ["orders", "refunds"]);
+}
