@@ -237,3 +237,36 @@ fn embedded_run_refuses_a_redis_store_named_by_the_environment() {
         );
     }
 }
+
+/// `get` on an SQLite file that is not a store (another program's database, named by mistake)
+/// says so, and leaves the file as it was, where opening it as a store added its table.
+#[test]
+fn get_leaves_a_file_that_is_not_a_store_as_it_was() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("accounts.sqlite");
+    let tables = || -> Vec<String> {
+        let connection = rusqlite::Connection::open(&file).expect("open");
+        let mut statement = connection
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .expect("prepared");
+        statement
+            .query_map([], |row| row.get(0))
+            .expect("listed")
+            .collect::<Result<_, _>>()
+            .expect("names")
+    };
+    rusqlite::Connection::open(&file)
+        .expect("created")
+        .execute_batch("CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
+        .expect("table");
+    let out = run(example()
+        .args(["get", "user", "u1", "--store"])
+        .arg(format!("sqlite://{}", file.display())));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not a feature store (it has no `features` table)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(tables(), ["accounts"]);
+}

@@ -89,6 +89,15 @@ impl StoreConfig {
                     path.display()
                 )))
             }
+            // Checked without writing: opening the store makes its table in a file without one
+            // (another program's database, named by mistake).
+            StoreConfig::Sqlite { path, .. } if !SqliteStore::is_a_store(path)? => {
+                Err(StoreError::Unavailable(format!(
+                    "{} is not a feature store (it has no `features` table); set {STORE_VAR} or \
+                     --store to the file the streams write",
+                    path.display()
+                )))
+            }
             _ => self.open(),
         }
     }

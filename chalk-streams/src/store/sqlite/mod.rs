@@ -169,6 +169,20 @@ impl SqliteStore {
         })
     }
 
+    /// Whether the SQLite file at `path` holds a store's table, read without writing to it.
+    pub(crate) fn is_a_store(path: &Path) -> Result<bool, StoreError> {
+        let connection =
+            Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+        connection
+            .query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'features'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|e| in_file(path, classify(e)))
+    }
+
     /// The store's file.
     pub fn path(&self) -> &Path {
         &self.path
