@@ -19,3 +19,14 @@ fn an_argument_that_is_not_utf8_is_refused() {
         "{error}"
     );
 }
+
+/// The program's own path may be any bytes (a directory named in Latin-1, say): that is no
+/// argument to refuse.
+#[test]
+fn a_program_path_that_is_not_utf8_is_taken() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let program = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    std::fs::copy(suite::example_named("favorite_color"), &program).expect("copied");
+    let out = run(&mut std::process::Command::new(&program).arg("--help"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -25,19 +25,25 @@ fn a_closed_standard_output_is_no_panic() {
 }
 
 /// A command that fails with standard error closed (`app push ... 2>&1 | head -1`, the reader
-/// gone) still ends with status 1, not a panic's 101.
+/// gone) still ends with status 1, not a panic's 101: `get` says only why it failed, and `run`
+/// logs a line first.
 #[test]
 fn a_closed_standard_error_keeps_the_failures_status() {
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("no such directory").join("features.sqlite");
-    let mut child = example()
-        .args(["get", "user", "u1", "--store"])
-        .arg(format!("sqlite://{}", missing.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("example runs");
-    drop(child.stderr.take());
-    let out = child.wait_with_output().expect("it ends");
-    assert_eq!(out.status.code(), Some(1));
+    let store = format!("sqlite://{}", missing.display());
+    let nowhere = suite::server::closed_port();
+    for command in [&["get", "user", "u1"][..], &["run"]] {
+        let mut child = example()
+            .args(command)
+            .args(["--store", &store])
+            .env("KAFKA_BOOTSTRAP_SERVER", format!("127.0.0.1:{nowhere}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("example runs");
+        drop(child.stderr.take());
+        let out = child.wait_with_output().expect("it ends");
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+    }
 }

@@ -238,35 +238,48 @@ fn embedded_run_refuses_a_redis_store_named_by_the_environment() {
     }
 }
 
-/// `get` on an SQLite file that is not a store (another program's database, named by mistake)
-/// says so, and leaves the file as it was, where opening it as a store added its table.
+/// `get` on an SQLite file that is not a store (another program's database, named by mistake,
+/// even one with a `features` table of its own) says so, and leaves the file as it was, where
+/// opening it as a store added its table and switched the file to WAL.
 #[test]
 fn get_leaves_a_file_that_is_not_a_store_as_it_was() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("accounts.sqlite");
-    let tables = || -> Vec<String> {
-        let connection = rusqlite::Connection::open(&file).expect("open");
-        let mut statement = connection
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .expect("prepared");
-        statement
-            .query_map([], |row| row.get(0))
-            .expect("listed")
-            .collect::<Result<_, _>>()
-            .expect("names")
-    };
-    rusqlite::Connection::open(&file)
-        .expect("created")
-        .execute_batch("CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
-        .expect("table");
-    let out = run(example()
-        .args(["get", "user", "u1", "--store"])
-        .arg(format!("sqlite://{}", file.display())));
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("is not a feature store (it has no `features` table)"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert_eq!(tables(), ["accounts"]);
+    for (name, table) in [
+        ("accounts", "CREATE TABLE accounts (id INTEGER PRIMARY KEY)"),
+        ("tags", "CREATE TABLE features (name TEXT)"),
+    ] {
+        let file = dir.path().join(format!("{name}.sqlite"));
+        let state = || -> (Vec<String>, String) {
+            let connection = rusqlite::Connection::open(&file).expect("open");
+            let mut statement = connection
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .expect("prepared");
+            let tables = statement
+                .query_map([], |row| row.get(0))
+                .expect("listed")
+                .collect::<Result<_, _>>()
+                .expect("names");
+            let journal = connection
+                .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+                .expect("journal mode");
+            (tables, journal)
+        };
+        rusqlite::Connection::open(&file)
+            .expect("created")
+            .execute_batch(table)
+            .expect("table");
+        let before = state();
+        let out = run(example()
+            .args(["get", "user", "u1", "--store"])
+            .arg(format!("sqlite://{}", file.display())));
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert!(
+            text(&out.stderr).contains(
+                "is not a feature store (it has no `features` table of the store's columns)"
+            ),
+            "{name}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(state(), before, "{name}");
+    }
 }

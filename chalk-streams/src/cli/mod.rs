@@ -240,8 +240,15 @@ impl App {
         let mut command = Cli::command().name(program).version(version);
         // Refused whole rather than read with its bytes replaced: a key, file or entity that is
         // not UTF-8 would otherwise name another, silently.
-        let args = std::env::args_os()
-            .map(std::ffi::OsString::into_string)
+        // The program's own path may be any bytes: clap shows it as it can.
+        let mut args_os = std::env::args_os();
+        let program_path = args_os
+            .next()
+            .map(|path| path.to_string_lossy().into_owned());
+        let args = program_path
+            .into_iter()
+            .map(Ok)
+            .chain(args_os.map(std::ffi::OsString::into_string))
             .collect::<std::result::Result<Vec<String>, _>>()
             .unwrap_or_else(|arg| {
                 let shown = arg.to_string_lossy();
@@ -349,6 +356,9 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        // A log line that cannot be written (standard error closed) is dropped: telling of it
+        // with `eprintln!`, as the subscriber would, panics there.
+        .log_internal_errors(false)
         .try_init();
 }
 

@@ -74,8 +74,8 @@ impl StoreConfig {
     }
 
     /// Opens the configured store to read what another process wrote: an SQLite file that does
-    /// not exist, or the in-memory store, which keeps nothing between processes, is an error
-    /// rather than an empty store (and no file is created).
+    /// not exist or holds no store's table, or the in-memory store, which keeps nothing between
+    /// processes, is an error rather than an empty store (and no file is created or changed).
     pub fn open_existing(&self) -> Result<Arc<dyn FeatureStore>, StoreError> {
         match self {
             StoreConfig::Memory => Err(StoreError::Unavailable(
@@ -93,8 +93,8 @@ impl StoreConfig {
             // (another program's database, named by mistake).
             StoreConfig::Sqlite { path, .. } if !SqliteStore::is_a_store(path)? => {
                 Err(StoreError::Unavailable(format!(
-                    "{} is not a feature store (it has no `features` table); set {STORE_VAR} or \
-                     --store to the file the streams write",
+                    "{} is not a feature store (it has no `features` table of the store's \
+                     columns); set {STORE_VAR} or --store to the file the streams write",
                     path.display()
                 )))
             }

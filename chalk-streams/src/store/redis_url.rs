@@ -1,4 +1,4 @@
-//! Redis URLs as text: redacted for logs, and where they point.
+//! Redis URLs as text: redacted for logs.
 
 /// A Redis URL with its password, if any, replaced by `***`: fit for logs. Read as text, not
 /// parsed, so that a URL too malformed to parse is redacted too: a password before an `@`, with

@@ -169,14 +169,19 @@ impl SqliteStore {
         })
     }
 
-    /// Whether the SQLite file at `path` holds a store's table, read without writing to it.
+    /// Whether the SQLite file at `path` holds a store's table (a `features` table with the
+    /// store's columns), read without writing to it.
     pub(crate) fn is_a_store(path: &Path) -> Result<bool, StoreError> {
         let connection =
             Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
         connection
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(|e| in_file(path, classify(e)))?;
+        connection
             .query_row(
-                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'features'",
+                "SELECT count(*) = 6 FROM pragma_table_info('features') WHERE name IN \
+                 ('namespace', 'entity_key', 'feature', 'value', 'value_type', 'feature_time')",
                 [],
                 |row| row.get(0),
             )
