@@ -27,6 +27,6 @@ fn a_program_path_that_is_not_utf8_is_taken() {
     let dir = tempfile::tempdir().expect("temp dir");
     let program = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
     std::fs::copy(suite::example_named("favorite_color"), &program).expect("copied");
-    let out = run(&mut std::process::Command::new(&program).arg("--help"));
+    let out = run(std::process::Command::new(&program).arg("--help"));
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
