@@ -238,9 +238,9 @@ impl App {
             None => format!("({library})"),
         };
         let mut command = Cli::command().name(program).version(version);
-        // Refused whole rather than read with its bytes replaced: a key, file or entity that is
-        // not UTF-8 would otherwise name another, silently.
-        // The program's own path may be any bytes: clap shows it as it can.
+        // An argument that is not UTF-8 is refused rather than read with its bytes replaced,
+        // which would name another key, file or entity, silently. The program's own path may
+        // be any bytes: clap shows it as it can.
         let mut args_os = std::env::args_os();
         let program_path = args_os
             .next()
