@@ -119,3 +119,45 @@ fn asyncapi_describes_raw_payloads_as_they_are_sent_and_refuses_to_leave_a_strea
         "{problems:?}"
     );
 }
+
+static SHOP: KafkaSource = KafkaSource::new()
+    .topic("orders")
+    .bootstrap_server("127.0.0.1:9092");
+static SHOP_UNPREFIXED: KafkaSource = KafkaSource::new()
+    .topic("orders")
+    .bootstrap_server("127.0.0.1:9092")
+    .group_id_prefix("");
+static PREFIXED: StreamDescriptor = StreamDescriptor::new(
+    "orders",
+    "app::orders",
+    &SHOP,
+    Resolver::Sync(never),
+    "src/a.rs",
+    3,
+);
+static UNPREFIXED: StreamDescriptor = StreamDescriptor::new(
+    "chalk/orders",
+    "app::legacy_orders",
+    &SHOP_UNPREFIXED,
+    Resolver::Sync(never),
+    "src/b.rs",
+    7,
+);
+
+/// Two streams whose names differ but whose consumer groups do not (through their sources'
+/// prefixes) would share the partitions: refused at start, and named by `list`.
+#[test]
+fn two_streams_in_one_consumer_group_are_refused() {
+    let registry = Registry::from_descriptors(vec![&PREFIXED, &UNPREFIXED]).expect("valid");
+    let refused = chalk_streams::runtime::Runtime::new(registry)
+        .env(|_| None)
+        .plan()
+        .expect_err("one group");
+    assert_eq!(
+        refused.to_string(),
+        "configuration problem: stream `orders`: option `name`: its consumer group \
+         `chalk/orders` is stream `chalk/orders`'s too: the two would share the partitions, \
+         each reading only some of them; give one of them another name (#[stream(name = \
+         \"...\")]) or group_id_prefix"
+    );
+}

@@ -1,9 +1,11 @@
 //! The declared streams as far as their sources resolve, for describing them without running.
 
+use std::collections::HashMap;
+
 use super::{Runtime, StreamPlan};
 use crate::error::ConfigProblem;
 use crate::registry::{Registry, StreamDescriptor};
-use crate::source::ResolvedSource;
+use crate::source::{ResolvedSource, SourceError};
 
 /// What resolving a stream's source found: what `list` shows, and what
 /// [`Runtime::plan`] starts from.
@@ -35,6 +37,12 @@ impl StreamDescription {
 impl Runtime {
     /// Every stream with its source resolved as far as it goes.
     pub(crate) fn describe(&self) -> Vec<StreamDescription> {
+        let mut descriptions = self.describe_each();
+        refuse_shared_groups(&mut descriptions);
+        descriptions
+    }
+
+    fn describe_each(&self) -> Vec<StreamDescription> {
         self.registry
             .streams()
             .iter()
@@ -57,6 +65,43 @@ impl Runtime {
                 }
             })
             .collect()
+    }
+}
+
+/// Refuses a consumer group that two streams would share (`orders` under the prefix `chalk/`,
+/// `chalk/orders` under none): each would read only some of the partitions of its topics, and
+/// take up where the other left off. Equal names are refused by the registry already.
+fn refuse_shared_groups(descriptions: &mut [StreamDescription]) {
+    let mut owners: HashMap<String, &'static str> = HashMap::new();
+    for description in descriptions {
+        if !description.resolved("group_id_prefix") {
+            continue;
+        }
+        let name = description.descriptor.name();
+        let group = description.source.group_id(name);
+        match owners.get(&group) {
+            Some(&owner) => description.problems.push(ConfigProblem {
+                stream: name.to_owned(),
+                source_name: description
+                    .descriptor
+                    .source()
+                    .integration_name()
+                    .map(str::to_owned),
+                error: SourceError {
+                    option: "name",
+                    problem: format!(
+                        "its consumer group `{group}` is stream `{owner}`'s too: the two would \
+                         share the partitions, each reading only some of them"
+                    ),
+                    fix: "give one of them another name (#[stream(name = \"...\")]) or \
+                          group_id_prefix"
+                        .to_owned(),
+                },
+            }),
+            None => {
+                owners.insert(group, name);
+            }
+        }
     }
 }
 
