@@ -217,3 +217,40 @@ fn a_payload_type_deriving_through_the_reexported_schemars_is_described() {
         "{schema:#}"
     );
 }
+
+static TOMBSTONES_SOURCE: chalk_streams::source::KafkaSource =
+    chalk_streams::source::KafkaSource::new().topic("profiles");
+static TOMBSTONES: chalk_streams::registry::StreamDescriptor =
+    chalk_streams::registry::StreamDescriptor::new(
+        "profiles",
+        "app::profiles",
+        &TOMBSTONES_SOURCE,
+        chalk_streams::resolver::Resolver::Sync(never),
+        "src/profiles.rs",
+        1,
+    )
+    .with_payload_schema(chalk_streams::schema::optional_text_schema);
+
+/// A stream taking `Option<String>` (tombstones as `None`) is described as text that may be
+/// null, and the document is valid.
+#[test]
+fn a_raw_payload_that_may_be_a_tombstone_is_described_as_nullable_text() {
+    let registry =
+        chalk_streams::registry::Registry::from_descriptors(vec![&TOMBSTONES]).expect("valid");
+    let doc = chalk_streams::asyncapi::document(
+        &registry,
+        "profiles",
+        "1",
+        chalk_streams::runtime::DEFAULT_WINDOW_RETENTION,
+    )
+    .expect("described");
+    let (valid, report) = validate(&doc);
+    assert!(valid, "{report}\n{doc:#}");
+    let message = &doc["channels"]["profiles"]["messages"]["profiles_payload"];
+    assert_eq!(message["contentType"], "text/plain", "{doc:#}");
+    assert_eq!(
+        message["payload"]["type"],
+        serde_json::json!(["string", "null"]),
+        "{doc:#}"
+    );
+}

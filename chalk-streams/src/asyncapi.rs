@@ -178,9 +178,10 @@ fn rewrite_refs(schema: &mut Value, prefix: &str, root_id: &str) -> bool {
 /// How the payload is written on the wire: raw bytes and text as they are, anything else as
 /// JSON (a `String` payload under `application/json` would be a quoted JSON string).
 fn content_type(payload: &Value) -> &'static str {
-    if *payload == crate::schema::bytes_schema() {
+    use crate::schema::{bytes_schema, optional_bytes_schema, optional_text_schema, text_schema};
+    if *payload == bytes_schema() || *payload == optional_bytes_schema() {
         "application/octet-stream"
-    } else if *payload == crate::schema::text_schema() {
+    } else if *payload == text_schema() || *payload == optional_text_schema() {
         "text/plain"
     } else {
         "application/json"

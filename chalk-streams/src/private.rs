@@ -105,5 +105,8 @@ pub const fn assert_distinct_window_sizes(earlier: &str, later: &str) {
 }
 
 /// Payload schemas for the AsyncAPI document (see `crate::schema`).
-pub use crate::schema::{bytes_schema, text_schema, Probe, ViaAny, ViaJsonSchema};
+pub use crate::schema::{
+    bytes_schema, optional_bytes_schema, optional_text_schema, text_schema, Probe, ViaAny,
+    ViaJsonSchema,
+};
 pub use serde_json::Value as JsonValue;

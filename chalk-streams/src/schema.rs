@@ -66,3 +66,13 @@ pub fn bytes_schema() -> Value {
 pub fn text_schema() -> Value {
     json!({ "type": "string" })
 }
+
+/// The schema of raw byte payloads or tombstones (`Option<Vec<u8>>`): a tombstone has no value.
+pub fn optional_bytes_schema() -> Value {
+    json!({ "type": ["string", "null"], "contentEncoding": "binary" })
+}
+
+/// The schema of UTF-8 text payloads or tombstones (`Option<String>`).
+pub fn optional_text_schema() -> Value {
+    json!({ "type": ["string", "null"] })
+}

@@ -103,3 +103,23 @@ fn each_stream_records_the_entity_it_writes() {
         })
     );
 }
+
+/// Raw payloads are described as the wire has them, and an `Option` of one may be null: a
+/// tombstone, which the resolver takes as `None`.
+#[test]
+fn raw_payloads_are_described_with_their_tombstones() {
+    let schema = |name| descriptor(name).payload_schema();
+    assert_eq!(
+        schema("macro_shapes::from_bytes"),
+        serde_json::json!({ "type": "string", "contentEncoding": "binary" })
+    );
+    assert_eq!(schema("text"), serde_json::json!({ "type": "string" }));
+    assert_eq!(
+        schema("macro_shapes::text_or_tombstone"),
+        serde_json::json!({ "type": ["string", "null"] })
+    );
+    assert_eq!(
+        schema("macro_shapes::bytes_or_tombstone"),
+        serde_json::json!({ "type": ["string", "null"], "contentEncoding": "binary" })
+    );
+}

@@ -134,8 +134,11 @@ fn entity_of(output: &syn::Type, root: &CrateRoot) -> TokenStream {
 fn schema_fn(resolver: &Resolver<'_>, root: &CrateRoot) -> TokenStream {
     let private = root.private();
     let body = match &resolver.codec {
-        Codec::Bytes(_) | Codec::OptionalBytes(_) => quote!(#private::bytes_schema()),
-        Codec::Utf8(_) | Codec::OptionalUtf8(_) => quote!(#private::text_schema()),
+        Codec::Bytes(_) => quote!(#private::bytes_schema()),
+        Codec::Utf8(_) => quote!(#private::text_schema()),
+        // A tombstone is decoded as `None`: the payload may be null.
+        Codec::OptionalBytes(_) => quote!(#private::optional_bytes_schema()),
+        Codec::OptionalUtf8(_) => quote!(#private::optional_text_schema()),
         Codec::Json(ty) => quote! {
             #[allow(unused_imports)]
             use #private::{ViaAny as _, ViaJsonSchema as _};
