@@ -156,3 +156,32 @@ async fn without_a_dead_letter_topic_a_replayed_failure_fails_again() {
         assert!(!metadata.contains("dead="), "nothing named: {metadata}");
     }
 }
+
+/// A dead-letter topic the stream's principal may not describe stops start-up, named as the
+/// dead-letter topic (not as a topic the stream reads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_topic_the_stream_may_not_describe_is_named_at_start() {
+    let kafka = Broker::mock().with_topics(&[TOPIC, LETTERS], 1).await;
+    let Broker::Mock(mock) = &kafka else {
+        unreachable!("a mock cluster")
+    };
+    mock.cluster()
+        .expect("cluster")
+        .topic_error(
+            LETTERS,
+            rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        )
+        .expect("set");
+    let Err(refused) = runtime_for(&kafka, &["failed_logins_with_letters"])
+        .start()
+        .await
+    else {
+        panic!("started");
+    };
+    assert!(
+        refused.to_string().contains(&format!(
+            "not authorized to describe dead-letter topic `{LETTERS}`"
+        )),
+        "{refused}"
+    );
+}

@@ -137,9 +137,16 @@ fn check_stream(
                 topic,
                 "topic does not exist on {brokers} (yet); the stream waits for it"
             ),
-            TopicState::NotAuthorized => problems.push(format!(
-                "stream `{name}`: not authorized to describe topic `{topic}` on {brokers}"
-            )),
+            TopicState::NotAuthorized => {
+                let kind = if plan.source.dead_letter_queue_topic.as_ref() == Some(&topic) {
+                    "dead-letter topic"
+                } else {
+                    "topic"
+                };
+                problems.push(format!(
+                    "stream `{name}`: not authorized to describe {kind} `{topic}` on {brokers}"
+                ))
+            }
             TopicState::Failed(error) => tracing::warn!(
                 stream = name,
                 topic,
