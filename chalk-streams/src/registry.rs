@@ -194,6 +194,9 @@ pub enum RegistryError {
 #[derive(Clone)]
 pub struct Registry {
     streams: Vec<&'static StreamDescriptor>,
+    /// The declared streams `select` left out: one whose consumer group a selected stream
+    /// would share (run by another process) is still refused.
+    left_out: Vec<&'static StreamDescriptor>,
 }
 
 impl fmt::Debug for Registry {
@@ -238,7 +241,8 @@ impl Registry {
                 });
             }
         }
-        Ok(Self { streams })
+        let left_out = Vec::new();
+        Ok(Self { streams, left_out })
     }
 
     /// The streams, sorted by name.
@@ -264,7 +268,16 @@ impl Registry {
                 streams.push(stream);
             }
         }
-        Ok(Self { streams })
+        let left_out = (self.streams.iter().chain(&self.left_out))
+            .filter(|s| !streams.iter().any(|kept| std::ptr::eq(*kept, **s)))
+            .copied()
+            .collect();
+        Ok(Self { streams, left_out })
+    }
+
+    /// The declared streams [`select`](Self::select) left out.
+    pub(crate) fn left_out(&self) -> &[&'static StreamDescriptor] {
+        &self.left_out
     }
 
     /// The features that more than one of these streams write, as `(entity, feature)` with the

@@ -127,37 +127,48 @@ static SHOP_UNPREFIXED: KafkaSource = KafkaSource::new()
     .topic("orders")
     .bootstrap_server("127.0.0.1:9092")
     .group_id_prefix("");
-static PREFIXED: StreamDescriptor = StreamDescriptor::new(
-    "orders",
-    "app::orders",
-    &SHOP,
-    Resolver::Sync(never),
-    "src/a.rs",
-    3,
-);
-static UNPREFIXED: StreamDescriptor = StreamDescriptor::new(
-    "chalk/orders",
-    "app::legacy_orders",
-    &SHOP_UNPREFIXED,
-    Resolver::Sync(never),
-    "src/b.rs",
-    7,
-);
+static OTHER_CLUSTER: KafkaSource = KafkaSource::new()
+    .topic("orders")
+    .bootstrap_server("127.0.0.2:9092")
+    .group_id_prefix("");
+static OTHER_TOPIC: KafkaSource = KafkaSource::new()
+    .topic("refunds")
+    .bootstrap_server("127.0.0.1:9092")
+    .group_id_prefix("");
+
+const fn orders_stream(name: &'static str, source: &'static KafkaSource) -> StreamDescriptor {
+    StreamDescriptor::new(name, name, source, Resolver::Sync(never), "src/a.rs", 3)
+}
+
+static PREFIXED: StreamDescriptor = orders_stream("orders", &SHOP);
+static UNPREFIXED: StreamDescriptor = orders_stream("chalk/orders", &SHOP_UNPREFIXED);
+static ON_ANOTHER_CLUSTER: StreamDescriptor = orders_stream("chalk/orders", &OTHER_CLUSTER);
+static ON_ANOTHER_TOPIC: StreamDescriptor = orders_stream("chalk/orders", &OTHER_TOPIC);
 
 /// Two streams whose names differ but whose consumer groups do not (through their sources'
-/// prefixes) would share the partitions: refused at start, and named by `list`.
+/// prefixes), on the same brokers and topic, would share its partitions: refused at start, also
+/// where each runs alone (`run --only`, in two processes). On other brokers, or other topics,
+/// they share nothing.
 #[test]
 fn two_streams_in_one_consumer_group_are_refused() {
-    let registry = Registry::from_descriptors(vec![&PREFIXED, &UNPREFIXED]).expect("valid");
-    let refused = chalk_streams::runtime::Runtime::new(registry)
-        .env(|_| None)
-        .plan()
-        .expect_err("one group");
-    assert_eq!(
-        refused.to_string(),
-        "configuration problem: stream `orders`: option `name`: its consumer group \
-         `chalk/orders` is stream `chalk/orders`'s too: the two would share the partitions, \
-         each reading only some of them; give one of them another name (#[stream(name = \
-         \"...\")]) or group_id_prefix"
-    );
+    let plan = |streams, only: &[&str]| {
+        let registry = Registry::from_descriptors(streams).expect("valid");
+        chalk_streams::runtime::Runtime::new(registry)
+            .env(|_| None)
+            .only(only)
+            .expect("declared")
+            .plan()
+    };
+    let expected = "configuration problem: stream `orders`: option `name`: its consumer group \
+                    `chalk/orders` is stream `chalk/orders`'s too, on the same brokers and \
+                    topics: the two would share the partitions, each reading only some of them; \
+                    give one of them another name (#[stream(name = \"...\")]) or group_id_prefix";
+    for only in [&[][..], &["orders"]] {
+        let refused = plan(vec![&PREFIXED, &UNPREFIXED], only).expect_err("one group");
+        assert_eq!(refused.to_string(), expected, "{only:?}");
+    }
+    for apart in [&ON_ANOTHER_CLUSTER, &ON_ANOTHER_TOPIC] {
+        let plans = plan(vec![&PREFIXED, apart], &[]).expect("apart");
+        assert_eq!(plans.len(), 2);
+    }
 }
