@@ -4,6 +4,7 @@
 mod arguments;
 mod closed_output;
 mod embedded;
+mod refusals;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
@@ -255,40 +256,6 @@ fn list_shows_a_window_streams_deadline_as_the_retention_caps_it() {
     assert_eq!(
         list(Some("1h")),
         "2h (capped at 1h by the window retention)"
-    );
-}
-
-/// What librdkafka would refuse when the client is made is said by `list` already, and `run`
-/// names a key file that is not there rather than passing on librdkafka's TLS error.
-#[test]
-fn list_and_run_say_what_the_kafka_client_would_refuse() {
-    let out = run(example()
-        .arg("list")
-        .env("KAFKA_ADDITIONAL_KAFKA_ARGS", r#"{"foo.bar": "1"}"#));
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains(
-            "option `additional_kafka_args`: librdkafka refuses `foo.bar`: No such \
-             configuration property: \"foo.bar\""
-        ),
-        "{}",
-        text(&out.stderr)
-    );
-
-    let missing = tempfile::tempdir().expect("temp dir").path().join("ca.pem");
-    let out = run(example()
-        .arg("run")
-        .env("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:1")
-        .env("KAFKA_SECURITY_PROTOCOL", "SSL")
-        .env("KAFKA_SSL_CA_FILE", &missing));
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains(&format!(
-            "option `ssl_ca_file`: nothing at `{}`",
-            missing.display()
-        )),
-        "{}",
-        text(&out.stderr)
     );
 }
 

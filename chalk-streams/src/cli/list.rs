@@ -82,7 +82,21 @@ impl Row {
             security_protocol: known("security_protocol")
                 .then(|| source.security_protocol.to_string()),
             resolved: stream.resolved_but_brokers(),
-            problems: stream.problems.iter().map(ToString::to_string).collect(),
+            // What `run` would refuse after resolving, before it fetches anything, too.
+            problems: (stream.problems.iter().map(ToString::to_string))
+                .chain(
+                    crate::source::remote::missing_local_files(source)
+                        .into_iter()
+                        .map(|error| {
+                            crate::error::ConfigProblem {
+                                stream: descriptor.name().to_owned(),
+                                source_name: source.name.clone(),
+                                error,
+                            }
+                            .to_string()
+                        }),
+                )
+                .collect(),
         }
     }
 }

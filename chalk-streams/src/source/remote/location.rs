@@ -1,6 +1,9 @@
-//! Where a remote file is: `s3://bucket/key` or `gs://bucket/key`.
+//! Where a key file is: `s3://bucket/key` or `gs://bucket/key`, or a local path that must exist.
 
 use std::fmt;
+use std::path::Path;
+
+use crate::source::{ResolvedSource, SourceError};
 
 /// The object stores a location can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,4 +130,39 @@ pub(super) fn shown(location: &str) -> String {
         }
         None => without_query.to_owned(),
     }
+}
+/// The problem and its fix if `uri`, a local path, has nothing there. librdkafka would say only
+/// that its TLS setup failed. (A CA location may also be a directory of certificates, or
+/// `probe`, librdkafka's search of the usual places.)
+pub(super) fn missing_local(uri: &str) -> Option<(String, String)> {
+    (uri != "probe" && !Path::new(uri).exists()).then(|| {
+        (
+            format!("nothing at `{uri}`"),
+            "give the path of an existing file, or an s3://bucket/key or gs://bucket/key URI"
+                .to_owned(),
+        )
+    })
+}
+
+/// What [`FetchedFiles::localize`] would refuse of `source` without fetching anything: its key
+/// files given as local paths with nothing there. For describing a stream (`list`).
+pub(crate) fn missing_local_files(source: &ResolvedSource) -> Vec<SourceError> {
+    [
+        ("ssl_keystore_location", &source.ssl_keystore_location),
+        ("ssl_ca_file", &source.ssl_ca_file),
+    ]
+    .into_iter()
+    .filter_map(|(option, location)| {
+        let location = location.as_deref()?;
+        if RemoteLocation::parse(location).is_some() {
+            return None;
+        }
+        let (problem, fix) = missing_local(location)?;
+        Some(SourceError {
+            option,
+            problem,
+            fix,
+        })
+    })
+    .collect()
 }

@@ -23,6 +23,8 @@ use std::time::Duration;
 use object_store::ObjectStoreExt as _;
 
 pub use error::RemoteError;
+use location::missing_local;
+pub(crate) use location::missing_local_files;
 pub use location::{RemoteLocation, Scheme};
 pub use store_env::StoreEnv;
 
@@ -172,21 +174,11 @@ impl FetchedFiles {
         uri: &str,
         env: &StoreEnv,
     ) -> Result<Option<PathBuf>, (String, String)> {
-        let location =
-            match RemoteLocation::parse(uri) {
-                // librdkafka would say only that its TLS setup failed. (A CA location may also
-                // be a directory of certificates, or `probe`, librdkafka's search of the usual
-                // places.)
-                None if uri != "probe" && !Path::new(uri).exists() => return Err((
-                    format!("nothing at `{uri}`"),
-                    "give the path of an existing file, or an s3://bucket/key or gs://bucket/key \
-                     URI"
-                    .to_owned(),
-                )),
-                None => return Ok(None),
-                Some(Ok(location)) => location,
-                Some(Err(problem)) => return Err((problem, "give a local path".to_owned())),
-            };
+        let location = match RemoteLocation::parse(uri) {
+            None => return missing_local(uri).map_or(Ok(None), Err),
+            Some(Ok(location)) => location,
+            Some(Err(problem)) => return Err((problem, "give a local path".to_owned())),
+        };
         if let Some(path) = self.files.get(uri) {
             return Ok(Some(path.to_path_buf()));
         }
