@@ -12,10 +12,12 @@ const LATENCY_BOUNDS_MS: [u64; 15] = [
 ];
 const LATENCY_BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
 
-/// The most one message adds to the latency sum: about 100 years. A timestamp that old is a
-/// producer's mistake rather than a latency, and at most this much a message, the stream's sum
-/// holds more than five million such messages before it saturates.
-const MAX_LATENCY_MS: u64 = 100 * 366 * 86_400_000;
+/// The most one message adds to the latency sum: a day. A timestamp older than that is a
+/// backlog's or a producer's mistake (a Java producer can write a timestamp of 0) rather than
+/// a latency, and at most this much a message, the stream's sum holds over two hundred billion
+/// such messages before it saturates; at 100 years a message, a stream of timestamps of 0 made
+/// it saturate, and stop moving for good, within hours. (The buckets still count it.)
+const MAX_LATENCY_MS: u64 = 86_400_000;
 
 /// The processing latencies of one batch, gathered on the worker's stack and added to the
 /// stream's histogram at once.
@@ -131,5 +133,18 @@ mod tests {
             (3 * (7 + MAX_LATENCY_MS)) as f64 / 1000.0,
             "no message adds more than the cap, and the sum does not wrap"
         );
+    }
+
+    #[test]
+    fn ten_million_messages_stamped_at_the_epoch_leave_the_sum_moving() {
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let mut batch = LatencyBatch::default();
+        batch.observe(Timestamp::from_millis(0), now);
+        let histogram = LatencyHistogram::default();
+        for _ in 0..10_000_000 {
+            histogram.add(&batch);
+        }
+        let sum = histogram.sum_ms.load(Ordering::Relaxed);
+        assert_eq!(sum, 10_000_000 * MAX_LATENCY_MS, "saturated at {sum}");
     }
 }
