@@ -173,45 +173,12 @@ fn old_text(text: String) -> User {
 /// A payload type being phased out, in a module that denies using it: a resolver allowed to
 /// take it is allowed to in its registration too, which names the type again.
 #[deny(deprecated)]
-mod phased_out {
-    use super::*;
-
-    #[deprecated(note = "read `UserUpdateBody`")]
-    #[derive(Deserialize)]
-    pub struct OldBody {
-        user_id: String,
-    }
-
-    #[allow(deprecated)]
-    #[stream(source = RAW_EVENTS)]
-    fn from_old_body(body: OldBody) -> User {
-        User {
-            uid: body.user_id,
-            ..User::default()
-        }
-    }
-}
+mod phased_out;
 
 /// A crate or module that forbids `deprecated` (a lint level no `allow` may lower) still takes
 /// resolvers that are not deprecated, and a resolver may forbid lints of its own.
 #[forbid(deprecated)]
-mod strict {
-    use super::*;
-
-    #[forbid(unused_imports, non_upper_case_globals)]
-    #[stream(source = USER_UPDATES)]
-    fn forbidding(body: UserUpdateBody) -> User {
-        user(body)
-    }
-
-    #[stream(source = RAW_EVENTS)]
-    fn current_text(text: String) -> User {
-        User {
-            uid: text,
-            ..User::default()
-        }
-    }
-}
+mod strict;
 
 #[stream(source = RAW_EVENTS)]
 fn keyed_text(message: Message<String>) -> User {

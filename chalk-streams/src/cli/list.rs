@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::runtime::{Runtime, StreamDescription, DEFAULT_WINDOW_RETENTION};
+use crate::runtime::{problem_of, Runtime, StreamDescription, DEFAULT_WINDOW_RETENTION};
 
 #[derive(Debug, clap::Args)]
 pub(super) struct ListArgs {
@@ -87,14 +87,7 @@ impl Row {
                 .chain(
                     crate::source::remote::missing_local_files(source)
                         .into_iter()
-                        .map(|error| {
-                            crate::error::ConfigProblem {
-                                stream: descriptor.name().to_owned(),
-                                source_name: source.name.clone(),
-                                error,
-                            }
-                            .to_string()
-                        }),
+                        .map(|error| problem_of(descriptor, error).to_string()),
                 )
                 .collect(),
         }

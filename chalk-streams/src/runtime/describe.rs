@@ -48,17 +48,22 @@ impl Runtime {
         let (resolved, errors) = source.resolve_as_far_as_it_goes(&*self.env, &self.overrides);
         let problems = errors
             .into_iter()
-            .map(|error| ConfigProblem {
-                stream: descriptor.name().to_owned(),
-                source_name: source.integration_name().map(str::to_owned),
-                error,
-            })
+            .map(|error| problem_of(descriptor, error))
             .collect();
         StreamDescription {
             descriptor,
             source: resolved,
             problems,
         }
+    }
+}
+
+/// `error` of `descriptor`'s source, as a problem naming the stream and its source.
+pub(crate) fn problem_of(descriptor: &StreamDescriptor, error: SourceError) -> ConfigProblem {
+    ConfigProblem {
+        stream: descriptor.name().to_owned(),
+        source_name: descriptor.source().integration_name().map(str::to_owned),
+        error,
     }
 }
 
@@ -83,25 +88,17 @@ fn refuse_shared_groups(descriptions: &mut [StreamDescription], left_out: &[Stre
         };
         let name = description.descriptor.name();
         let group = description.source.group_id(name);
-        let problem = ConfigProblem {
-            stream: name.to_owned(),
-            source_name: description
-                .descriptor
-                .source()
-                .integration_name()
-                .map(str::to_owned),
-            error: SourceError {
-                option: SHARED_GROUP,
-                problem: format!(
-                    "its consumer group `{group}` is stream `{}`'s too, on the same brokers and \
-                     topics: the two would share the partitions, each reading only some of them",
-                    other.descriptor.name()
-                ),
-                fix: "give one of them another name (#[stream(name = \"...\")]) or \
-                      group_id_prefix"
-                    .to_owned(),
-            },
+        let error = SourceError {
+            option: SHARED_GROUP,
+            problem: format!(
+                "its consumer group `{group}` is stream `{}`'s too, on the same brokers and \
+                 topics: the two would share the partitions, each reading only some of them",
+                other.descriptor.name()
+            ),
+            fix: "give one of them another name (#[stream(name = \"...\")]) or group_id_prefix"
+                .to_owned(),
         };
+        let problem = problem_of(description.descriptor, error);
         description.problems.push(problem);
     }
 }

@@ -53,7 +53,7 @@ use crate::source::ResolvedSource;
 use crate::store::{FeatureStore, MemoryStore};
 use clock::{Clock, SystemClock};
 
-pub(crate) use describe::StreamDescription;
+pub(crate) use describe::{problem_of, StreamDescription};
 pub use latency::LatencySnapshot;
 pub use lead::DEFAULT_MAX_TIMESTAMP_LEAD;
 pub use round_trip::BrokerRoundTrip;
@@ -209,13 +209,12 @@ impl Runtime {
         self
     }
 
-    /// How far ahead of the clock a message may be stamped: one stamped further ahead fails in
-    /// phase `parse` (dead-lettered if its source has a topic for it), since in a mapping
-    /// stream its feature time would keep every later value of its entity's features out until
-    /// the clock reached it, and in a window stream its window would hold back the partition's
-    /// commits until then. Default [`DEFAULT_MAX_TIMESTAMP_LEAD`], an hour; `Duration::MAX`
-    /// takes any timestamp (then a window stream's message stamped in microseconds by mistake
-    /// keeps its window, in memory, and the partition's commits behind it, for ever).
+    /// How far ahead of the clock a message may be stamped: one further ahead fails in phase
+    /// `parse` (dead-lettered if its source has a topic for it), since its feature time would
+    /// keep every later value of its entity out until the clock reached it, and its window
+    /// would hold back the partition's commits until then. Default
+    /// [`DEFAULT_MAX_TIMESTAMP_LEAD`], an hour; `Duration::MAX` takes any timestamp (then a
+    /// window message stamped in microseconds keeps its window and the commits behind for ever).
     pub fn max_timestamp_lead(mut self, lead: Duration) -> Self {
         self.max_timestamp_lead = lead;
         self
